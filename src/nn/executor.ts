@@ -1,0 +1,35 @@
+/**
+ * How a linear layer's bilinear products are computed. The layers never call a
+ * backend for conv/linear products directly; they hand each product to the
+ * model's LinearExecutor, so that one model runs in every mode:
+ *
+ *   plain      float32 on a Backend (the pure-enclave baseline)
+ *   quantized  SWALP-quantized operands, exact products mod P (the oracle)
+ *   secure     the Goten protocol over three untrusted workers
+ */
+import type { BilinearOp } from '../backend/bilinear.js';
+
+/** Identifies one linear op of one layer; the executor counts invocations per tag. */
+export interface OpTag {
+  /** Stable layer id within the model, e.g. `features.3` (used to derive per-op PRG streams). */
+  readonly layer: string;
+  /** Index of the layer among the model's linear layers (0-based, in forward order). */
+  readonly index: number;
+}
+
+/** Counters every executor reports (training logs, --json, benchmarks). */
+export interface ExecutorStats {
+  /** Linear ops run. */
+  ops: number;
+  /** Ops whose plaintext product would have wrapped mod P (detected and recovered). */
+  overflows: number;
+}
+
+export interface LinearExecutor {
+  readonly mode: 'plain' | 'quantized' | 'secure';
+  /** c = f(a, b) for `op` (see backend/bilinear.ts), float32 in and out. */
+  run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array): void | Promise<void>;
+  stats(): ExecutorStats;
+  /** Releases sockets/workers, if any. */
+  close?(): Promise<void>;
+}
