@@ -1,0 +1,15 @@
+/**
+ * The list of subcommands. Add one line per command module (each exports
+ * `register(program: Command): void`).
+ */
+import type { Command } from 'commander';
+
+type Registrar = (program: Command) => void;
+
+const registrars: Registrar[] = [
+  // (command modules are appended here)
+];
+
+export function registerCommands(program: Command): void {
+  for (const r of registrars) r(program);
+}
