@@ -4,7 +4,7 @@
 // through tsx when dist/ is missing or GOTEN_FROM_SOURCE=1.
 import { existsSync } from 'node:fs';
 
-const dist = new URL('../dist/cli/main.js', import.meta.url);
+const dist = new URL('../dist/src/cli/main.js', import.meta.url);
 if (existsSync(dist) && process.env.GOTEN_FROM_SOURCE !== '1') {
   await import(dist.href);
 } else {

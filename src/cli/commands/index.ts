@@ -3,10 +3,12 @@
  * `register(program: Command): void`).
  */
 import type { Command } from 'commander';
+import { register as bench } from './bench.js';
 
 type Registrar = (program: Command) => void;
 
 const registrars: Registrar[] = [
+  bench,
   // (command modules are appended here)
 ];
 

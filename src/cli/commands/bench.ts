@@ -1,0 +1,16 @@
+/**
+ * `goten bench <what>`: benchmarks print a human table, or JSON lines with --json.
+ * Each benchmark module under bench/ exports `register(bench: Command)`.
+ */
+import type { Command } from 'commander';
+
+type BenchRegistrar = (bench: Command) => void;
+
+const benchRegistrars: BenchRegistrar[] = [
+  // (bench modules are appended here)
+];
+
+export function register(program: Command): void {
+  const bench = program.command('bench').description('run benchmarks (table by default, JSON lines with --json)');
+  for (const r of benchRegistrars) r(bench);
+}
