@@ -1,0 +1,15 @@
+/**
+ * src/field — the only module that knows how field elements are represented.
+ *
+ * - prime.ts    P = 2^21 − 9, centred representatives in [−HALF, HALF], scalar helpers.
+ * - share.ts    branchless elementwise mod-P ops on centred Int32Arrays, 2-of-2 sharing,
+ *               reduction of float64 accumulators, validation and wrap-around guard band.
+ * - prg.ts      FieldStream: addressable AES-128-CTR streams of uniform field elements and
+ *               stochastic-rounding noise; stream-key derivation and stream-id layout.
+ * - quantize.ts SWALP quantizer (per-tensor exponent, 8 bits, stochastic rounding) and
+ *               dequantizer.
+ */
+export * from './prime.js';
+export * from './share.js';
+export * from './prg.js';
+export * from './quantize.js';
