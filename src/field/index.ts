@@ -13,3 +13,4 @@ export * from './prime.js';
 export * from './share.js';
 export * from './prg.js';
 export * from './quantize.js';
+export * from './combine.js';

@@ -1,0 +1,57 @@
+/**
+ * Naming of the PRG streams one linear-op attempt consumes.
+ *
+ * Every stream is (key, 64-bit stream id) — see field/prg.ts. Keys are per
+ * purpose (MASK_KEY_NAMES, plus the rounding-noise key); the stream id says
+ * which op attempt a stream belongs to, so that every party holding a key draws
+ * the same values for the same attempt from nothing but the id in the request:
+ *
+ *   id = streamIdFor(op = layer index, pass, invocation = attempt, slot)
+ *
+ * `attempt` is a per-(layer, pass) counter that increases on every attempt,
+ * retries after a detected overflow included, so no mask is ever drawn twice
+ * under one key.
+ */
+import type { BilinearPass } from '../backend/bilinear.js';
+import { streamIdFor } from '../field/prg.js';
+
+/** Purposes with their own mask key. Workers hold only the keys DESIGN §3 gives them. */
+export const MASK_KEY_NAMES = ['A0', 'B0', 'U', 'V', 'CM0', 'CM1', 'CMZ'] as const;
+export type MaskKeyName = (typeof MASK_KEY_NAMES)[number];
+export type MaskKeys = Readonly<Record<MaskKeyName, Uint8Array>>;
+
+/** Slots of one attempt: which tensor a stream fills (masks use slot Main under their own key). */
+export const SLOT_MAIN = 0;
+export const SLOT_NOISE_A = 1;
+export const SLOT_NOISE_B = 2;
+
+export const PASS_CODE: Readonly<Record<BilinearPass, number>> = { forward: 0, 'grad-input': 1, 'grad-weight': 2 };
+export const PASS_BY_CODE: readonly BilinearPass[] = ['forward', 'grad-input', 'grad-weight'];
+
+/** The 64-bit stream id of one (layer, pass, attempt, slot). */
+export function opStreamId(layerIndex: number, pass: BilinearPass, attempt: number, slot: number): bigint {
+  return streamIdFor(layerIndex, PASS_CODE[pass], attempt, slot);
+}
+
+/** Per-(layer, pass) attempt counters; every attempt takes a fresh number. */
+export class AttemptCounter {
+  readonly #next = new Map<string, number>();
+
+  /** Takes the next attempt number for this (layer, pass). */
+  take(layerIndex: number, pass: BilinearPass): number {
+    const key = `${layerIndex}/${pass}`;
+    const n = this.#next.get(key) ?? 0;
+    this.#next.set(key, n + 1);
+    return n;
+  }
+
+  /** Serialisable state, for checkpoints. */
+  getState(): Record<string, number> {
+    return Object.fromEntries(this.#next);
+  }
+
+  setState(s: Record<string, number>): void {
+    this.#next.clear();
+    for (const [k, v] of Object.entries(s)) this.#next.set(k, v);
+  }
+}

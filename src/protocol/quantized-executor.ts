@@ -1,0 +1,85 @@
+/**
+ * The quantized reference: the exact plaintext oracle of the secure protocol.
+ * Per op attempt (DESIGN §3 without the sharing):
+ *
+ *   AQ, eA, BQ, eB = quantizeOperands(A, B)          (op-quantize.ts)
+ *   C   = f(AQ, BQ) mod P, exact, centred             (Backend.…ModP)
+ *   out = C · 2^(eA + eB − 12), guarded               (reconstruct.ts)
+ *
+ * and on a flagged result a new attempt with HEADROOM_STEP more bits (overflow.ts).
+ * Because it uses the same quantizer, noise streams, attempt counter,
+ * reconstruction and guard as the protocol, a secure run with the same seed
+ * must produce bit-identical layer outputs and gradients.
+ */
+import type { Backend } from '../backend/backend.js';
+import { type BilinearOp, applyBilinearModP, bilinearSizes } from '../backend/bilinear.js';
+import type { ExecutorStats, LinearExecutor, OpTag } from '../nn/executor.js';
+import { BufferPool } from './buffer-pool.js';
+import { noiseKeyFromSeed, quantizeOperands } from './op-quantize.js';
+import { AttemptCounter } from './op-streams.js';
+import { HEADROOM_STEP, MAX_RETRIES, OverflowError } from './overflow.js';
+import { reconstructDequantize } from './reconstruct.js';
+
+export interface QuantizedExecutorOptions {
+  readonly backend: Backend;
+  /** Run seed: the rounding-noise key is derived from it (unless noiseKey is given). */
+  readonly seed?: number | string;
+  readonly noiseKey?: Uint8Array;
+}
+
+export class QuantizedExecutor implements LinearExecutor {
+  readonly mode = 'quantized' as const;
+  readonly attempts = new AttemptCounter();
+  readonly #backend: Backend;
+  readonly #noiseKey: Uint8Array;
+  readonly #pool = new BufferPool();
+  readonly #stats: ExecutorStats = { ops: 0, overflows: 0 };
+
+  constructor(opts: QuantizedExecutorOptions) {
+    this.#backend = opts.backend;
+    this.#noiseKey = opts.noiseKey ?? noiseKeyFromSeed(opts.seed ?? 0);
+  }
+
+  run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array): void {
+    const sz = bilinearSizes(op);
+    checkLengths(op, sz, a, b, c);
+    const aq = this.#pool.int32('aq', sz.a);
+    const bq = this.#pool.int32('bq', sz.b);
+    const cq = this.#pool.int32('cq', sz.c);
+    this.#stats.ops++;
+    for (let retry = 0; ; retry++) {
+      const attempt = this.attempts.take(tag.index, op.pass);
+      const headroom = retry * HEADROOM_STEP;
+      const { eA, eB } = quantizeOperands(this.#noiseKey, tag.index, op.pass, attempt, headroom, a, b, aq, bq);
+      applyBilinearModP(this.#backend, op, aq, bq, cq);
+      const r = reconstructDequantize([cq], eA + eB - 12, c);
+      if (!r.flagged) return;
+      this.#stats.overflows++;
+      if (retry === MAX_RETRIES) throw new OverflowError(tag.layer, op.pass, r.maxAbs);
+    }
+  }
+
+  stats(): ExecutorStats {
+    return { ...this.#stats };
+  }
+}
+
+/** Validates operand/result lengths against the op's geometry (clear error instead of garbage). */
+export function checkLengths(
+  op: BilinearOp,
+  sz: { a: number; b: number; c: number },
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  c: ArrayLike<number>,
+): void {
+  if (a.length !== sz.a || b.length !== sz.b || c.length !== sz.c) {
+    throw new RangeError(
+      `${op.layer}/${op.pass}: operand sizes (${a.length}, ${b.length}) → ${c.length} do not match the geometry (${sz.a}, ${sz.b}) → ${sz.c}`,
+    );
+  }
+}
+
+/** Factory used by the CLI and the trainer. */
+export function createQuantizedExecutor(opts: QuantizedExecutorOptions): LinearExecutor {
+  return new QuantizedExecutor(opts);
+}
