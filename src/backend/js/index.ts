@@ -1,0 +1,1 @@
+export { createJsBackend } from './js-backend.js';
