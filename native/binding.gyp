@@ -1,11 +1,37 @@
 {
+  "variables": {
+    # "openblas" when <cblas.h> + -lopenblas compile and link (see detect-blas.cjs),
+    # else "builtin". Override: GOTEN_NATIVE_BLAS=builtin npm rebuild @goten/native
+    "goten_blas%": "<!(node detect-blas.cjs)"
+  },
   "targets": [
     {
       "target_name": "goten_native",
-      "sources": ["src/addon.cc"],
+      "sources": [
+        "src/addon.cc",
+        "src/addon_gemm.cc",
+        "src/addon_conv.cc",
+        "src/args.cc",
+        "src/conv.cc",
+        "src/gemm_builtin.cc",
+        "src/gemm_dispatch.cc",
+        "src/modp.cc"
+      ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS"],
-      "cflags_cc": ["-O3", "-std=c++17"]
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      # ISO C++17 (not gnu++17) also turns off FP contraction: no FMA rewriting of
+      # the reduction arithmetic (it would stay exact, but keep the code as written).
+      "cflags_cc": ["-O3", "-std=c++17", "-fexceptions"],
+      "xcode_settings": { "GCC_ENABLE_CPP_EXCEPTIONS": "YES", "CLANG_CXX_LANGUAGE_STANDARD": "c++17" },
+      "conditions": [
+        ["goten_blas=='openblas'", {
+          "defines": ["GOTEN_USE_OPENBLAS=1"],
+          "include_dirs": ["<!@(node detect-blas.cjs --include)"],
+          "libraries": ["-lopenblas"]
+        }]
+      ]
     }
   ]
 }

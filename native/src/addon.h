@@ -1,0 +1,11 @@
+#pragma once
+#include <napi.h>
+
+#include "args.h"
+
+namespace goten {
+// sgemm, dgemm, gemmModP
+void registerGemm(Napi::Env env, Napi::Object exports);
+// im2col, col2im, conv2d{,GradInput,GradWeight}{F32,ModP}
+void registerConv(Napi::Env env, Napi::Object exports);
+}  // namespace goten

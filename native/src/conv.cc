@@ -1,0 +1,184 @@
+// Convolutions as GEMMs over column matrices, a group of G images at a time.
+//
+// Forward       Y[n]  (O × L)  = W (O × K) · col[n] (K × L)          K = C·kH·kW, L = OH·OW
+// Grad-input    dcol  (K × L)  = Wᵀ · dY[n],  dX[n] = col2im(dcol)
+// Grad-weight   dW    (O × K)  = Σ_n dY[n] · col[n]ᵀ                 reduction length N·L
+//
+// G images side by side (columns g·L … g·L+L−1) make one GEMM of width G·L instead
+// of G narrow ones, which BLAS runs closer to peak; G is capped so the column matrix
+// stays within a cache-friendly budget (it is written by im2col and read back at once).
+#include "conv.h"
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+
+#include "gemm.h"
+#include "modp.h"
+#include "scratch.h"
+
+namespace goten {
+
+namespace {
+// Column-matrix budget in bytes; GOTEN_NATIVE_COL_BUDGET_MB overrides it (tuning only).
+size_t colBudgetBytes() {
+  static const size_t bytes = [] {
+    const char* s = std::getenv("GOTEN_NATIVE_COL_BUDGET_MB");
+    const long mb = s ? std::strtol(s, nullptr, 10) : 0;
+    return size_t(mb > 0 ? mb : 8) << 20;
+  }();
+  return bytes;
+}
+
+// GOTEN_NATIVE_CONV_GROUP forces the number of images per GEMM (tests, tuning).
+size_t forcedGroup() {
+  static const size_t g = [] {
+    const char* s = std::getenv("GOTEN_NATIVE_CONV_GROUP");
+    const long v = s ? std::strtol(s, nullptr, 10) : 0;
+    return size_t(v > 0 ? v : 0);
+  }();
+  return g;
+}
+}  // namespace
+
+size_t convGroupSize(const ConvShape& g, size_t elemBytes) {
+  if (forcedGroup() > 0) return std::min(forcedGroup(), g.N);
+  const size_t perImage = std::max<size_t>(1, std::max(g.ckk(), g.O) * g.ohw() * elemBytes);
+  size_t G = std::max<size_t>(1, colBudgetBytes() / perImage);
+  G = std::min(G, g.N);
+  // BLAS dimensions are 32-bit ints: keep G·L below 2^31.
+  return std::max<size_t>(1, std::min(G, size_t(INT_MAX) / std::max<size_t>(1, g.ohw())));
+}
+
+void conv2dF32(const ConvShape& g, const float* x, const float* w, float* y) {
+  Workspace& ws = workspace();
+  const size_t K = g.ckk(), L = g.ohw(), G = convGroupSize(g, sizeof(float));
+  float* col = ws.fcol.get(K * G * L);
+  float* tmp = G > 1 ? ws.fc.get(g.O * G * L) : nullptr;
+  for (size_t n0 = 0; n0 < g.N; n0 += G) {
+    const size_t gc = std::min(G, g.N - n0), ld = gc * L;
+    for (size_t i = 0; i < gc; ++i) im2col(g, x + (n0 + i) * g.chw(), col + i * L, ld);
+    float* yn = y + n0 * g.O * L;
+    if (gc == 1) {
+      gemm(false, false, g.O, L, K, w, K, col, L, 0.0f, yn, L);
+    } else {
+      gemm(false, false, g.O, ld, K, w, K, col, ld, 0.0f, tmp, ld);
+      scatterBlocks(tmp, gc, g.O, L, yn);
+    }
+  }
+}
+
+void conv2dGradInputF32(const ConvShape& g, const float* dy, const float* w, float* dx) {
+  Workspace& ws = workspace();
+  const size_t K = g.ckk(), L = g.ohw(), G = convGroupSize(g, sizeof(float));
+  float* dcol = ws.fcol.get(K * G * L);
+  float* dyg = G > 1 ? ws.fb.get(g.O * G * L) : nullptr;
+  for (size_t n0 = 0; n0 < g.N; n0 += G) {
+    const size_t gc = std::min(G, g.N - n0), ld = gc * L;
+    const float* b = dy + n0 * g.O * L;
+    if (gc > 1) {
+      gatherBlocks(b, gc, g.O, L, dyg);
+      b = dyg;
+    }
+    gemm(true, false, K, ld, g.O, w, K, b, ld, 0.0f, dcol, ld);
+    for (size_t i = 0; i < gc; ++i) {
+      float* img = dx + (n0 + i) * g.chw();
+      std::fill(img, img + g.chw(), 0.0f);
+      col2imAdd(g, dcol + i * L, ld, img);
+    }
+  }
+}
+
+void conv2dGradWeightF32(const ConvShape& g, const float* dy, const float* x, float* dw) {
+  Workspace& ws = workspace();
+  const size_t K = g.ckk(), L = g.ohw(), G = convGroupSize(g, sizeof(float));
+  float* col = ws.fcol.get(K * G * L);
+  float* dyg = G > 1 ? ws.fb.get(g.O * G * L) : nullptr;
+  for (size_t n0 = 0; n0 < g.N; n0 += G) {
+    const size_t gc = std::min(G, g.N - n0), ld = gc * L;
+    const float* a = dy + n0 * g.O * L;
+    if (gc > 1) {
+      gatherBlocks(a, gc, g.O, L, dyg);
+      a = dyg;
+    }
+    for (size_t i = 0; i < gc; ++i) im2col(g, x + (n0 + i) * g.chw(), col + i * L, ld);
+    // dW (O × K) (+)= dYg (O × ld) · colᵀ (ld × K)
+    gemm(false, true, g.O, K, ld, a, ld, col, ld, n0 == 0 ? 0.0f : 1.0f, dw, K);
+  }
+}
+
+void conv2dModP(const ConvShape& g, const int32_t* x, const int32_t* w, int32_t* y) {
+  const size_t K = g.ckk(), L = g.ohw(), G = convGroupSize(g, sizeof(double));
+  requireCentred("conv2dModP", "x", x, g.N * g.chw());
+  requireCentred("conv2dModP", "w", w, g.O * K);
+  Workspace& ws = workspace();
+  double* wd = ws.a.get(g.O * K);
+  widenCentred(w, wd, g.O * K);
+  double* col = ws.col.get(K * G * L);
+  double* tmp = ws.c.get(g.O * G * L);
+  for (size_t n0 = 0; n0 < g.N; n0 += G) {
+    const size_t gc = std::min(G, g.N - n0), ld = gc * L;
+    for (size_t i = 0; i < gc; ++i) im2col(g, x + (n0 + i) * g.chw(), col + i * L, ld);
+    gemmModPChunked(false, false, g.O, ld, K, wd, K, col, ld, tmp, ld);
+    for (size_t i = 0; i < gc; ++i) reduceToInt32(tmp + i * L, g.O, L, ld, y + (n0 + i) * g.O * L, L);
+  }
+}
+
+void conv2dGradInputModP(const ConvShape& g, const int32_t* dy, const int32_t* w, int32_t* dx) {
+  const size_t K = g.ckk(), L = g.ohw(), G = convGroupSize(g, sizeof(double));
+  requireCentred("conv2dGradInputModP", "dy", dy, g.N * g.O * L);
+  requireCentred("conv2dGradInputModP", "w", w, g.O * K);
+  Workspace& ws = workspace();
+  double* wd = ws.a.get(g.O * K);
+  widenCentred(w, wd, g.O * K);
+  double* dyg = ws.b.get(g.O * G * L);
+  double* dcol = ws.col.get(K * G * L);
+  double* img = ws.img.get(g.chw());
+  // A dx pixel sums at most kH·kW dcol entries of O products each; while
+  // O·kH·kW ≤ 8192 that whole sum is exact unreduced, else reduce dcol first.
+  const bool reduceCol = g.O * g.kH * g.kW > MAX_EXACT_K;
+  for (size_t n0 = 0; n0 < g.N; n0 += G) {
+    const size_t gc = std::min(G, g.N - n0), ld = gc * L;
+    gatherBlocks(dy + n0 * g.O * L, gc, g.O, L, dyg);
+    gemmModPChunked(true, false, K, ld, g.O, wd, K, dyg, ld, dcol, ld);
+    if (reduceCol) reduceInPlace(dcol, K, ld, ld);
+    for (size_t i = 0; i < gc; ++i) {
+      std::fill(img, img + g.chw(), 0.0);
+      col2imAdd(g, dcol + i * L, ld, img);
+      reduceToInt32(img, 1, g.chw(), g.chw(), dx + (n0 + i) * g.chw(), g.chw());
+    }
+  }
+}
+
+void conv2dGradWeightModP(const ConvShape& g, const int32_t* dy, const int32_t* x, int32_t* dw) {
+  const size_t K = g.ckk(), L = g.ohw(), G = convGroupSize(g, sizeof(double));
+  requireCentred("conv2dGradWeightModP", "dy", dy, g.N * g.O * L);
+  requireCentred("conv2dGradWeightModP", "x", x, g.N * g.chw());
+  Workspace& ws = workspace();
+  double* dyg = ws.b.get(g.O * G * L);
+  double* col = ws.col.get(K * G * L);
+  double* acc = ws.c.get(g.O * K);
+  // The reduction runs over N·L terms; `terms` counts those added since acc was
+  // last reduced, and acc is reduced before a chunk would take it past 8192.
+  size_t terms = 0;
+  bool first = true;
+  for (size_t n0 = 0; n0 < g.N; n0 += G) {
+    const size_t gc = std::min(G, g.N - n0), ld = gc * L;
+    gatherBlocks(dy + n0 * g.O * L, gc, g.O, L, dyg);
+    for (size_t i = 0; i < gc; ++i) im2col(g, x + (n0 + i) * g.chw(), col + i * L, ld);
+    for (size_t k0 = 0; k0 < ld; k0 += MAX_EXACT_K) {
+      const size_t kc = std::min(MAX_EXACT_K, ld - k0);
+      if (!first && terms + kc > MAX_EXACT_K) {
+        reduceInPlace(acc, g.O, K, K);
+        terms = 0;
+      }
+      // acc (O × K) (+)= dYg[:, k0:k0+kc] · col[:, k0:k0+kc]ᵀ
+      gemm(false, true, g.O, K, kc, dyg + k0, ld, col + k0, ld, first ? 0.0 : 1.0, acc, K);
+      first = false;
+      terms += kc;
+    }
+  }
+  reduceToInt32(acc, g.O, K, K, dw, K);
+}
+
+}  // namespace goten

@@ -1,0 +1,24 @@
+// Convolution kernels (NCHW, weights O×C×kH×kW) built from im2col + GEMM.
+// Float32 versions go straight to sgemm; mod-P versions take centred Int32
+// operands, widen to double and use the chunked exact GEMM of modp.h.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "im2col.h"
+
+namespace goten {
+
+// Images per GEMM for a conv of this shape with elemBytes-wide scratch (see conv.cc).
+size_t convGroupSize(const ConvShape& g, size_t elemBytes);
+
+void conv2dF32(const ConvShape& g, const float* x, const float* w, float* y);
+void conv2dGradInputF32(const ConvShape& g, const float* dy, const float* w, float* dx);
+void conv2dGradWeightF32(const ConvShape& g, const float* dy, const float* x, float* dw);
+
+// The mod-P kernels throw std::range_error (outputs untouched) on a non-centred input.
+void conv2dModP(const ConvShape& g, const int32_t* x, const int32_t* w, int32_t* y);
+void conv2dGradInputModP(const ConvShape& g, const int32_t* dy, const int32_t* w, int32_t* dx);
+void conv2dGradWeightModP(const ConvShape& g, const int32_t* dy, const int32_t* x, int32_t* dw);
+
+}  // namespace goten

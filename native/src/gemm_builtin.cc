@@ -1,0 +1,160 @@
+// Portable blocked GEMM, used when OpenBLAS is not available at build time.
+//
+// Goto/BLIS structure: C is updated in KC-deep slabs; for each slab a KC×NC block
+// of op(B) is packed into NR-wide panels and an MC×KC block of op(A) into MR-tall
+// panels, so the MR×NR micro-kernel streams both operands contiguously from cache
+// and keeps its MR·NR accumulators in registers. Transposition is absorbed by the
+// packing. Correctness first: no intrinsics; the compiler vectorises the NR loop,
+// and on x86-64 GCC an AVX2/FMA clone is selected at load time (target_clones).
+//
+// Exactness for the mod-P path: with integer-valued doubles every partial sum is
+// an integer, so as long as all of them stay below 2^53 in magnitude the result is
+// exact in any summation order, FMA or not — the callers bound K accordingly.
+#include <algorithm>
+#include <cstddef>
+
+#include "gemm.h"
+#include "scratch.h"
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define GOTEN_CLONES __attribute__((target_clones("arch=haswell", "default")))
+#else
+#define GOTEN_CLONES
+#endif
+#define GOTEN_INLINE inline __attribute__((always_inline))
+
+namespace goten {
+namespace {
+
+constexpr size_t MR = 4;   // rows of the micro-tile
+constexpr size_t NR = 8;   // columns of the micro-tile (one or two vectors wide)
+constexpr size_t KC = 256; // depth of a packed slab (A panel MR·KC stays in L1)
+constexpr size_t MC = 128; // rows of a packed A block (MC·KC in L2)
+constexpr size_t NC = 2048;// columns of a packed B block (KC·NC in L3)
+
+// Packs rows [i0, i0+mc) × depth [p0, p0+kc) of op(A) into MR-row panels, zero-padded.
+template <class T>
+void packA(bool ta, const T* A, size_t lda, size_t i0, size_t mc, size_t p0, size_t kc, T* dst) {
+  for (size_t ir = 0; ir < mc; ir += MR) {
+    const size_t mr = std::min(MR, mc - ir);
+    for (size_t p = 0; p < kc; ++p) {
+      for (size_t i = 0; i < MR; ++i) {
+        const size_t row = i0 + ir + i, col = p0 + p;
+        dst[p * MR + i] = i < mr ? (ta ? A[col * lda + row] : A[row * lda + col]) : T(0);
+      }
+    }
+    dst += MR * kc;
+  }
+}
+
+// Packs depth [p0, p0+kc) × columns [j0, j0+nc) of op(B) into NR-column panels, zero-padded.
+template <class T>
+void packB(bool tb, const T* B, size_t ldb, size_t p0, size_t kc, size_t j0, size_t nc, T* dst) {
+  for (size_t jr = 0; jr < nc; jr += NR) {
+    const size_t nr = std::min(NR, nc - jr);
+    for (size_t p = 0; p < kc; ++p) {
+      const size_t row = p0 + p;
+      for (size_t j = 0; j < NR; ++j) {
+        const size_t col = j0 + jr + j;
+        dst[p * NR + j] = j < nr ? (tb ? B[col * ldb + row] : B[row * ldb + col]) : T(0);
+      }
+    }
+    dst += NR * kc;
+  }
+}
+
+// acc[MR×NR] = Σ_p a[p][·] ⊗ b[p][·] over one packed slab.
+template <class T>
+GOTEN_INLINE void micro(size_t kc, const T* __restrict a, const T* __restrict b, T* __restrict acc) {
+  T c[MR][NR] = {};
+  for (size_t p = 0; p < kc; ++p) {
+    for (size_t i = 0; i < MR; ++i) {
+      const T ai = a[p * MR + i];
+      for (size_t j = 0; j < NR; ++j) c[i][j] += ai * b[p * NR + j];
+    }
+  }
+  for (size_t i = 0; i < MR; ++i)
+    for (size_t j = 0; j < NR; ++j) acc[i * NR + j] = c[i][j];
+}
+
+// All micro-tiles of one packed (MC×KC, KC×NC) pair; overwrite C on the first slab
+// when beta = 0, otherwise add.
+template <class T>
+GOTEN_INLINE void macro(size_t mc, size_t nc, size_t kc, const T* Ap, const T* Bp, bool overwrite, T* C,
+                        size_t ldc) {
+  alignas(64) T acc[MR * NR];
+  for (size_t jr = 0; jr < nc; jr += NR) {
+    const size_t nr = std::min(NR, nc - jr);
+    for (size_t ir = 0; ir < mc; ir += MR) {
+      const size_t mr = std::min(MR, mc - ir);
+      micro<T>(kc, Ap + ir * kc, Bp + jr * kc, acc);
+      for (size_t i = 0; i < mr; ++i) {
+        T* c = C + (ir + i) * ldc + jr;
+        if (overwrite)
+          for (size_t j = 0; j < nr; ++j) c[j] = acc[i * NR + j];
+        else
+          for (size_t j = 0; j < nr; ++j) c[j] += acc[i * NR + j];
+      }
+    }
+  }
+}
+
+GOTEN_CLONES void macroD(size_t mc, size_t nc, size_t kc, const double* Ap, const double* Bp, bool ow, double* C,
+                         size_t ldc) {
+  macro<double>(mc, nc, kc, Ap, Bp, ow, C, ldc);
+}
+GOTEN_CLONES void macroS(size_t mc, size_t nc, size_t kc, const float* Ap, const float* Bp, bool ow, float* C,
+                         size_t ldc) {
+  macro<float>(mc, nc, kc, Ap, Bp, ow, C, ldc);
+}
+inline void macroT(size_t mc, size_t nc, size_t kc, const double* Ap, const double* Bp, bool ow, double* C,
+                   size_t ldc) {
+  macroD(mc, nc, kc, Ap, Bp, ow, C, ldc);
+}
+inline void macroT(size_t mc, size_t nc, size_t kc, const float* Ap, const float* Bp, bool ow, float* C,
+                   size_t ldc) {
+  macroS(mc, nc, kc, Ap, Bp, ow, C, ldc);
+}
+
+template <class T>
+void blocked(bool ta, bool tb, size_t m, size_t n, size_t k, const T* A, size_t lda, const T* B, size_t ldb, T beta,
+             T* C, size_t ldc, Scratch<T>& sa, Scratch<T>& sb) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    if (beta == T(0))
+      for (size_t i = 0; i < m; ++i) std::fill(C + i * ldc, C + i * ldc + n, T(0));
+    return;
+  }
+  const size_t ncMax = std::min(NC, (n + NR - 1) / NR * NR);
+  const size_t mcMax = std::min(MC, (m + MR - 1) / MR * MR);
+  T* Bp = sb.get(KC * ncMax);
+  T* Ap = sa.get(KC * mcMax);
+  for (size_t jc = 0; jc < n; jc += NC) {
+    const size_t nc = std::min(NC, n - jc);
+    for (size_t pc = 0; pc < k; pc += KC) {
+      const size_t kc = std::min(KC, k - pc);
+      const bool overwrite = pc == 0 && beta == T(0);
+      packB(tb, B, ldb, pc, kc, jc, nc, Bp);
+      for (size_t ic = 0; ic < m; ic += MC) {
+        const size_t mc = std::min(MC, m - ic);
+        packA(ta, A, lda, ic, mc, pc, kc, Ap);
+        macroT(mc, nc, kc, Ap, Bp, overwrite, C + ic * ldc + jc, ldc);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void gemmBuiltin(bool ta, bool tb, size_t m, size_t n, size_t k, const double* A, size_t lda, const double* B,
+                 size_t ldb, double beta, double* C, size_t ldc) {
+  Workspace& ws = workspace();
+  blocked<double>(ta, tb, m, n, k, A, lda, B, ldb, beta, C, ldc, ws.packA, ws.packB);
+}
+void gemmBuiltin(bool ta, bool tb, size_t m, size_t n, size_t k, const float* A, size_t lda, const float* B,
+                 size_t ldb, float beta, float* C, size_t ldc) {
+  Workspace& ws = workspace();
+  blocked<float>(ta, tb, m, n, k, A, lda, B, ldb, beta, C, ldc, ws.fpackA, ws.fpackB);
+}
+
+}  // namespace goten
