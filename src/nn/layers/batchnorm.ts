@@ -1,0 +1,190 @@
+/**
+ * Batch normalisation over channel c of x shaped [B, C, S…] (BatchNorm2d:
+ * [B,C,H,W]; BatchNorm1d: [B,C] or [B,C,L]); N = B·(product of S) values per channel.
+ *
+ * Training (batch statistics, biased variance):
+ *   μ = Σx/N,  σ² = Σ(x−μ)²/N,  x̂ = (x−μ)/√(σ²+ε),  y = γ·x̂ + β
+ *   running_mean ← (1−m)·running_mean + m·μ
+ *   running_var  ← (1−m)·running_var  + m·σ²·N/(N−1)     (unbiased, as PyTorch; σ² when N = 1)
+ *   dβ = Σdy,  dγ = Σ x̂·dy,  dx = γ/(N·√(σ²+ε)) · (N·dy − Σdy − x̂·Σ(x̂·dy))
+ * Inference (running statistics):
+ *   x̂ = (x − running_mean)/√(running_var+ε),  y = γ·x̂ + β,  dx = γ/√(running_var+ε) · dy
+ *
+ * Defaults ε = 1e-5, m = 0.1, γ = 1, β = 0. Per-channel sums are accumulated in
+ * float64 in a fixed order, so results are deterministic.
+ */
+import { Tensor } from '../../tensor/tensor.js';
+import { type Buffer, type Layer, type LinearLayerInfo, makeParameter, type Parameter, Scratch } from './layer.js';
+
+export interface BatchNormOptions {
+  channels: number;
+  eps?: number;
+  momentum?: number;
+  /** Whether weight decay applies to γ and β (default true, as in PyTorch and Goten). */
+  decay?: boolean;
+}
+
+export class BatchNorm implements Layer {
+  readonly type: 'bn1d' | 'bn2d';
+  readonly weight: Parameter;
+  readonly bias: Parameter;
+  readonly runningMean: Buffer;
+  readonly runningVar: Buffer;
+  readonly channels: number;
+  readonly eps: number;
+  readonly momentum: number;
+  private readonly scratch = new Scratch();
+  /** Per-channel 1/√(var+ε) used by the last forward. */
+  private readonly invStd: Float64Array;
+  private xhat: Float32Array | null = null;
+  private shape: readonly number[] | null = null;
+  private trained = false;
+
+  constructor(
+    readonly name: string,
+    kind: '1d' | '2d',
+    o: BatchNormOptions,
+  ) {
+    this.type = kind === '1d' ? 'bn1d' : 'bn2d';
+    this.channels = o.channels;
+    this.eps = o.eps ?? 1e-5;
+    this.momentum = o.momentum ?? 0.1;
+    const decay = o.decay ?? true;
+    this.weight = makeParameter(`${name}.weight`, [o.channels], decay);
+    this.weight.value.fill(1);
+    this.bias = makeParameter(`${name}.bias`, [o.channels], decay);
+    this.runningMean = { name: `${name}.running_mean`, shape: [o.channels], value: new Float32Array(o.channels) };
+    this.runningVar = { name: `${name}.running_var`, shape: [o.channels], value: new Float32Array(o.channels).fill(1) };
+    this.invStd = new Float64Array(o.channels);
+  }
+
+  outputShape(s: readonly number[]): number[] {
+    const ok = this.type === 'bn2d' ? s.length === 3 : s.length === 1 || s.length === 2;
+    if (!ok || s[0] !== this.channels) {
+      const want = this.type === 'bn2d' ? `[${this.channels},H,W]` : `[${this.channels}] or [${this.channels},L]`;
+      throw new RangeError(`${this.type} '${this.name}': expected input ${want}, got [${s.join(',')}]`);
+    }
+    return s.slice();
+  }
+
+  forward(x: Tensor, training: boolean): Tensor {
+    if (x.shape.length < 2) throw new RangeError(`${this.type} '${this.name}': expected a batch-first input`);
+    this.outputShape(x.shape.slice(1));
+    const B = x.shape[0];
+    const C = this.channels;
+    const S = x.size / (B * C);
+    const N = B * S;
+    const xd = x.data;
+    const y = this.scratch.get('y', x.size);
+    const xhat = this.scratch.get('xhat', x.size);
+    const gamma = this.weight.value;
+    const beta = this.bias.value;
+    const rm = this.runningMean.value;
+    const rv = this.runningVar.value;
+    const m = this.momentum;
+    for (let c = 0; c < C; c++) {
+      let mean: number;
+      let inv: number;
+      if (training) {
+        let s = 0;
+        for (let b = 0; b < B; b++) {
+          const off = (b * C + c) * S;
+          for (let i = off; i < off + S; i++) s += xd[i];
+        }
+        mean = s / N;
+        let q = 0;
+        for (let b = 0; b < B; b++) {
+          const off = (b * C + c) * S;
+          for (let i = off; i < off + S; i++) {
+            const d = xd[i] - mean;
+            q += d * d;
+          }
+        }
+        const variance = q / N;
+        inv = 1 / Math.sqrt(variance + this.eps);
+        rm[c] = (1 - m) * rm[c] + m * mean;
+        rv[c] = (1 - m) * rv[c] + m * (N > 1 ? (q / (N - 1)) : variance);
+      } else {
+        mean = rm[c];
+        inv = 1 / Math.sqrt(rv[c] + this.eps);
+      }
+      this.invStd[c] = inv;
+      const g = gamma[c];
+      const bt = beta[c];
+      for (let b = 0; b < B; b++) {
+        const off = (b * C + c) * S;
+        for (let i = off; i < off + S; i++) {
+          const h = (xd[i] - mean) * inv;
+          xhat[i] = h;
+          y[i] = g * h + bt;
+        }
+      }
+    }
+    this.xhat = xhat;
+    this.shape = x.shape;
+    this.trained = training;
+    return new Tensor(x.shape, y);
+  }
+
+  backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+    const xhat = this.xhat;
+    const shape = this.shape;
+    if (xhat === null || shape === null) throw new Error(`${this.type} '${this.name}': backward called before forward`);
+    const B = shape[0];
+    const C = this.channels;
+    const S = xhat.length / (B * C);
+    const N = B * S;
+    const g = dy.data;
+    const gamma = this.weight.value;
+    const dgamma = this.weight.grad;
+    const dbeta = this.bias.grad;
+    const dx = needInputGrad ? this.scratch.get('dx', xhat.length) : null;
+    for (let c = 0; c < C; c++) {
+      let sdy = 0;
+      let sxdy = 0;
+      for (let b = 0; b < B; b++) {
+        const off = (b * C + c) * S;
+        for (let i = off; i < off + S; i++) {
+          const d = g[i];
+          sdy += d;
+          sxdy += xhat[i] * d;
+        }
+      }
+      dbeta[c] += sdy;
+      dgamma[c] += sxdy;
+      if (dx === null) continue;
+      const inv = this.invStd[c];
+      if (this.trained) {
+        // dx = γ·inv/N · (N·dy − Σdy − x̂·Σ(x̂·dy))
+        const k = (gamma[c] * inv) / N;
+        for (let b = 0; b < B; b++) {
+          const off = (b * C + c) * S;
+          for (let i = off; i < off + S; i++) dx[i] = k * (N * g[i] - sdy - xhat[i] * sxdy);
+        }
+      } else {
+        const k = gamma[c] * inv;
+        for (let b = 0; b < B; b++) {
+          const off = (b * C + c) * S;
+          for (let i = off; i < off + S; i++) dx[i] = k * g[i];
+        }
+      }
+    }
+    return dx === null ? null : new Tensor(shape, dx);
+  }
+
+  parameters(): Parameter[] {
+    return [this.weight, this.bias];
+  }
+
+  buffers(): Buffer[] {
+    return [this.runningMean, this.runningVar];
+  }
+
+  linearLayers(): LinearLayerInfo[] {
+    return [];
+  }
+
+  flops(_inShape: readonly number[]): number {
+    return 0;
+  }
+}

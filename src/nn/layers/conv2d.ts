@@ -1,0 +1,204 @@
+/**
+ * 2-D convolution (no groups/dilation), NCHW, weights O×C×kH×kW, zero padding:
+ *
+ *   forward      y[n,o,p,q] = Σ_{c,i,j} w[o,c,i,j] · x[n,c,p·sH+i−pH, q·sW+j−pW] (+ b[o])
+ *   grad-input   dx = f(W, dY)   (transposed convolution of dy with w)
+ *   grad-weight  dW = f(dY, X),  dw[o,c,i,j] = Σ_{n,p,q} dy[n,o,p,q] · x[n,c,p·sH+i−pH, q·sW+j−pW]
+ *   bias         db[o] = Σ_{n,p,q} dy[n,o,p,q]
+ *
+ * The three products go through the model's LinearExecutor (plain, quantized or
+ * secure); the bias is added and reduced here in float32.
+ */
+import type { BilinearOp } from '../../backend/bilinear.js';
+import { type ConvGeometry, convOutH, convOutW, validateConvGeometry } from '../../backend/geometry.js';
+import { Tensor } from '../../tensor/tensor.js';
+import type { OpTag } from '../executor.js';
+import {
+  type Buffer,
+  expectRank,
+  type Layer,
+  type LayerContext,
+  type LinearLayerInfo,
+  makeParameter,
+  type Parameter,
+  savedInput,
+  Scratch,
+} from './layer.js';
+
+export interface Conv2dOptions {
+  inC: number;
+  outC: number;
+  kH: number;
+  kW: number;
+  strideH?: number;
+  strideW?: number;
+  padH?: number;
+  padW?: number;
+  /** Learnable per-channel bias (default false). */
+  bias?: boolean;
+}
+
+interface Ops {
+  geom: ConvGeometry;
+  forward: BilinearOp;
+  gradInput: BilinearOp;
+  gradWeight: BilinearOp;
+}
+
+export class Conv2d implements Layer {
+  readonly type = 'conv';
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
+  readonly inC: number;
+  readonly outC: number;
+  readonly kH: number;
+  readonly kW: number;
+  readonly strideH: number;
+  readonly strideW: number;
+  readonly padH: number;
+  readonly padW: number;
+  private readonly scratch = new Scratch();
+  private ops: Ops | null = null;
+  private x: Tensor | null = null;
+
+  constructor(
+    readonly name: string,
+    private readonly ctx: LayerContext,
+    readonly tag: OpTag,
+    o: Conv2dOptions,
+  ) {
+    this.inC = o.inC;
+    this.outC = o.outC;
+    this.kH = o.kH;
+    this.kW = o.kW;
+    this.strideH = o.strideH ?? 1;
+    this.strideW = o.strideW ?? 1;
+    this.padH = o.padH ?? 0;
+    this.padW = o.padW ?? 0;
+    this.weight = makeParameter(`${name}.weight`, [o.outC, o.inC, o.kH, o.kW], true);
+    this.bias = o.bias === true ? makeParameter(`${name}.bias`, [o.outC], true) : null;
+  }
+
+  private geometry(batch: number, inH: number, inW: number): ConvGeometry {
+    return {
+      batch,
+      inC: this.inC,
+      inH,
+      inW,
+      outC: this.outC,
+      kH: this.kH,
+      kW: this.kW,
+      strideH: this.strideH,
+      strideW: this.strideW,
+      padH: this.padH,
+      padW: this.padW,
+    };
+  }
+
+  outputShape(s: readonly number[]): number[] {
+    if (s.length !== 3 || s[0] !== this.inC) {
+      throw new RangeError(`conv '${this.name}': expected input [${this.inC},H,W], got [${s.join(',')}]`);
+    }
+    const g = this.geometry(1, s[1], s[2]);
+    try {
+      validateConvGeometry(g);
+    } catch (e) {
+      throw new RangeError(`conv '${this.name}': ${(e as Error).message}`);
+    }
+    return [this.outC, convOutH(g), convOutW(g)];
+  }
+
+  private opsFor(batch: number, inH: number, inW: number): Ops {
+    const o = this.ops;
+    if (o !== null && o.geom.batch === batch && o.geom.inH === inH && o.geom.inW === inW) return o;
+    const geom = this.geometry(batch, inH, inW);
+    validateConvGeometry(geom);
+    const ops: Ops = {
+      geom,
+      forward: { layer: 'conv', pass: 'forward', geom },
+      gradInput: { layer: 'conv', pass: 'grad-input', geom },
+      gradWeight: { layer: 'conv', pass: 'grad-weight', geom },
+    };
+    this.ops = ops;
+    return ops;
+  }
+
+  async forward(x: Tensor, _training: boolean): Promise<Tensor> {
+    expectRank(this, x, 4);
+    const [batch, c, inH, inW] = x.shape;
+    if (c !== this.inC) throw new RangeError(`conv '${this.name}': expected ${this.inC} input channels, got ${c}`);
+    const ops = this.opsFor(batch, inH, inW);
+    const oh = convOutH(ops.geom);
+    const ow = convOutW(ops.geom);
+    const y = this.scratch.get('y', batch * this.outC * oh * ow);
+    await this.ctx.executor.run(ops.forward, this.tag, this.weight.value, x.data, y);
+    if (this.bias !== null) addChannelBias(y, this.bias.value, batch, this.outC, oh * ow);
+    this.x = x;
+    return new Tensor([batch, this.outC, oh, ow], y);
+  }
+
+  async backward(dy: Tensor, needInputGrad: boolean): Promise<Tensor | null> {
+    const x = savedInput(this, this.x);
+    const ops = this.opsFor(x.shape[0], x.shape[2], x.shape[3]);
+    const plane = convOutH(ops.geom) * convOutW(ops.geom);
+    if (dy.size !== x.shape[0] * this.outC * plane) {
+      throw new RangeError(`conv '${this.name}': gradient shape [${dy.shape.join(',')}] does not match the output`);
+    }
+    const dw = this.scratch.get('dw', this.weight.value.length);
+    await this.ctx.executor.run(ops.gradWeight, this.tag, dy.data, x.data, dw);
+    accumulate(this.weight.grad, dw);
+    if (this.bias !== null) reduceChannelBias(this.bias.grad, dy.data, x.shape[0], this.outC, plane);
+    if (!needInputGrad) return null;
+    const dx = this.scratch.get('dx', x.size);
+    await this.ctx.executor.run(ops.gradInput, this.tag, this.weight.value, dy.data, dx);
+    return new Tensor(x.shape, dx);
+  }
+
+  parameters(): Parameter[] {
+    return this.bias === null ? [this.weight] : [this.weight, this.bias];
+  }
+
+  buffers(): Buffer[] {
+    return [];
+  }
+
+  linearLayers(): LinearLayerInfo[] {
+    return [{ tag: this.tag, kind: 'conv' }];
+  }
+
+  flops(inShape: readonly number[]): number {
+    const [, oh, ow] = this.outputShape(inShape);
+    return 2 * this.outC * oh * ow * this.inC * this.kH * this.kW;
+  }
+}
+
+/** y[n,c,·] += b[c] over planes of `plane` elements. */
+export function addChannelBias(y: Float32Array, b: Float32Array, batch: number, channels: number, plane: number): void {
+  let off = 0;
+  for (let n = 0; n < batch; n++) {
+    for (let c = 0; c < channels; c++) {
+      const v = b[c];
+      const end = off + plane;
+      for (let i = off; i < end; i++) y[i] += v;
+      off = end;
+    }
+  }
+}
+
+/** g[c] += Σ_{n,i} dy[n,c,i]. */
+export function reduceChannelBias(g: Float32Array, dy: Float32Array, batch: number, channels: number, plane: number): void {
+  for (let c = 0; c < channels; c++) {
+    let s = 0;
+    for (let n = 0; n < batch; n++) {
+      const off = (n * channels + c) * plane;
+      const end = off + plane;
+      for (let i = off; i < end; i++) s += dy[i];
+    }
+    g[c] += s;
+  }
+}
+
+/** acc += d, elementwise. */
+export function accumulate(acc: Float32Array, d: Float32Array): void {
+  for (let i = 0; i < acc.length; i++) acc[i] += d[i];
+}

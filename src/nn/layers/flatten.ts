@@ -1,0 +1,29 @@
+/**
+ * Flatten: [B, d1, d2, …] → [B, d1·d2·…], a view (no copy); dx is dy viewed
+ * back in the input's shape.
+ */
+import type { Tensor } from '../../tensor/tensor.js';
+import { type Layer, ParameterFreeLayer } from './layer.js';
+
+export class Flatten extends ParameterFreeLayer implements Layer {
+  readonly type = 'flatten';
+  private inShape: readonly number[] | null = null;
+
+  constructor(readonly name: string) {
+    super();
+  }
+
+  outputShape(s: readonly number[]): number[] {
+    return [s.reduce((a, b) => a * b, 1)];
+  }
+
+  forward(x: Tensor, _training: boolean): Tensor {
+    this.inShape = x.shape;
+    return x.reshape([x.shape[0], x.size / x.shape[0]]);
+  }
+
+  backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+    if (this.inShape === null) throw new Error(`flatten '${this.name}': backward called before forward`);
+    return needInputGrad ? dy.reshape(this.inShape) : null;
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * The layer contract shared by every building block of a model.
+ *
+ * Conventions (all layers):
+ * - Tensors are batch-first: x has shape [B, ...sample shape] (images NCHW).
+ * - forward(x) returns a tensor whose buffer the layer owns and reuses on the
+ *   next call with the same batch size; it stays valid until then.
+ * - backward(dy) must follow the forward of the same batch. It *accumulates*
+ *   parameter gradients (grad += ∂L/∂θ) and returns dx = ∂L/∂x in a buffer the
+ *   layer owns, or null when `needInputGrad` is false (e.g. the first layer:
+ *   that saves one outsourced grad-input product per step).
+ * - Layers never write into their inputs x or dy.
+ * - Conv/linear products go only through `ctx.executor.run` (plain, quantized
+ *   or secure); everything else is computed by the layer in float32.
+ */
+import type { Tensor } from '../../tensor/tensor.js';
+import type { LinearExecutor, OpTag } from '../executor.js';
+import type { Rng } from '../rng.js';
+
+/** A learnable tensor with its gradient accumulator. */
+export interface Parameter {
+  /** Stable dotted name, e.g. `3.weight` (checkpoint key). */
+  name: string;
+  shape: number[];
+  value: Float32Array;
+  grad: Float32Array;
+  /** Whether the optimizer's weight decay applies to it. */
+  decay: boolean;
+}
+
+/** A non-learnable state tensor saved with the model (BatchNorm running statistics). */
+export interface Buffer {
+  name: string;
+  shape: number[];
+  value: Float32Array;
+}
+
+/** A conv or linear op site, in forward order. */
+export interface LinearLayerInfo {
+  tag: OpTag;
+  kind: 'conv' | 'linear';
+}
+
+/** What layers share with their model: the current executor and the seeded Rng. */
+export interface LayerContext {
+  readonly executor: LinearExecutor;
+  readonly rng: Rng;
+}
+
+export interface Layer {
+  /** Dotted id within the model, e.g. `4` or `7.body.0`. */
+  readonly name: string;
+  /** Short type name for summaries (`conv`, `relu`, …). */
+  readonly type: string;
+  /** Per-sample output shape for a per-sample input shape; throws on impossible geometry. */
+  outputShape(inShape: readonly number[]): number[];
+  forward(x: Tensor, training: boolean): Tensor | Promise<Tensor>;
+  backward(dy: Tensor, needInputGrad: boolean): Tensor | null | Promise<Tensor | null>;
+  parameters(): Parameter[];
+  buffers(): Buffer[];
+  linearLayers(): LinearLayerInfo[];
+  /** Forward FLOPs (2 per multiply-add) of its conv/linear products, per sample. */
+  flops(inShape: readonly number[]): number;
+}
+
+/** Creates a zero-initialised parameter. */
+export function makeParameter(name: string, shape: number[], decay: boolean): Parameter {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return { name, shape, value: new Float32Array(n), grad: new Float32Array(n), decay };
+}
+
+/**
+ * Per-layer scratch memory reused across steps: `get(key, n)` returns the same
+ * Float32Array for the same (key, n) (its old contents included). A few sizes
+ * are kept per key, so alternating train/test batch sizes does not reallocate.
+ * `getInt` does the same for Int32Arrays (e.g. max-pool argmax indices).
+ */
+export class Scratch {
+  private readonly f32 = new Map<string, Float32Array[]>();
+  private readonly i32 = new Map<string, Int32Array[]>();
+  constructor(private readonly keep = 3) {}
+
+  get(key: string, n: number): Float32Array {
+    return this.take(this.f32, key, n, (m) => new Float32Array(m));
+  }
+
+  getInt(key: string, n: number): Int32Array {
+    return this.take(this.i32, key, n, (m) => new Int32Array(m));
+  }
+
+  private take<T extends { length: number }>(slots: Map<string, T[]>, key: string, n: number, make: (n: number) => T): T {
+    let list = slots.get(key);
+    if (list === undefined) {
+      list = [];
+      slots.set(key, list);
+    }
+    for (let i = 0; i < list.length; i++) {
+      const a = list[i];
+      if (a.length === n) {
+        if (i !== list.length - 1) {
+          list.splice(i, 1);
+          list.push(a); // most recently used last
+        }
+        return a;
+      }
+    }
+    const a = make(n);
+    list.push(a);
+    if (list.length > this.keep) list.shift();
+    return a;
+  }
+}
+
+/** Throws unless x has the given rank. */
+export function expectRank(layer: Layer, x: Tensor, rank: number): void {
+  if (x.shape.length !== rank) {
+    throw new RangeError(`${layer.type} '${layer.name}': expected a rank-${rank} input, got shape [${x.shape.join(',')}]`);
+  }
+}
+
+/** Throws unless backward follows a forward. */
+export function savedInput(layer: Layer, x: Tensor | null): Tensor {
+  if (x === null) throw new Error(`${layer.type} '${layer.name}': backward called before forward`);
+  return x;
+}
+
+/** Base for layers without parameters, buffers or products. */
+export abstract class ParameterFreeLayer {
+  abstract readonly name: string;
+  parameters(): Parameter[] {
+    return [];
+  }
+  buffers(): Buffer[] {
+    return [];
+  }
+  linearLayers(): LinearLayerInfo[] {
+    return [];
+  }
+  flops(_inShape: readonly number[]): number {
+    return 0;
+  }
+}

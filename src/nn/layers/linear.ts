@@ -1,0 +1,141 @@
+/**
+ * Fully-connected layer. x is [B, ...] read as B×in (the trailing dims are
+ * flattened implicitly), W is out×in, b is [out]:
+ *
+ *   forward      Y = X·Wᵀ (+ b)            C = f(W, X)
+ *   grad-input   dX = dY·W                 C = f(W, dY)   (dX keeps x's shape)
+ *   grad-weight  dW = dYᵀ·X                C = f(dY, X)
+ *   bias         db = Σ_rows dY
+ *
+ * Products go through the model's LinearExecutor; the bias is handled here in float32.
+ */
+import type { BilinearOp, LinearGeometry } from '../../backend/bilinear.js';
+import { Tensor } from '../../tensor/tensor.js';
+import type { OpTag } from '../executor.js';
+import { accumulate } from './conv2d.js';
+import {
+  type Buffer,
+  type Layer,
+  type LayerContext,
+  type LinearLayerInfo,
+  makeParameter,
+  type Parameter,
+  savedInput,
+  Scratch,
+} from './layer.js';
+
+export interface LinearOptions {
+  inF: number;
+  outF: number;
+  /** Learnable bias (default true). */
+  bias?: boolean;
+}
+
+interface Ops {
+  geom: LinearGeometry;
+  forward: BilinearOp;
+  gradInput: BilinearOp;
+  gradWeight: BilinearOp;
+}
+
+export class Linear implements Layer {
+  readonly type = 'linear';
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
+  readonly inF: number;
+  readonly outF: number;
+  private readonly scratch = new Scratch();
+  private ops: Ops | null = null;
+  private x: Tensor | null = null;
+
+  constructor(
+    readonly name: string,
+    private readonly ctx: LayerContext,
+    readonly tag: OpTag,
+    o: LinearOptions,
+  ) {
+    this.inF = o.inF;
+    this.outF = o.outF;
+    this.weight = makeParameter(`${name}.weight`, [o.outF, o.inF], true);
+    this.bias = o.bias === false ? null : makeParameter(`${name}.bias`, [o.outF], true);
+  }
+
+  outputShape(s: readonly number[]): number[] {
+    const n = s.reduce((a, b) => a * b, 1);
+    if (n !== this.inF) throw new RangeError(`linear '${this.name}': expected ${this.inF} input features, got [${s.join(',')}] = ${n}`);
+    return [this.outF];
+  }
+
+  private opsFor(batch: number): Ops {
+    if (this.ops !== null && this.ops.geom.batch === batch) return this.ops;
+    const geom: LinearGeometry = { batch, inF: this.inF, outF: this.outF };
+    this.ops = {
+      geom,
+      forward: { layer: 'linear', pass: 'forward', geom },
+      gradInput: { layer: 'linear', pass: 'grad-input', geom },
+      gradWeight: { layer: 'linear', pass: 'grad-weight', geom },
+    };
+    return this.ops;
+  }
+
+  async forward(x: Tensor, _training: boolean): Promise<Tensor> {
+    if (x.shape.length < 2) throw new RangeError(`linear '${this.name}': expected a batch-first input, got [${x.shape.join(',')}]`);
+    const batch = x.shape[0];
+    this.outputShape(x.shape.slice(1));
+    const ops = this.opsFor(batch);
+    const y = this.scratch.get('y', batch * this.outF);
+    await this.ctx.executor.run(ops.forward, this.tag, this.weight.value, x.data, y);
+    if (this.bias !== null) {
+      const b = this.bias.value;
+      const m = this.outF;
+      for (let r = 0; r < batch; r++) {
+        const off = r * m;
+        for (let j = 0; j < m; j++) y[off + j] += b[j];
+      }
+    }
+    this.x = x;
+    return new Tensor([batch, this.outF], y);
+  }
+
+  async backward(dy: Tensor, needInputGrad: boolean): Promise<Tensor | null> {
+    const x = savedInput(this, this.x);
+    const batch = x.shape[0];
+    if (dy.size !== batch * this.outF) {
+      throw new RangeError(`linear '${this.name}': gradient shape [${dy.shape.join(',')}] does not match [${batch},${this.outF}]`);
+    }
+    const ops = this.opsFor(batch);
+    const dw = this.scratch.get('dw', this.weight.value.length);
+    await this.ctx.executor.run(ops.gradWeight, this.tag, dy.data, x.data, dw);
+    accumulate(this.weight.grad, dw);
+    if (this.bias !== null) {
+      const g = this.bias.grad;
+      const d = dy.data;
+      const m = this.outF;
+      for (let j = 0; j < m; j++) {
+        let s = 0;
+        for (let r = 0; r < batch; r++) s += d[r * m + j];
+        g[j] += s;
+      }
+    }
+    if (!needInputGrad) return null;
+    const dx = this.scratch.get('dx', x.size);
+    await this.ctx.executor.run(ops.gradInput, this.tag, this.weight.value, dy.data, dx);
+    return new Tensor(x.shape, dx);
+  }
+
+  parameters(): Parameter[] {
+    return this.bias === null ? [this.weight] : [this.weight, this.bias];
+  }
+
+  buffers(): Buffer[] {
+    return [];
+  }
+
+  linearLayers(): LinearLayerInfo[] {
+    return [{ tag: this.tag, kind: 'linear' }];
+  }
+
+  flops(_inShape: readonly number[]): number {
+    return 2 * this.inF * this.outF;
+  }
+}

@@ -1,0 +1,279 @@
+/**
+ * Pooling over NCHW planes. Output size per axis: floor((H + 2·pad − k) / stride) + 1,
+ * or with `ceil` ceil(…) + 1 minus one if the last window would start beyond
+ * H + pad (PyTorch's ceil_mode). Padding must not exceed half the kernel (as in
+ * PyTorch), so every window holds at least one real element.
+ *
+ *   MaxPool2d      y = max over the window (padding = −∞);  dx[argmax] += dy
+ *                  (ties → the first maximum in row-major window order)
+ *   AvgPool2d      y = Σ_window x / n  (padding counts as zeros), n = window size clipped to
+ *                  the padded input (kH·kW unless a ceil-mode window overhangs);  dx[window] += dy / n
+ *   GlobalAvgPool  [B,C,H,W] → [B,C], y = mean over H·W;  dx = dy / (H·W)
+ */
+import { Tensor } from '../../tensor/tensor.js';
+import { expectRank, type Layer, ParameterFreeLayer, Scratch } from './layer.js';
+
+export interface PoolOptions {
+  kH: number;
+  kW: number;
+  /** Default: the kernel size. */
+  strideH?: number;
+  strideW?: number;
+  padH?: number;
+  padW?: number;
+  /** Ceil instead of floor for the output size (default false). */
+  ceil?: boolean;
+}
+
+interface Window {
+  kH: number;
+  kW: number;
+  sH: number;
+  sW: number;
+  pH: number;
+  pW: number;
+  ceil: boolean;
+}
+
+function makeWindow(type: string, name: string, o: PoolOptions): Window {
+  const w = { kH: o.kH, kW: o.kW, sH: o.strideH ?? o.kH, sW: o.strideW ?? o.kW, pH: o.padH ?? 0, pW: o.padW ?? 0 };
+  for (const [k, v] of Object.entries(w)) {
+    if (!Number.isInteger(v) || v < 0 || (v === 0 && k[0] !== 'p')) {
+      throw new RangeError(`${type} '${name}': ${k} must be a ${k[0] === 'p' ? 'non-negative' : 'positive'} integer, got ${v}`);
+    }
+  }
+  if (2 * w.pH > w.kH || 2 * w.pW > w.kW) throw new RangeError(`${type} '${name}': padding must be at most half the kernel`);
+  return { ...w, ceil: o.ceil === true };
+}
+
+/** Pooled length of one axis. */
+function pooledLength(n: number, k: number, s: number, p: number, ceil: boolean): number {
+  const span = n + 2 * p - k;
+  if (span < 0) return 0;
+  if (!ceil) return Math.floor(span / s) + 1;
+  let out = Math.ceil(span / s) + 1;
+  if ((out - 1) * s >= n + p) out--; // the last window must start inside the input or its left padding
+  return out;
+}
+
+function pooledShape(type: string, name: string, w: Window, s: readonly number[]): number[] {
+  if (s.length !== 3) throw new RangeError(`${type} '${name}': expected input [C,H,W], got [${s.join(',')}]`);
+  const oh = pooledLength(s[1], w.kH, w.sH, w.pH, w.ceil);
+  const ow = pooledLength(s[2], w.kW, w.sW, w.pW, w.ceil);
+  if (oh < 1 || ow < 1) {
+    throw new RangeError(`${type} '${name}': window ${w.kH}×${w.kW} does not fit input ${s[1]}×${s[2]} (padding ${w.pH}×${w.pW})`);
+  }
+  return [s[0], oh, ow];
+}
+
+export class MaxPool2d extends ParameterFreeLayer implements Layer {
+  readonly type = 'maxpool';
+  private readonly w: Window;
+  private readonly scratch = new Scratch();
+  private idx: Int32Array | null = null;
+  private inShape: readonly number[] | null = null;
+
+  constructor(
+    readonly name: string,
+    o: PoolOptions,
+  ) {
+    super();
+    this.w = makeWindow(this.type, name, o);
+  }
+
+  outputShape(s: readonly number[]): number[] {
+    return pooledShape(this.type, this.name, this.w, s);
+  }
+
+  forward(x: Tensor, _training: boolean): Tensor {
+    expectRank(this, x, 4);
+    const [B, C, H, W] = x.shape;
+    const [, OH, OW] = this.outputShape(x.shape.slice(1));
+    const { kH, kW, sH, sW, pH, pW } = this.w;
+    const n = B * C * OH * OW;
+    const y = this.scratch.get('y', n);
+    const idx = this.scratch.getInt('idx', n);
+    const xd = x.data;
+    let o = 0;
+    for (let plane = 0; plane < B * C; plane++) {
+      const xb = plane * H * W;
+      for (let p = 0; p < OH; p++) {
+        const h0 = p * sH - pH;
+        const hs = h0 < 0 ? 0 : h0;
+        const he = h0 + kH > H ? H : h0 + kH;
+        for (let q = 0; q < OW; q++) {
+          const w0 = q * sW - pW;
+          const ws = w0 < 0 ? 0 : w0;
+          const we = w0 + kW > W ? W : w0 + kW;
+          let best = -Infinity;
+          let bi = xb + hs * W + ws;
+          for (let h = hs; h < he; h++) {
+            const row = xb + h * W;
+            for (let c = row + ws; c < row + we; c++) {
+              const v = xd[c];
+              if (v > best) {
+                best = v;
+                bi = c;
+              }
+            }
+          }
+          y[o] = best;
+          idx[o] = bi;
+          o++;
+        }
+      }
+    }
+    this.idx = idx;
+    this.inShape = x.shape;
+    return new Tensor([B, C, OH, OW], y);
+  }
+
+  backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+    const idx = this.idx;
+    const shape = this.inShape;
+    if (idx === null || shape === null) throw new Error(`maxpool '${this.name}': backward called before forward`);
+    if (!needInputGrad) return null;
+    const n = shape.reduce((a, b) => a * b, 1);
+    const dx = this.scratch.get('dx', n);
+    dx.fill(0);
+    const g = dy.data;
+    for (let o = 0; o < g.length; o++) dx[idx[o]] += g[o];
+    return new Tensor(shape, dx);
+  }
+}
+
+/** Divisor of an average-pool window starting at (h0, w0): its size clipped to the padded input. */
+function windowCount(h0: number, kH: number, hLimit: number, w0: number, kW: number, wLimit: number): number {
+  const h1 = h0 + kH < hLimit ? h0 + kH : hLimit;
+  const w1 = w0 + kW < wLimit ? w0 + kW : wLimit;
+  return (h1 - h0) * (w1 - w0);
+}
+
+export class AvgPool2d extends ParameterFreeLayer implements Layer {
+  readonly type = 'avgpool';
+  private readonly w: Window;
+  private readonly scratch = new Scratch();
+  private inShape: readonly number[] | null = null;
+
+  constructor(
+    readonly name: string,
+    o: PoolOptions,
+  ) {
+    super();
+    this.w = makeWindow(this.type, name, o);
+  }
+
+  outputShape(s: readonly number[]): number[] {
+    return pooledShape(this.type, this.name, this.w, s);
+  }
+
+  forward(x: Tensor, _training: boolean): Tensor {
+    expectRank(this, x, 4);
+    const [B, C, H, W] = x.shape;
+    const [, OH, OW] = this.outputShape(x.shape.slice(1));
+    const { kH, kW, sH, sW, pH, pW } = this.w;
+    const y = this.scratch.get('y', B * C * OH * OW);
+    const xd = x.data;
+    let o = 0;
+    for (let plane = 0; plane < B * C; plane++) {
+      const xb = plane * H * W;
+      for (let p = 0; p < OH; p++) {
+        const h0 = p * sH - pH;
+        const hs = h0 < 0 ? 0 : h0;
+        const he = h0 + kH > H ? H : h0 + kH;
+        for (let q = 0; q < OW; q++) {
+          const w0 = q * sW - pW;
+          const ws = w0 < 0 ? 0 : w0;
+          const we = w0 + kW > W ? W : w0 + kW;
+          let s = 0;
+          for (let h = hs; h < he; h++) {
+            const row = xb + h * W;
+            for (let c = row + ws; c < row + we; c++) s += xd[c];
+          }
+          y[o++] = s / windowCount(h0, kH, H + pH, w0, kW, W + pW);
+        }
+      }
+    }
+    this.inShape = x.shape;
+    return new Tensor([B, C, OH, OW], y);
+  }
+
+  backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+    if (this.inShape === null) throw new Error(`avgpool '${this.name}': backward called before forward`);
+    if (!needInputGrad) return null;
+    const shape = this.inShape;
+    const [B, C, H, W] = shape;
+    const [, OH, OW] = this.outputShape(shape.slice(1));
+    const { kH, kW, sH, sW, pH, pW } = this.w;
+    const dx = this.scratch.get('dx', B * C * H * W);
+    dx.fill(0);
+    const g = dy.data;
+    let o = 0;
+    for (let plane = 0; plane < B * C; plane++) {
+      const xb = plane * H * W;
+      for (let p = 0; p < OH; p++) {
+        const h0 = p * sH - pH;
+        const hs = h0 < 0 ? 0 : h0;
+        const he = h0 + kH > H ? H : h0 + kH;
+        for (let q = 0; q < OW; q++) {
+          const w0 = q * sW - pW;
+          const ws = w0 < 0 ? 0 : w0;
+          const we = w0 + kW > W ? W : w0 + kW;
+          const v = g[o++] / windowCount(h0, kH, H + pH, w0, kW, W + pW);
+          for (let h = hs; h < he; h++) {
+            const row = xb + h * W;
+            for (let c = row + ws; c < row + we; c++) dx[c] += v;
+          }
+        }
+      }
+    }
+    return new Tensor(shape, dx);
+  }
+}
+
+export class GlobalAvgPool extends ParameterFreeLayer implements Layer {
+  readonly type = 'gap';
+  private readonly scratch = new Scratch();
+  private inShape: readonly number[] | null = null;
+
+  constructor(readonly name: string) {
+    super();
+  }
+
+  outputShape(s: readonly number[]): number[] {
+    if (s.length !== 3) throw new RangeError(`gap '${this.name}': expected input [C,H,W], got [${s.join(',')}]`);
+    return [s[0]];
+  }
+
+  forward(x: Tensor, _training: boolean): Tensor {
+    expectRank(this, x, 4);
+    const [B, C, H, W] = x.shape;
+    const hw = H * W;
+    const inv = 1 / hw;
+    const y = this.scratch.get('y', B * C);
+    const xd = x.data;
+    for (let plane = 0; plane < B * C; plane++) {
+      let s = 0;
+      const end = (plane + 1) * hw;
+      for (let i = plane * hw; i < end; i++) s += xd[i];
+      y[plane] = s * inv;
+    }
+    this.inShape = x.shape;
+    return new Tensor([B, C], y);
+  }
+
+  backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+    if (this.inShape === null) throw new Error(`gap '${this.name}': backward called before forward`);
+    if (!needInputGrad) return null;
+    const shape = this.inShape;
+    const hw = shape[2] * shape[3];
+    const inv = 1 / hw;
+    const dx = this.scratch.get('dx', dy.size * hw);
+    const g = dy.data;
+    for (let plane = 0; plane < g.length; plane++) {
+      const v = g[plane] * inv;
+      dx.fill(v, plane * hw, (plane + 1) * hw);
+    }
+    return new Tensor(shape, dx);
+  }
+}

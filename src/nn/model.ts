@@ -1,0 +1,148 @@
+/**
+ * The model contract the trainer, checkpoints and executors code against, and
+ * its one implementation: a chain of layers (residual blocks nest chains).
+ *
+ * One step:  logits = await model.forward(x, true);  {grad} = softmaxCrossEntropy(logits, y);
+ *            model.zeroGrad(); await model.backward(grad); optimizer.step(…).
+ * The logits tensor is owned by the model and overwritten by the next forward.
+ */
+import type { Tensor } from '../tensor/tensor.js';
+import type { LinearExecutor, OpTag } from './executor.js';
+import type { Buffer, Layer, LayerContext, Parameter } from './layers/layer.js';
+import { backwardChain, chainOutputShape, forwardChain } from './layers/sequential.js';
+import type { Rng } from './rng.js';
+
+export type { Buffer, Parameter } from './layers/layer.js';
+
+export interface Model {
+  readonly name: string;
+  /** Per-sample input shape [C, H, W]. */
+  readonly inputShape: readonly [number, number, number];
+  readonly numClasses: number;
+  /** Logits [B, numClasses] for x [B, C, H, W]; training selects batch statistics and dropout. */
+  forward(x: Tensor, training: boolean): Promise<Tensor>;
+  /** Back-propagates ∂L/∂logits of the last forward; accumulates into every Parameter.grad. */
+  backward(dLogits: Tensor): Promise<void>;
+  /** Learnable tensors in a stable order (forward order). */
+  parameters(): Parameter[];
+  /** BatchNorm running statistics in a stable order. */
+  buffers(): Buffer[];
+  zeroGrad(): void;
+  setExecutor(e: LinearExecutor): void;
+  executor(): LinearExecutor;
+  /** Every conv/linear op site in forward order (tag.index = position). */
+  linearLayers(): { tag: OpTag; kind: 'conv' | 'linear' }[];
+  /** The model's seeded generator (initialisation, then dropout masks). */
+  rng: Rng;
+}
+
+/** One row of a model summary. */
+export interface LayerSummary {
+  name: string;
+  type: string;
+  outputShape: number[];
+  params: number;
+  /** Forward FLOPs per sample of the layer's conv/linear products (2 per multiply-add). */
+  flops: number;
+}
+
+/** Mutable context shared with the layers (setExecutor swaps the executor for all of them). */
+export interface ModelContext extends LayerContext {
+  executor: LinearExecutor;
+  rng: Rng;
+}
+
+export class SequentialModel implements Model {
+  private readonly params: Parameter[];
+  private readonly bufs: Buffer[];
+
+  constructor(
+    readonly name: string,
+    readonly inputShape: readonly [number, number, number],
+    readonly numClasses: number,
+    readonly layers: readonly Layer[],
+    private readonly ctx: ModelContext,
+  ) {
+    const out = chainOutputShape(layers, inputShape);
+    if (out.length !== 1 || out[0] !== numClasses) {
+      throw new RangeError(`model '${name}': output shape [${out.join(',')}] is not [${numClasses}] (numClasses)`);
+    }
+    this.params = layers.flatMap((l) => l.parameters());
+    this.bufs = layers.flatMap((l) => l.buffers());
+    const seen = new Set<string>();
+    for (const t of [...this.params, ...this.bufs]) {
+      if (seen.has(t.name)) throw new RangeError(`model '${name}': duplicate tensor name '${t.name}'`);
+      seen.add(t.name);
+    }
+  }
+
+  get rng(): Rng {
+    return this.ctx.rng;
+  }
+
+  set rng(r: Rng) {
+    this.ctx.rng = r;
+  }
+
+  async forward(x: Tensor, training: boolean): Promise<Tensor> {
+    const s = this.inputShape;
+    if (x.shape.length !== 4 || x.shape[1] !== s[0] || x.shape[2] !== s[1] || x.shape[3] !== s[2]) {
+      throw new RangeError(`model '${this.name}': expected input [B,${s.join(',')}], got [${x.shape.join(',')}]`);
+    }
+    return forwardChain(this.layers, x, training);
+  }
+
+  async backward(dLogits: Tensor): Promise<void> {
+    await backwardChain(this.layers, dLogits, false);
+  }
+
+  parameters(): Parameter[] {
+    return this.params.slice();
+  }
+
+  buffers(): Buffer[] {
+    return this.bufs.slice();
+  }
+
+  zeroGrad(): void {
+    for (const p of this.params) p.grad.fill(0);
+  }
+
+  setExecutor(e: LinearExecutor): void {
+    this.ctx.executor = e;
+  }
+
+  executor(): LinearExecutor {
+    return this.ctx.executor;
+  }
+
+  linearLayers(): { tag: OpTag; kind: 'conv' | 'linear' }[] {
+    return this.layers.flatMap((l) => l.linearLayers());
+  }
+
+  /** Number of learnable scalars. */
+  parameterCount(): number {
+    return this.params.reduce((a, p) => a + p.value.length, 0);
+  }
+
+  /** Forward FLOPs per sample of all conv/linear products. */
+  flopsPerSample(): number {
+    return this.summary().reduce((a, r) => a + r.flops, 0);
+  }
+
+  /** Per top-level layer: output shape, parameter count and forward FLOPs per sample. */
+  summary(): LayerSummary[] {
+    let shape: number[] = this.inputShape.slice();
+    return this.layers.map((l) => {
+      const flops = l.flops(shape);
+      shape = l.outputShape(shape);
+      return {
+        name: l.name,
+        type: l.type,
+        outputShape: shape,
+        params: l.parameters().reduce((a, p) => a + p.value.length, 0),
+        flops,
+      };
+    });
+  }
+}

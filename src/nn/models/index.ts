@@ -1,0 +1,52 @@
+/**
+ * buildModel: a built-in name, a JSON text, or a ModelConfig object → a Model.
+ */
+import { createJsBackend } from '../../backend/js/index.js';
+import type { LinearExecutor } from '../executor.js';
+import { type ModelContext, SequentialModel } from '../model.js';
+import { PlainExecutor } from '../plain-executor.js';
+import { Rng } from '../rng.js';
+import { buildLayers } from './build.js';
+import { type ModelConfig, validateModelConfig } from './config.js';
+import { presetConfig } from './presets.js';
+
+export type { LayerSpec, ModelConfig, Pair } from './config.js';
+export { validateModelConfig } from './config.js';
+export { modelNames, presetConfig } from './presets.js';
+
+export interface BuildOptions {
+  /** Per-sample input shape [C, H, W]. */
+  inputShape: [number, number, number];
+  numClasses: number;
+  /** Seeds the model's Rng (initialisation, then dropout). */
+  seed: number;
+  /** Defaults to a PlainExecutor on the best available backend. */
+  executor?: LinearExecutor;
+}
+
+/** The default executor: plain float32 products on the best available backend. */
+export function defaultExecutor(): LinearExecutor {
+  return new PlainExecutor(createJsBackend());
+}
+
+/**
+ * Builds a model. `spec` is a built-in name (see modelNames), a JSON text of a
+ * ModelConfig (starting with `{`), or a ModelConfig object (validated).
+ * Throws a RangeError/TypeError naming the offending layer or field.
+ */
+export function buildModel(spec: string | ModelConfig, opts: BuildOptions): SequentialModel {
+  let config: ModelConfig;
+  if (typeof spec === 'string') {
+    config = spec.trimStart().startsWith('{') ? validateModelConfig(JSON.parse(spec)) : presetConfig(spec);
+  } else {
+    config = validateModelConfig(spec);
+  }
+  const shape = opts.inputShape;
+  if (shape.length !== 3 || !shape.every((v) => Number.isInteger(v) && v >= 1)) {
+    throw new RangeError(`buildModel: inputShape must be [C, H, W] of positive integers, got [${shape.join(',')}]`);
+  }
+  if (!Number.isInteger(opts.numClasses) || opts.numClasses < 1) throw new RangeError(`buildModel: numClasses must be ≥ 1`);
+  const ctx: ModelContext = { executor: opts.executor ?? defaultExecutor(), rng: new Rng(opts.seed) };
+  const layers = buildLayers(config, ctx, shape, opts.numClasses);
+  return new SequentialModel(config.name, [shape[0], shape[1], shape[2]], opts.numClasses, layers, ctx);
+}
