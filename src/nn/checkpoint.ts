@@ -40,6 +40,8 @@ export interface CheckpointInfo {
   norm: ChannelStats;
   numClasses: number;
   inputShape: number[];
+  /** Running metric sums of an epoch interrupted mid-way (null at epoch boundaries). */
+  partial?: { lossSum: number; correct: number; seen: number } | null;
 }
 
 export interface Checkpoint {
