@@ -1,0 +1,71 @@
+/**
+ * The accept queue shared by all Listener implementations.
+ */
+import type { Connection, RecvOptions } from './transport.js';
+import { ConnectionClosedError, TimeoutError } from './transport.js';
+
+interface AcceptWaiter {
+  resolve(c: Connection): void;
+  reject(e: Error): void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export class AcceptQueue {
+  private readonly ready: Connection[] = [];
+  private readonly waiters: AcceptWaiter[] = [];
+  private closedError: Error | null = null;
+
+  constructor(private readonly what: string) {}
+
+  push(conn: Connection): void {
+    if (this.closedError) {
+      conn.destroy(this.closedError);
+      return;
+    }
+    const w = this.waiters.shift();
+    if (w) {
+      if (w.timer) clearTimeout(w.timer);
+      w.resolve(conn);
+    } else {
+      this.ready.push(conn);
+    }
+  }
+
+  accept(opts: RecvOptions = {}): Promise<Connection> {
+    const c = this.ready.shift();
+    if (c) return Promise.resolve(c);
+    if (this.closedError) return Promise.reject(this.closedError);
+    return new Promise((resolve, reject) => {
+      const w: AcceptWaiter = { resolve, reject, timer: undefined };
+      if (opts.timeoutMs !== undefined) {
+        w.timer = setTimeout(() => {
+          const i = this.waiters.indexOf(w);
+          if (i >= 0) this.waiters.splice(i, 1);
+          reject(new TimeoutError(`no connection accepted on ${this.what} within ${opts.timeoutMs} ms`));
+        }, opts.timeoutMs);
+      }
+      this.waiters.push(w);
+    });
+  }
+
+  /** Reject waiting accepts; connections not yet accepted are destroyed. */
+  close(): void {
+    if (this.closedError) return;
+    this.closedError = new ConnectionClosedError(`listener ${this.what} is closed`);
+    for (const w of this.waiters.splice(0)) {
+      if (w.timer) clearTimeout(w.timer);
+      w.reject(this.closedError);
+    }
+    for (const c of this.ready.splice(0)) c.destroy(this.closedError);
+  }
+}
+
+/** Promise that rejects with a TimeoutError after `ms` (timer unref'd), plus a cancel. */
+export function deadline(ms: number, what: string): { promise: Promise<never>; cancel(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(`${what} timed out after ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return { promise, cancel: () => clearTimeout(timer) };
+}

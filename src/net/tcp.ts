@@ -1,0 +1,109 @@
+/**
+ * Plain TCP transport (node:net, Nagle off). No authentication and no
+ * encryption: use it on loopback, for benchmarks, or for links whose bulk
+ * traffic is one-time padded and whose integrity is checked elsewhere
+ * (DESIGN §7). Seeds still travel AEAD-protected under the AKE session key
+ * (src/protocol/key-schedule.ts), which works over any Connection.
+ */
+import { connect as netConnect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { AcceptQueue } from './listener.js';
+import { StreamConnection, socketChannel } from './stream.js';
+import {
+  ConnectionClosedError,
+  TimeoutError,
+  type CommonOptions,
+  type ConnectOptions,
+  type Connection,
+  type ListenOptions,
+  type Listener,
+  type Transport,
+} from './transport.js';
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+function wrapSocket(sock: Socket, peer: string, opts: CommonOptions): StreamConnection {
+  sock.setNoDelay(true);
+  return new StreamConnection(socketChannel(sock), {
+    peer,
+    maxFrameBytes: opts.maxFrameBytes,
+    pool: opts.pool,
+    maxQueuedBytes: opts.maxQueuedBytes,
+  });
+}
+
+/** Open a TCP socket; resolves once connected. */
+export function openSocket(host: string, port: number, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = netConnect({ host, port, noDelay: true });
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new TimeoutError(`connecting to ${host}:${port} timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    sock.once('connect', () => {
+      clearTimeout(timer);
+      resolve(sock);
+    });
+    sock.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new ConnectionClosedError(`cannot connect to ${host}:${port}: ${err.message}`));
+    });
+  });
+}
+
+class TcpListener implements Listener {
+  constructor(
+    private readonly server: ReturnType<typeof createServer>,
+    private readonly queue: AcceptQueue,
+    readonly host: string,
+    readonly port: number,
+  ) {}
+
+  accept(opts?: { timeoutMs?: number }): Promise<Connection> {
+    return this.queue.accept(opts);
+  }
+
+  close(): Promise<void> {
+    this.queue.close();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+export function listenServer(
+  server: Server,
+  host: string,
+  port: number,
+): Promise<{ host: string; port: number }> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.removeListener('error', reject);
+      const a = server.address() as AddressInfo;
+      resolve({ host: a.address, port: a.port });
+    });
+  });
+}
+
+export class TcpTransport implements Transport {
+  readonly kind = 'tcp' as const;
+
+  async listen(opts: ListenOptions = {}): Promise<Listener> {
+    const host = opts.host ?? '127.0.0.1';
+    const queue = new AcceptQueue(`tcp ${host}:${opts.port ?? 0}`);
+    const server = createServer({ noDelay: true }, (sock) => {
+      queue.push(wrapSocket(sock, `${sock.remoteAddress}:${sock.remotePort}`, opts));
+    });
+    server.on('error', (err) => opts.onError?.(err));
+    const bound = await listenServer(server, host, opts.port ?? 0);
+    return new TcpListener(server, queue, bound.host, bound.port);
+  }
+
+  async connect(opts: ConnectOptions): Promise<Connection> {
+    const sock = await openSocket(opts.host, opts.port, opts.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+    return wrapSocket(sock, opts.peer ?? `${opts.host}:${opts.port}`, opts);
+  }
+}
+
+/** The TCP transport. */
+export function tcpTransport(): Transport {
+  return new TcpTransport();
+}
