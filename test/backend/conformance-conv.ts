@@ -37,6 +37,7 @@ export const CONV_GEOMETRIES: readonly Named[] = [
   ['batch 1, odd channels 7→9, 3×3 pad 1', convGeometry({ batch: 1, inC: 7, inH: 6, inW: 5, outC: 9, k: 3, pad: 1 })],
   ['16→16 channels, 12×12, 3×3 pad 1', convGeometry({ batch: 2, inC: 16, inH: 12, inW: 12, outC: 16, k: 3, pad: 1 })],
   ['24×24 output (OH·OW > 512), 3×3 pad 1', convGeometry({ batch: 2, inC: 3, inH: 24, inW: 24, outC: 4, k: 3, pad: 1 })],
+  ['batch 64, 4→2 channels, 32×32, 3×3 pad 1', convGeometry({ batch: 64, inC: 4, inH: 32, inW: 32, outC: 2, k: 3, pad: 1 })],
 ];
 
 /** Reduction lengths of forward, grad-input, grad-weight (bilinear.ts conventions). */
@@ -104,13 +105,14 @@ export function convConformance(be: () => Backend): void {
       });
     }
 
-    // Worst-case magnitudes with long reductions: every operand +HALF or −HALF, so
-    // interior sums reach K·HALF² > 2^53 whenever K > 8192.
+    // Worst-case magnitudes with long reductions: operands ±HALF (or HALF − 1, so
+    // that partial sums are not all even and cannot hide above 2^53), so interior
+    // sums reach ≈ K·HALF² > 2^53 whenever K > 8192.
     const long: readonly Named[] = [
       ['grad-weight, K = N·OH·OW = 3·56·56 = 9408', convGeometry({ batch: 3, inC: 2, inH: 56, inW: 56, outC: 2, k: 3, pad: 1 })],
       ['grad-weight, one image with OH·OW = 96·96 = 9216', convGeometry({ batch: 1, inC: 1, inH: 96, inW: 96, outC: 2, k: 3, pad: 1 })],
-      ['forward, K = C·kH·kW = 1024·3·3 = 9216', convGeometry({ batch: 1, inC: 1024, inH: 3, inW: 3, outC: 2, k: 3 })],
-      ['grad-input, K = O = 9000 (1×1)', convGeometry({ batch: 1, inC: 1, inH: 2, inW: 2, outC: 9000, k: 1 })],
+      ['forward, K = C·kH·kW = 2048·3·3 = 18432', convGeometry({ batch: 1, inC: 2048, inH: 3, inW: 4, outC: 2, k: 3 })],
+      ['grad-input, K = O = 20000 (1×1)', convGeometry({ batch: 1, inC: 1, inH: 2, inW: 2, outC: 20000, k: 1 })],
     ];
     for (const [name, g] of long) {
       it(`worst-case magnitudes, ${name}`, () => {
@@ -118,6 +120,7 @@ export function convConformance(be: () => Backend): void {
         const sign = (i: number) => ((i * 2654435761) >>> 31 ? -HALF : HALF);
         for (const [label, fill] of [
           ['all +HALF', () => HALF],
+          ['HALF or HALF − 1 (partial sums of mixed parity)', (i: number) => HALF - (i % 3 === 1 ? 1 : 0)],
           ['pseudo-random signs', sign],
         ] as const) {
           const x = Int32Array.from({ length: sz.input }, (_, i) => fill(i));

@@ -119,9 +119,13 @@ export function gemmConformance(be: () => Backend): void {
     // Worst-case magnitudes: every operand is ±HALF (odd, so every product HALF² is
     // odd) and signs are chosen so that sums reach K·HALF², the largest possible.
     // For K > 8192 the unreduced sum exceeds 2^53: a kernel that does not reduce
-    // every ≤ 8192 terms must round. m, n stay small so the BigInt reference is fast.
+    // every ≤ 8192 terms must round (16385 = 2·8192 + 1 probes the second chunk). m, n stay small so the BigInt reference is fast.
     const patterns: ReadonlyArray<readonly [string, (i: number, p: number) => number, (p: number, j: number) => number]> = [
       ['all +HALF', () => HALF, () => HALF],
+    // Magnitudes HALF or HALF − 1 (odd/even) at irregular positions: sums stay within
+    // 10^-5 of K·HALF² but partial sums of any blocking have mixed parity, so a chunk
+    // that is even slightly too long must round somewhere above 2^53.
+    ['near-maximal, mixed parity', (i, p) => HALF - (((p * 7 + i) % 13) % 2 === 0 ? 0 : (p % 3 === 0 ? 1 : 0)), (p, j) => -HALF + ((p + 2 * j) % 5 === 0 ? 1 : 0)],
       ['signs (−1)^i and (−1)^j (sums ±K·HALF²)', (i) => (i % 2 ? -HALF : HALF), (_p, j) => (j % 2 ? HALF : -HALF)],
       [
         'pseudo-random signs, B matched to rows 0 and 1 of A',
@@ -133,7 +137,7 @@ export function gemmConformance(be: () => Backend): void {
         },
       ],
     ];
-    for (const K of [8192, 8193, 20000]) {
+    for (const K of [8192, 8193, 16385, 20000]) {
       it(`worst-case magnitudes, K = ${K}: exact against BigInt`, () => {
         const [m, n] = [3, 5];
         for (const [name, fa, fb] of patterns) {
