@@ -30,6 +30,12 @@ export interface LinearExecutor {
   /** c = f(a, b) for `op` (see backend/bilinear.ts), float32 in and out. */
   run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array): void | Promise<void>;
   stats(): ExecutorStats;
+  /**
+   * Called by the trainer after every optimizer step. The replicated secure
+   * topology exchanges its per-step digest of quantized tensors here and throws
+   * if the two enclave replicas diverged.
+   */
+  endStep?(): Promise<void>;
   /** Releases sockets/workers, if any. */
   close?(): Promise<void>;
 }

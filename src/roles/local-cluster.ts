@@ -1,0 +1,113 @@
+/**
+ * An in-process cluster: three WorkerServices and one or two enclave-side
+ * SecureExecutors joined by a Transport (in-process by default). Used by the
+ * protocol tests (bit-identity, privacy, traffic) and by benchmarks that want
+ * the protocol's cost without process boundaries. The multi-process roles
+ * (roles/enclave.ts, roles/worker.ts) set up the same objects over sockets.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Backend } from '../backend/backend.js';
+import { deriveStreamKey } from '../field/prg.js';
+import { inprocTransport } from '../net/inproc.js';
+import { MsgType } from '../net/message-types.js';
+import type { Connection, Transport } from '../net/transport.js';
+import { MASK_KEY_NAMES, type MaskKeys } from '../protocol/op-streams.js';
+import { FEEDS_REPLICA0, FEEDS_REPLICA1, FEEDS_SINGLE, SecureExecutor } from '../protocol/secure-executor.js';
+import { type WorkerKeys, type WorkerParty, WorkerService } from './worker-service.js';
+
+export type Topology = 'single' | 'replicated';
+
+/** The seven mask keys from a 32-byte master secret: key_X = HKDF(master, "mask/X"). */
+export function maskKeysFromMaster(master: Uint8Array): MaskKeys {
+  const out: Partial<Record<string, Uint8Array>> = {};
+  for (const name of MASK_KEY_NAMES) out[name] = deriveStreamKey(master, `mask/${name}`);
+  return out as MaskKeys;
+}
+
+/** The subset of keys worker `party` may hold (DESIGN §3 step 4). */
+export function workerKeys(party: WorkerParty, k: MaskKeys): WorkerKeys {
+  if (party === 0) return { A0: k.A0, B0: k.B0, CM0: k.CM0 };
+  if (party === 1) return { CM1: k.CM1 };
+  return { U: k.U, V: k.V, CMZ: k.CMZ };
+}
+
+export interface LocalClusterOptions {
+  readonly backend: Backend;
+  readonly topology: Topology;
+  readonly noiseKey: Uint8Array;
+  /** Enclave master secret (random by default). */
+  readonly master?: Uint8Array;
+  readonly transport?: Transport;
+  /** Per-worker backends (default: `backend`). */
+  readonly workerBackends?: readonly [Backend, Backend, Backend];
+}
+
+export interface LocalCluster {
+  /** One executor (single) or two replicas (replicated). */
+  readonly executors: SecureExecutor[];
+  readonly workers: WorkerService[];
+  /** Every enclave-side connection, per executor: [w0, w1, w2]. */
+  readonly connections: Connection[][];
+  close(): Promise<void>;
+}
+
+export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCluster> {
+  const transport = o.transport ?? inprocTransport('copy');
+  const keys = maskKeysFromMaster(o.master ?? new Uint8Array(randomBytes(32)));
+  const nEnclaves = o.topology === 'single' ? 1 : 2;
+  const workers: WorkerService[] = [];
+  const serving: Promise<unknown>[] = [];
+  const listeners = await Promise.all([0, 1, 2].map(() => transport.listen({ host: '127.0.0.1', port: 0 })));
+  const feedsFor = o.topology === 'single' ? [FEEDS_SINGLE] : [FEEDS_REPLICA0, FEEDS_REPLICA1];
+  const connections: Connection[][] = [];
+  for (let e = 0; e < nEnclaves; e++) {
+    const row: Connection[] = [];
+    for (let w = 0; w < 3; w++) {
+      row.push(await transport.connect({ host: listeners[w].host, port: listeners[w].port, peer: `w${w}` }));
+    }
+    connections.push(row);
+  }
+  for (let w = 0; w < 3; w++) {
+    const party = w as WorkerParty;
+    const svc = new WorkerService(party, o.workerBackends?.[w] ?? o.backend, workerKeys(party, keys));
+    workers.push(svc);
+    for (let e = 0; e < nEnclaves; e++) {
+      const conn = await listeners[w].accept();
+      svc.addSubscriber(conn);
+      const feeds = feedsFor[e];
+      if ((w === 0 && feeds.w0) || (w === 1 && feeds.w1) || (w === 2 && feeds.w2)) serving.push(svc.serveFeeder(conn));
+    }
+  }
+  await Promise.all(listeners.map((l) => l.close()));
+  let replicaLinks: [Connection, Connection] | null = null;
+  if (nEnclaves === 2) {
+    const l = await transport.listen({ host: '127.0.0.1', port: 0 });
+    const c0 = await transport.connect({ host: l.host, port: l.port, peer: 'e1' });
+    const c1 = await l.accept();
+    await l.close();
+    replicaLinks = [c0, c1];
+  }
+  const executors = connections.map(
+    (row, e) =>
+      new SecureExecutor({
+        workers: [row[0], row[1], row[2]],
+        feeds: feedsFor[e],
+        keys,
+        noiseKey: o.noiseKey,
+        replica: replicaLinks?.[e],
+        timeoutMs: 120_000,
+      }),
+  );
+  return {
+    executors,
+    workers,
+    connections,
+    async close() {
+      for (const row of connections) {
+        for (const c of row) if (!c.isClosed) await c.send({ type: MsgType.Bye, dtype: 'json', value: {} }).catch(() => {});
+      }
+      await Promise.allSettled(executors.map((x) => x.close()));
+      await Promise.allSettled(serving);
+    },
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * An untrusted worker's op loop (DESIGN §2–§3). It receives op requests from
+ * its feeding enclave, computes its party's formula (protocol/worker-compute.ts)
+ * on the backend, and sends the result to every subscribed enclave (one in the
+ * single topology, both replicas in the replicated one).
+ *
+ * Every input is untrusted: a malformed header, a tensor of the wrong size or
+ * with values outside Z_P's centred range closes that connection with a clear
+ * error frame; the worker process carries on.
+ */
+import type { Backend } from '../backend/backend.js';
+import { bilinearSizes } from '../backend/bilinear.js';
+import { MsgType } from '../net/message-types.js';
+import { ConnectionClosedError, type Connection, type ReceivedMessage } from '../net/transport.js';
+import { BufferPool } from '../protocol/buffer-pool.js';
+import { ProtocolError, checkShareTensor, parseOpHeader } from '../protocol/messages.js';
+import {
+  type OpAttempt,
+  type Worker0Keys,
+  type Worker1Keys,
+  type Worker2Keys,
+  computeWorker0,
+  computeWorker1,
+  computeWorker2,
+} from '../protocol/worker-compute.js';
+
+export type WorkerParty = 0 | 1 | 2;
+export type WorkerKeys = Worker0Keys | Worker1Keys | Worker2Keys;
+
+export interface WorkerStats {
+  ops: number;
+  /** Wall time spent computing (products, masks), ms. */
+  busyMs: number;
+}
+
+export class WorkerService {
+  readonly #subscribers = new Set<Connection>();
+  readonly #pool = new BufferPool();
+  readonly stats: WorkerStats = { ops: 0, busyMs: 0 };
+
+  constructor(
+    readonly party: WorkerParty,
+    readonly backend: Backend,
+    readonly keys: WorkerKeys,
+  ) {}
+
+  /** Results of every op go to this connection too (until it closes). */
+  addSubscriber(conn: Connection): void {
+    this.#subscribers.add(conn);
+    void conn.closed.then(() => this.#subscribers.delete(conn));
+  }
+
+  /**
+   * Serves op requests from a feeding enclave until it says goodbye or the
+   * connection closes. Resolves normally on a clean end; a protocol violation
+   * closes the connection and resolves with the error (the service survives).
+   */
+  async serveFeeder(conn: Connection): Promise<Error | null> {
+    for (;;) {
+      let req: ReceivedMessage;
+      try {
+        req = await conn.recv();
+      } catch (err) {
+        return err instanceof ConnectionClosedError ? null : (err as Error);
+      }
+      if (req.type === MsgType.Bye) {
+        await conn.close();
+        return null;
+      }
+      if (req.type === MsgType.Control && req.dtype === 'json' && (req.value as { kind?: string })?.kind === 'stats') {
+        await conn.send({ type: MsgType.Control, opId: req.opId, dtype: 'json', value: { kind: 'stats', ...this.stats } });
+        continue;
+      }
+      try {
+        if (req.type !== MsgType.OpRequest || req.dtype !== 'json') {
+          throw new ProtocolError(`expected an op request, got message type ${req.type}`);
+        }
+        await this.#serveOp(conn, req.opId, req.label, parseOpHeader(req.value));
+      } catch (err) {
+        req.release();
+        conn.destroy(err as Error);
+        return err as Error;
+      }
+    }
+  }
+
+  async #serveOp(conn: Connection, opId: number, label: string, at: OpAttempt): Promise<void> {
+    const sz = bilinearSizes(at.op);
+    const inputs: ReceivedMessage[] = [];
+    const take = async (n: number, what: string): Promise<Int32Array> => {
+      const m = await conn.expect(MsgType.Shares, { opId });
+      inputs.push(m);
+      return checkShareTensor(m.dtype === 'json' ? null : m.data, n, what);
+    };
+    try {
+      const out = this.#pool.int32('out', sz.c);
+      if (this.party === 0) {
+        const e = await take(sz.a, 'E');
+        const f = await take(sz.b, 'F');
+        const t0 = performance.now();
+        computeWorker0(this.backend, this.keys as Worker0Keys, at, e, f, out, this.#pool);
+        this.stats.busyMs += performance.now() - t0;
+      } else if (this.party === 1) {
+        const a1 = await take(sz.a, 'A1');
+        const b1 = await take(sz.b, 'B1');
+        const e = await take(sz.a, 'E');
+        const f = await take(sz.b, 'F');
+        const t0 = performance.now();
+        computeWorker1(this.backend, this.keys as Worker1Keys, at, a1, b1, e, f, out, this.#pool);
+        this.stats.busyMs += performance.now() - t0;
+      } else {
+        const t0 = performance.now();
+        computeWorker2(this.backend, this.keys as Worker2Keys, at, out, this.#pool);
+        this.stats.busyMs += performance.now() - t0;
+      }
+      this.stats.ops++;
+      const targets = this.#subscribers.size > 0 ? [...this.#subscribers] : [conn];
+      await Promise.all(targets.map((s) => s.send({ type: MsgType.Result, opId, label, dtype: 'int32', data: out })));
+    } finally {
+      for (const m of inputs) m.release();
+    }
+  }
+}
