@@ -25,7 +25,8 @@ export interface PoolOptions {
   ceil?: boolean;
 }
 
-interface Window {
+/** A pooling window: kernel, stride, padding per axis, and the output rounding. */
+export interface Window {
   kH: number;
   kW: number;
   sH: number;
@@ -68,7 +69,7 @@ function pooledShape(type: string, name: string, w: Window, s: readonly number[]
 
 export class MaxPool2d extends ParameterFreeLayer implements Layer {
   readonly type = 'maxpool';
-  private readonly w: Window;
+  readonly window: Window;
   private readonly scratch = new Scratch();
   private idx: Int32Array | null = null;
   private inShape: readonly number[] | null = null;
@@ -78,18 +79,18 @@ export class MaxPool2d extends ParameterFreeLayer implements Layer {
     o: PoolOptions,
   ) {
     super();
-    this.w = makeWindow(this.type, name, o);
+    this.window = makeWindow(this.type, name, o);
   }
 
   outputShape(s: readonly number[]): number[] {
-    return pooledShape(this.type, this.name, this.w, s);
+    return pooledShape(this.type, this.name, this.window, s);
   }
 
   forward(x: Tensor, _training: boolean): Tensor {
     expectRank(this, x, 4);
     const [B, C, H, W] = x.shape;
     const [, OH, OW] = this.outputShape(x.shape.slice(1));
-    const { kH, kW, sH, sW, pH, pW } = this.w;
+    const { kH, kW, sH, sW, pH, pW } = this.window;
     const n = B * C * OH * OW;
     const y = this.scratch.get('y', n);
     const idx = this.scratch.getInt('idx', n);
@@ -151,7 +152,7 @@ function windowCount(h0: number, kH: number, hLimit: number, w0: number, kW: num
 
 export class AvgPool2d extends ParameterFreeLayer implements Layer {
   readonly type = 'avgpool';
-  private readonly w: Window;
+  readonly window: Window;
   private readonly scratch = new Scratch();
   private inShape: readonly number[] | null = null;
 
@@ -160,18 +161,18 @@ export class AvgPool2d extends ParameterFreeLayer implements Layer {
     o: PoolOptions,
   ) {
     super();
-    this.w = makeWindow(this.type, name, o);
+    this.window = makeWindow(this.type, name, o);
   }
 
   outputShape(s: readonly number[]): number[] {
-    return pooledShape(this.type, this.name, this.w, s);
+    return pooledShape(this.type, this.name, this.window, s);
   }
 
   forward(x: Tensor, _training: boolean): Tensor {
     expectRank(this, x, 4);
     const [B, C, H, W] = x.shape;
     const [, OH, OW] = this.outputShape(x.shape.slice(1));
-    const { kH, kW, sH, sW, pH, pW } = this.w;
+    const { kH, kW, sH, sW, pH, pW } = this.window;
     const y = this.scratch.get('y', B * C * OH * OW);
     const xd = x.data;
     let o = 0;
@@ -204,7 +205,7 @@ export class AvgPool2d extends ParameterFreeLayer implements Layer {
     const shape = this.inShape;
     const [B, C, H, W] = shape;
     const [, OH, OW] = this.outputShape(shape.slice(1));
-    const { kH, kW, sH, sW, pH, pW } = this.w;
+    const { kH, kW, sH, sW, pH, pW } = this.window;
     const dx = this.scratch.get('dx', B * C * H * W);
     dx.fill(0);
     const g = dy.data;

@@ -1,7 +1,7 @@
 /**
  * buildModel: a built-in name, a JSON text, or a ModelConfig object → a Model.
  */
-import { createJsBackend } from '../../backend/js/index.js';
+import { getBackend } from '../../backend/index.js';
 import type { LinearExecutor } from '../executor.js';
 import { type ModelContext, SequentialModel } from '../model.js';
 import { PlainExecutor } from '../plain-executor.js';
@@ -24,9 +24,9 @@ export interface BuildOptions {
   executor?: LinearExecutor;
 }
 
-/** The default executor: plain float32 products on the best available backend. */
+/** The default executor: plain float32 products on the best available backend (native, else js). */
 export function defaultExecutor(): LinearExecutor {
-  return new PlainExecutor(createJsBackend());
+  return new PlainExecutor(getBackend('auto'));
 }
 
 /**
