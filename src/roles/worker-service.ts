@@ -37,6 +37,12 @@ export class WorkerService {
   readonly #subscribers = new Set<Connection>();
   readonly #pool = new BufferPool();
   readonly stats: WorkerStats = { ops: 0, busyMs: 0 };
+  /**
+   * Observer of every tensor this worker receives (auditing and the privacy
+   * tests). Called with the validated payload before it is used; must not keep
+   * the array (it is a pooled buffer).
+   */
+  onReceive: ((what: string, data: Int32Array, at: OpAttempt) => void) | null = null;
 
   constructor(
     readonly party: WorkerParty,
@@ -90,7 +96,9 @@ export class WorkerService {
     const take = async (n: number, what: string): Promise<Int32Array> => {
       const m = await conn.expect(MsgType.Shares, { opId });
       inputs.push(m);
-      return checkShareTensor(m.dtype === 'json' ? null : m.data, n, what);
+      const data = checkShareTensor(m.dtype === 'json' ? null : m.data, n, what);
+      this.onReceive?.(what, data, at);
+      return data;
     };
     try {
       const out = this.#pool.int32('out', sz.c);
