@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include "addon.h"
+#include "conv.h"
 #include "gemm.h"
 #include "scratch.h"
 
@@ -33,6 +34,13 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// setConvGroup(n): images per conv GEMM, 0 = automatic (tests and tuning only).
+Napi::Value SetConvGroup(const Napi::CallbackInfo& info) {
+  Args a(info, "setConvGroup");
+  setConvGroup(a.dim(0, "n", 0));
+  return info.Env().Undefined();
+}
+
 // releaseScratch(): frees this thread's work buffers (they are re-created on demand).
 Napi::Value ReleaseScratch(const Napi::CallbackInfo& info) {
   workspace().release();
@@ -44,6 +52,7 @@ Napi::Value ReleaseScratch(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
+  exports.Set("setConvGroup", Napi::Function::New(env, SetConvGroup, "setConvGroup"));
   exports.Set("releaseScratch", Napi::Function::New(env, ReleaseScratch, "releaseScratch"));
   registerGemm(env, exports);
   registerConv(env, exports);

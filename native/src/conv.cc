@@ -10,8 +10,8 @@
 #include "conv.h"
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
-#include <cstdlib>
 
 #include "gemm.h"
 #include "modp.h"
@@ -20,31 +20,19 @@
 namespace goten {
 
 namespace {
-// Column-matrix budget in bytes; GOTEN_NATIVE_COL_BUDGET_MB overrides it (tuning only).
-size_t colBudgetBytes() {
-  static const size_t bytes = [] {
-    const char* s = std::getenv("GOTEN_NATIVE_COL_BUDGET_MB");
-    const long mb = s ? std::strtol(s, nullptr, 10) : 0;
-    return size_t(mb > 0 ? mb : 8) << 20;
-  }();
-  return bytes;
-}
-
-// GOTEN_NATIVE_CONV_GROUP forces the number of images per GEMM (tests, tuning).
-size_t forcedGroup() {
-  static const size_t g = [] {
-    const char* s = std::getenv("GOTEN_NATIVE_CONV_GROUP");
-    const long v = s ? std::strtol(s, nullptr, 10) : 0;
-    return size_t(v > 0 ? v : 0);
-  }();
-  return g;
-}
+// Column matrices of up to this many bytes per group (written by im2col, read
+// back by the GEMM right away, so they should mostly stay in the caches).
+constexpr size_t kColBudgetBytes = size_t(8) << 20;
+// Images per GEMM forced by setConvGroup (0 = automatic).
+std::atomic<size_t> forcedGroup{0};
 }  // namespace
 
+void setConvGroup(size_t g) { forcedGroup.store(g); }
+
 size_t convGroupSize(const ConvShape& g, size_t elemBytes) {
-  if (forcedGroup() > 0) return std::min(forcedGroup(), g.N);
   const size_t perImage = std::max<size_t>(1, std::max(g.ckk(), g.O) * g.ohw() * elemBytes);
-  size_t G = std::max<size_t>(1, colBudgetBytes() / perImage);
+  const size_t forced = forcedGroup.load();
+  size_t G = forced > 0 ? forced : std::max<size_t>(1, kColBudgetBytes / perImage);
   G = std::min(G, g.N);
   // BLAS dimensions are 32-bit ints: keep G·L below 2^31.
   return std::max<size_t>(1, std::min(G, size_t(INT_MAX) / std::max<size_t>(1, g.ohw())));

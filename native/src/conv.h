@@ -11,6 +11,8 @@ namespace goten {
 
 // Images per GEMM for a conv of this shape with elemBytes-wide scratch (see conv.cc).
 size_t convGroupSize(const ConvShape& g, size_t elemBytes);
+// Forces G images per GEMM (0 restores the automatic choice); for tests and tuning.
+void setConvGroup(size_t g);
 
 void conv2dF32(const ConvShape& g, const float* x, const float* w, float* y);
 void conv2dGradInputF32(const ConvShape& g, const float* dy, const float* w, float* dx);

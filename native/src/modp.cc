@@ -46,7 +46,7 @@ void reduceToInt32(const double* c, size_t rows, size_t cols, size_t ld, int32_t
   for (size_t i = 0; i < rows; ++i) {
     const double* r = c + i * ld;
     int32_t* o = out + i * ldo;
-    for (size_t j = 0; j < cols; ++j) o[j] = int32_t(reduceCentred(r[j]));
+    for (size_t j = 0; j < cols; ++j) o[j] = reduceCentredI(r[j]);
   }
 }
 

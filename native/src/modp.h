@@ -19,18 +19,23 @@ constexpr double HALF_D = 1048571.0;
 constexpr double INV_P = 1.0 / 2097143.0;
 constexpr size_t MAX_EXACT_K = 8192;
 
-// Centred residue of an integer-valued double with |c| ≤ 2^53 − P.
-// r = c − floor(c/P)·P: the quotient from c·(1/P) is within 2^−20 of the true one,
-// so floor can be off by one and r lands in [−P, 2P); q·P and c − q·P are exact
-// integers below 2^53. Two corrections bring r into [0, P), one more centres it.
-inline double reduceCentred(double c) {
-  const double q = std::floor(c * INV_P);
-  double r = c - q * P_D;
-  r += r < 0.0 ? P_D : 0.0;
-  r -= r >= P_D ? P_D : 0.0;
-  r -= r > HALF_D ? P_D : 0.0;
+// Centred residue of an integer-valued double with |c| ≤ 2^53 − P, i.e. the
+// r ≡ c (mod P) in [−HALF, HALF] that `c − floor(c/P)·P`, then centring, gives.
+// Computed branch-free so that loops over it vectorise: x = c·(1/P) is within
+// 2^−19 of c/P (|c/P| < 2^32); adding and subtracting 1.5·2^52 rounds x to the
+// nearest integer q (exact for |x| < 2^51; needs strict IEEE semantics, i.e. no
+// -ffast-math). q·P and r = c − q·P are exact integers below 2^53, and
+// |r| ≤ P/2 + P·2^−19 < HALF + 5, so r fits an int32 and one conditional ±P per
+// side (sign-mask arithmetic, no branches) centres it.
+inline int32_t reduceCentredI(double c) {
+  constexpr double ROUND = 6755399441055744.0;  // 1.5 · 2^52
+  const double q = (c * INV_P + ROUND) - ROUND;
+  int32_t r = int32_t(c - q * P_D);
+  r -= P_I & ((HALF_I - r) >> 31);  // r > HALF  → r − P
+  r += P_I & ((r + HALF_I) >> 31);  // r < −HALF → r + P
   return r;
 }
+inline double reduceCentred(double c) { return double(reduceCentredI(c)); }
 
 // Index of the first element with |v| > HALF, or n when all are centred.
 size_t firstNonCentred(const int32_t* v, size_t n);

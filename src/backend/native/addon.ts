@@ -1,0 +1,77 @@
+/**
+ * Loader and type declarations of the `@goten/native` addon (native/), which
+ * exports either the compiled kernels or `{ unavailable: reason }` when the
+ * build failed or was skipped. Loaded once, lazily, through createRequire
+ * because the addon is a CommonJS `.node` module.
+ *
+ * GOTEN_NATIVE_DISABLE=1 makes the addon count as unavailable (to exercise the
+ * fallback paths without rebuilding).
+ */
+import { createRequire } from 'node:module';
+import type { ConvGeometry } from '../geometry.js';
+
+export interface NativeInfo {
+  /** 'openblas' when linked against OpenBLAS at build time, 'builtin' for the fallback kernel. */
+  readonly blas: 'openblas' | 'builtin';
+  /** BLAS threads used by each GEMM call (1 for the built-in kernel). */
+  readonly threads: number;
+  /** BLAS build/configuration string (OpenBLAS: version, DYNAMIC_ARCH, core). */
+  readonly config: string;
+  /** Bytes held by this thread's reusable scratch buffers. */
+  readonly scratchBytes: number;
+}
+
+type F32 = Float32Array;
+type I32 = Int32Array;
+type F64 = Float64Array;
+
+/**
+ * The raw addon. GEMMs take positional shapes (m, k, n, transA, transB) to keep
+ * per-call overhead low; conv kernels take a ConvGeometry object. All functions are
+ * synchronous, write into the caller's output, and throw TypeError/RangeError
+ * (never crash) on bad arguments: wrong array type, a length other than the
+ * shape's, overlapping output and input, non-integer shapes, non-centred mod-P input.
+ */
+export interface NativeAddon {
+  info(): NativeInfo;
+  setThreads(n: number): void;
+  releaseScratch(): void;
+  /** Images per conv GEMM; 0 (the default) picks it from a cache budget. For tests and tuning. */
+  setConvGroup(n: number): void;
+  sgemm(m: number, k: number, n: number, transA: boolean, transB: boolean, a: F32, b: F32, c: F32, accumulate?: boolean): void;
+  dgemm(m: number, k: number, n: number, transA: boolean, transB: boolean, a: F64, b: F64, c: F64, accumulate?: boolean): void;
+  gemmModP(m: number, k: number, n: number, transA: boolean, transB: boolean, a: I32, b: I32, c: I32): void;
+  /** x: N×C×H×W → col: (C·kH·kW) × (N·OH·OW), columns ordered (n, oh, ow). */
+  im2col<T extends F32 | F64>(g: ConvGeometry, x: T, col: T): void;
+  /** The adjoint of im2col: x = Σ of the column entries read from each pixel (x is overwritten). */
+  col2im<T extends F32 | F64>(g: ConvGeometry, col: T, x: T): void;
+  conv2dF32(g: ConvGeometry, x: F32, w: F32, y: F32): void;
+  conv2dGradInputF32(g: ConvGeometry, dy: F32, w: F32, dx: F32): void;
+  conv2dGradWeightF32(g: ConvGeometry, dy: F32, x: F32, dw: F32): void;
+  conv2dModP(g: ConvGeometry, x: I32, w: I32, y: I32): void;
+  conv2dGradInputModP(g: ConvGeometry, dy: I32, w: I32, dx: I32): void;
+  conv2dGradWeightModP(g: ConvGeometry, dy: I32, x: I32, dw: I32): void;
+}
+
+export type AddonLoad = { readonly ok: true; readonly addon: NativeAddon } | { readonly ok: false; readonly reason: string };
+
+let loaded: AddonLoad | undefined;
+
+/** Loads the addon once; later calls return the same result. */
+export function loadNativeAddon(): AddonLoad {
+  if (loaded) return loaded;
+  if (process.env.GOTEN_NATIVE_DISABLE === '1') {
+    loaded = { ok: false, reason: 'disabled by GOTEN_NATIVE_DISABLE=1' };
+    return loaded;
+  }
+  try {
+    const mod = createRequire(import.meta.url)('@goten/native') as Partial<NativeAddon> & { unavailable?: string };
+    if (typeof mod.unavailable === 'string') loaded = { ok: false, reason: mod.unavailable };
+    else if (typeof mod.gemmModP !== 'function' || typeof mod.info !== 'function')
+      loaded = { ok: false, reason: 'the @goten/native addon is outdated (missing kernels); run `npm rebuild @goten/native`' };
+    else loaded = { ok: true, addon: mod as NativeAddon };
+  } catch (e) {
+    loaded = { ok: false, reason: `cannot load @goten/native: ${(e as Error).message.split('\n')[0]}` };
+  }
+  return loaded;
+}

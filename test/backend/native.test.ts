@@ -1,0 +1,180 @@
+/**
+ * The native backend: the shared conformance suite, plus what only concerns
+ * native code — bad arguments throw TypeError/RangeError instead of crashing the
+ * process, non-centred mod-P operands are rejected with the output untouched,
+ * every conv grouping (images per GEMM) gives the same results, the addon-only
+ * kernels (im2col/col2im, dgemm) work, and info() names the linked BLAS.
+ * Skipped, with the reason, when the addon is not built here; set
+ * GOTEN_REQUIRE_NATIVE=1 (CI) to make a missing addon a failure instead.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type ConvGeometry, convGeometry, convOutH, convOutW, convSizes } from '../../src/backend/geometry.js';
+import { createNativeBackend, nativeAvailability } from '../../src/backend/native/native-backend.js';
+import { loadNativeAddon, type NativeAddon } from '../../src/backend/native/addon.js';
+import { HALF } from '../../src/field/prime.js';
+import { assertExact } from './conformance-check.js';
+import { runBackendConformance } from './conformance.js';
+import { randCentred, randF32, refConv, refConvGradInput, refConvGradWeight, rng } from './conformance-ref.js';
+
+const avail = nativeAvailability();
+const load = loadNativeAddon();
+
+if (!load.ok) {
+  describe('native backend', () => {
+    if (process.env.GOTEN_REQUIRE_NATIVE === '1') it('addon is built', () => assert.fail(`native addon unavailable: ${avail.reason}`));
+    else it(`skipped: ${avail.reason}`, { skip: avail.reason }, () => {});
+  });
+} else {
+  const addon: NativeAddon = load.addon;
+  runBackendConformance('native', createNativeBackend);
+
+  describe('native addon specifics', () => {
+    it('info() names the linked BLAS and its threads', () => {
+      const info = addon.info();
+      assert.ok(info.blas === 'openblas' || info.blas === 'builtin', info.blas);
+      assert.ok(Number.isInteger(info.threads) && info.threads >= 1);
+      assert.equal(avail.blas, info.blas);
+      assert.equal(createNativeBackend().info().blas, info.blas);
+    });
+
+    it('wrong argument kinds throw TypeError, not a crash', () => {
+      const f = new Float32Array(4);
+      const i = new Int32Array(4);
+      const d = new Float64Array(4);
+      const bad: Array<() => void> = [
+        () => addon.sgemm(2, 2, 2, false, false, d as never, f, f),
+        () => addon.sgemm(2, 2, 2, false, false, f, [1, 2, 3, 4] as never, f),
+        () => addon.gemmModP(2, 2, 2, false, false, i, i, f as never),
+        () => addon.sgemm('2' as never, 2, 2, false, false, f, f, f),
+        () => addon.sgemm(2, 2, 2, 1 as never, false, f, f, f),
+        () => (addon.sgemm as (...a: unknown[]) => void)(),
+        () => addon.conv2dF32(null as never, f, f, f),
+        () => addon.conv2dF32({ batch: 1 } as never, f, f, f),
+        () => addon.im2col(convGeometry({ batch: 1, inC: 1, inH: 2, inW: 2, outC: 1, k: 1 }), i as never, i as never),
+      ];
+      for (const fn of bad) assert.throws(fn, TypeError);
+    });
+
+    it('impossible sizes throw RangeError before allocating anything', () => {
+      const f = new Float32Array(1);
+      assert.throws(() => addon.sgemm(2 ** 31, 1, 1, false, false, f, f, f), RangeError);
+      assert.throws(() => addon.sgemm(1, 1, 2 ** 40, false, false, f, f, f), RangeError);
+      const huge: ConvGeometry = { ...convGeometry({ batch: 1, inC: 1, inH: 2, inW: 2, outC: 1, k: 1 }), inC: 2 ** 31 - 1, inH: 2 ** 31 - 1 };
+      assert.throws(() => addon.conv2dModP(huge, new Int32Array(1), new Int32Array(1), new Int32Array(1)), RangeError);
+      const detached = new Float32Array(4);
+      structuredClone(detached.buffer, { transfer: [detached.buffer] });
+      assert.throws(() => addon.sgemm(2, 2, 2, false, false, detached, new Float32Array(4), new Float32Array(4)), RangeError);
+    });
+
+    it('an output sharing memory with an input is rejected', () => {
+      const buf = new Float32Array(8);
+      assert.throws(() => addon.sgemm(2, 2, 2, false, false, buf.subarray(0, 4), buf.subarray(4), buf.subarray(2, 6)), /share memory/);
+      const g = convGeometry({ batch: 1, inC: 2, inH: 3, inW: 3, outC: 2, k: 1 });
+      const big = new Int32Array(36);
+      assert.throws(() => addon.conv2dModP(g, big.subarray(0, 18), big.subarray(18, 22), big.subarray(0, 18)), /share memory/);
+    });
+
+    it('non-centred mod-P operands throw RangeError and leave the output untouched', () => {
+      const g = convGeometry({ batch: 2, inC: 2, inH: 4, inW: 4, outC: 3, k: 3, pad: 1 });
+      const s = convSizes(g);
+      const r = rng(9);
+      const cases: Array<[string, (bad: Int32Array, out: Int32Array) => void, number, number]> = [
+        ['gemmModP', (a, c) => addon.gemmModP(3, 4, 5, false, false, a, randCentred(20, r), c), 12, 15],
+        ['conv2dModP', (x, y) => addon.conv2dModP(g, x, randCentred(s.weight, r), y), s.input, s.output],
+        ['conv2dGradInputModP', (dy, dx) => addon.conv2dGradInputModP(g, dy, randCentred(s.weight, r), dx), s.output, s.input],
+        ['conv2dGradWeightModP', (dy, dw) => addon.conv2dGradWeightModP(g, dy, randCentred(s.input, r), dw), s.output, s.weight],
+      ];
+      for (const [name, call, inLen, outLen] of cases) {
+        for (const v of [HALF + 1, -HALF - 1, 2 ** 31 - 1]) {
+          const bad = randCentred(inLen, r);
+          bad[inLen - 1] = v;
+          const out = new Int32Array(outLen).fill(7);
+          assert.throws(() => call(bad, out), (e: unknown) => e instanceof RangeError && /centred/.test(e.message), name);
+          assert.ok(out.every((x) => x === 7), `${name}: output written`);
+        }
+      }
+    });
+
+    it('conv results do not depend on how many images share one GEMM', () => {
+      const g = convGeometry({ batch: 5, inC: 3, inH: 7, inW: 6, outC: 4, kH: 3, kW: 2, stride: 2, pad: 1 });
+      const s = convSizes(g);
+      const r = rng(21);
+      const [x, w, dy] = [randCentred(s.input, r), randCentred(s.weight, r), randCentred(s.output, r)];
+      const [xf, wf, dyf] = [randF32(s.input, r), randF32(s.weight, r), randF32(s.output, r)];
+      const want = [refConv(g, x, w, true).val, refConvGradInput(g, dy, w, true).val, refConvGradWeight(g, dy, x, true).val];
+      const f32 = (group: number): Float32Array[] => {
+        addon.setConvGroup(group);
+        const out = [new Float32Array(s.output), new Float32Array(s.input), new Float32Array(s.weight)];
+        addon.conv2dF32(g, xf, wf, out[0]);
+        addon.conv2dGradInputF32(g, dyf, wf, out[1]);
+        addon.conv2dGradWeightF32(g, dyf, xf, out[2]);
+        return out;
+      };
+      try {
+        const base = f32(1);
+        for (const group of [1, 2, 3, 5, 0]) {
+          addon.setConvGroup(group);
+          const out = [new Int32Array(s.output), new Int32Array(s.input), new Int32Array(s.weight)];
+          addon.conv2dModP(g, x, w, out[0]);
+          addon.conv2dGradInputModP(g, dy, w, out[1]);
+          addon.conv2dGradWeightModP(g, dy, x, out[2]);
+          out.forEach((o, i) => assertExact(`group ${group} op ${i}`, o, want[i]));
+          f32(group).forEach((o, i) => o.forEach((v, j) => assert.ok(Math.abs(v - base[i][j]) <= 1e-5, `f32 group ${group} op ${i}`)));
+        }
+      } finally {
+        addon.setConvGroup(0);
+      }
+    });
+
+    it('im2col matches its index formula and col2im is its adjoint (f32 and f64)', () => {
+      const g = convGeometry({ batch: 2, inC: 2, inH: 5, inW: 4, outC: 1, kH: 3, kW: 2, strideH: 2, strideW: 1, padH: 1, padW: 2 });
+      const [OH, OW] = [convOutH(g), convOutW(g)];
+      const s = convSizes(g);
+      const cols = s.patch * g.batch * OH * OW;
+      const r = rng(4);
+      for (const T of [Float32Array, Float64Array]) {
+        const x = T.from(randF32(s.input, r));
+        const col = new T(cols).fill(99);
+        addon.im2col(g, x, col);
+        for (let c = 0; c < g.inC; c++)
+          for (let i = 0; i < g.kH; i++)
+            for (let j = 0; j < g.kW; j++)
+              for (let n = 0; n < g.batch; n++)
+                for (let oh = 0; oh < OH; oh++)
+                  for (let ow = 0; ow < OW; ow++) {
+                    const ih = oh * g.strideH - g.padH + i;
+                    const iw = ow * g.strideW - g.padW + j;
+                    const inside = ih >= 0 && ih < g.inH && iw >= 0 && iw < g.inW;
+                    const want = inside ? x[((n * g.inC + c) * g.inH + ih) * g.inW + iw] : 0;
+                    const row = (c * g.kH + i) * g.kW + j;
+                    assert.equal(col[row * g.batch * OH * OW + (n * OH + oh) * OW + ow], want);
+                  }
+        const u = T.from(randF32(cols, r));
+        const back = new T(s.input).fill(5);
+        addon.col2im(g, u, back);
+        let lhs = 0;
+        let rhs = 0;
+        for (let q = 0; q < cols; q++) lhs += col[q] * u[q];
+        for (let q = 0; q < s.input; q++) rhs += x[q] * back[q];
+        assert.ok(Math.abs(lhs - rhs) <= 1e-4 * (1 + Math.abs(lhs)), `<im2col x, u> = ${lhs}, <x, col2im u> = ${rhs}`);
+      }
+    });
+
+    it('dgemm is exact on integer operands up to 2^53 and scratch can be released', () => {
+      const k = 8192;
+      const a = new Float64Array(k).fill(HALF);
+      const c = new Float64Array(1);
+      addon.dgemm(1, k, 1, false, false, a, a, c);
+      assert.equal(BigInt(c[0]), BigInt(k) * BigInt(HALF) ** 2n);
+      const m = new Int32Array(64 * 64).fill(3);
+      const out = new Int32Array(64 * 64);
+      addon.gemmModP(64, 64, 64, false, false, m, m, out);
+      assert.ok(addon.info().scratchBytes > 0);
+      addon.releaseScratch();
+      assert.equal(addon.info().scratchBytes, 0);
+      addon.gemmModP(64, 64, 64, false, false, m, m, out);
+      assert.ok(out.every((v) => v === 64 * 9));
+    });
+  });
+}
