@@ -34,6 +34,8 @@ export interface CheckpointInfo {
   epoch: number;
   /** Optimizer steps taken in total. */
   step: number;
+  /** The run's planned total epochs (cosine schedules span it). */
+  epochs?: number;
   batchSize: number;
   /** Optimizer, schedule and data options as given (compared on resume). */
   hyper: Record<string, string | number | boolean | null>;

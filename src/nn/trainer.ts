@@ -163,6 +163,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       seed,
       epoch,
       step,
+      epochs: opts.epochs,
       batchSize,
       norm,
       numClasses: model.numClasses,

@@ -1,0 +1,149 @@
+/**
+ * `goten train`: trains a model in plain, quantized (or, later, secure) mode.
+ * Progress goes to stderr (a bar on a terminal, lines otherwise); with --json,
+ * stdout carries exactly one JSON object per epoch and nothing else.
+ */
+import { type Command, Option } from 'commander';
+import { loadDataset } from '../../data/spec.js';
+import { loadCheckpoint } from '../../nn/checkpoint.js';
+import { buildModel } from '../../nn/models/index.js';
+import { type EpochMetrics, train } from '../../nn/trainer.js';
+import { BACKENDS, createExecutor, MODES, parseMode, resolveBackend } from '../executors.js';
+import { createProgress } from '../progress.js';
+import {
+  applyCheckpointDefaults,
+  buildOptimizer,
+  buildSchedule,
+  hyperOf,
+  intOption,
+  modelLabel,
+  numOption,
+  resolveModelSpec,
+  type TrainFlags,
+} from '../train-setup.js';
+
+/** The per-epoch --json record (accuracies are fractions in [0, 1]). */
+export function epochJson(m: EpochMetrics): Record<string, number | string> {
+  return {
+    epoch: m.epoch,
+    loss: m.loss,
+    trainAccuracy: m.trainAccuracy,
+    testAccuracy: m.testAccuracy,
+    imagesPerSecond: m.imagesPerSecond,
+    overflows: m.overflows,
+    mode: m.mode,
+    testLoss: m.testLoss,
+    seconds: m.seconds,
+    lr: m.lr,
+    step: m.step,
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description('train a model (plain float32, quantized reference, or secure)')
+    .option('--model <name|config.json>', 'built-in model (mnist-cnn, vgg11, vgg13, vgg16, resnet18) or a JSON config file', 'mnist-cnn')
+    .option('--data <spec>', 'mnist | fashion-mnist | idx:<dir> | cifar10:<dir> | synthetic:<C>x<H>x<W>:<classes>', 'mnist')
+    .addOption(new Option('--mode <mode>', 'where products run').choices([...MODES]).default('plain'))
+    .option('--epochs <n>', 'total epochs (a resumed run continues up to this number)', intOption('--epochs'), 3)
+    .option('--batch <n>', 'mini-batch size', intOption('--batch'), 64)
+    .option('--seed <n>', 'seed of initialisation, data order, augmentation and quantization noise', intOption('--seed', 0), 1)
+    .option('--lr <x>', 'base learning rate (default 0.05 for sgd, 0.001 for adam)', numOption('--lr'))
+    .option('--momentum <x>', 'SGD momentum', numOption('--momentum'), 0.9)
+    .option('--nesterov', 'Nesterov momentum', false)
+    .option('--weight-decay <x>', 'L2 weight decay', numOption('--weight-decay'), 5e-4)
+    .option('--schedule <s>', 'none | step (÷10 every ⌈epochs/3⌉) | cosine | step:<every>:<gamma> | cosine:<min>', 'cosine')
+    .addOption(new Option('--optimizer <name>', 'optimizer').choices(['sgd', 'adam']).default('sgd'))
+    .addOption(new Option('--backend <name>', 'kernel backend').choices([...BACKENDS]).default('auto'))
+    .option('--limit-train <n>', 'use only the first n training samples (synthetic: generate n)', intOption('--limit-train'))
+    .option('--limit-test <n>', 'use only the first n test samples (synthetic: generate n)', intOption('--limit-test'))
+    .option('--augment', 'random crop + flip (default: on for CIFAR-10 only)')
+    .option('--no-augment', 'no augmentation')
+    .option('--eval-batch <n>', 'evaluation batch size (default max(batch, 256))', intOption('--eval-batch'))
+    .option('--json', 'one JSON object per epoch on stdout', false)
+    .option('--save <file>', 'write a checkpoint after every epoch')
+    .option('--save-every <n>', 'also checkpoint every n steps', intOption('--save-every'))
+    .option('--resume <file>', 'continue a run from its checkpoint (unspecified options come from it)')
+    .addOption(new Option('--topology <t>', 'secure mode: enclave topology').choices(['single', 'replicated']).default('single'))
+    .addOption(new Option('--workers <n>', 'secure mode: 3 (online) or 2 (offline masks)').choices(['2', '3']).default('3'))
+    .action(async (raw: TrainFlags, cmd: Command) => {
+      await runTrain(raw, (k) => {
+        const src = cmd.getOptionValueSource(k);
+        return src !== undefined && src !== 'default';
+      });
+    });
+}
+
+async function runTrain(raw: TrainFlags, given: (key: string) => boolean): Promise<void> {
+  if (raw.saveEvery !== undefined && raw.save === undefined) throw new Error('--save-every needs --save <file>');
+  const ckpt = raw.resume === undefined ? undefined : loadCheckpoint(raw.resume);
+  const merged = ckpt ? applyCheckpointDefaults(raw, ckpt, given) : raw;
+  const flags = { ...merged, model: ckpt && !given('model') ? merged.model : resolveModelSpec(merged.model) };
+  const mode = parseMode(flags.mode);
+  const seed = flags.seed;
+  const backend = await resolveBackend(flags.backend);
+  const executor = await createExecutor({
+    mode,
+    backend,
+    seed,
+    topology: flags.topology as 'single' | 'replicated',
+    workers: Number(flags.workers) as 2 | 3,
+  });
+  const progress = createProgress({ tty: process.stderr.isTTY === true, totalEpochs: flags.epochs });
+  try {
+    const data = loadDataset(flags.data, { limitTrain: flags.limitTrain, limitTest: flags.limitTest, seed });
+    const model = buildModel(flags.model, { inputShape: [...data.inputShape], numClasses: data.numClasses, seed, executor });
+    const optimizer = buildOptimizer(flags, model.parameters());
+    const hyper = hyperOf(flags);
+    const name = modelLabel(flags.model);
+    process.stderr.write(
+      `training ${name} (${model.parameterCount()} parameters) on ${data.name}: ${data.train.count} train / ${data.test.count} test, ` +
+        `${data.inputShape.join('×')}, ${data.numClasses} classes; mode ${mode}, backend ${backend.name}, batch ${flags.batch}, ` +
+        `${flags.optimizer} lr ${hyper.lr}, schedule ${flags.schedule}, seed ${seed}` +
+        (ckpt ? `; resuming from ${raw.resume} at epoch ${ckpt.info.epoch}, step ${ckpt.info.step}` : '') +
+        '\n',
+    );
+    if (ckpt?.info.epochs !== undefined && ckpt.info.epochs !== flags.epochs && flags.schedule !== 'none' && !flags.schedule.startsWith('step:')) {
+      process.stderr.write(
+        `note: the checkpoint's run planned ${ckpt.info.epochs} epochs; the '${flags.schedule}' schedule now spans ${flags.epochs}, ` +
+          'so learning rates differ from the original plan\n',
+      );
+    }
+    const result = await train({
+      model,
+      data,
+      optimizer,
+      schedule: buildSchedule(flags),
+      epochs: flags.epochs,
+      batchSize: flags.batch,
+      seed,
+      augment: flags.augment,
+      evalBatchSize: flags.evalBatch,
+      describe: { model: flags.model, data: data.name, mode, hyper },
+      save: flags.save === undefined ? undefined : { path: flags.save, everySteps: flags.saveEvery },
+      resume: ckpt,
+      onStep: (p) => progress.step(p),
+      onEpoch: (m) => {
+        progress.epoch(m);
+        if (flags.json) process.stdout.write(JSON.stringify(epochJson(m)) + '\n');
+      },
+    });
+    progress.stop();
+    const last = result.epochs.at(-1);
+    if (last) {
+      const perEpoch = result.epochs.reduce((a, m) => a + m.seconds, 0) / result.epochs.length;
+      const line =
+        `test accuracy ${(100 * last.testAccuracy).toFixed(2)}% after ${result.epoch} epoch${result.epoch === 1 ? '' : 's'} ` +
+        `(${name} on ${data.name}, ${mode}; ${perEpoch.toFixed(1)} s/epoch` +
+        (mode === 'plain' ? '' : `, ${result.epochs.reduce((a, m) => a + m.overflows, 0)} overflows`) +
+        (flags.save ? `; checkpoint ${flags.save}` : '') +
+        ')\n';
+      (flags.json ? process.stderr : process.stdout).write(line);
+    }
+  } finally {
+    progress.stop();
+    await executor.close?.();
+  }
+}
+

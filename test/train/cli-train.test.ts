@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('../..', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'goten-cli-'));
+const config = join(dir, 'tiny.json');
+writeFileSync(
+  config,
+  JSON.stringify({
+    name: 'tiny',
+    layers: [
+      { type: 'conv', out: 4, kernel: 3, pad: 1, bias: true },
+      { type: 'relu' },
+      { type: 'maxpool', kernel: 2 },
+      { type: 'flatten' },
+      { type: 'linear', out: 'classes' },
+    ],
+  }),
+);
+const base = ['--model', config, '--data', 'synthetic:1x8x8:3', '--batch', '16', '--limit-train', '96', '--limit-test', '32', '--seed', '4'];
+
+function goten(...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', ...args], { cwd: root, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function jsonLines(stdout: string): Record<string, unknown>[] {
+  const lines = stdout.trim().split('\n');
+  return lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+test('goten train --json prints exactly one JSON object per epoch on stdout', () => {
+  const r = goten(...base, '--epochs', '2', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const rows = jsonLines(r.stdout);
+  assert.equal(rows.length, 2);
+  rows.forEach((row, i) => {
+    assert.equal(row.epoch, i + 1);
+    assert.equal(row.mode, 'plain');
+    assert.equal(row.overflows, 0);
+    for (const k of ['loss', 'trainAccuracy', 'testAccuracy', 'imagesPerSecond']) assert.equal(typeof row[k], 'number', k);
+    for (const k of ['trainAccuracy', 'testAccuracy']) assert.ok((row[k] as number) >= 0 && (row[k] as number) <= 1, k);
+    assert.ok((row.imagesPerSecond as number) > 0);
+  });
+  assert.ok((rows[1].loss as number) < (rows[0].loss as number), 'loss falls');
+  assert.match(r.stderr, /test accuracy \d+\.\d\d% after 2 epochs \(tiny on synthetic:1x8x8:3, plain/);
+});
+
+test('goten train --save then --resume reproduces the uninterrupted run (quantized)', () => {
+  const ck = join(dir, 'q.safetensors');
+  // a schedule that does not depend on --epochs (cosine spans --epochs, so it would differ)
+  const q = [...base, '--mode', 'quantized', '--schedule', 'step:1:0.5'];
+  const straight = goten(...q, '--epochs', '2', '--json');
+  assert.equal(straight.code, 0, straight.stderr);
+  const first = goten(...q, '--epochs', '1', '--json', '--save', ck);
+  assert.equal(first.code, 0, first.stderr);
+  // unspecified options (model, data, mode, batch, seed, limits) come from the checkpoint
+  const resumed = goten('--resume', ck, '--epochs', '2', '--json');
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const strip = (o: Record<string, unknown>): Record<string, unknown> => ({ ...o, imagesPerSecond: 0, seconds: 0 });
+  const want = jsonLines(straight.stdout).map(strip);
+  assert.equal(want[0].mode, 'quantized');
+  assert.deepEqual([...jsonLines(first.stdout), ...jsonLines(resumed.stdout)].map(strip), want);
+});
+
+test('goten train: clear one-line errors', () => {
+  const bad = goten('--data', 'synthetic:1x8', '--epochs', '1');
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /^goten: data spec 'synthetic:1x8': expected synthetic:<C>x<H>x<W>:<classes>/m);
+  const secure = goten(...base, '--mode', 'secure', '--topology', 'replicated', '--workers', '2');
+  assert.match(secure.stderr, /mode 'secure' \(topology replicated, 2 workers\) is not available yet/);
+  const missing = goten('--resume', join(dir, 'none.safetensors'));
+  assert.match(missing.stderr, /^goten: cannot read checkpoint .*none\.safetensors: ENOENT$/m);
+  assert.equal(missing.stdout, '');
+});
