@@ -57,7 +57,14 @@ function invalid(msg: string): never {
 }
 const hexList = (v: unknown, name: string): string[] => {
   if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) invalid(`"${name}" must be a list of hex strings`);
-  return (v as string[]).map((x) => (x === 'any' ? x : toHex(fromHex(x, `${name} entry`))));
+  return (v as string[]).map((x) => {
+    if (x === 'any') return x;
+    try {
+      return toHex(fromHex(x, `${name} entry`));
+    } catch {
+      return invalid(`"${name}" entry "${x}" is not hex`);
+    }
+  });
 };
 
 /** Validates a parsed policy object and fills in the (secure) defaults. */
@@ -98,7 +105,7 @@ export function parsePolicy(obj: unknown): AttestationPolicy {
     allowSimulated: bool('allowSimulated'),
     simulatedQuotingKeys: o.simulatedQuotingKeys === undefined ? [] : hexList(o.simulatedQuotingKeys, 'simulatedQuotingKeys'),
     keyBinding: keyBinding as AttestationPolicy['keyBinding'],
-    expectedReportData: o.expectedReportData === undefined ? undefined : toHex(padTo64(fromHex(String(o.expectedReportData), 'expectedReportData'))),
+    expectedReportData: o.expectedReportData === undefined ? undefined : toHex(padTo64(hexList([o.expectedReportData], 'expectedReportData').map((h) => fromHex(h))[0])),
     acceptUnchecked: strList('acceptUnchecked', []),
     acceptedTcbStatuses: strList('acceptedTcbStatuses', ['UpToDate']),
     trust: o.trust as AttestationPolicy['trust'],

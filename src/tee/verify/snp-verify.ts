@@ -15,19 +15,38 @@ import { certExtensions, readTlv, content, smallInt } from './der.js';
 import { verifyP1363 } from './ecdsa.js';
 import { CheckLog, type VerifiedEvidence } from './result.js';
 import { parseSnpReport } from './snp-report.js';
-import { commonName, fingerprint, parsePemChain, requireSignedBy, requireValidAt, resolveTrust, type VerifyOptions } from './trust.js';
+import { commonName, fingerprint, requireSignedBy, requireValidAt, resolveTrust, type VerifyOptions } from './trust.js';
 
 const AMD_EXT = '1.3.6.1.4.1.3704.1';
 
-/** Accepts certificates as PEM text (any number) or a single DER certificate. */
+/** Accepts certificates as PEM blocks and/or DER certificates, in any mix and number (concatenated). */
 export function certsFromBytes(b: Uint8Array, what: string): X509Certificate[] {
-  const text = Buffer.from(b).toString('latin1');
-  if (text.includes('-----BEGIN CERTIFICATE-----')) return parsePemChain(text, what);
+  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  const out: X509Certificate[] = [];
+  const BEGIN = '-----BEGIN CERTIFICATE-----';
+  const END = '-----END CERTIFICATE-----';
+  let p = 0;
   try {
-    return [new X509Certificate(Buffer.from(b))];
+    while (p < buf.length) {
+      if (buf[p] === 0x30) {
+        const t = readTlv(buf, p);
+        out.push(new X509Certificate(buf.subarray(p, t.end)));
+        p = t.end;
+      } else if (buf.toString('latin1', p, p + BEGIN.length) === BEGIN) {
+        const e = buf.indexOf(END, p);
+        if (e < 0) throw new Error('unterminated PEM block');
+        out.push(new X509Certificate(buf.subarray(p, e + END.length)));
+        p = e + END.length;
+      } else if (buf[p] <= 0x20) {
+        p++; // whitespace / NUL between certificates
+      } else {
+        throw new Error(`unexpected byte 0x${buf[p].toString(16)} at ${p}`);
+      }
+    }
   } catch (e) {
-    throw new AttestationError('CERT_CHAIN', `${what}: not a certificate (${(e as Error).message})`);
+    throw new AttestationError('CERT_CHAIN', `${what}: not a list of PEM/DER certificates (${(e as Error).message})`);
   }
+  return out;
 }
 
 export function verifySnpReport(bytes: Uint8Array, certs: X509Certificate[], opts: VerifyOptions = {}): VerifiedEvidence {
