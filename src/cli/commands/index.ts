@@ -4,11 +4,13 @@
  */
 import type { Command } from 'commander';
 import { register as bench } from './bench.js';
+import { register as train } from './train.js';
 
 type Registrar = (program: Command) => void;
 
 const registrars: Registrar[] = [
   bench,
+  train,
   // (command modules are appended here)
 ];
 
