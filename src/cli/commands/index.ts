@@ -4,12 +4,14 @@
  */
 import type { Command } from 'commander';
 import { register as bench } from './bench.js';
+import { register as attest } from './attest.js';
 import { register as train } from './train.js';
 
 type Registrar = (program: Command) => void;
 
 const registrars: Registrar[] = [
   bench,
+  attest,
   train,
   // (command modules are appended here)
 ];
