@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Backend } from '../../src/backend/backend.js';
 import { type ConvGeometry, convGeometry, convSizes } from '../../src/backend/geometry.js';
+import { HALF } from '../../src/field/prime.js';
 import { assertExact } from './conformance-check.js';
 import { randCentred, randF32, refGemmModP, rng } from './conformance-ref.js';
 
@@ -91,6 +92,37 @@ export function contractConformance(be: () => Backend): void {
             );
             assert.deepEqual(bufs[out], before, `${kc.kernel}: output written despite the error`);
           }
+        }
+      });
+    }
+
+    for (const kc of kernelCases().filter((k) => k.bufs[0].type === 'i32')) {
+      it(`${kc.kernel}: rejects operands that are not centred (|v| > HALF), writing nothing`, () => {
+        const r = rng(4);
+        for (let bad = 0; bad < 2; bad++) {
+          for (const v of [HALF + 1, -HALF - 1, 2 ** 31 - 1]) {
+            const bufs = kc.bufs.map((s) => randBuf(s, s.len, r));
+            bufs[bad][bufs[bad].length >> 1] = v;
+            const before = bufs[2].slice();
+            assert.throws(() => kc.call(be(), bufs), Error, `${kc.kernel}: '${kc.bufs[bad].name}' containing ${v}`);
+            assert.deepEqual(bufs[2], before, `${kc.kernel}: output written despite the error`);
+          }
+        }
+      });
+    }
+
+    for (const kc of kernelCases()) {
+      it(`${kc.kernel}: rejects an output that shares memory with an input`, () => {
+        const r = rng(9);
+        for (let inp = 0; inp < 2; inp++) {
+          const bufs = kc.bufs.map((s) => randBuf(s, s.len, r));
+          // output view starts inside the input's memory (one element in)
+          const len = Math.max(bufs[inp].length, bufs[2].length + 1);
+          const shared = bufs[2] instanceof Float32Array ? new Float32Array(len) : new Int32Array(len);
+          shared.set(bufs[inp]);
+          bufs[inp] = shared.subarray(0, bufs[inp].length);
+          bufs[2] = shared.subarray(1, 1 + kc.bufs[2].len);
+          assert.throws(() => kc.call(be(), bufs), Error, `${kc.kernel}: output overlapping '${kc.bufs[inp].name}'`);
         }
       });
     }

@@ -21,6 +21,8 @@
  *   implies; otherwise the kernel throws an Error whose message contains
  *   "length" and the buffer's name, and writes nothing. Invalid shapes and
  *   geometries throw.
+ * - mod-P operands must be centred (|v| ≤ HALF) and an output must not share
+ *   memory with an input: both throw (and write nothing).
  * - typed-array views: operands and outputs may be subarrays at any
  *   byteOffset of a larger buffer; nothing outside the output view is written.
  * - repeated calls with interleaved shapes (scratch reuse) give identical results.

@@ -60,3 +60,19 @@ export function checkCentred(kernel: string, name: string, v: Int32Array): void 
     throw new RangeError(`${kernel}: '${name}'[${i}] = ${v[i]} is not a centred field element (|v| ≤ ${HALF})`);
   }
 }
+
+type View = { readonly buffer: ArrayBufferLike; readonly byteOffset: number; readonly byteLength: number };
+
+/**
+ * Throws if the output view shares memory with an input view: the kernels read
+ * inputs after they start writing outputs, so aliasing would silently corrupt
+ * results. Empty views never overlap.
+ */
+export function checkNoOverlap(kernel: string, outName: string, out: View, inputs: ReadonlyArray<readonly [string, View]>): void {
+  for (const [name, v] of inputs) {
+    if (v.buffer !== out.buffer || v.byteLength === 0 || out.byteLength === 0) continue;
+    if (out.byteOffset < v.byteOffset + v.byteLength && v.byteOffset < out.byteOffset + out.byteLength) {
+      throw new RangeError(`${kernel}: output '${outName}' must not share memory with input '${name}'`);
+    }
+  }
+}

@@ -8,11 +8,12 @@
  *
  * Arguments are validated on every call: shapes must be non-negative integers,
  * conv geometries must pass validateConvGeometry, every buffer must have
- * exactly the length its shape implies, and mod-P operands must be centred.
+ * exactly the length its shape implies, outputs must not share memory with
+ * inputs, and mod-P operands must be centred.
  */
 import type { Backend, GemmShape } from '../backend.js';
 import { type ConvGeometry, convSizes, validateConvGeometry } from '../geometry.js';
-import { checkCentred, checkGemm, checkLength } from './check.js';
+import { checkCentred, checkGemm, checkLength, checkNoOverlap } from './check.js';
 import { convForward, convGradInput, convGradWeight, f32Flavor, modPFlavor } from './conv.js';
 import type { GemmDims } from './gemm-core.js';
 import { gemmF32Into } from './gemm-f32.js';
@@ -23,13 +24,17 @@ function gemmDims(s: GemmShape): GemmDims {
   return { m: s.m, k: s.k, n: s.n, transA: s.transA === true, transB: s.transB === true };
 }
 
-type Len = { readonly length: number };
+type Buf = Float32Array | Int32Array;
 
-/** Validates a geometry and the three buffers of one conv kernel. */
+/** Validates a geometry and the three buffers (two operands, then the output) of one conv kernel. */
 function checkConv(
   kernel: string,
   g: ConvGeometry,
-  bufs: ReadonlyArray<readonly [name: string, buf: Len, role: 'input' | 'weight' | 'output']>,
+  bufs: readonly [
+    readonly [string, Buf, 'input' | 'weight' | 'output'],
+    readonly [string, Buf, 'input' | 'weight' | 'output'],
+    readonly [string, Buf, 'input' | 'weight' | 'output'],
+  ],
 ): void {
   try {
     validateConvGeometry(g);
@@ -43,6 +48,18 @@ function checkConv(
     output: `N·O·OH·OW (${g.batch}·${g.outC}·OH·OW)`,
   };
   for (const [name, buf, role] of bufs) checkLength(kernel, name, buf, sz[role], formula[role]);
+  checkNoOverlap(kernel, bufs[2][0], bufs[2][1], [
+    [bufs[0][0], bufs[0][1]],
+    [bufs[1][0], bufs[1][1]],
+  ]);
+}
+
+function checkGemmBuffers(kernel: string, s: GemmShape, a: Buf, b: Buf, c: Buf): void {
+  checkGemm(kernel, s, a, b, c);
+  checkNoOverlap(kernel, 'c', c, [
+    ['a', a],
+    ['b', b],
+  ]);
 }
 
 export function createJsBackend(): Backend {
@@ -53,12 +70,12 @@ export function createJsBackend(): Backend {
     name: 'js',
 
     gemmF32(s, a, b, c, accumulate = false) {
-      checkGemm('gemmF32', s, a, b, c);
+      checkGemmBuffers('gemmF32', s, a, b, c);
       gemmF32Into(scratch, gemmDims(s), a, 0, b, 0, c, 0, accumulate);
     },
 
     gemmModP(s, a, b, c) {
-      checkGemm('gemmModP', s, a, b, c);
+      checkGemmBuffers('gemmModP', s, a, b, c);
       checkCentred('gemmModP', 'a', a);
       checkCentred('gemmModP', 'b', b);
       gemmModPInto(scratch, gemmDims(s), a, 0, b, 0, c, 0, false);
