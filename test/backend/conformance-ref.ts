@@ -4,9 +4,9 @@
  * nested-loop convolutions (no im2col, so they share no code or indexing
  * scheme with any backend).
  *
- * Exactness of the Number-based mod-P references: every step is
- * s ← (s + a·b) mod P with |s| < P and |a·b| ≤ HALF² < 2^40, so every
- * intermediate is an integer below 2^41 < 2^53 and exact. The worst-case GEMM
+ * Exactness of the Number-based mod-P references: products |a·b| ≤ HALF² < 2^40
+ * are summed in runs of at most 16 before s ← (s + run) mod P with |s| < P, so
+ * every intermediate is an integer below 2^44 + 2^21 < 2^53 and exact. The worst-case GEMM
  * tests use BigInt instead, independently of any float argument.
  */
 import { type ConvGeometry, convOutH, convOutW } from '../../src/backend/geometry.js';
@@ -94,7 +94,12 @@ export function refGemmModP(m: number, k: number, n: number, a: Int32Array, b: I
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
       let s = 0;
-      for (let p = 0; p < k; p++) s = (s + a[i * k + p] * b[p * n + j]) % P;
+      for (let p0 = 0; p0 < k; p0 += 16) {
+        let run = 0;
+        const end = Math.min(k, p0 + 16);
+        for (let p = p0; p < end; p++) run += a[i * k + p] * b[p * n + j];
+        s = (s + run) % P;
+      }
       c[i * n + j] = centre(s);
     }
   }
@@ -118,10 +123,18 @@ export function refGemmBigInt(m: number, k: number, n: number, a: Int32Array, b:
 class Acc {
   v = 0;
   abs = 0;
+  private run = 0;
+  private terms = 0;
   constructor(private readonly modP: boolean) {}
   add(a: number, b: number): void {
     if (this.modP) {
-      this.v = (this.v + a * b) % P;
+      // runs of ≤ 16 exact products (< 2^44), then a reduction (see header)
+      this.run += a * b;
+      if (++this.terms === 16) {
+        this.v = (this.v + this.run) % P;
+        this.run = 0;
+        this.terms = 0;
+      }
     } else {
       const t = a * b;
       this.v += t;
@@ -129,7 +142,7 @@ class Acc {
     }
   }
   result(): number {
-    return this.modP ? centre(this.v) : this.v;
+    return this.modP ? centre((this.v + this.run) % P) : this.v;
   }
 }
 
