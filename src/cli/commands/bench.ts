@@ -3,11 +3,13 @@
  * Each benchmark module under bench/ exports `register(bench: Command)`.
  */
 import type { Command } from 'commander';
+import { register as kernels } from '../../../bench/kernels.js';
 
 type BenchRegistrar = (bench: Command) => void;
 
 const benchRegistrars: BenchRegistrar[] = [
   // (bench modules are appended here)
+  kernels,
 ];
 
 export function register(program: Command): void {

@@ -1,0 +1,183 @@
+/**
+ * The workloads of `goten bench kernels` and the interleaved timer.
+ *
+ * GFLOP/s = 2·m·n·k / time for every op; a conv counts as its im2col GEMM
+ * (m = N·OH·OW output positions, k = C·kH·kW, n = O output channels), so conv and
+ * GEMM rows compare directly. Operands are drawn once per case and shared by all
+ * backends; each backend writes its own output.
+ */
+import type { Backend } from '../src/backend/backend.js';
+import { type ConvGeometry, convGeometry, convOutH, convOutW, convSizes } from '../src/backend/geometry.js';
+import { HALF, P } from '../src/field/prime.js';
+
+export type KernelOp = 'gemm-modp' | 'gemm-f32' | 'conv2d-modp' | 'conv2d-f32';
+
+export interface KernelCase {
+  readonly op: KernelOp;
+  readonly m: number;
+  readonly k: number;
+  readonly n: number;
+  /** Allocates operands; returns per-backend runners and the output to cross-check. */
+  prepare(): PreparedCase;
+}
+
+export interface PreparedCase {
+  /** A closure that runs the op once on `be`, writing into an output of its own. */
+  runner(be: Backend): { run: () => void; out: Int32Array | Float32Array };
+}
+
+/** The VGG-on-CIFAR layer of the reference measurements: batch 32, 128→128, 16×16, 3×3, pad 1. */
+export const VGG_CONV: ConvGeometry = convGeometry({ batch: 32, inC: 128, inH: 16, inW: 16, outC: 128, k: 3, pad: 1 });
+
+/** Deterministic xorshift32 in [0, 1), so every run times the same operands. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 4294967296;
+  };
+}
+
+function centred(len: number, r: () => number): Int32Array {
+  const v = new Int32Array(len);
+  for (let i = 0; i < len; i++) v[i] = Math.floor(r() * P) - HALF;
+  return v;
+}
+
+function unit(len: number, r: () => number): Float32Array {
+  const v = new Float32Array(len);
+  for (let i = 0; i < len; i++) v[i] = 2 * r() - 1;
+  return v;
+}
+
+function gemmCase(op: 'gemm-modp' | 'gemm-f32', m: number, k: number, n: number): KernelCase {
+  return {
+    op,
+    m,
+    k,
+    n,
+    prepare() {
+      const r = rng(m * 7 + k * 13 + n);
+      const s = { m, k, n };
+      if (op === 'gemm-modp') {
+        const a = centred(m * k, r);
+        const b = centred(k * n, r);
+        return {
+          runner(be) {
+            const out = new Int32Array(m * n);
+            return { run: () => be.gemmModP(s, a, b, out), out };
+          },
+        };
+      }
+      const a = unit(m * k, r);
+      const b = unit(k * n, r);
+      return {
+        runner(be) {
+          const out = new Float32Array(m * n);
+          return { run: () => be.gemmF32(s, a, b, out), out };
+        },
+      };
+    },
+  };
+}
+
+function convCase(op: 'conv2d-modp' | 'conv2d-f32', g: ConvGeometry): KernelCase {
+  const sz = convSizes(g);
+  return {
+    op,
+    m: g.batch * convOutH(g) * convOutW(g),
+    k: sz.patch,
+    n: g.outC,
+    prepare() {
+      const r = rng(sz.input + sz.weight);
+      if (op === 'conv2d-modp') {
+        const x = centred(sz.input, r);
+        const w = centred(sz.weight, r);
+        return {
+          runner(be) {
+            const out = new Int32Array(sz.output);
+            return { run: () => be.conv2dModP(g, x, w, out), out };
+          },
+        };
+      }
+      const x = unit(sz.input, r);
+      const w = unit(sz.weight, r);
+      return {
+        runner(be) {
+          const out = new Float32Array(sz.output);
+          return { run: () => be.conv2dF32(g, x, w, out), out };
+        },
+      };
+    },
+  };
+}
+
+/** GEMM shapes m×k×n of the issue: three squares and the VGG 3×3×512 reduction. */
+export const GEMM_SHAPES: ReadonlyArray<readonly [number, number, number]> = [
+  [512, 512, 512],
+  [1024, 1024, 1024],
+  [2048, 2048, 2048],
+  [256, 4608, 512],
+];
+
+/** All cases; `quick` drops 2048³ (several seconds per call on js). */
+export function kernelCases(quick: boolean): KernelCase[] {
+  const shapes = GEMM_SHAPES.filter(([m]) => !quick || m < 2048);
+  return [
+    ...shapes.map(([m, k, n]) => gemmCase('gemm-modp', m, k, n)),
+    ...shapes.map(([m, k, n]) => gemmCase('gemm-f32', m, k, n)),
+    convCase('conv2d-modp', VGG_CONV),
+    convCase('conv2d-f32', VGG_CONV),
+  ];
+}
+
+export interface TimingPlan {
+  /** Minimum warm-up wall time per backend and case (V8 tier-up), seconds. */
+  readonly warmSeconds: number;
+  /** Timed work to aim for per backend and case, seconds. */
+  readonly targetSeconds: number;
+  readonly minReps: number;
+  readonly maxReps: number;
+}
+
+export const FULL_PLAN: TimingPlan = { warmSeconds: 1.0, targetSeconds: 1.5, minReps: 3, maxReps: 9 };
+export const QUICK_PLAN: TimingPlan = { warmSeconds: 0.3, targetSeconds: 0.5, minReps: 3, maxReps: 5 };
+
+/**
+ * Median seconds per call of each runner. Warm-up: at least two calls and
+ * warmSeconds, except that one call suffices when it alone took > 2 s. Then
+ * rounds run every backend once, in turn, so that machine noise hits all of them
+ * alike; a backend stops after its rep count (from its warm-up speed, capped, and
+ * at least 1 for calls slower than 2 s, so the slow js GEMMs stay affordable).
+ */
+export function timeInterleaved(runs: ReadonlyArray<() => void>, plan: TimingPlan): { median: number; reps: number }[] {
+  const reps = runs.map((run) => {
+    const t0 = performance.now();
+    let calls = 0;
+    let elapsed = 0;
+    do {
+      run();
+      calls++;
+      elapsed = (performance.now() - t0) / 1000;
+    } while ((calls < 2 && elapsed <= 2) || elapsed < plan.warmSeconds);
+    const per = elapsed / calls;
+    const want = Math.round(plan.targetSeconds / per);
+    return Math.max(per > 2 ? 1 : plan.minReps, Math.min(plan.maxReps, want));
+  });
+  const times: number[][] = runs.map(() => []);
+  for (let round = 0; round < Math.max(...reps); round++) {
+    runs.forEach((run, i) => {
+      if (round >= reps[i]) return;
+      const t0 = performance.now();
+      run();
+      times[i].push((performance.now() - t0) / 1000);
+    });
+  }
+  return times.map((t, i) => {
+    const s = [...t].sort((a, b) => a - b);
+    const mid = s.length >> 1;
+    return { median: s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2, reps: reps[i] };
+  });
+}
