@@ -119,6 +119,7 @@ export function checkLabel(label: string): string {
 
 /** Element count for dims, or -1 if it exceeds `limit`. */
 export function elementCount(dims: ArrayLike<number>, limit: number): number {
+  for (let i = 0; i < dims.length; i++) if (dims[i] === 0) return 0;
   let n = 1;
   for (let i = 0; i < dims.length; i++) {
     n *= dims[i];
