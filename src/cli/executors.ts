@@ -4,15 +4,14 @@
  * way. `secure` joins here when the protocol's executor factory lands.
  */
 import type { Backend } from '../backend/backend.js';
-import { createJsBackend } from '../backend/js/index.js';
+import { backendNames, getBackend, isBackendName } from '../backend/index.js';
 import type { LinearExecutor } from '../nn/executor.js';
 import { PlainExecutor } from '../nn/plain-executor.js';
 import { createQuantizedExecutor } from '../protocol/quantized-executor.js';
 
 export const MODES = ['plain', 'quantized', 'secure'] as const;
 export type Mode = (typeof MODES)[number];
-export const BACKENDS = ['js', 'native', 'auto'] as const;
-export type BackendName = (typeof BACKENDS)[number];
+export const BACKENDS = backendNames;
 
 export interface ExecutorOptions {
   mode: Mode;
@@ -30,11 +29,10 @@ export function parseMode(s: string): Mode {
   return s as Mode;
 }
 
-/** The kernel backend by name; `auto` picks the native addon when it is built. */
+/** The kernel backend by name; `auto` picks the native addon when it is built (else js, with a warning). */
 export async function resolveBackend(name: string): Promise<Backend> {
-  if (!(BACKENDS as readonly string[]).includes(name)) throw new Error(`unknown backend '${name}' (expected ${BACKENDS.join(', ')})`);
-  if (name === 'native') throw new Error("backend 'native' is not available yet");
-  return createJsBackend();
+  if (!isBackendName(name)) throw new Error(`unknown backend '${name}' (expected ${backendNames.join(', ')})`);
+  return getBackend(name);
 }
 
 export async function createExecutor(o: ExecutorOptions): Promise<LinearExecutor> {

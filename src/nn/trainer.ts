@@ -111,9 +111,8 @@ function restoreExecutor(e: LinearExecutor, s: unknown): void {
   throw new Error(`checkpoint holds executor state this '${e.mode}' executor cannot take (was it saved in another mode?)`);
 }
 
-/** Mean loss and accuracy of `model` on the test split, in inference mode. */
-export async function evaluate(model: Model, data: Dataset, norm: ChannelStats, batchSize: number): Promise<{ loss: number; accuracy: number }> {
-  const loader = new BatchLoader(data.test, { batchSize, shuffle: false, seed: 0, norm });
+/** Mean loss and accuracy of `model` over one pass of an (unshuffled) loader, in inference mode. */
+export async function evaluate(model: Model, loader: BatchLoader): Promise<{ loss: number; accuracy: number }> {
   const grads = new Map<number, Float32Array>();
   let lossSum = 0;
   let correct = 0;
@@ -126,7 +125,7 @@ export async function evaluate(model: Model, data: Dataset, norm: ChannelStats, 
     lossSum += r.loss * b.size;
     correct += r.correct;
   }
-  return { loss: lossSum / data.test.count, accuracy: correct / data.test.count };
+  return { loss: lossSum / loader.split.count, accuracy: correct / loader.split.count };
 }
 
 export async function train(opts: TrainOptions): Promise<TrainResult> {
@@ -140,7 +139,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const executor = model.executor();
   const norm = validateStats(opts.resume?.info.norm ?? opts.norm ?? channelStats(data.train), data.inputShape[0]);
   const loader = new BatchLoader(data.train, { batchSize, shuffle: true, seed, norm, augment: opts.augment ?? data.augment });
-  const evalBatch = opts.evalBatchSize ?? Math.max(batchSize, 256);
+  const evalLoader = new BatchLoader(data.test, { batchSize: opts.evalBatchSize ?? Math.max(batchSize, 256), shuffle: false, seed: 0, norm });
   let epoch = 0;
   let step = 0;
   let totals: Totals = { lossSum: 0, correct: 0, seen: 0 };
@@ -221,7 +220,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
     const seconds = (performance.now() - t0) / 1000;
     const e0 = performance.now();
-    const test = await evaluate(model, data, norm, evalBatch);
+    const test = await evaluate(model, evalLoader);
     const after = executor.stats();
     epoch++;
     const m: EpochMetrics = {

@@ -91,6 +91,13 @@ async function runTrain(raw: TrainFlags, given: (key: string) => boolean): Promi
     workers: Number(flags.workers) as 2 | 3,
   });
   const progress = createProgress({ tty: process.stderr.isTTY === true, totalEpochs: flags.epochs });
+  // Ctrl-C: give the terminal back (the bar hides the cursor); the last checkpoint stays valid
+  const onSigint = (): void => {
+    progress.stop();
+    process.stderr.write(`\ninterrupted${flags.save ? `; resume with --resume ${flags.save}` : ''}\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSigint);
   try {
     const data = loadDataset(flags.data, { limitTrain: flags.limitTrain, limitTest: flags.limitTest, seed });
     const model = buildModel(flags.model, { inputShape: [...data.inputShape], numClasses: data.numClasses, seed, executor });
@@ -142,6 +149,7 @@ async function runTrain(raw: TrainFlags, given: (key: string) => boolean): Promi
       (flags.json ? process.stderr : process.stdout).write(line);
     }
   } finally {
+    process.off('SIGINT', onSigint);
     progress.stop();
     await executor.close?.();
   }
