@@ -24,12 +24,13 @@ export const INV_P = 1 / P;
  * q = floor(c/P + 1/2) is the nearest quotient up to an off-by-one when c/P is
  * within 2^−20 of a half-integer; r = c − q·P is exact (|q·P| < 2^53) and lies in
  * [−HALF − 1, HALF + 1] at worst, and the two corrections finish the job.
+ * Exact (checked against BigInt) for every integer |c| ≤ 2^53.
  */
 export function reduceCentred(c: number): number {
   let r = c - Math.floor(c * INV_P + 0.5) * P;
   if (r > HALF) r -= P;
   else if (r < -HALF) r += P;
-  return r;
+  return r + 0; // + 0 turns a −0 (from c = −0) into 0
 }
 
 /** Centred sum of two centred values: branchless on int32. */

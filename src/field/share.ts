@@ -162,5 +162,5 @@ export function countBeyond(a: Int32Array, bound: number): number {
     const v = a[i];
     neg += ((bound - v) >> 31) + ((v + bound) >> 31); // −1 for each side exceeded
   }
-  return -neg;
+  return 0 - neg; // not -neg, which would be −0 for no hits
 }
