@@ -20,7 +20,7 @@ export function transportFor(config: ClusterConfig, identity?: Identity): Transp
 }
 
 /** Listen on the local party's configured port (on all interfaces unless `host` is given). */
-export function listenAsParty(
+export async function listenAsParty(
   transport: Transport,
   config: ClusterConfig,
   self: string,
@@ -31,7 +31,7 @@ export function listenAsParty(
 }
 
 /** Connect to a configured party (tls: authenticated as that party). */
-export function connectToParty(
+export async function connectToParty(
   transport: Transport,
   config: ClusterConfig,
   party: string,

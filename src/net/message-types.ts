@@ -23,6 +23,8 @@ export const MsgType = {
   HandshakeInit: 16,
   HandshakeResponse: 17,
   HandshakeFinish: 18,
+  /** Responder's final key-confirmed acceptance of the handshake. */
+  HandshakeAccept: 21,
   /** AES-256-GCM encrypted SeedBundle, enclave → worker (src/protocol/key-schedule.ts). */
   SeedBundle: 19,
   /** AES-256-GCM encrypted master secret, enclave e0 → e1 (replicated topology). */

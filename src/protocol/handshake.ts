@@ -6,6 +6,7 @@
  *   R → I  HandshakeResponse {v: 1, identity: idR, ephemeral: eR,
  *                             signature: Sign_R(LABEL_R ‖ th), confirm: HMAC(kc, "responder" ‖ th)}
  *   I → R  HandshakeFinish   {signature: Sign_I(LABEL_I ‖ th), confirm: HMAC(kc, "initiator" ‖ th)}
+ *   R → I  HandshakeAccept   {confirm: HMAC(kc, "accept" ‖ th)}
  *
  * where id* are long-term Ed25519 identity keys (raw 32 bytes; text form
  * "ed25519:…" on the wire), e* fresh X25519 public keys (raw 32 bytes,
@@ -21,7 +22,9 @@
  * (AuthenticationError otherwise), the peer's signature (HandshakeError), and
  * the peer's confirmation MAC (HandshakeError). On any failure the connection
  * gets an Error frame {code: "HANDSHAKE_FAILED"} and is closed, and the promise
- * rejects; a handshake never yields a key the peer could not also derive.
+ * rejects. The final Accept makes the outcome symmetric: the initiator's promise
+ * resolves only after the responder has verified everything, so either both
+ * sides get the (same) key or both fail. Cost: two round trips, once per link.
  * Forward secrecy: ephemeral private keys exist only inside performHandshake.
  */
 import {
@@ -170,6 +173,8 @@ export async function performHandshake(conn: Connection, opts: HandshakeOptions)
       checkConfirm(kc, 'responder', th, r.confirm);
       const signature = sign(null, Buffer.concat([LABEL_I, th]), self.privateKey).toString('base64url');
       await conn.send({ type: MsgType.HandshakeFinish, dtype: 'json', value: { signature, confirm: mac(kc, 'initiator', th).toString('base64url') } });
+      const a = objectBody(await conn.expect(MsgType.HandshakeAccept, t), 'HandshakeAccept');
+      checkConfirm(kc, 'accept', th, a.confirm);
       kc.fill(0);
       return { sessionKey, transcriptHash: th, peerPublicKey: publicKeyToText(peer) };
     }
@@ -190,6 +195,7 @@ export async function performHandshake(conn: Connection, opts: HandshakeOptions)
     const f = objectBody(await conn.expect(MsgType.HandshakeFinish, t), 'HandshakeFinish');
     checkSignature(peer, LABEL_I, th, f.signature, 'initiator');
     checkConfirm(kc, 'initiator', th, f.confirm);
+    await conn.send({ type: MsgType.HandshakeAccept, dtype: 'json', value: { confirm: mac(kc, 'accept', th).toString('base64url') } });
     kc.fill(0);
     return { sessionKey, transcriptHash: th, peerPublicKey: publicKeyToText(peer) };
   } catch (err) {
