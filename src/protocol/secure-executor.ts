@@ -98,8 +98,10 @@ export class SecureExecutor implements LinearExecutor {
     // step 5, overlapped with the workers' products
     const mask = outputMaskSum(keys, at, this.#pool);
     const n = bilinearSizes(at.op).c;
+    const sent = Promise.all(sends);
+    sent.catch(() => {}); // a failed send also fails its worker's result below, which is what we report
     const results = await Promise.all([0, 1, 2].map((i) => this.#result(i, opId, n)));
-    await Promise.all(sends);
+    await sent;
     try {
       return reconstructDequantize([results[0].data, results[1].data, results[2].data, mask], prep.eA + prep.eB - 12, c);
     } finally {
@@ -146,7 +148,11 @@ export class SecureExecutor implements LinearExecutor {
     return { ...this.#stats };
   }
 
+  /** Says goodbye to the workers this enclave feeds and closes every connection. */
   async close(): Promise<void> {
-    await Promise.allSettled([...this.#o.workers.map((w) => w.close()), this.#o.replica?.close()]);
+    const { workers, feeds } = this.#o;
+    const fed = [feeds.w0, feeds.w1, feeds.w2];
+    await Promise.allSettled(workers.map((w, i) => (fed[i] && !w.isClosed ? w.send({ type: MsgType.Bye, dtype: 'json', value: {} }) : null)));
+    await Promise.allSettled([...workers.map((w) => w.close()), this.#o.replica?.close()]);
   }
 }

@@ -5,31 +5,16 @@
  * the protocol's cost without process boundaries. The multi-process roles
  * (roles/enclave.ts, roles/worker.ts) set up the same objects over sockets.
  */
-import { randomBytes } from 'node:crypto';
 import type { Backend } from '../backend/backend.js';
-import { deriveStreamKey } from '../field/prg.js';
 import { inprocTransport } from '../net/inproc.js';
 import { MsgType } from '../net/message-types.js';
 import type { Connection, Transport } from '../net/transport.js';
-import { MASK_KEY_NAMES, type MaskKeys } from '../protocol/op-streams.js';
+import { deriveStreamKeys, generateMasterSecret, seedBundleFor } from '../protocol/key-schedule.js';
 import { FEEDS_REPLICA0, FEEDS_REPLICA1, FEEDS_SINGLE, SecureExecutor } from '../protocol/secure-executor.js';
 import { type WorkerKeys, type WorkerParty, WorkerService } from './worker-service.js';
 
 export type Topology = 'single' | 'replicated';
 
-/** The seven mask keys from a 32-byte master secret: key_X = HKDF(master, "mask/X"). */
-export function maskKeysFromMaster(master: Uint8Array): MaskKeys {
-  const out: Partial<Record<string, Uint8Array>> = {};
-  for (const name of MASK_KEY_NAMES) out[name] = deriveStreamKey(master, `mask/${name}`);
-  return out as MaskKeys;
-}
-
-/** The subset of keys worker `party` may hold (DESIGN §3 step 4). */
-export function workerKeys(party: WorkerParty, k: MaskKeys): WorkerKeys {
-  if (party === 0) return { A0: k.A0, B0: k.B0, CM0: k.CM0 };
-  if (party === 1) return { CM1: k.CM1 };
-  return { U: k.U, V: k.V, CMZ: k.CMZ };
-}
 
 export interface LocalClusterOptions {
   readonly backend: Backend;
@@ -53,7 +38,7 @@ export interface LocalCluster {
 
 export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCluster> {
   const transport = o.transport ?? inprocTransport('copy');
-  const keys = maskKeysFromMaster(o.master ?? new Uint8Array(randomBytes(32)));
+  const keys = deriveStreamKeys(o.master ?? generateMasterSecret());
   const nEnclaves = o.topology === 'single' ? 1 : 2;
   const workers: WorkerService[] = [];
   const serving: Promise<unknown>[] = [];
@@ -69,7 +54,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
   }
   for (let w = 0; w < 3; w++) {
     const party = w as WorkerParty;
-    const svc = new WorkerService(party, o.workerBackends?.[w] ?? o.backend, workerKeys(party, keys));
+    const svc = new WorkerService(party, o.workerBackends?.[w] ?? o.backend, seedBundleFor(party, keys).keys as WorkerKeys);
     workers.push(svc);
     for (let e = 0; e < nEnclaves; e++) {
       const conn = await listeners[w].accept();

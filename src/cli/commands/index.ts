@@ -6,6 +6,8 @@ import type { Command } from 'commander';
 import { register as bench } from './bench.js';
 import { register as attest } from './attest.js';
 import { register as train } from './train.js';
+import { register as worker } from './worker.js';
+import { register as keygen } from './keygen.js';
 
 type Registrar = (program: Command) => void;
 
@@ -13,6 +15,8 @@ const registrars: Registrar[] = [
   bench,
   attest,
   train,
+  worker,
+  keygen,
   // (command modules are appended here)
 ];
 

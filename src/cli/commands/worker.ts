@@ -1,0 +1,36 @@
+/**
+ * `goten worker --config <cluster.json> --party 0|1|2|w0|w1|w2 [--backend …] [--once]`:
+ * runs an untrusted worker (see roles/worker.ts). Worker processes never see
+ * plaintext, labels or losses; they log only counts and timings.
+ */
+import type { Command } from 'commander';
+import { getBackend, isBackendName } from '../../backend/index.js';
+import { loadClusterConfig, loadLocalIdentity } from '../../net/cluster-config.js';
+import { runWorker } from '../../roles/worker.js';
+import type { WorkerParty } from '../../roles/worker-service.js';
+
+export function parseWorkerParty(s: string): WorkerParty {
+  const m = /^w?([012])$/.exec(s.trim());
+  if (!m) throw new Error(`--party must be 0, 1, 2 (or w0, w1, w2), got '${s}'`);
+  return Number(m[1]) as WorkerParty;
+}
+
+export function register(program: Command): void {
+  program
+    .command('worker')
+    .description('run an untrusted worker (party 0, 1 or 2) of a Goten cluster')
+    .requiredOption('--config <file>', 'cluster config (see `goten keygen`)')
+    .requiredOption('--party <n>', 'worker index: 0, 1 or 2 (or w0, w1, w2)')
+    .option('--key <file>', 'private key file (default: the config entry keyFile)')
+    .option('--backend <name>', 'kernel backend: js, native or auto', 'auto')
+    .option('--once', 'exit after serving one session', false)
+    .option('--quiet', 'no progress lines on stderr', false)
+    .action(async (opts: { config: string; party: string; key?: string; backend: string; once: boolean; quiet: boolean }) => {
+      const party = parseWorkerParty(opts.party);
+      if (!isBackendName(opts.backend)) throw new Error(`unknown backend '${opts.backend}' (expected js, native or auto)`);
+      const config = loadClusterConfig(opts.config);
+      const identity = loadLocalIdentity(config, `w${party}`, opts.key);
+      const log = opts.quiet ? undefined : (line: string) => process.stderr.write(`[goten worker] ${line}\n`);
+      await runWorker({ config, party, identity, backend: getBackend(opts.backend), once: opts.once, log });
+    });
+}

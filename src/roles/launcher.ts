@@ -1,0 +1,105 @@
+/**
+ * Starts a cluster on this machine as separate OS processes: writes fresh
+ * identity keys and a cluster config into a private temporary directory, and
+ * spawns `goten worker` for w0, w1, w2 (and, for the replicated topology, the
+ * second enclave replica as a copy of the calling command with `--party e1`).
+ * Every party is its own process talking over real loopback sockets (TLS with
+ * pinned keys by default).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeLocalCluster } from '../net/cluster.js';
+
+export interface LaunchOptions {
+  readonly topology: 'single' | 'replicated';
+  readonly transport?: 'tls' | 'tcp';
+  /** Kernel backend name for the workers. */
+  readonly backend?: string;
+  /** Arguments of the e1 replica's goten command (replicated topology), without the CLI entry. */
+  readonly replicaArgs?: readonly string[];
+  /** Where the children's diagnostic lines go (default: inherited stderr). */
+  readonly stderr?: 'inherit' | 'ignore';
+}
+
+export interface LaunchedCluster {
+  readonly configPath: string;
+  readonly dir: string;
+  readonly children: readonly ChildProcess[];
+  /** Resolves when every child has exited; rejects if one fails. */
+  readonly exited: Promise<void>;
+  /** Kills what is still running and removes the key directory. */
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1 (bound and released; small race with other processes). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Node arguments that start the `goten` CLI from this code base: the compiled
+ * entry next to this module (dist/), or the TypeScript entry through tsx when
+ * this module itself runs from source (tests, GOTEN_FROM_SOURCE).
+ */
+export function cliCommand(): string[] {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = fileURLToPath(new URL(fromSource ? '../cli/main.ts' : '../cli/main.js', import.meta.url));
+  return fromSource ? ['--import', 'tsx', entry] : [entry];
+}
+
+export async function launchLocalCluster(o: LaunchOptions): Promise<LaunchedCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'goten-cluster-'));
+  const configPath = writeLocalCluster(dir, { topology: o.topology, transport: o.transport ?? 'tls' });
+  // replace the default consecutive ports with free ones
+  const cfg = JSON.parse(readFileSync(configPath, 'utf8')) as { parties: Record<string, { port: number }> };
+  for (const p of Object.values(cfg.parties)) p.port = await freePort();
+  writeFileSync(configPath, JSON.stringify(cfg, null, 2) + '\n');
+  const node = cliCommand();
+  const children: ChildProcess[] = [];
+  const start = (args: string[]) => {
+    const c = spawn(process.execPath, [...node, ...args], { stdio: ['ignore', 'ignore', o.stderr ?? 'inherit'] });
+    children.push(c);
+    return c;
+  };
+  for (const w of ['w0', 'w1', 'w2']) {
+    start(['worker', '--config', configPath, '--party', w, '--once', '--backend', o.backend ?? 'auto']);
+  }
+  if (o.topology === 'replicated') {
+    if (!o.replicaArgs) throw new Error('the replicated topology needs the replica command (replicaArgs)');
+    start([...o.replicaArgs, '--cluster', configPath, '--party', 'e1']);
+  }
+  const exited = Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((resolve, reject) => {
+          c.once('error', reject);
+          c.once('exit', (code, signal) =>
+            code === 0 ? resolve() : reject(new Error(`a cluster process exited with ${signal ?? `code ${code}`}`)),
+          );
+        }),
+    ),
+  ).then(() => undefined);
+  exited.catch(() => {}); // observed by callers that care
+  return {
+    configPath,
+    dir,
+    children,
+    exited,
+    async stop() {
+      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+      await exited.catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

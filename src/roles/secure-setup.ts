@@ -1,0 +1,68 @@
+/**
+ * Builds the secure executor for `goten train --mode secure` and `goten demo`:
+ * either joins an existing cluster (`--cluster file --party e0|e1`), or starts
+ * a local one whose parties are separate processes (roles/launcher.ts).
+ */
+import type { LinearExecutor } from '../nn/executor.js';
+import { loadClusterConfig, loadLocalIdentity } from '../net/cluster-config.js';
+import { noiseKeyFromSeed } from '../protocol/op-quantize.js';
+import type { SecureExecutor } from '../protocol/secure-executor.js';
+import { type LaunchedCluster, launchLocalCluster } from './launcher.js';
+import { openEnclaveSession } from './session.js';
+
+export interface SecureSetupOptions {
+  readonly seed: number;
+  readonly topology: 'single' | 'replicated';
+  /** Existing cluster config; without it a local cluster is launched. */
+  readonly cluster?: string;
+  /** This enclave's party name in the cluster (default e0). */
+  readonly party?: 'e0' | 'e1';
+  /** Worker backend for a launched cluster. */
+  readonly backend?: string;
+  readonly transport?: 'tls' | 'tcp';
+  /** The replica's command line (launched replicated clusters): this command's args. */
+  readonly replicaArgs?: readonly string[];
+  readonly log?: (line: string) => void;
+}
+
+/** A SecureExecutor whose close() also stops the processes it launched. */
+export async function createSecureExecutor(o: SecureSetupOptions): Promise<LinearExecutor> {
+  let launched: LaunchedCluster | null = null;
+  let configPath = o.cluster;
+  if (!configPath) {
+    launched = await launchLocalCluster({
+      topology: o.topology,
+      transport: o.transport,
+      backend: o.backend,
+      replicaArgs: o.replicaArgs,
+    });
+    configPath = launched.configPath;
+    o.log?.(`started a local ${o.topology} cluster: ${launched.children.length} worker/replica processes (${o.transport ?? 'tls'})`);
+  }
+  try {
+    const config = loadClusterConfig(configPath);
+    if (config.topology && config.topology !== o.topology && o.cluster) {
+      throw new Error(`--topology ${o.topology} does not match the cluster config's topology ${config.topology}`);
+    }
+    const self = o.party ?? 'e0';
+    const identity = loadLocalIdentity(config, self);
+    const exec = await openEnclaveSession({ config, self, identity, noiseKey: noiseKeyFromSeed(o.seed) });
+    return withCleanup(exec, launched);
+  } catch (err) {
+    await launched?.stop();
+    throw err;
+  }
+}
+
+function withCleanup(exec: SecureExecutor, launched: LaunchedCluster | null): LinearExecutor {
+  const close = exec.close.bind(exec);
+  exec.close = async () => {
+    await close();
+    if (launched) {
+      // workers exit by themselves after the session (--once); give them a moment, then stop
+      await Promise.race([launched.exited.catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
+      await launched.stop();
+    }
+  };
+  return exec;
+}
