@@ -36,9 +36,9 @@ export function detectKind(ev: Uint8Array): EvidenceKind {
   if (isSimulatedReport(b)) return 'simulated';
   if (b.length >= 48) {
     const version = b.readUInt16LE(0);
-    const tee = b.readUInt32LE(4);
-    if (version === 3 && b.readUInt16LE(2) === 2) return 'sgx';
-    if ((version === 4 || version === 5) && tee === 0x81) return 'tdx';
+    const ecdsaP256 = b.readUInt16LE(2) === 2; // DCAP att_key_type; an SNP report has 0 here (high half of VERSION)
+    if (version === 3 && ecdsaP256) return 'sgx';
+    if ((version === 4 || version === 5) && ecdsaP256 && b.readUInt32LE(4) === 0x81) return 'tdx';
   }
   if (b.length >= 0x4a0) {
     const version = b.readUInt32LE(0);

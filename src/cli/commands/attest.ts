@@ -81,10 +81,10 @@ async function produceCommand(o: AttestOpts): Promise<void> {
     return;
   }
   if (!o.out) throw new Error('give --out <file> for the report');
-  if (o.reportData !== undefined && o.bindKey) throw new Error('give --report-data or --bind-key, not both');
+  if ((o.reportData === undefined) === (o.bindKey === undefined)) throw new Error('give exactly one of --report-data <hex> or --bind-key <file>');
   const rd = o.bindKey
     ? bindingReportData('goten-v1', { publicKey: publicKeyBytes(readFileSync(o.bindKey)), nonce: o.nonce ? fromHex(o.nonce, '--nonce') : undefined })
-    : fromHex(o.reportData ?? '', '--report-data');
+    : fromHex(o.reportData!, '--report-data');
   if (rd.length > 64) throw new Error(`--report-data is ${rd.length} bytes; at most 64`);
   const report = await provider.attest(rd);
   writeFileSync(o.out, encodeReport(report));
