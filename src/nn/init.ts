@@ -55,9 +55,26 @@ export function initWeight(kind: InitKind, w: Float32Array, shape: readonly numb
   }
 }
 
-/** w[i] ~ N(0, std²). */
+/**
+ * w[i] ~ N(0, std²), in pairs by Marsaglia's polar method (no trigonometry):
+ * draw u, v uniform in [−1, 1) (32-bit) until 0 < s = u² + v² < 1, then
+ * f = std·√(−2 ln s / s) and w[i] = u·f, w[i+1] = v·f.
+ */
 export function fillNormal(w: Float32Array, std: number, rng: Rng): void {
-  for (let i = 0; i < w.length; i++) w[i] = rng.normal() * std;
+  const n = w.length;
+  for (let i = 0; i < n; i += 2) {
+    let u: number;
+    let v: number;
+    let s: number;
+    do {
+      u = 2 * rng.next() - 1;
+      v = 2 * rng.next() - 1;
+      s = u * u + v * v;
+    } while (s >= 1 || s === 0);
+    const f = std * Math.sqrt((-2 * Math.log(s)) / s);
+    w[i] = u * f;
+    if (i + 1 < n) w[i + 1] = v * f;
+  }
 }
 
 /** w[i] ~ U(−bound, bound). */
