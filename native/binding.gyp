@@ -21,8 +21,8 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      # ISO C++17 (not gnu++17) also turns off FP contraction: no FMA rewriting of
-      # the reduction arithmetic (it would stay exact, but keep the code as written).
+      # No -ffast-math: the mod-P reduction relies on IEEE rounding. FMA contraction
+      # is harmless (all mod-P arithmetic is on integers below 2^53, exact either way).
       "cflags_cc": ["-O3", "-std=c++17", "-fexceptions"],
       "xcode_settings": { "GCC_ENABLE_CPP_EXCEPTIONS": "YES", "CLANG_CXX_LANGUAGE_STANDARD": "c++17" },
       "conditions": [

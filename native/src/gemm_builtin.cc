@@ -4,20 +4,21 @@
 // of op(B) is packed into NR-wide panels and an MC×KC block of op(A) into MR-tall
 // panels, so the MR×NR micro-kernel streams both operands contiguously from cache
 // and keeps its MR·NR accumulators in registers. Transposition is absorbed by the
-// packing. Correctness first: no intrinsics; the compiler vectorises the NR loop,
-// and on x86-64 GCC an AVX2/FMA clone is selected at load time (target_clones).
+// packing. Correctness first: no intrinsics, only GCC/clang vector extensions;
+// on x86-64 GCC an AVX2/FMA clone is selected at load time (target_clones).
 //
 // Exactness for the mod-P path: with integer-valued doubles every partial sum is
 // an integer, so as long as all of them stay below 2^53 in magnitude the result is
 // exact in any summation order, FMA or not — the callers bound K accordingly.
 #include <algorithm>
 #include <cstddef>
+#include <cstring>
 
 #include "gemm.h"
 #include "scratch.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define GOTEN_CLONES __attribute__((target_clones("arch=haswell", "default")))
+#define GOTEN_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define GOTEN_CLONES
 #endif
@@ -26,11 +27,30 @@
 namespace goten {
 namespace {
 
-constexpr size_t MR = 4;   // rows of the micro-tile
-constexpr size_t NR = 8;   // columns of the micro-tile (one or two vectors wide)
-constexpr size_t KC = 256; // depth of a packed slab (A panel MR·KC stays in L1)
-constexpr size_t MC = 128; // rows of a packed A block (MC·KC in L2)
-constexpr size_t NC = 2048;// columns of a packed B block (KC·NC in L3)
+// Micro-tile MR × NR with NR = two 32-byte vectors (8 doubles / 16 floats): 12
+// vector accumulators + 2 loads of B + 1 broadcast fit the 16 AVX2 registers.
+constexpr size_t MR = 6;
+template <class T>
+constexpr size_t NR = 64 / sizeof(T);
+constexpr size_t KC = 256;  // depth of a packed slab (one A panel, MR·KC, stays in L1)
+constexpr size_t MC = 120;  // rows of a packed A block (MC·KC in L2); a multiple of MR
+constexpr size_t NC = 2048; // columns of a packed B block (KC·NC in L3)
+
+// GCC/clang vector extension: 32 bytes of T; arithmetic on it is lane-wise and
+// compiles to AVX2 in the haswell clone, to pairs of SSE2 ops otherwise.
+// (Spelled per type: the attribute is ignored on a dependent type.)
+template <class T>
+struct VecOf;
+template <>
+struct VecOf<double> {
+  typedef double type __attribute__((vector_size(32)));
+};
+template <>
+struct VecOf<float> {
+  typedef float type __attribute__((vector_size(32)));
+};
+template <class T>
+using Vec = typename VecOf<T>::type;
 
 // Packs rows [i0, i0+mc) × depth [p0, p0+kc) of op(A) into MR-row panels, zero-padded.
 template <class T>
@@ -50,6 +70,7 @@ void packA(bool ta, const T* A, size_t lda, size_t i0, size_t mc, size_t p0, siz
 // Packs depth [p0, p0+kc) × columns [j0, j0+nc) of op(B) into NR-column panels, zero-padded.
 template <class T>
 void packB(bool tb, const T* B, size_t ldb, size_t p0, size_t kc, size_t j0, size_t nc, T* dst) {
+  constexpr size_t NR = goten::NR<T>;
   for (size_t jr = 0; jr < nc; jr += NR) {
     const size_t nr = std::min(NR, nc - jr);
     for (size_t p = 0; p < kc; ++p) {
@@ -63,18 +84,27 @@ void packB(bool tb, const T* B, size_t ldb, size_t p0, size_t kc, size_t j0, siz
   }
 }
 
-// acc[MR×NR] = Σ_p a[p][·] ⊗ b[p][·] over one packed slab.
+// acc[MR×NR] = Σ_p a[p][·] ⊗ b[p][·] over one packed slab, accumulators in registers.
 template <class T>
 GOTEN_INLINE void micro(size_t kc, const T* __restrict a, const T* __restrict b, T* __restrict acc) {
-  T c[MR][NR] = {};
+  using V = Vec<T>;
+  constexpr size_t L = sizeof(V) / sizeof(T);
+  V c[MR][2];
+  for (size_t i = 0; i < MR; ++i) c[i][0] = c[i][1] = V{};
   for (size_t p = 0; p < kc; ++p) {
+    V b0, b1;
+    std::memcpy(&b0, b + p * 2 * L, sizeof(V));
+    std::memcpy(&b1, b + p * 2 * L + L, sizeof(V));
     for (size_t i = 0; i < MR; ++i) {
       const T ai = a[p * MR + i];
-      for (size_t j = 0; j < NR; ++j) c[i][j] += ai * b[p * NR + j];
+      c[i][0] += ai * b0;
+      c[i][1] += ai * b1;
     }
   }
-  for (size_t i = 0; i < MR; ++i)
-    for (size_t j = 0; j < NR; ++j) acc[i * NR + j] = c[i][j];
+  for (size_t i = 0; i < MR; ++i) {
+    std::memcpy(acc + i * 2 * L, &c[i][0], sizeof(V));
+    std::memcpy(acc + i * 2 * L + L, &c[i][1], sizeof(V));
+  }
 }
 
 // All micro-tiles of one packed (MC×KC, KC×NC) pair; overwrite C on the first slab
@@ -82,6 +112,7 @@ GOTEN_INLINE void micro(size_t kc, const T* __restrict a, const T* __restrict b,
 template <class T>
 GOTEN_INLINE void macro(size_t mc, size_t nc, size_t kc, const T* Ap, const T* Bp, bool overwrite, T* C,
                         size_t ldc) {
+  constexpr size_t NR = goten::NR<T>;
   alignas(64) T acc[MR * NR];
   for (size_t jr = 0; jr < nc; jr += NR) {
     const size_t nr = std::min(NR, nc - jr);
@@ -125,6 +156,7 @@ void blocked(bool ta, bool tb, size_t m, size_t n, size_t k, const T* A, size_t 
       for (size_t i = 0; i < m; ++i) std::fill(C + i * ldc, C + i * ldc + n, T(0));
     return;
   }
+  constexpr size_t NR = goten::NR<T>;
   const size_t ncMax = std::min(NC, (n + NR - 1) / NR * NR);
   const size_t mcMax = std::min(MC, (m + MR - 1) / MR * MR);
   T* Bp = sb.get(KC * ncMax);
