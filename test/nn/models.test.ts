@@ -10,6 +10,7 @@ import type { ExecutorStats, LinearExecutor, OpTag } from '../../src/nn/executor
 import { softmaxCrossEntropy } from '../../src/nn/loss.js';
 import { buildModel, modelNames, presetConfig, validateModelConfig } from '../../src/nn/models/index.js';
 import { PlainExecutor } from '../../src/nn/plain-executor.js';
+import { QuantizedExecutor } from '../../src/protocol/quantized-executor.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { randomArray, testBackend } from './helpers.js';
 
@@ -144,6 +145,31 @@ describe('determinism and execution', () => {
       results.push(m.parameters().map((p) => p.grad.slice()));
     }
     assert.deepEqual(results[0], results[1]);
+  });
+
+  it('the same model runs under the quantized executor, close to plain', async () => {
+    const x = new Tensor([4, 1, 28, 28], randomArray(4 * 784, 8, 2));
+    const step = async (exec: LinearExecutor) => {
+      const m = buildModel('mnist-cnn', { inputShape: [1, 28, 28], numClasses: 10, seed: 3, executor: exec });
+      const logits = (await m.forward(x, true)).data.slice();
+      const { grad } = softmaxCrossEntropy(new Tensor([4, 10], logits), [0, 1, 2, 3]);
+      m.zeroGrad();
+      await m.backward(grad);
+      return { logits, grads: m.parameters().map((p) => p.grad.slice()) };
+    };
+    const p = await step(await plain());
+    const q = await step(new QuantizedExecutor({ backend: await testBackend(), seed: 1 }));
+    const rel = (a: Float32Array, b: Float32Array) => {
+      let d = 0;
+      let n = 0;
+      for (let i = 0; i < a.length; i++) {
+        d += (a[i] - b[i]) ** 2;
+        n += b[i] ** 2;
+      }
+      return Math.sqrt(d / n);
+    };
+    assert.ok(rel(q.logits, p.logits) < 0.1, `logits differ by ${rel(q.logits, p.logits)}`);
+    p.grads.forEach((g, i) => assert.ok(rel(q.grads[i], g) < 0.3, `gradient ${i} differs by ${rel(q.grads[i], g)}`));
   });
 
   it('inference mode uses running statistics', async () => {
