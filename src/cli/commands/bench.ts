@@ -4,12 +4,14 @@
  */
 import type { Command } from 'commander';
 import { register as kernels } from '../../../bench/kernels.js';
+import { register as transport } from '../../../bench/transport.js';
 
 type BenchRegistrar = (bench: Command) => void;
 
 const benchRegistrars: BenchRegistrar[] = [
   // (bench modules are appended here)
   kernels,
+  transport,
 ];
 
 export function register(program: Command): void {
