@@ -17,7 +17,8 @@
  * side counts N − 1 (its first event is a receive). Per op label the same rule
  * is applied to the frames carrying that label only, so a label's rounds are the
  * number of sequential latencies that op paid on this connection. Frames with
- * the empty label count in the totals and under the label "".
+ * the empty label count in the totals and under the label "". A per-type entry's
+ * `rounds` counts the label rounds closed by a received frame of that type.
  */
 import { messageTypeName } from './message-types.js';
 

@@ -37,7 +37,7 @@ export class BufferPool {
 
   constructor(
     readonly maxRetainedBytes = 768 * 1024 * 1024,
-    readonly maxPerClass = 4,
+    readonly maxPerClass = 8,
   ) {}
 
   /** Size class (a power of two ≥ 4 KiB) for a request. */

@@ -45,7 +45,7 @@ export function openSocket(host: string, port: number, timeoutMs: number): Promi
     });
     sock.on('error', (err) => {
       clearTimeout(timer);
-      reject(new ConnectionClosedError(`cannot connect to ${host}:${port}: ${err.message}`));
+      reject(new ConnectionClosedError(`cannot connect to ${host}:${port}: ${err.message}`, (err as NodeJS.ErrnoException).code));
     });
   });
 }

@@ -151,7 +151,7 @@ export class TlsTransport implements Transport {
           });
           sock = s;
           s.once('secureConnect', () => resolve(s));
-          s.on('error', (err) => reject(new ConnectionClosedError(`cannot connect to ${where}: ${err.message}`)));
+          s.on('error', (err) => reject(new ConnectionClosedError(`cannot connect to ${where}: ${err.message}`, (err as NodeJS.ErrnoException).code)));
         }),
       ]);
       sock.setNoDelay(true);

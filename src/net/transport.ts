@@ -118,6 +118,12 @@ export interface Transport {
 /** The connection is closed (locally or by the peer) and no frame is left to read. */
 export class ConnectionClosedError extends Error {
   override name = 'ConnectionClosedError';
+  /** The system error code behind it, when there is one (e.g. 'ECONNREFUSED', 'ECONNRESET'). */
+  readonly code: string | undefined;
+  constructor(message: string, code?: string) {
+    super(message);
+    this.code = code;
+  }
 }
 
 /** The peer closed the connection with an Error frame. */

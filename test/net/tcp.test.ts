@@ -26,7 +26,10 @@ it('tcp: a refused connection is a clear error', async () => {
   const l = await t.listen();
   const port = l.port;
   await l.close();
-  await assert.rejects(t.connect({ host: '127.0.0.1', port, timeoutMs: 2000 }), /cannot connect to 127\.0\.0\.1/);
+  await assert.rejects(
+    t.connect({ host: '127.0.0.1', port, timeoutMs: 2000 }),
+    (e: Error) => /cannot connect to 127\.0\.0\.1/.test(e.message) && (e as { code?: string }).code === 'ECONNREFUSED',
+  );
 });
 
 it('tcp: a slow reader pauses the socket and loses nothing (maxQueuedBytes)', async () => {
