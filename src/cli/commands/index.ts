@@ -8,6 +8,7 @@ import { register as attest } from './attest.js';
 import { register as train } from './train.js';
 import { register as worker } from './worker.js';
 import { register as keygen } from './keygen.js';
+import { register as predict } from './predict.js';
 
 type Registrar = (program: Command) => void;
 
@@ -17,6 +18,7 @@ const registrars: Registrar[] = [
   train,
   worker,
   keygen,
+  predict,
   // (command modules are appended here)
 ];
 
