@@ -85,15 +85,19 @@ void* Args::arrayData(size_t i, const char* name, napi_typedarray_type type, siz
   const Napi::Value v = info_[i];
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type)
     typeError(std::string("'") + name + "' must be a " + typeName(type) + ", got " + describe(v));
-  const Napi::TypedArray t = v.As<Napi::TypedArray>();
-  if (t.ElementLength() != len)
-    rangeError(std::string("buffer '") + name + "' has length " + std::to_string(t.ElementLength()) + ", expected " +
-               formula + " = " + std::to_string(len));
+  // napi_get_typedarray_info gives the data pointer (already offset) for views of
+  // ArrayBuffers and SharedArrayBuffers alike; ArrayBuffer().Data() rejects the latter.
+  napi_typedarray_type t;
+  size_t length = 0;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(env(), v, &t, &length, &data, nullptr, nullptr) != napi_ok)
+    typeError(std::string("cannot read typed array '") + name + "'");
+  if (length != len)
+    rangeError(std::string("buffer '") + name + "' has length " + std::to_string(length) + ", expected " + formula +
+               " = " + std::to_string(len));
   if (len == 0) return nullptr;
-  Napi::ArrayBuffer buf = t.ArrayBuffer();
-  uint8_t* base = static_cast<uint8_t*>(buf.Data());
-  if (base == nullptr) rangeError(std::string("buffer '") + name + "' is detached");
-  return base + t.ByteOffset();
+  if (data == nullptr) rangeError(std::string("buffer '") + name + "' is detached");
+  return data;
 }
 
 void Args::noOverlap(const char* out, const void* po, size_t bo, const char* in, const void* pi, size_t bi) const {

@@ -67,6 +67,16 @@ if (!load.ok) {
       assert.throws(() => addon.sgemm(2, 2, 2, false, false, detached, new Float32Array(4), new Float32Array(4)), RangeError);
     });
 
+    it('accepts views of SharedArrayBuffers (memory shared with worker threads)', () => {
+      const sab = new SharedArrayBuffer(3 * 4 * 4);
+      const a = new Int32Array(sab, 0, 4).fill(HALF);
+      const b = new Int32Array(sab, 16, 4).fill(-HALF);
+      const c = new Int32Array(sab, 32, 4);
+      addon.gemmModP(2, 2, 2, false, false, a, b, c);
+      const want = Number(((-2n * BigInt(HALF) ** 2n) % 2097143n + 2097143n) % 2097143n);
+      assert.deepEqual([...c], new Array(4).fill(want > HALF ? want - 2097143 : want));
+    });
+
     it('an output sharing memory with an input is rejected', () => {
       const buf = new Float32Array(8);
       assert.throws(() => addon.sgemm(2, 2, 2, false, false, buf.subarray(0, 4), buf.subarray(4), buf.subarray(2, 6)), /share memory/);
