@@ -77,7 +77,8 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
       if (self === 'e0') {
         const l = await listenAsParty(t, config, 'e0');
         replica = await l.accept({ timeoutMs: Math.max(1000, deadline - Date.now()) });
-        await l.close();
+        // not awaited: server.close() resolves only when every connection has ended, i.e. after the session
+        void l.close().catch(() => {});
       } else {
         replica = await connectWithRetry(t, config, 'e0', deadline);
       }
