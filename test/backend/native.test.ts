@@ -137,6 +137,35 @@ if (!load.ok) {
       }
     });
 
+    it('mod-P convs are exact at ±HALF on every internal chunking path', () => {
+      // Paths of native/src/conv.cc: K = C·kH·kW split in 3 chunks; O > 8192 split
+      // inside the grad-input GEMM; O·kH·kW > 8192 (dcol reduced before col2im);
+      // one image with OH·OW > 8192 (grad-weight chunks inside a group).
+      const cases: Array<[string, ConvGeometry]> = [
+        ['C·kH·kW = 20000', convGeometry({ batch: 1, inC: 20000, inH: 1, inW: 2, outC: 2, k: 1 })],
+        ['O = 8200', convGeometry({ batch: 1, inC: 2, inH: 2, inW: 2, outC: 8200, k: 1 })],
+        ['O·kH·kW = 18000', convGeometry({ batch: 1, inC: 2, inH: 5, inW: 5, outC: 2000, k: 3, pad: 1 })],
+        ['OH·OW = 10000', convGeometry({ batch: 2, inC: 1, inH: 100, inW: 100, outC: 1, k: 1 })],
+      ];
+      // Magnitudes HALF or HALF − 1, all of one sign: partial sums of mixed parity
+      // beyond 2^53 would have to round, so any missing reduction shows.
+      const fill = (n: number, sign: number, seed: number) =>
+        Int32Array.from({ length: n }, (_, i) => sign * (HALF - ((i + seed) % 3 === 1 ? 1 : 0)));
+      for (const [label, g] of cases) {
+        const s = convSizes(g);
+        const x = fill(s.input, 1, 0);
+        const w = fill(s.weight, 1, 7);
+        const dy = fill(s.output, -1, 13);
+        const [y, dx, dw] = [new Int32Array(s.output), new Int32Array(s.input), new Int32Array(s.weight)];
+        addon.conv2dModP(g, x, w, y);
+        addon.conv2dGradInputModP(g, dy, w, dx);
+        addon.conv2dGradWeightModP(g, dy, x, dw);
+        assertExact(`${label} forward`, y, refConv(g, x, w, true).val);
+        assertExact(`${label} grad-input`, dx, refConvGradInput(g, dy, w, true).val);
+        assertExact(`${label} grad-weight`, dw, refConvGradWeight(g, dy, x, true).val);
+      }
+    });
+
     it('im2col matches its index formula and col2im is its adjoint (f32 and f64)', () => {
       const g = convGeometry({ batch: 2, inC: 2, inH: 5, inW: 4, outC: 1, kH: 3, kW: 2, strideH: 2, strideW: 1, padH: 1, padW: 2 });
       const [OH, OW] = [convOutH(g), convOutW(g)];
