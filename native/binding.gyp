@@ -11,11 +11,14 @@
         "src/addon.cc",
         "src/addon_gemm.cc",
         "src/addon_conv.cc",
+        "src/addon_enclave.cc",
         "src/args.cc",
         "src/conv.cc",
+        "src/enclave_kernels.cc",
         "src/gemm_builtin.cc",
         "src/gemm_dispatch.cc",
-        "src/modp.cc"
+        "src/modp.cc",
+        "src/prg_stream.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

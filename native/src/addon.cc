@@ -56,6 +56,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("releaseScratch", Napi::Function::New(env, ReleaseScratch, "releaseScratch"));
   registerGemm(env, exports);
   registerConv(env, exports);
+  registerEnclave(env, exports);
   return exports;
 }
 

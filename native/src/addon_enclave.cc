@@ -1,0 +1,202 @@
+// JS bindings of the enclave's fused per-element kernels (src/protocol/enclave-kernels.ts
+// holds the TypeScript reference they must match bit for bit). A stream reference is a
+// 24-byte Uint8Array: AES-128 key (16 bytes) ‖ stream id (8 bytes, big-endian), read from
+// the start of the stream (see prg_stream.h).
+//
+//   enclaveInfo() → { aes: "vaes" | "aesni" | "none" }
+//   prgCentred(ref, out: Int32Array)                      out ← centred field elements
+//   prgNoise(ref, out: Float64Array)                      out ← noise values in [0, 1)
+//   maxAbsF32(x: Float32Array) → number                   max |x_i|, NaN if any x_i is not finite
+//   quantizeMaskShare(x, scaleExp, noiseRef, uRef, s0Ref, q, e, s1)
+//       q_i  = clamp(floor(x_i·2^scaleExp + g_i), −128, 127)    g from noiseRef
+//       e_i  = q_i − u_i  mod P (centred)                       u from uRef   (when uRef)
+//       s1_i = q_i − s0_i mod P (centred)                       s0 from s0Ref (when s0Ref)
+//     q, e, s1: Int32Array or null (q may be null when e is given; e/s1 are required with uRef/s0Ref)
+//   reconstructDequantize(parts: Int32Array[], maskRefs: Uint8Array[], scaleExp, out: Float32Array) → max |C|
+//       C_i = centre(Σ_k parts[k][i] + Σ_m mask_m[i]) mod P;   out_i = C_i · 2^scaleExp
+//     1 ≤ parts ≤ 4 and 0 ≤ masks ≤ 3 (|Σ| ≤ 7·HALF < 2^23, exact in int32)
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "addon.h"
+#include "enclave_kernels.h"
+#include "prg_stream.h"
+
+namespace goten {
+namespace {
+
+constexpr size_t CHUNK = 1024;
+
+void requireAes(const Args& a) {
+  if (!aesAvailable()) a.rangeError("this CPU has no AES-NI; use the TypeScript enclave kernels");
+}
+
+// Reads a stream reference (or returns false for null/undefined when optional).
+bool streamRef(const Args& a, const Napi::Value& v, const char* name, bool optional, uint8_t key[16], uint64_t* id) {
+  if (optional && (v.IsNull() || v.IsUndefined())) return false;
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    a.typeError(std::string("'") + name + "' must be a 24-byte Uint8Array stream reference" + (optional ? " or null" : ""));
+  Napi::Uint8Array u = v.As<Napi::Uint8Array>();
+  if (u.ElementLength() != 24) a.rangeError(std::string("'") + name + "' must have 24 bytes (key ‖ id)");
+  const uint8_t* d = u.Data();
+  std::memcpy(key, d, 16);
+  uint64_t x = 0;
+  for (int i = 0; i < 8; i++) x = (x << 8) | d[16 + i];
+  *id = x;
+  return true;
+}
+
+template <class T>
+T* typed(const Args& a, const Napi::Value& v, napi_typedarray_type type, const char* tname, const char* name, size_t len,
+         bool optional) {
+  if (optional && (v.IsNull() || v.IsUndefined())) return nullptr;
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type)
+    a.typeError(std::string("'") + name + "' must be a " + tname + (optional ? " or null" : ""));
+  Napi::TypedArray t = v.As<Napi::TypedArray>();
+  if (len != SIZE_MAX && t.ElementLength() != len)
+    a.rangeError(std::string("'") + name + "' has length " + std::to_string(t.ElementLength()) + ", expected " + std::to_string(len));
+  if (t.ElementLength() == 0) return reinterpret_cast<T*>(alignof(T));  // never dereferenced
+  return reinterpret_cast<T*>(static_cast<uint8_t*>(t.ArrayBuffer().Data()) + t.ByteOffset());
+}
+
+size_t lengthOf(const Napi::Value& v) { return v.As<Napi::TypedArray>().ElementLength(); }
+
+
+Napi::Value EnclaveInfo(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("aes", aesPath());
+  return o;
+}
+
+Napi::Value PrgCentred(const Napi::CallbackInfo& info) {
+  Args a(info, "prgCentred");
+  requireAes(a);
+  uint8_t key[16];
+  uint64_t id;
+  streamRef(a, info[0], "ref", false, key, &id);
+  int32_t* out = typed<int32_t>(a, info[1], napi_int32_array, "Int32Array", "out", SIZE_MAX, false);
+  PrgStream s(key, id);
+  s.centred(out, lengthOf(info[1]));
+  return info.Env().Undefined();
+}
+
+Napi::Value PrgNoise(const Napi::CallbackInfo& info) {
+  Args a(info, "prgNoise");
+  requireAes(a);
+  uint8_t key[16];
+  uint64_t id;
+  streamRef(a, info[0], "ref", false, key, &id);
+  double* out = typed<double>(a, info[1], napi_float64_array, "Float64Array", "out", SIZE_MAX, false);
+  PrgStream s(key, id);
+  s.noise(out, lengthOf(info[1]));
+  return info.Env().Undefined();
+}
+
+Napi::Value MaxAbsF32(const Napi::CallbackInfo& info) {
+  Args a(info, "maxAbsF32");
+  const float* x = typed<float>(a, info[0], napi_float32_array, "Float32Array", "x", SIZE_MAX, false);
+  const size_t n = lengthOf(info[0]);
+  bool finite = true;
+  const float m = enclave::maxAbsBlock(x, n, &finite);
+  return Napi::Number::New(info.Env(), finite ? double(m) : NAN);
+}
+
+Napi::Value QuantizeMaskShare(const Napi::CallbackInfo& info) {
+  Args a(info, "quantizeMaskShare");
+  requireAes(a);
+  const float* x = typed<float>(a, info[0], napi_float32_array, "Float32Array", "x", SIZE_MAX, false);
+  const size_t n = lengthOf(info[0]);
+  if (!info[1].IsNumber()) a.typeError("scaleExp must be a number");
+  const double se = info[1].As<Napi::Number>().DoubleValue();
+  if (!(se == std::floor(se)) || se < -300 || se > 300) a.rangeError("scaleExp must be an integer in [-300, 300]");
+  const double scale = std::ldexp(1.0, int(se));
+  uint8_t kN[16], kU[16], kS[16];
+  uint64_t iN, iU, iS;
+  streamRef(a, info[2], "noiseRef", false, kN, &iN);
+  const bool hasU = streamRef(a, info[3], "uRef", true, kU, &iU);
+  const bool hasS = streamRef(a, info[4], "s0Ref", true, kS, &iS);
+  if (hasS && !hasU) a.typeError("s0Ref needs uRef");
+  int32_t* q = typed<int32_t>(a, info[5], napi_int32_array, "Int32Array", "q", n, true);
+  int32_t* e = typed<int32_t>(a, info[6], napi_int32_array, "Int32Array", "e", n, !hasU);
+  int32_t* s1 = typed<int32_t>(a, info[7], napi_int32_array, "Int32Array", "s1", n, !hasS);
+  if (!hasU && q == nullptr) a.typeError("'q' is required without uRef");
+  if (!hasU) e = nullptr;
+  if (!hasS) s1 = nullptr;
+
+  PrgStream sN(kN, iN), sU, sS;
+  if (hasU) sU.open(kU, iU);
+  if (hasS) sS.open(kS, iS);
+  alignas(64) double g[CHUNK];
+  alignas(64) int32_t qb[CHUNK], u[CHUNK], s0[CHUNK];
+  for (size_t start = 0; start < n; start += CHUNK) {
+    const size_t m = n - start < CHUNK ? n - start : CHUNK;
+    const float* xs = x + start;
+    sN.noise(g, m);
+    enclave::quantizeBlock(xs, g, scale, qb, m);
+    if (q) std::memcpy(q + start, qb, m * sizeof(int32_t));
+    if (hasU) {
+      sU.centred(u, m);
+      enclave::subCentredBlock(qb, u, e + start, m);
+    }
+    if (hasS) {
+      sS.centred(s0, m);
+      enclave::subCentredBlock(qb, s0, s1 + start, m);
+    }
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value ReconstructDequantize(const Napi::CallbackInfo& info) {
+  Args a(info, "reconstructDequantize");
+  if (!info[0].IsArray()) a.typeError("parts must be an array of Int32Arrays");
+  if (!info[1].IsArray()) a.typeError("maskRefs must be an array of stream references");
+  Napi::Array pa = info[0].As<Napi::Array>(), ma = info[1].As<Napi::Array>();
+  const size_t np = pa.Length(), nm = ma.Length();
+  if (np < 1 || np > 4) a.rangeError("1 to 4 parts");
+  if (nm > 3) a.rangeError("at most 3 mask streams");
+  if (nm > 0) requireAes(a);
+  float* out = typed<float>(a, info[3], napi_float32_array, "Float32Array", "out", SIZE_MAX, false);
+  const size_t n = lengthOf(info[3]);
+  const int32_t* parts[4];
+  for (size_t k = 0; k < np; k++) parts[k] = typed<int32_t>(a, pa.Get(uint32_t(k)), napi_int32_array, "Int32Array", "part", n, false);
+  PrgStream ms[3];
+  for (size_t k = 0; k < nm; k++) {
+    uint8_t key[16];
+    uint64_t id;
+    streamRef(a, ma.Get(uint32_t(k)), "maskRef", false, key, &id);
+    ms[k].open(key, id);
+  }
+  if (!info[2].IsNumber()) a.typeError("scaleExp must be a number");
+  const double se = info[2].As<Napi::Number>().DoubleValue();
+  if (!(se == std::floor(se)) || se < -300 || se > 300) a.rangeError("scaleExp must be an integer in [-300, 300]");
+  const double scale = std::ldexp(1.0, int(se));
+  alignas(64) int32_t acc[CHUNK];
+  int32_t maxAbs = 0;
+  for (size_t start = 0; start < n; start += CHUNK) {
+    const size_t m = n - start < CHUNK ? n - start : CHUNK;
+    if (nm > 0) {
+      ms[0].centred(acc, m);
+      for (size_t k = 1; k < nm; k++) ms[k].addCentred(acc, m);
+    } else {
+      std::memset(acc, 0, m * sizeof(int32_t));
+    }
+    for (size_t k = 0; k < np; k++) enclave::addBlock(acc, parts[k] + start, m);
+    maxAbs = enclave::reconstructBlock(acc, scale, out + start, m, maxAbs);
+  }
+  return Napi::Number::New(info.Env(), double(maxAbs));
+}
+
+}  // namespace
+
+void registerEnclave(Napi::Env env, Napi::Object exports) {
+  exports.Set("enclaveInfo", Napi::Function::New(env, EnclaveInfo, "enclaveInfo"));
+  exports.Set("prgCentred", Napi::Function::New(env, PrgCentred, "prgCentred"));
+  exports.Set("prgNoise", Napi::Function::New(env, PrgNoise, "prgNoise"));
+  exports.Set("maxAbsF32", Napi::Function::New(env, MaxAbsF32, "maxAbsF32"));
+  exports.Set("quantizeMaskShare", Napi::Function::New(env, QuantizeMaskShare, "quantizeMaskShare"));
+  exports.Set("reconstructDequantize", Napi::Function::New(env, ReconstructDequantize, "reconstructDequantize"));
+}
+
+}  // namespace goten

@@ -1,0 +1,32 @@
+// Per-block loops of the enclave's fused kernels (addon_enclave.cc). Each is a plain
+// elementwise loop over at most a few thousand elements that stay in L1; on x86-64 an
+// AVX2 clone is picked at load time. All arithmetic is exact (integers, or IEEE double
+// operations whose results are exactly those of the TypeScript reference).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace goten {
+namespace enclave {
+
+constexpr int32_t P = 2097143;
+constexpr int32_t HALF = 1048571;
+
+// Keystream words → centred elements, optimistically: out[k] = centre(w[k] & 0x1FFFFF) for all k,
+// returning the AND of (v − P) over the block (negative iff no word was rejected).
+int32_t mapCentredOptimistic(const uint32_t* w, int32_t* out, size_t m);
+// g[k] = (w[k] >> 8) · 2^−24.
+void mapNoise(const uint32_t* w, double* g, size_t m);
+// q[k] = clamp(floor(x[k]·scale + g[k]), −128, 127)   (scale a power of two)
+void quantizeBlock(const float* x, const double* g, double scale, int32_t* q, size_t m);
+// out[k] = q[k] − u[k] mod P, centred (q small or centred, u centred).
+void subCentredBlock(const int32_t* q, const int32_t* u, int32_t* out, size_t m);
+// acc[k] += p[k]
+void addBlock(int32_t* acc, const int32_t* p, size_t m);
+// out[k] = float(centre(acc[k]) · scale) for |acc[k]| ≤ 2^30; returns max(maxIn, max_k |centre(acc[k])|).
+int32_t reconstructBlock(const int32_t* acc, double scale, float* out, size_t m, int32_t maxIn);
+// max |x[k]|; *finite = false if some x[k] is NaN or ±Inf.
+float maxAbsBlock(const float* x, size_t n, bool* finite);
+
+}  // namespace enclave
+}  // namespace goten

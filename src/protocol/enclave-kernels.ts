@@ -1,0 +1,197 @@
+/**
+ * The enclave's fused per-element kernels (DESIGN §7), in two implementations
+ * that must agree bit for bit (test/protocol/enclave-kernels.test.ts):
+ *
+ *   js      the reference: FieldStream over node:crypto plus the field/ loops
+ *           (quantize, maskAndShare, reconstructDequantize), one pass per tensor;
+ *   native  the addon (native/src/addon_enclave.cc): AES-NI/VAES keystream and every
+ *           pass of an operand (or of a result) fused into one sweep over
+ *           L1-sized blocks, each PRG stream drawn once.
+ *
+ * A stream is (key, id) as in field/prg.ts. For one operand x with exponent e
+ * (tensor exponent plus headroom) and streams N (noise), U, S0:
+ *
+ *   q_i  = clamp(floor(x_i · 2^(6 − e) + g_i), −128, 127)     g ← N   (field/quantize.ts)
+ *   e_i  = q_i − u_i  mod P                                   u ← U   (masked operand)
+ *   s1_i = q_i − s0_i mod P                                   s0 ← S0 (worker 1's share)
+ *
+ * and for one result with parts p_k (centred) and output-mask streams M_m:
+ *
+ *   C_i   = centre(Σ_k p_k[i] + Σ_m mask_m[i]) mod P,   out_i = C_i · 2^scaleExp,
+ *
+ * returning max_i |C_i| for the wrap-around guard (reconstruct.ts).
+ */
+import { createRequire } from 'node:module';
+import { FieldStream } from '../field/prg.js';
+import { EXP_MAX, EXP_MIN, FRAC_SHIFT, exponentOf, maxAbs as maxAbsRef, quantize } from '../field/quantize.js';
+import { maskAndShare } from '../field/combine.js';
+import { BufferPool } from './buffer-pool.js';
+import { reconstructDequantize } from './reconstruct.js';
+
+/** One PRG stream: a 16-byte key and a 64-bit stream id. */
+export interface StreamRef {
+  readonly key: Uint8Array;
+  readonly id: bigint;
+}
+
+export interface EnclaveKernels {
+  readonly name: 'js' | 'native';
+  /** max |x_i|; TypeError naming the first non-finite element (as field/quantize.ts maxAbs). */
+  maxAbs(x: Float32Array): number;
+  /** The SWALP exponent floor(log2 max|x|) (0 for all-zero x), as field/quantize.ts tensorExponent. */
+  exponent(x: Float32Array): number;
+  /**
+   * Quantize x with exponent e (noise from `noise`) into q (if given); with `u`, e_i = q_i − u_i
+   * into `masked`; with `s0`, s1_i = q_i − s0_i into `share1`. All outputs have x.length elements.
+   */
+  quantizeMaskShare(
+    x: Float32Array,
+    e: number,
+    noise: StreamRef,
+    u: StreamRef | null,
+    s0: StreamRef | null,
+    q: Int32Array | null,
+    masked: Int32Array | null,
+    share1: Int32Array | null,
+  ): void;
+  /** out = centre(Σ parts + Σ masks) · 2^scaleExp; returns max |C|. 1–4 parts, 0–3 masks, ≤ 6 in all. */
+  reconstructDequantize(parts: readonly Int32Array[], masks: readonly StreamRef[], scaleExp: number, out: Float32Array): number;
+  /** out ← centred field elements of stream s (from its start). */
+  fillCentred(s: StreamRef, out: Int32Array): Int32Array;
+}
+
+function checkQms(n: number, u: StreamRef | null, s0: StreamRef | null, q: Int32Array | null, masked: Int32Array | null, share1: Int32Array | null): void {
+  if (s0 && !u) throw new TypeError('quantizeMaskShare: a share stream needs a mask stream');
+  if (u && !masked) throw new TypeError('quantizeMaskShare: a mask stream needs the masked output');
+  if (s0 && !share1) throw new TypeError('quantizeMaskShare: a share stream needs the share output');
+  if (!u && !q) throw new TypeError('quantizeMaskShare: nothing to write');
+  for (const a of [q, u ? masked : null, s0 ? share1 : null]) {
+    if (a && a.length !== n) throw new RangeError(`quantizeMaskShare: output of ${a.length} elements for ${n} inputs`);
+  }
+}
+
+function checkParts(parts: number, masks: number): void {
+  if (parts < 1 || parts > 4 || masks > 3 || parts + masks > 6) {
+    throw new RangeError(`reconstructDequantize: 1–4 parts and 0–3 masks, at most 6 in all (got ${parts} + ${masks})`);
+  }
+}
+
+/** The TypeScript reference (always available). */
+export function createJsKernels(): EnclaveKernels {
+  const pool = new BufferPool();
+  const kernels: EnclaveKernels = {
+    name: 'js',
+    maxAbs: (x) => maxAbsRef(x),
+    exponent: (x) => exponentOf(maxAbsRef(x)),
+    quantizeMaskShare(x, e, noise, u, s0, q, masked, share1) {
+      const n = x.length;
+      checkQms(n, u, s0, q, masked, share1);
+      const qq = q ?? pool.int32('q', n);
+      quantize(x, FieldStream.open(noise.key, noise.id), qq, e);
+      if (!u || !masked) return;
+      const uu = FieldStream.open(u.key, u.id).fillCentred(pool.int32('u', n));
+      const ss = s0 ? FieldStream.open(s0.key, s0.id).fillCentred(pool.int32('s0', n)) : null;
+      maskAndShare(qq, uu, ss, masked, s0 ? share1 : null);
+    },
+    reconstructDequantize(parts, masks, scaleExp, out) {
+      checkParts(parts.length, masks.length);
+      const drawn = masks.map((m, i) => FieldStream.open(m.key, m.id).fillCentred(pool.int32(`m${i}`, out.length)));
+      return reconstructDequantize([...parts, ...drawn], scaleExp, out).maxAbs;
+    },
+    fillCentred: (s, out) => FieldStream.open(s.key, s.id).fillCentred(out),
+  };
+  return kernels;
+}
+
+/** The addon's entry points (native/src/addon_enclave.cc). */
+interface EnclaveAddon {
+  enclaveInfo(): { aes: 'vaes' | 'aesni' | 'none' };
+  prgCentred(ref: Uint8Array, out: Int32Array): void;
+  maxAbsF32(x: Float32Array): number;
+  quantizeMaskShare(
+    x: Float32Array,
+    scaleExp: number,
+    noiseRef: Uint8Array,
+    uRef: Uint8Array | null,
+    s0Ref: Uint8Array | null,
+    q: Int32Array | null,
+    e: Int32Array | null,
+    s1: Int32Array | null,
+  ): void;
+  reconstructDequantize(parts: Int32Array[], maskRefs: Uint8Array[], scaleExp: number, out: Float32Array): number;
+}
+
+/** 24-byte stream reference for the addon: key ‖ id (big-endian). */
+function ref(s: StreamRef): Uint8Array {
+  if (s.key.length !== 16) throw new TypeError('stream key must be 16 bytes');
+  const r = new Uint8Array(24);
+  r.set(s.key);
+  new DataView(r.buffer).setBigUint64(16, s.id, false);
+  return r;
+}
+
+let addon: EnclaveAddon | null | undefined;
+let addonReason = '';
+
+function loadAddon(): EnclaveAddon | null {
+  if (addon !== undefined) return addon;
+  addon = null;
+  if (process.env.GOTEN_NATIVE_DISABLE === '1') {
+    addonReason = 'disabled by GOTEN_NATIVE_DISABLE=1';
+    return addon;
+  }
+  try {
+    const mod = createRequire(import.meta.url)('@goten/native') as Partial<EnclaveAddon> & { unavailable?: string };
+    if (typeof mod.unavailable === 'string') addonReason = mod.unavailable;
+    else if (typeof mod.quantizeMaskShare !== 'function' || typeof mod.enclaveInfo !== 'function')
+      addonReason = 'the @goten/native addon has no enclave kernels (outdated build; run `npm rebuild @goten/native`)';
+    else if (mod.enclaveInfo().aes === 'none') addonReason = 'this CPU has no AES-NI';
+    else addon = mod as EnclaveAddon;
+  } catch (e) {
+    addonReason = `cannot load @goten/native: ${(e as Error).message.split('\n')[0]}`;
+  }
+  return addon;
+}
+
+/** Whether the native kernels can run here, and why not. */
+export function nativeKernelsAvailability(): { available: boolean; reason?: string; aes?: string } {
+  const a = loadAddon();
+  return a ? { available: true, aes: a.enclaveInfo().aes } : { available: false, reason: addonReason };
+}
+
+/** The addon's kernels; throws with the reason when they cannot run here. */
+export function createNativeKernels(): EnclaveKernels {
+  const a = loadAddon();
+  if (!a) throw new Error(`native enclave kernels unavailable: ${addonReason}`);
+  const maxAbs = (x: Float32Array): number => {
+    const m = a.maxAbsF32(x);
+    return Number.isNaN(m) ? maxAbsRef(x) /* throws, naming the element */ : m;
+  };
+  return {
+    name: 'native',
+    maxAbs,
+    exponent: (x) => exponentOf(maxAbs(x)),
+    quantizeMaskShare(x, e, noise, u, s0, q, masked, share1) {
+      checkQms(x.length, u, s0, q, masked, share1);
+      if (!Number.isInteger(e) || e < EXP_MIN || e > EXP_MAX) throw new RangeError(`quantize: exponent must be an integer in [${EXP_MIN}, ${EXP_MAX}], got ${e}`);
+      a.quantizeMaskShare(x, FRAC_SHIFT - e, ref(noise), u ? ref(u) : null, s0 ? ref(s0) : null, q, u ? masked : null, s0 ? share1 : null);
+    },
+    reconstructDequantize(parts, masks, scaleExp, out) {
+      checkParts(parts.length, masks.length);
+      return a.reconstructDequantize(parts as Int32Array[], masks.map(ref), scaleExp, out);
+    },
+    fillCentred(s, out) {
+      a.prgCentred(ref(s), out);
+      return out;
+    },
+  };
+}
+
+export type KernelChoice = 'js' | 'native' | 'auto';
+
+/** js, native, or auto (native when available, else js). */
+export function enclaveKernels(choice: KernelChoice = 'auto'): EnclaveKernels {
+  if (choice === 'js') return createJsKernels();
+  if (choice === 'native' || loadAddon()) return createNativeKernels();
+  return createJsKernels();
+}

@@ -1,0 +1,127 @@
+/**
+ * The native enclave kernels agree bit for bit with the TypeScript reference
+ * (src/protocol/enclave-kernels.ts): PRG streams (rejections included), fused
+ * quantize + mask + share, reconstruct + dequantize with drawn output masks, and
+ * the max scan. Skipped where the addon or AES-NI is unavailable.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { FieldStream } from '../../src/field/prg.js';
+import { HALF } from '../../src/field/prime.js';
+import { type StreamRef, createJsKernels, createNativeKernels, nativeKernelsAvailability } from '../../src/protocol/enclave-kernels.js';
+
+const avail = nativeKernelsAvailability();
+const skip = avail.available ? false : `native enclave kernels unavailable: ${avail.reason}`;
+
+function stream(id: bigint): StreamRef {
+  return { key: new Uint8Array(randomBytes(16)), id };
+}
+
+function same(a: ArrayBufferView, b: ArrayBufferView, what: string): void {
+  const x = Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  const y = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  assert.ok(x.equals(y), `${what} differs`);
+}
+
+/** A stream whose first `n` words contain at least one rejected candidate (v ≥ P). */
+function streamWithRejection(n: number): StreamRef {
+  for (let t = 0; t < 200; t++) {
+    const s = stream(BigInt(t) << 20n);
+    const f = FieldStream.open(s.key, s.id);
+    f.fillCentred(new Int32Array(n));
+    if (f.wordsConsumed > n) return s;
+  }
+  throw new Error('no rejection found');
+}
+
+function tensor(n: number, seed: number, scale: number): Float32Array {
+  const x = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    x[i] = ((s / 2 ** 32) * 2 - 1) * scale;
+  }
+  return x;
+}
+
+describe('native enclave kernels equal the TypeScript reference', { skip }, () => {
+  const js = createJsKernels();
+  const nat = skip ? js : createNativeKernels();
+
+  it('PRG: centred elements, including rejected words, for odd lengths', () => {
+    for (const n of [1, 7, 1023, 1025, 70_001]) {
+      const s = stream(BigInt(n));
+      same(nat.fillCentred(s, new Int32Array(n)), js.fillCentred(s, new Int32Array(n)), `stream of ${n}`);
+    }
+    const r = streamWithRejection(600_000);
+    same(nat.fillCentred(r, new Int32Array(600_000)), js.fillCentred(r, new Int32Array(600_000)), 'stream with a rejection');
+  });
+
+  it('quantize + mask + share, with and without the mask and share outputs', () => {
+    const n = 300_007;
+    const noise = stream(1n);
+    const u = streamWithRejection(n);
+    const s0 = stream(3n);
+    for (const [x, e] of [
+      [tensor(n, 1, 3.7), 1],
+      [tensor(n, 2, 1e-30), -100],
+      [tensor(n, 3, 1000), 9 + 2], // with headroom
+      [tensor(n, 4, 0.5), -3], // values that saturate at 127 / −128
+    ] as const) {
+      const out = () => [new Int32Array(n), new Int32Array(n), new Int32Array(n)];
+      const [qa, ea, sa] = out();
+      const [qb, eb, sb] = out();
+      js.quantizeMaskShare(x, e, noise, u, s0, qa, ea, sa);
+      nat.quantizeMaskShare(x, e, noise, u, s0, qb, eb, sb);
+      same(qb, qa, `q (e = ${e})`);
+      same(eb, ea, `masked (e = ${e})`);
+      same(sb, sa, `share (e = ${e})`);
+      const [, ec] = out();
+      nat.quantizeMaskShare(x, e, noise, u, null, null, ec, null);
+      same(ec, ea, 'masked without q or share');
+      const [qd] = out();
+      nat.quantizeMaskShare(x, e, noise, null, null, qd, null, null);
+      same(qd, qa, 'q alone');
+    }
+  });
+
+  it('reconstruct + dequantize with 1–4 parts and 0–3 drawn masks; the max for the guard', () => {
+    const n = 100_003;
+    const parts = [11n, 12n, 13n, 14n].map((id) => js.fillCentred(stream(id), new Int32Array(n)));
+    parts[3].fill(HALF, 0, 5).fill(-HALF, 5, 10); // extreme values
+    const masks = [stream(21n), streamWithRejection(n), stream(23n)];
+    for (let np = 1; np <= 4; np++) {
+      for (let nm = 0; nm <= Math.min(3, 6 - np); nm++) {
+        for (const scaleExp of [-12, 0, 7, -140]) {
+          const a = new Float32Array(n);
+          const b = new Float32Array(n);
+          const ma = js.reconstructDequantize(parts.slice(0, np), masks.slice(0, nm), scaleExp, a);
+          const mb = nat.reconstructDequantize(parts.slice(0, np), masks.slice(0, nm), scaleExp, b);
+          same(b, a, `${np} parts, ${nm} masks, 2^${scaleExp}`);
+          assert.equal(mb, ma, 'max |C|');
+        }
+      }
+    }
+  });
+
+  it('max scan, and non-finite values are refused with the element named', () => {
+    const x = tensor(10_001, 5, 2);
+    x[7777] = -9.5;
+    assert.equal(nat.maxAbs(x), js.maxAbs(x));
+    assert.equal(nat.exponent(x), 3);
+    assert.equal(nat.exponent(new Float32Array(5)), 0);
+    x[4242] = Number.NaN;
+    assert.throws(() => nat.maxAbs(x), /non-finite.*4242/);
+    x[4242] = Number.POSITIVE_INFINITY;
+    assert.throws(() => nat.maxAbs(x), /non-finite.*4242/);
+  });
+
+  it('argument errors are exceptions, not crashes', () => {
+    const x = new Float32Array(10);
+    assert.throws(() => nat.quantizeMaskShare(x, 0, stream(1n), stream(2n), null, null, new Int32Array(9), null), RangeError);
+    assert.throws(() => nat.quantizeMaskShare(x, 500, stream(1n), null, null, new Int32Array(10), null, null), RangeError);
+    assert.throws(() => nat.reconstructDequantize([], [], 0, x), RangeError);
+    assert.throws(() => nat.reconstructDequantize([new Int32Array(9)], [], 0, x), RangeError);
+  });
+});
