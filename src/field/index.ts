@@ -8,9 +8,12 @@
  *               stochastic-rounding noise; stream-key derivation and stream-id layout.
  * - quantize.ts SWALP quantizer (per-tensor exponent, 8 bits, stochastic rounding) and
  *               dequantizer.
+ * - fused.ts    single-sweep enclave kernels: quantize + mask/share, reconstruct + guard band
+ *               + dequantize.
  */
 export * from './prime.js';
 export * from './share.js';
 export * from './prg.js';
 export * from './quantize.js';
 export * from './combine.js';
+export * from './fused.js';
