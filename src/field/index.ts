@@ -10,6 +10,8 @@
  *               dequantizer.
  * - fused.ts    single-sweep enclave kernels: quantize + mask/share, reconstruct + guard band
  *               + dequantize.
+ * - combine.ts  three-term worker combination p + q − r and the enclave's mask-and-share sweep
+ *               on already-quantized operands (written for src/protocol).
  */
 export * from './prime.js';
 export * from './share.js';
@@ -17,3 +19,4 @@ export * from './prg.js';
 export * from './quantize.js';
 export * from './combine.js';
 export * from './fused.js';
+export * from './combine.js';
