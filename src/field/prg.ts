@@ -29,8 +29,11 @@
  * the protocol normally keeps one stream per purpose.
  *
  * Cost. The cipher is fed in pieces of at most 64 KiB (one large `update()` is ~20× slower
- * on these machines); the zero plaintext is one shared buffer and the loops write into the
- * caller's arrays, so nothing proportional to the request is allocated.
+ * on these machines); the zero plaintext is one shared buffer and the loops write straight
+ * into the caller's arrays. Node has no encrypt-into-buffer API, so each `update()` returns a
+ * fresh ≤ 64 KiB Buffer; it is consumed at once (and stays cache-resident), so allocation is
+ * bounded per piece, never proportional to the request. About 2× the cost of the raw
+ * keystream alone; ≈ 88 % of the speed of "keystream + a bare masked copy" here.
  */
 import { createCipheriv, hkdfSync, type Cipher } from 'node:crypto';
 import { endianness } from 'node:os';
