@@ -9,6 +9,7 @@
  * and a final {"summary":"native/js", "op":"gemm-modp","m":1024,..., "ratio"}.
  * Mod-P outputs of all backends are compared; a mismatch fails the command.
  */
+import { loadavg } from 'node:os';
 import type { Command } from 'commander';
 import type { Backend } from '../src/backend/backend.js';
 import { getBackend, nativeAvailability } from '../src/backend/index.js';
@@ -19,6 +20,7 @@ interface KernelFlags {
   readonly json?: boolean;
   readonly backends: string;
   readonly quick?: boolean;
+  readonly threads?: string;
 }
 
 export interface KernelRow {
@@ -76,9 +78,18 @@ export async function runKernelBench(flags: KernelFlags): Promise<KernelRow[]> {
   const both = names.includes('js') && names.includes('native');
   const write = (s: string): boolean => process.stdout.write(s);
   if (names.includes('native')) {
-    const info = createNativeBackend().info();
+    const native = createNativeBackend();
+    if (flags.threads !== undefined) {
+      const t = Number(flags.threads);
+      if (!Number.isInteger(t) || t < 1) throw new RangeError(`--threads: expected a positive integer, got ${flags.threads}`);
+      native.setThreads(t);
+    }
+    const info = native.info();
     process.stderr.write(`native: ${info.blas}, ${info.threads} thread(s) (${info.config})\n`);
   }
+  // The machine may be shared: the load average tells how far to trust absolute numbers
+  // (ratios are measured interleaved and suffer less).
+  process.stderr.write(`load average at start: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
   if (!flags.json) {
     const head = ['op'.padEnd(12), 'm×k×n'.padEnd(16), ...names.map((n) => `${n} GF/s`.padStart(13))];
     if (both) head.push('native/js'.padStart(10));
@@ -149,6 +160,7 @@ export function register(bench: Command): void {
     .option('--json', 'one JSON object per line instead of a table')
     .option('--backends <list>', 'comma-separated backends to compare', 'js,native')
     .option('--quick', 'skip 2048³ and time fewer repetitions')
+    .option('--threads <n>', 'BLAS threads of the native backend (default: OpenBLAS default, all cores)')
     .action(async (flags: KernelFlags) => {
       await runKernelBench(flags);
     });
