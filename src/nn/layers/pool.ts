@@ -95,34 +95,10 @@ export class MaxPool2d extends ParameterFreeLayer implements Layer {
     const y = this.scratch.get('y', n);
     const idx = this.scratch.getInt('idx', n);
     const xd = x.data;
-    let o = 0;
-    for (let plane = 0; plane < B * C; plane++) {
-      const xb = plane * H * W;
-      for (let p = 0; p < OH; p++) {
-        const h0 = p * sH - pH;
-        const hs = h0 < 0 ? 0 : h0;
-        const he = h0 + kH > H ? H : h0 + kH;
-        for (let q = 0; q < OW; q++) {
-          const w0 = q * sW - pW;
-          const ws = w0 < 0 ? 0 : w0;
-          const we = w0 + kW > W ? W : w0 + kW;
-          let best = -Infinity;
-          let bi = xb + hs * W + ws;
-          for (let h = hs; h < he; h++) {
-            const row = xb + h * W;
-            for (let c = row + ws; c < row + we; c++) {
-              const v = xd[c];
-              if (v > best) {
-                best = v;
-                bi = c;
-              }
-            }
-          }
-          y[o] = best;
-          idx[o] = bi;
-          o++;
-        }
-      }
+    if (kH === 2 && kW === 2 && sH === 2 && sW === 2 && pH === 0 && pW === 0 && 2 * OH <= H && 2 * OW <= W) {
+      maxPool2x2(xd, y, idx, B * C, H, W, OH, OW);
+    } else {
+      maxPoolAny(this.window, xd, y, idx, B * C, H, W, OH, OW);
     }
     this.idx = idx;
     this.inShape = x.shape;
@@ -140,6 +116,77 @@ export class MaxPool2d extends ParameterFreeLayer implements Layer {
     const g = dy.data;
     for (let o = 0; o < g.length; o++) dx[idx[o]] += g[o];
     return new Tensor(shape, dx);
+  }
+}
+
+/** 2×2 stride-2 windows that all lie inside the input (the common case). */
+function maxPool2x2(xd: Float32Array, y: Float32Array, idx: Int32Array, planes: number, H: number, W: number, OH: number, OW: number): void {
+  let o = 0;
+  for (let plane = 0; plane < planes; plane++) {
+    const xb = plane * H * W;
+    for (let p = 0; p < OH; p++) {
+      const r0 = xb + 2 * p * W;
+      for (let q = 0; q < OW; q++) {
+        const c = r0 + 2 * q;
+        let best = xd[c];
+        let bi = c;
+        const b = xd[c + 1];
+        if (b > best) {
+          best = b;
+          bi = c + 1;
+        }
+        const d = xd[c + W];
+        if (d > best) {
+          best = d;
+          bi = c + W;
+        }
+        const e = xd[c + W + 1];
+        if (e > best) {
+          best = e;
+          bi = c + W + 1;
+        }
+        y[o] = best;
+        idx[o] = bi;
+        o++;
+      }
+    }
+  }
+}
+
+/**
+ * Any window geometry (windows clipped to the input). Both paths take the
+ * window's first element and replace it only by strictly greater ones.
+ */
+function maxPoolAny(w: Window, xd: Float32Array, y: Float32Array, idx: Int32Array, planes: number, H: number, W: number, OH: number, OW: number): void {
+  const { kH, kW, sH, sW, pH, pW } = w;
+  let o = 0;
+  for (let plane = 0; plane < planes; plane++) {
+    const xb = plane * H * W;
+    for (let p = 0; p < OH; p++) {
+      const h0 = p * sH - pH;
+      const hs = h0 < 0 ? 0 : h0;
+      const he = h0 + kH > H ? H : h0 + kH;
+      for (let q = 0; q < OW; q++) {
+        const w0 = q * sW - pW;
+        const ws = w0 < 0 ? 0 : w0;
+        const we = w0 + kW > W ? W : w0 + kW;
+        let bi = xb + hs * W + ws;
+        let best = xd[bi];
+        for (let h = hs; h < he; h++) {
+          const row = xb + h * W;
+          for (let c = row + ws; c < row + we; c++) {
+            const v = xd[c];
+            if (v > best) {
+              best = v;
+              bi = c;
+            }
+          }
+        }
+        y[o] = best;
+        idx[o] = bi;
+        o++;
+      }
+    }
   }
 }
 

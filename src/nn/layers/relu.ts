@@ -1,6 +1,10 @@
 /**
  * ReLU:  y = max(x, 0);   dx = dy · [y > 0]
  * (the sub-gradient at 0 is taken as 0, as in PyTorch and Goten's enclave).
+ *
+ * Branchless on the IEEE-754 bit patterns (Int32 views of the float buffers):
+ *   forward   y = x & ~(x >> 31)          (sign bit set → +0, else x unchanged)
+ *   backward  dx = dy & ((−y) >> 31)      (y ≥ 0, so y > 0 ⇔ its bits are a positive int)
  */
 import { Tensor } from '../../tensor/tensor.js';
 import { type Layer, ParameterFreeLayer, savedInput, Scratch } from './layer.js';
@@ -20,10 +24,11 @@ export class ReLU extends ParameterFreeLayer implements Layer {
 
   forward(x: Tensor, _training: boolean): Tensor {
     const out = this.scratch.get('y', x.size);
-    const xd = x.data;
-    for (let i = 0; i < out.length; i++) {
-      const v = xd[i];
-      out[i] = v > 0 ? v : 0;
+    const xi = bits(x.data);
+    const yi = bits(out);
+    for (let i = 0; i < yi.length; i++) {
+      const v = xi[i];
+      yi[i] = v & ~(v >> 31);
     }
     const y = new Tensor(x.shape, out);
     this.y = y;
@@ -34,9 +39,15 @@ export class ReLU extends ParameterFreeLayer implements Layer {
     const y = savedInput(this, this.y);
     if (!needInputGrad) return null;
     const dx = this.scratch.get('dx', y.size);
-    const yd = y.data;
-    const g = dy.data;
-    for (let i = 0; i < dx.length; i++) dx[i] = yd[i] > 0 ? g[i] : 0;
+    const yi = bits(y.data);
+    const gi = bits(dy.data);
+    const di = bits(dx);
+    for (let i = 0; i < di.length; i++) di[i] = gi[i] & (-yi[i] >> 31);
     return new Tensor(y.shape, dx);
   }
+}
+
+/** The Int32 view of a float buffer's bits. */
+function bits(a: Float32Array): Int32Array {
+  return new Int32Array(a.buffer, a.byteOffset, a.length);
 }
