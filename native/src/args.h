@@ -7,6 +7,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <new>
+#include <stdexcept>
 #include <string>
 
 #include "im2col.h"
@@ -59,8 +61,14 @@ inline int32_t* Args::array<int32_t>(size_t i, const char* name, size_t len, con
 // Runs a kernel, turning C++ failures into JS errors: std::range_error (e.g. a
 // non-centred operand) → RangeError, std::bad_alloc → RangeError (out of memory).
 template <class F>
-void runKernel(const Args& a, F&& f);
+void runKernel(const Args& a, F&& f) {
+  try {
+    f();
+  } catch (const std::range_error& e) {
+    a.rangeError(e.what());
+  } catch (const std::bad_alloc&) {
+    a.rangeError("out of memory allocating scratch buffers");
+  }
+}
 
 }  // namespace goten
-
-#include "args-inl.h"
