@@ -1,13 +1,14 @@
 /**
  * Mode → LinearExecutor: the one place that knows how each execution mode is
  * built, so that `goten train` (and later `goten bench`) select modes the same
- * way. `secure` joins here when the protocol's executor factory lands.
+ * way.
  */
 import type { Backend } from '../backend/backend.js';
 import { backendNames, getBackend, isBackendName } from '../backend/index.js';
 import type { LinearExecutor } from '../nn/executor.js';
 import { PlainExecutor } from '../nn/plain-executor.js';
 import { createQuantizedExecutor } from '../protocol/quantized-executor.js';
+import { createSecureExecutor } from '../roles/secure-setup.js';
 
 export const MODES = ['plain', 'quantized', 'secure'] as const;
 export type Mode = (typeof MODES)[number];
@@ -22,6 +23,16 @@ export interface ExecutorOptions {
   topology?: 'single' | 'replicated';
   /** Secure mode: 3 (online mask products) or 2 (offline precomputed masks). */
   workers?: 2 | 3;
+  /** Secure mode: join this cluster config instead of starting local worker processes. */
+  cluster?: string;
+  /** Secure mode: this enclave's party name (e1 is the second replica). */
+  party?: 'e0' | 'e1';
+  /** Secure mode, local cluster: channel between the processes. */
+  transport?: 'tls' | 'tcp';
+  /** Secure mode, local replicated cluster: the goten arguments that start the replica e1. */
+  replicaArgs?: readonly string[];
+  /** Secure mode: set-up progress lines. */
+  log?: (line: string) => void;
 }
 
 export function parseMode(s: string): Mode {
@@ -42,8 +53,16 @@ export async function createExecutor(o: ExecutorOptions): Promise<LinearExecutor
     case 'quantized':
       return createQuantizedExecutor({ backend: o.backend, seed: o.seed });
     case 'secure':
-      throw new Error(
-        `mode 'secure' (topology ${o.topology ?? 'single'}, ${o.workers ?? 3} workers) is not available yet; use --mode plain or quantized`,
-      );
+      if (o.workers === 2) throw new Error("offline mode (--workers 2) is not available yet; use --workers 3");
+      return createSecureExecutor({
+        seed: o.seed,
+        topology: o.topology ?? 'single',
+        cluster: o.cluster,
+        party: o.party,
+        backend: o.backend.name,
+        transport: o.transport,
+        replicaArgs: o.replicaArgs,
+        log: o.log,
+      });
   }
 }

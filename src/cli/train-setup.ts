@@ -36,6 +36,12 @@ export interface TrainFlags {
   topology: string;
   /** A choice string ('2' | '3') from commander. */
   workers: string;
+  /** Secure mode: cluster config to join (else local worker processes are started). */
+  cluster?: string;
+  /** Secure mode: this enclave replica. */
+  party?: 'e0' | 'e1';
+  /** Secure mode, local cluster: tls or tcp between the processes. */
+  transport?: 'tls' | 'tcp';
 }
 
 /** Options that define the run and must match on resume (stored in the checkpoint's `hyper`). */

@@ -7,6 +7,7 @@ import { register as bench } from './bench.js';
 import { register as attest } from './attest.js';
 import { register as train } from './train.js';
 import { register as worker } from './worker.js';
+import { register as demo } from './demo.js';
 import { register as keygen } from './keygen.js';
 import { register as predict } from './predict.js';
 
@@ -17,6 +18,7 @@ const registrars: Registrar[] = [
   attest,
   train,
   worker,
+  demo,
   keygen,
   predict,
   // (command modules are appended here)

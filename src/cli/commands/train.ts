@@ -1,5 +1,5 @@
 /**
- * `goten train`: trains a model in plain, quantized (or, later, secure) mode.
+ * `goten train`: trains a model in plain, quantized or secure mode.
  * Progress goes to stderr (a bar on a terminal, lines otherwise); with --json,
  * stdout carries exactly one JSON object per epoch and nothing else.
  */
@@ -21,6 +21,8 @@ import {
   resolveModelSpec,
   type TrainFlags,
 } from '../train-setup.js';
+
+const silentProgress = { step() {}, epoch() {}, stop() {} };
 
 /** The per-epoch --json record (accuracies are fractions in [0, 1]). */
 export function epochJson(m: EpochMetrics): Record<string, number | string> {
@@ -67,6 +69,9 @@ export function register(program: Command): void {
     .option('--resume <file>', 'continue a run from its checkpoint (unspecified options come from it)')
     .addOption(new Option('--topology <t>', 'secure mode: enclave topology').choices(['single', 'replicated']).default('single'))
     .addOption(new Option('--workers <n>', 'secure mode: 3 (online) or 2 (offline masks)').choices(['2', '3']).default('3'))
+    .option('--cluster <file>', 'secure mode: join the workers of this cluster config (default: start local worker processes)')
+    .addOption(new Option('--party <name>', 'secure mode: this enclave replica').choices(['e0', 'e1']).default('e0'))
+    .addOption(new Option('--transport <t>', 'secure mode, local cluster: channel between the processes').choices(['tls', 'tcp']).default('tls'))
     .action(async (raw: TrainFlags, cmd: Command) => {
       await runTrain(raw, (k) => {
         const src = cmd.getOptionValueSource(k);
@@ -75,7 +80,11 @@ export function register(program: Command): void {
     });
 }
 
-async function runTrain(raw: TrainFlags, given: (key: string) => boolean): Promise<void> {
+/** Runs `goten train` with parsed flags; `given(key)` tells whether a flag came from the command line. */
+export async function runTrain(raw: TrainFlags, given: (key: string) => boolean): Promise<void> {
+  // the second enclave replica mirrors e0 silently: no progress, no output, no checkpoint writes
+  const replica = raw.party === 'e1';
+  if (replica) raw = { ...raw, save: undefined, saveEvery: undefined, json: false };
   if (raw.saveEvery !== undefined && raw.save === undefined) throw new Error('--save-every needs --save <file>');
   const ckpt = raw.resume === undefined ? undefined : loadCheckpoint(raw.resume);
   const merged = ckpt ? applyCheckpointDefaults(raw, ckpt, given) : raw;
@@ -89,8 +98,13 @@ async function runTrain(raw: TrainFlags, given: (key: string) => boolean): Promi
     seed,
     topology: flags.topology as 'single' | 'replicated',
     workers: Number(flags.workers) as 2 | 3,
+    cluster: flags.cluster,
+    party: flags.party,
+    transport: flags.transport,
+    replicaArgs: process.argv.slice(2),
+    log: replica ? undefined : (line) => process.stderr.write(`${line}\n`),
   });
-  const progress = createProgress({ tty: process.stderr.isTTY === true, totalEpochs: flags.epochs });
+  const progress = replica ? silentProgress : createProgress({ tty: process.stderr.isTTY === true, totalEpochs: flags.epochs });
   // Ctrl-C: give the terminal back (the bar hides the cursor); the last checkpoint stays valid
   const onSigint = (): void => {
     progress.stop();
@@ -104,7 +118,7 @@ async function runTrain(raw: TrainFlags, given: (key: string) => boolean): Promi
     const optimizer = buildOptimizer(flags, model.parameters());
     const hyper = hyperOf(flags);
     const name = modelLabel(flags.model);
-    process.stderr.write(
+    if (!replica) process.stderr.write(
       `training ${name} (${model.parameterCount()} parameters) on ${data.name}: ${data.train.count} train / ${data.test.count} test, ` +
         `${data.inputShape.join('×')}, ${data.numClasses} classes; mode ${mode}, backend ${backend.name}, batch ${flags.batch}, ` +
         `${flags.optimizer} lr ${hyper.lr}, schedule ${flags.schedule}, seed ${seed}` +
@@ -138,7 +152,7 @@ async function runTrain(raw: TrainFlags, given: (key: string) => boolean): Promi
     });
     progress.stop();
     const last = result.epochs.at(-1);
-    if (last) {
+    if (last && !replica) {
       const perEpoch = result.epochs.reduce((a, m) => a + m.seconds, 0) / result.epochs.length;
       const line =
         `test accuracy ${(100 * last.testAccuracy).toFixed(2)}% after ${result.epoch} epoch${result.epoch === 1 ? '' : 's'} ` +
