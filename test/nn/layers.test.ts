@@ -11,7 +11,8 @@ import { Dropout } from '../../src/nn/layers/dropout.js';
 import { Flatten } from '../../src/nn/layers/flatten.js';
 import type { Layer } from '../../src/nn/layers/layer.js';
 import { Linear } from '../../src/nn/layers/linear.js';
-import { AvgPool2d, GlobalAvgPool, MaxPool2d } from '../../src/nn/layers/pool.js';
+import { AvgPool2d, GlobalAvgPool } from '../../src/nn/layers/avgpool.js';
+import { MaxPool2d } from '../../src/nn/layers/pool.js';
 import { ReLU } from '../../src/nn/layers/relu.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import {
