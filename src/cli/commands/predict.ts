@@ -90,7 +90,12 @@ export async function runPredict(f: PredictFlags, argv: readonly string[] = []):
   const mode = parseMode(f.mode);
   const ckpt = loadCheckpoint(f.modelFile);
   const spec = f.data ?? ckpt.info.data;
-  const data = loadDataset(spec, { limitTrain: 1, limitTest: f.limit, seed: ckpt.info.seed });
+  let data;
+  try {
+    data = loadDataset(spec, { limitTrain: 1, limitTest: f.limit, seed: ckpt.info.seed });
+  } catch (e) {
+    throw new Error(f.data ? (e as Error).message : `the checkpoint's data '${spec}' cannot be loaded here (${(e as Error).message}); give --data <spec>`);
+  }
   if (data.inputShape.join() !== ckpt.info.inputShape.join()) {
     throw new Error(`${f.modelFile} takes ${ckpt.info.inputShape.join('×')} inputs, data ${data.name} has ${data.inputShape.join('×')}`);
   }
