@@ -10,6 +10,12 @@ import { register as worker } from './worker.js';
 import { register as demo } from './demo.js';
 import { register as keygen } from './keygen.js';
 import { register as predict } from './predict.js';
+import { register as serve } from './serve.js';
+import { register as ownerkey } from './ownerkey.js';
+import { register as upload } from './upload.js';
+import { register as trainRemote } from './train-remote.js';
+import { register as download } from './download.js';
+import { register as query } from './query.js';
 
 type Registrar = (program: Command) => void;
 
@@ -21,6 +27,12 @@ const registrars: Registrar[] = [
   demo,
   keygen,
   predict,
+  serve,
+  ownerkey,
+  upload,
+  trainRemote,
+  download,
+  query,
   // (command modules are appended here)
 ];
 
