@@ -9,6 +9,7 @@ import { rawX25519 } from '../client/channel.js';
 import { CodecError, decodeQuery, encodeAnswer } from '../client/codec.js';
 import { sealToOwner } from '../client/owner-box.js';
 import type { ServiceConfig } from '../client/service-config.js';
+import type { LinearExecutor } from '../nn/executor.js';
 import { SealedChunkStore, type Sealer, type UntrustedBacking } from '../tee/index.js';
 import type { PredictionBatcher } from './batcher.js';
 import { HttpError } from './http-util.js';
@@ -28,7 +29,8 @@ export interface ServiceCore {
   training: TrainingJob | null;
   log(line: string): void;
   config(): ServiceConfig;
-  setModel(checkpoint: Uint8Array): Promise<InferenceModel>;
+  /** serves `checkpoint`; `executor` (a finished training run's) is adopted if none serves yet and its mode fits */
+  setModel(checkpoint: Uint8Array, executor?: LinearExecutor): Promise<{ model: InferenceModel; adopted: boolean }>;
 }
 
 export function predictRoute(core: ServiceCore, limit: number): EncryptedRoute {
@@ -116,11 +118,12 @@ export function lifecycleRoutes(core: ServiceCore, maxChunk: number) {
   return {
     routes,
     ownerHex,
-    /** Seals the finished model, then serves it. */
-    async onTrained(checkpoint: Uint8Array): Promise<void> {
+    /** Seals the finished model, then serves it; true if the training executor now serves predictions. */
+    async onTrained(checkpoint: Uint8Array, executor: LinearExecutor): Promise<boolean> {
       await models.put('trained', checkpoint);
-      await core.setModel(checkpoint);
+      const { adopted } = await core.setModel(checkpoint, executor);
       checkpoint.fill(0);
+      return adopted;
     },
   };
 }

@@ -24,7 +24,7 @@ import { MemoryBacking, type TeeProvider, type UntrustedBacking } from '../tee/i
 import { PredictionBatcher } from './batcher.js';
 import { HttpError, parseJsonBody, readBody, sendError, sendJson } from './http-util.js';
 import { ServiceIdentity } from './identity.js';
-import { type InferenceModel, inferenceModelFromBytes } from './inference.js';
+import { inferenceModelFromBytes } from './inference.js';
 import { type EncryptedRoute, serveEncrypted } from './routes.js';
 import { SessionTable } from './sessions.js';
 import { lifecycleRoutes, predictRoute, type ServiceCore } from './handlers.js';
@@ -85,18 +85,20 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     training: null,
     log,
     config: () => config(),
-    async setModel(bytes: Uint8Array): Promise<InferenceModel> {
+    async setModel(bytes: Uint8Array, executor?: LinearExecutor) {
+      const adopted = servingExecutor === null && executor !== undefined && executor.mode === o.mode;
+      if (adopted) servingExecutor = executor;
       servingExecutor ??= await o.makeExecutor(o.mode, 1);
       const im = inferenceModelFromBytes(bytes, servingExecutor, 'model');
       core.model = im;
       log(`serving ${im.name} (sha256 ${im.digest.slice(0, 16)}…, ${im.inputShape.join('×')} → ${im.numClasses} classes, ${o.mode})`);
-      return im;
+      return { model: im, adopted };
     },
   };
   const maxChunk = o.maxUploadChunk ?? 4 << 20;
   if (o.ownerKey) {
     core.uploads = new UploadStore(sealer, backing, { maxTotalBytes: o.maxUploadBytes ?? 256 << 20, maxPending: 16, maxChunk });
-    core.training = new TrainingJob(o.trainMode ?? o.mode, (seed) => o.makeExecutor(o.trainMode ?? o.mode, seed), (ck) => lifecycle.onTrained(ck), log);
+    core.training = new TrainingJob(o.trainMode ?? o.mode, (seed) => o.makeExecutor(o.trainMode ?? o.mode, seed), (ck, ex) => lifecycle.onTrained(ck, ex), log);
   }
   const lifecycle = lifecycleRoutes(core, maxChunk);
   const routes: Record<string, EncryptedRoute> = {

@@ -6,7 +6,8 @@
  * answers 202 {"state": "training"} and trains in the background with train() (nn/trainer.ts) on an
  * executor of the service's training mode — secure: createSecureExecutor launches the three untrusted
  * workers, which see only masked shares. Nothing is written in plaintext: no `save` path is given to the
- * trainer; the finished checkpoint is encoded in memory and handed to `onTrained`, which seals it.
+ * trainer; the finished checkpoint is encoded in memory and handed to `onTrained`, which seals it (and may
+ * keep the run's executor to serve predictions: its workers are already up and keyed).
  * POST /train/status (owner) → {"state", "epochs": [per-epoch metrics], "error"?}. Metrics go only to the
  * owner over the encrypted channel; GET /status shows the state and epoch count only.
  *
@@ -87,7 +88,8 @@ export class TrainingJob {
   constructor(
     private readonly mode: Mode,
     private readonly makeExecutor: (seed: number) => Promise<LinearExecutor>,
-    private readonly onTrained: (checkpoint: Uint8Array) => Promise<void>,
+    /** receives the checkpoint and the run's executor; returns true if it keeps the executor (for serving) */
+    private readonly onTrained: (checkpoint: Uint8Array, executor: LinearExecutor) => Promise<boolean>,
     private readonly log: (line: string) => void,
   ) {}
 
@@ -120,6 +122,7 @@ export class TrainingJob {
 
   private async run(flags: TrainFlags, data: Dataset, model: ReturnType<typeof buildModel>): Promise<void> {
     const executor = await this.makeExecutor(flags.seed);
+    let kept = false;
     try {
       model.setExecutor(executor);
       const optimizer = buildOptimizer(flags, model.parameters());
@@ -137,10 +140,10 @@ export class TrainingJob {
         model: flags.model, data: data.name, mode: this.mode, seed: flags.seed, epoch: r.epoch, step: r.step, epochs: flags.epochs,
         batchSize: flags.batch, hyper: hyperOf(flags), norm: r.norm, numClasses: model.numClasses, inputShape: [...data.inputShape], partial: null,
       };
-      await this.onTrained(encodeCheckpoint(captureCheckpoint(model, info, optimizer.getState(), loader.getState())));
+      kept = await this.onTrained(encodeCheckpoint(captureCheckpoint(model, info, optimizer.getState(), loader.getState())), executor);
       this.state = 'trained';
     } finally {
-      await executor.close?.();
+      if (!kept) await executor.close?.();
     }
   }
 
