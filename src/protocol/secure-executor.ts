@@ -1,13 +1,19 @@
 /**
- * The secure LinearExecutor: the enclave side of the Goten protocol over three
+ * The secure LinearExecutor: the enclave side of the Goten protocol over
  * untrusted workers (DESIGN §3). Per op attempt:
  *
  *   1–3. prepareAttempt: quantize A, B; E = AQ − U, F = BQ − V; A1 = AQ − A0, B1 = BQ − B0
- *   4.   send   w0 ← header, E, F        w1 ← header, A1, B1, E, F        w2 ← header
- *        (only the workers this enclave feeds; see enclave-op.ts)
- *   5.   (workers compute C0', C1', Z'; meanwhile M = CM0 + CM1 + CMZ here)
- *   6.   C = centre(C0' + C1' + Z' + M) · 2^(eA + eB − 12), guarded; on a flagged
- *        result, a new attempt with more headroom (overflow.ts)
+ *   4.   send   w0 ← header, E, F        w1 ← header, A1, B1, E, F
+ *        (only the workers this enclave feeds; see enclave-op.ts), and the mask
+ *        source's request (online: w2 ← header)
+ *   5.   workers compute C0', C1'; the mask source yields the third part T
+ *   6.   C = centre(C0' + C1' + T + Σ_{m ∈ M} CM_m) · 2^(eA + eB − 12), guarded, in one
+ *        fused sweep that draws the output masks M; on a flagged result, a new
+ *        attempt with more headroom (overflow.ts)
+ *
+ * The MaskSource (mask-source.ts) decides T and M: online, T = Z' from worker 2 and
+ * M = {CM0, CM1, CMZ}; offline (two workers), T = Z̃ = f(U,V) + CM0 + CM1 precomputed
+ * by the enclave and M = {} (offline-masks.ts).
  *
  * Results are validated (length, centred) before use; a malformed result or a
  * dead worker rejects the op with a clear error naming the worker.
@@ -17,20 +23,26 @@
 import { createHash, type Hash } from 'node:crypto';
 import { type BilinearOp, bilinearSizes } from '../backend/bilinear.js';
 import { MsgType } from '../net/message-types.js';
-import type { Connection, ReceivedMessage } from '../net/transport.js';
+import type { Connection } from '../net/transport.js';
 import type { ExecutorStats, LinearExecutor, OpTag } from '../nn/executor.js';
 import { BufferPool } from './buffer-pool.js';
-import { type Feeds, outputMaskSum, prepareAttempt } from './enclave-op.js';
-import { ProtocolError, checkShareTensor, opHeader, opLabel } from './messages.js';
+import { type EnclaveKernels, enclaveKernels } from './enclave-kernels.js';
+import { type Feeds, maskStream, prepareAttempt } from './enclave-op.js';
+import { type MaskSource, type MaskSourceStats, OnlineMaskSource, receiveResult } from './mask-source.js';
+import { opHeader, opLabel } from './messages.js';
 import { AttemptCounter, type MaskKeys } from './op-streams.js';
 import { HEADROOM_STEP, MAX_RETRIES, OverflowError } from './overflow.js';
 import { checkLengths } from './quantized-executor.js';
-import { reconstructDequantize } from './reconstruct.js';
+import { GUARD } from './reconstruct.js';
 import type { OpAttempt } from './worker-compute.js';
 
 export interface SecureExecutorOptions {
-  /** Connections to workers 0, 1, 2 (already keyed and greeted). */
-  readonly workers: readonly [Connection, Connection, Connection];
+  /** Connections to workers 0, 1 and, online, 2 (already keyed and greeted). */
+  readonly workers: readonly [Connection, Connection] | readonly [Connection, Connection, Connection];
+  /** The third part's source (default: online, worker 2 over workers[2]). */
+  readonly maskSource?: MaskSource;
+  /** The enclave's fused kernels (default: native when available, else the TypeScript reference). */
+  readonly kernels?: EnclaveKernels;
   readonly feeds: Feeds;
   readonly keys: MaskKeys;
   readonly noiseKey: Uint8Array;
@@ -52,16 +64,24 @@ export class SecureExecutor implements LinearExecutor {
   readonly mode = 'secure' as const;
   readonly attempts = new AttemptCounter();
   readonly #o: SecureExecutorOptions;
+  readonly #masks: MaskSource;
+  readonly #kernels: EnclaveKernels;
   readonly #pool = new BufferPool();
   readonly #stats: ExecutorStats = { ops: 0, overflows: 0 };
   /** Global attempt sequence number: the frames' opId (identical in both replicas). */
   #seq = 0;
   #step = 0;
+  /** Digest exchanges so far (their frames' opId). */
+  #exchanges = 0;
   #digest: Hash | null;
 
   constructor(o: SecureExecutorOptions) {
     this.#o = o;
     this.#digest = o.replica ? createHash('sha256') : null;
+    this.#kernels = o.kernels ?? enclaveKernels('auto');
+    const w2 = o.workers[2];
+    if (!o.maskSource && !w2) throw new Error('online mode needs a connection to worker 2 (or pass an offline mask source)');
+    this.#masks = o.maskSource ?? new OnlineMaskSource(w2!, o.feeds.w2, o.timeoutMs);
   }
 
   async run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array): Promise<void> {
@@ -72,6 +92,10 @@ export class SecureExecutor implements LinearExecutor {
       const at: OpAttempt = { op, layer: tag.index, attempt: this.attempts.take(tag.index, op.pass) };
       const { maxAbs, flagged } = await this.#attempt(at, retry * HEADROOM_STEP, a, b, c);
       if (!flagged) return;
+      // Diverged replicas reconstruct garbage, which lands in the guard band: both
+      // replicas see the same flagged result, so they can compare digests right away
+      // and report the real cause instead of retrying.
+      if (this.#digest) await this.#compareDigests();
       this.#stats.overflows++;
       if (retry === MAX_RETRIES) throw new OverflowError(tag.layer, op.pass, maxAbs);
     }
@@ -81,10 +105,10 @@ export class SecureExecutor implements LinearExecutor {
     const { feeds, keys, noiseKey, workers } = this.#o;
     const opId = this.#seq++ >>> 0;
     const label = opLabel(at);
-    const prep = prepareAttempt(feeds, keys, noiseKey, at, headroom, a, b, this.#pool);
+    const prep = prepareAttempt(feeds, keys, noiseKey, at, headroom, a, b, this.#pool, this.#kernels, this.#digest !== null);
     if (this.#digest) {
       this.#digest.update(Int32Array.of(at.layer, at.attempt, prep.eA, prep.eB));
-      this.#digest.update(prep.aq).update(prep.bq);
+      this.#digest.update(prep.aq!).update(prep.bq!);
     }
     const header = { type: MsgType.OpRequest, opId, label, dtype: 'json' as const, value: opHeader(at) };
     const share = (data: Int32Array) => ({ type: MsgType.Shares, opId, label, dtype: 'int32' as const, data });
@@ -94,48 +118,45 @@ export class SecureExecutor implements LinearExecutor {
       const w = workers[1];
       sends.push(w.send(header), w.send(share(prep.a1!)), w.send(share(prep.b1!)), w.send(share(prep.e)), w.send(share(prep.f)));
     }
-    if (feeds.w2) sends.push(workers[2].send(header));
-    // step 5, overlapped with the workers' products
-    const mask = outputMaskSum(keys, at, this.#pool);
+    sends.push(this.#masks.request(at, opId, label));
     const n = bilinearSizes(at.op).c;
     const sent = Promise.all(sends);
     sent.catch(() => {}); // a failed send also fails its worker's result below, which is what we report
-    const results = await Promise.all([0, 1, 2].map((i) => this.#result(i, opId, n)));
-    await sent;
+    const parts = await Promise.allSettled([
+      receiveResult(workers[0], 'worker 0', opId, n, this.#o.timeoutMs),
+      receiveResult(workers[1], 'worker 1', opId, n, this.#o.timeoutMs),
+      this.#masks.take(at, opId, n),
+    ]);
     try {
-      return reconstructDequantize([results[0].data, results[1].data, results[2].data, mask], prep.eA + prep.eB - 12, c);
+      const bad = parts.find((p) => p.status === 'rejected');
+      if (bad) throw (bad as PromiseRejectedResult).reason;
+      await sent;
+      const data = parts.map((p) => (p as PromiseFulfilledResult<{ data: Int32Array }>).value.data);
+      // step 6, fused: draws the output masks M and reconstructs, dequantizes and guards in one sweep
+      const masks = this.#masks.outputMasks.map((name) => maskStream(keys, name, at));
+      const maxAbs = this.#kernels.reconstructDequantize(data, masks, prep.eA + prep.eB - 12, c);
+      return { maxAbs, flagged: maxAbs >= GUARD };
     } finally {
-      for (const r of results) r.release();
-    }
-  }
-
-  async #result(worker: number, opId: number, n: number): Promise<{ data: Int32Array; release(): void }> {
-    const conn = this.#o.workers[worker];
-    let msg: ReceivedMessage;
-    try {
-      msg = await conn.expect(MsgType.Result, { opId, timeoutMs: this.#o.timeoutMs });
-    } catch (err) {
-      throw new ProtocolError(`worker ${worker} (${conn.peer}) failed during op ${opId}: ${(err as Error).message}`);
-    }
-    try {
-      const data = checkShareTensor(msg.dtype === 'json' ? null : msg.data, n, `result of worker ${worker}`);
-      return { data, release: () => msg.release() };
-    } catch (err) {
-      msg.release();
-      conn.destroy(err as Error);
-      throw err;
+      for (const p of parts) if (p.status === 'fulfilled') p.value.release();
     }
   }
 
   /** Replicated topology: exchange and compare this step's digest; throws on divergence. */
   async endStep(): Promise<void> {
-    const { replica } = this.#o;
-    if (!replica || !this.#digest) return;
-    const mine = this.#digest.digest('hex');
+    if (!this.#digest) return;
+    await this.#compareDigests();
     this.#digest = createHash('sha256');
-    const step = this.#step++;
-    await replica.send({ type: MsgType.Digest, opId: step >>> 0, dtype: 'json', value: { step, digest: mine } });
-    const msg = await replica.expect(MsgType.Digest, { opId: step >>> 0, timeoutMs: this.#o.timeoutMs });
+    this.#step++;
+  }
+
+  /** Sends this replica's running digest of the step so far and checks the other's. */
+  async #compareDigests(): Promise<void> {
+    const replica = this.#o.replica!;
+    const mine = this.#digest!.copy().digest('hex');
+    const id = this.#exchanges++ >>> 0;
+    const step = this.#step;
+    await replica.send({ type: MsgType.Digest, opId: id, dtype: 'json', value: { step, digest: mine } });
+    const msg = await replica.expect(MsgType.Digest, { opId: id, timeoutMs: this.#o.timeoutMs });
     const theirs = (msg.dtype === 'json' ? (msg.value as { digest?: unknown }).digest : undefined) as unknown;
     if (theirs !== mine) {
       throw new ReplicaDivergenceError(
@@ -148,11 +169,27 @@ export class SecureExecutor implements LinearExecutor {
     return { ...this.#stats };
   }
 
+  /** The mask source's counters (online/offline, on-demand attempts, offline-phase time). */
+  maskStats(): MaskSourceStats {
+    return this.#masks.stats();
+  }
+
+  /** The injected mask source (benchmarks run offline phases through it). */
+  get maskSource(): MaskSource {
+    return this.#masks;
+  }
+
+  /** Which enclave kernels run the per-element work ('native' or 'js'). */
+  get kernels(): string {
+    return this.#kernels.name;
+  }
+
   /** Says goodbye to the workers this enclave feeds and closes every connection. */
   async close(): Promise<void> {
     const { workers, feeds } = this.#o;
-    const fed = [feeds.w0, feeds.w1, feeds.w2];
-    await Promise.allSettled(workers.map((w, i) => (fed[i] && !w.isClosed ? w.send({ type: MsgType.Bye, dtype: 'json', value: {} }) : null)));
-    await Promise.allSettled([...workers.map((w) => w.close()), this.#o.replica?.close()]);
+    const fed = [feeds.w0, feeds.w1];
+    const w01 = [workers[0], workers[1]];
+    await Promise.allSettled(w01.map((w, i) => (fed[i] && !w.isClosed ? w.send({ type: MsgType.Bye, dtype: 'json', value: {} }) : null)));
+    await Promise.allSettled([...w01.map((w) => w.close()), this.#masks.close(), this.#o.replica?.close()]);
   }
 }

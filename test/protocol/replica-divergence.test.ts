@@ -1,0 +1,48 @@
+/**
+ * Replicated topology: the two enclave replicas compare a digest of every
+ * step's quantized operands and exponents, and stop loudly when they differ.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createJsBackend } from '../../src/backend/js/index.js';
+import { noiseKeyFromSeed } from '../../src/protocol/op-quantize.js';
+import { ReplicaDivergenceError } from '../../src/protocol/secure-executor.js';
+import { startLocalCluster } from '../../src/roles/local-cluster.js';
+import { oddBatch, oddModel } from './helpers.js';
+
+describe('replica divergence detection', () => {
+  it('identical replicas pass the per-step digest check', async () => {
+    const cluster = await startLocalCluster({ backend: createJsBackend(), topology: 'replicated', noiseKey: noiseKeyFromSeed(2) });
+    try {
+      const { x } = oddBatch(2, 1);
+      await Promise.all(cluster.executors.map((e) => oddModel(3, e).forward(x, true)));
+      await Promise.all(cluster.executors.map((e) => e.endStep()));
+    } finally {
+      await cluster.close();
+    }
+  });
+
+  it('one differing input element stops both replicas with ReplicaDivergenceError', async () => {
+    const cluster = await startLocalCluster({ backend: createJsBackend(), topology: 'replicated', noiseKey: noiseKeyFromSeed(2) });
+    try {
+      const { x } = oddBatch(2, 1);
+      const x1 = x.clone();
+      x1.data[5] += 0.75; // e.g. a float divergence between two machines
+      // the divergence surfaces at the step's digest check, or earlier if a garbage
+      // result lands in the guard band (replicas then compare digests at once)
+      const results = await Promise.allSettled(
+        [x, x1].map(async (input, i) => {
+          await oddModel(3, cluster.executors[i]).forward(input, true);
+          await cluster.executors[i].endStep();
+        }),
+      );
+      for (const r of results) {
+        assert.equal(r.status, 'rejected');
+        assert.ok((r as PromiseRejectedResult).reason instanceof ReplicaDivergenceError);
+        assert.match(String((r as PromiseRejectedResult).reason.message), /diverged at step 0/);
+      }
+    } finally {
+      await cluster.close();
+    }
+  });
+});
