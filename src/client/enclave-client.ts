@@ -19,7 +19,7 @@
 import { createHash, randomBytes, type KeyObject } from 'node:crypto';
 import { AttestationError, decodeReport, verifyReport, type AttestationPolicy, type PolicyVerdict } from '../tee/index.js';
 import {
-  b64u, clientFinish, decodeEnvelope, encodeEnvelope, fromB64u, generateX25519, openMessage, rawX25519, sealMessage, x25519FromSpki,
+  b64u, clientFinish, decodeEnvelope, encodeEnvelope, envelopeFromJson, envelopeToJson, fromB64u, generateX25519, openMessage, rawX25519, sealMessage, x25519FromSpki,
   type SessionKeys,
 } from './channel.js';
 import { type Answer, decodeAnswer, encodeQuery, type QueryForm } from './codec.js';
@@ -45,6 +45,8 @@ export interface ConnectOptions {
   /** refuse unless the attested config serves this checkpoint (SHA-256 hex) */
   expectModel?: string;
   timeoutMs?: number;
+  /** envelope encoding on the wire (default binary; json = base64url fields) */
+  envelope?: 'binary' | 'json';
 }
 
 export async function connectEnclave(url: string, o: ConnectOptions): Promise<EnclaveClient> {
@@ -91,7 +93,7 @@ export async function connectEnclave(url: string, o: ConnectOptions): Promise<En
     const c = (e as { code?: string }).code ?? 'MALFORMED';
     throw new EnclaveClientError(c, (e as Error).message);
   }
-  return new EnclaveClient(base, config, verdict, keys, timeoutMs);
+  return new EnclaveClient(base, config, verdict, keys, timeoutMs, o.envelope ?? 'binary');
 }
 
 async function httpJson(url: string, body: unknown, timeoutMs: number): Promise<unknown> {
@@ -135,6 +137,7 @@ export class EnclaveClient {
     readonly verdict: PolicyVerdict,
     private readonly keys: SessionKeys,
     private readonly timeoutMs: number,
+    private readonly envelope: 'binary' | 'json' = 'binary',
   ) {}
 
   /** One encrypted request; returns the decrypted response plaintext (throws EnclaveClientError on 4xx/5xx). */
@@ -143,10 +146,11 @@ export class EnclaveClient {
     const env = sealMessage(this.keys.c2s, this.keys.sessionId, seq, 'req', route, plaintext);
     let res: Response;
     try {
+      const json = this.envelope === 'json';
       res = await fetch(this.url + route, {
         method: 'POST',
-        headers: { 'content-type': 'application/octet-stream' },
-        body: encodeEnvelope(env),
+        headers: { 'content-type': json ? 'application/json' : 'application/octet-stream' },
+        body: json ? JSON.stringify(envelopeToJson(env)) : encodeEnvelope(env),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (e) {
@@ -154,7 +158,12 @@ export class EnclaveClient {
     }
     const body = Buffer.from(await res.arrayBuffer());
     if (!res.ok) throw errorFrom(res.status, body.toString('utf8'));
-    const reply = decodeEnvelope(body);
+    let reply;
+    try {
+      reply = this.envelope === 'json' ? envelopeFromJson(JSON.parse(body.toString('utf8'))) : decodeEnvelope(body);
+    } catch (e) {
+      throw new EnclaveClientError('MALFORMED', `the response is not an envelope: ${(e as Error).message}`);
+    }
     if (reply.seq !== seq || !Buffer.from(reply.sessionId).equals(Buffer.from(this.keys.sessionId))) {
       throw new EnclaveClientError('MALFORMED', 'the response belongs to another request');
     }

@@ -25,10 +25,15 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
   }
   const parts: Buffer[] = [];
   let n = 0;
-  for await (const chunk of req) {
-    n += (chunk as Buffer).length;
-    if (n > limit) throw new HttpError(413, 'TOO_LARGE', `request body exceeds the limit of ${limit} bytes`);
-    parts.push(chunk as Buffer);
+  try {
+    for await (const chunk of req) {
+      n += (chunk as Buffer).length;
+      if (n > limit) throw new HttpError(413, 'TOO_LARGE', `request body exceeds the limit of ${limit} bytes`);
+      parts.push(chunk as Buffer);
+    }
+  } catch (e) {
+    if (e instanceof HttpError) throw e;
+    throw new HttpError(400, 'ABORTED', 'the request body was not received completely');
   }
   return Buffer.concat(parts, n);
 }

@@ -20,7 +20,7 @@ import { b64u, fromB64u, serverAccept } from '../client/channel.js';
 import type { ServiceConfig } from '../client/service-config.js';
 import type { Mode } from '../cli/executors.js';
 import type { LinearExecutor } from '../nn/executor.js';
-import { MemoryBacking, type TeeProvider, type UntrustedBacking } from '../tee/index.js';
+import { MemoryBacking, SealError, type TeeProvider, type UntrustedBacking } from '../tee/index.js';
 import { PredictionBatcher } from './batcher.js';
 import { HttpError, parseJsonBody, readBody, sendError, sendJson } from './http-util.js';
 import { ServiceIdentity } from './identity.js';
@@ -170,6 +170,8 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
       if (e instanceof HttpError) return sendError(res, e, headers);
+      // the host altered, swapped or dropped sealed data: say so (chunk ids only, never contents)
+      if (e instanceof SealError) return sendError(res, new HttpError(500, 'SEALED_STORAGE_REJECTED', e.message), headers);
       log(`internal error on ${req.method} ${new URL(req.url ?? '/', 'http://service').pathname}: ${(e as Error).message}`);
       sendError(res, new HttpError(500, 'INTERNAL', 'internal error (see the service log)'), headers);
     });

@@ -5,17 +5,20 @@
  * oversized request with a clear 4xx while it keeps serving.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateX25519, spkiDer } from '../../src/client/channel.js';
-import { connectEnclave, type EnclaveClient, EnclaveClientError } from '../../src/client/index.js';
+import { datasetHeaderOf, datasetPayloadParts } from '../../src/client/codec.js';
+import { connectEnclave, type EnclaveClient, EnclaveClientError, loadOwnerPublicKey, uploadDataset, writeOwnerKey } from '../../src/client/index.js';
 import { loadDataset } from '../../src/data/spec.js';
 import { createModeExecutor } from '../../src/service/executor.js';
 import { type RunningService, startService } from '../../src/service/server.js';
-import { AttestationError, decodeReport, encodeReport } from '../../src/tee/index.js';
+import { AttestationError, decodeReport, encodeReport, MemoryBacking } from '../../src/tee/index.js';
 import { DATA, devPolicy, quietProvider, tempDir, tinyCheckpoint } from './helpers.js';
 
 type Mode = 'pass' | 'signature' | 'key' | 'config' | 'stale' | 'tamper-predict';
@@ -160,6 +163,9 @@ describe('refusals and robustness', () => {
     assert.equal((await fetch(`${svc.url}/healthz`)).status, 200);
     const a = await client.predict(inputs.subarray(0, 64), 1, 'json');
     assert.equal(a.classes.length, 1);
+    // the JSON envelope form carries the same protocol
+    const j = await connectEnclave(svc.url, { policy, envelope: 'json' });
+    assert.deepEqual((await j.predict(inputs.subarray(0, 64), 1, 'json')).classes, a.classes);
   });
 
   it('batches concurrent queries and gives each the same answer as alone', async () => {
@@ -173,5 +179,43 @@ describe('refusals and robustness', () => {
     });
     const passes = ((await (await fetch(`${svc.url}/status`)).json()) as { predictions: { passes: number } }).predictions.passes - before;
     assert.ok(passes < 8, `${passes} forward passes for 8 concurrent queries`);
+  });
+});
+
+describe('sealed uploads under a hostile host', () => {
+  it('an altered sealed chunk makes the commit fail clearly; a clean re-upload then commits', async () => {
+    const dir = tempDir();
+    const provider = quietProvider(dir);
+    const owner = writeOwnerKey(join(dir, 'keys'));
+    const backing = new MemoryBacking();
+    const svc = await startService({
+      provider, mode: 'plain', ownerKey: loadOwnerPublicKey(owner.pubFile), backing, maxUploadChunk: 1024, log: () => {},
+      makeExecutor: (mode, seed) => createModeExecutor({ mode, backend: 'js', seed }),
+    });
+    try {
+      const c = await connectEnclave(svc.url, { policy: devPolicy(provider) });
+      const d = loadDataset(DATA, { limitTrain: 8, limitTest: 2, seed: 1 });
+      const begin = await c.callJson('/upload/begin', { header: datasetHeaderOf(d) });
+      const head = Buffer.alloc(36);
+      head.write(String(begin.upload), 0, 'latin1');
+      const payload = Buffer.concat(datasetPayloadParts(d));
+      for (let i = 0, at = 0; at < payload.length; i++, at += 1024) {
+        head.writeUInt32LE(i, 32);
+        await c.call('/upload/chunk', Buffer.concat([head, payload.subarray(at, at + 1024)]));
+      }
+      await assert.rejects(c.callJson('/upload/chunk', {}), refusal('BAD_CHUNK'));
+      const [key, blob] = [...backing.blobs][1];
+      const t = Uint8Array.from(blob);
+      t[t.length - 3] ^= 1; // the host flips a bit in a sealed chunk
+      backing.blobs.set(key, t);
+      const sha256 = createHash('sha256').update(payload).digest('hex');
+      await assert.rejects(c.callJson('/upload/commit', { upload: begin.upload, sha256 }), (e: unknown) => refusal('SEALED_STORAGE_REJECTED')(e) && /ALTERED/.test((e as Error).message));
+      await assert.rejects(c.callJson('/upload/commit', { upload: begin.upload, sha256 }), refusal('UNKNOWN_UPLOAD'));
+      const ok = await uploadDataset(c, d);
+      assert.equal(ok.train, 8);
+      await assert.rejects(uploadDataset(c, loadDataset('synthetic:3x8x8:3', { limitTrain: 2, limitTest: 1 })), refusal('SHAPE_MISMATCH'));
+    } finally {
+      await svc.close();
+    }
   });
 });
