@@ -1,12 +1,14 @@
 /**
- * The enclave's per-attempt work (DESIGN §3 steps 1–3 and the mask sum of
- * step 6), independent of how the tensors travel:
+ * The enclave's per-attempt work before the requests go out (DESIGN §3 steps
+ * 1–3), independent of how the tensors travel:
  *
- *   AQ, eA, BQ, eB = quantize(A, B)                        (op-quantize.ts)
+ *   AQ, eA, BQ, eB = quantize(A, B)   (same exponents and noise streams as op-quantize.ts)
  *   U, V, A0, B0   ← streams (keys U, V, A0, B0)
  *   E  = AQ − U,   F  = BQ − V                             → workers 0 and 1
  *   A1 = AQ − A0,  B1 = BQ − B0                            → worker 1
- *   M  = CM0 + CM1 + CMZ  ← streams                        (kept in the enclave)
+ *
+ * (the output masks are drawn inside the fused reconstruction, see
+ * secure-executor.ts and mask-source.ts).
  *
  * Which tensors an enclave needs depends on whom it feeds: in the `single`
  * topology one enclave feeds all workers; in `replicated`, replica 0 feeds
@@ -14,12 +16,11 @@
  * E, F). Both replicas reconstruct every result.
  */
 import { bilinearSizes } from '../backend/bilinear.js';
-import { maskAndShare } from '../field/combine.js';
-import { sumModP } from '../field/share.js';
+import { EXP_MAX } from '../field/quantize.js';
 import type { BufferPool } from './buffer-pool.js';
-import { quantizeOperands } from './op-quantize.js';
-import type { MaskKeys } from './op-streams.js';
-import { type OpAttempt, drawMask } from './worker-compute.js';
+import { type EnclaveKernels, type StreamRef } from './enclave-kernels.js';
+import { type MaskKeyName, type MaskKeys, SLOT_MAIN, SLOT_NOISE_A, SLOT_NOISE_B, opStreamId } from './op-streams.js';
+import type { OpAttempt } from './worker-compute.js';
 
 /** Which worker requests this enclave builds. */
 export interface Feeds {
@@ -31,9 +32,9 @@ export interface Feeds {
 export interface PreparedAttempt {
   readonly eA: number;
   readonly eB: number;
-  /** AQ and BQ (kept for the replicas' divergence digest). */
-  readonly aq: Int32Array;
-  readonly bq: Int32Array;
+  /** AQ and BQ (kept only when asked for: the replicas' divergence digest). */
+  readonly aq: Int32Array | null;
+  readonly bq: Int32Array | null;
   readonly e: Int32Array;
   readonly f: Int32Array;
   /** Worker 1's shares, when this enclave feeds worker 1. */
@@ -41,7 +42,16 @@ export interface PreparedAttempt {
   readonly b1: Int32Array | null;
 }
 
-/** Steps 1–3 for one attempt. Buffers come from `pool` and are valid until the next attempt. */
+/** The stream (key `name`, this attempt, slot) as a kernel argument. */
+export function maskStream(keys: MaskKeys, name: MaskKeyName, at: OpAttempt): StreamRef {
+  return { key: keys[name], id: opStreamId(at.layer, at.op.pass, at.attempt, SLOT_MAIN) };
+}
+
+/**
+ * Steps 1–3 for one attempt, one fused sweep per operand (enclave-kernels.ts):
+ * exponent from the max scan, then quantize, mask and share together. Buffers come
+ * from `pool` and are valid until the next attempt. `keepQuantized` also writes AQ, BQ.
+ */
 export function prepareAttempt(
   feeds: Feeds,
   keys: MaskKeys,
@@ -51,38 +61,21 @@ export function prepareAttempt(
   a: Float32Array,
   b: Float32Array,
   pool: BufferPool,
+  kernels: EnclaveKernels,
+  keepQuantized = false,
 ): PreparedAttempt {
   const sz = bilinearSizes(at.op);
-  const aq = pool.int32('e.aq', sz.a);
-  const bq = pool.int32('e.bq', sz.b);
-  const { eA, eB } = quantizeOperands(noiseKey, at.layer, at.op.pass, at.attempt, headroom, a, b, aq, bq);
-  const needMasked = feeds.w0 || feeds.w1;
-  const e = pool.int32('e.e', needMasked ? sz.a : 0);
-  const f = pool.int32('e.f', needMasked ? sz.b : 0);
-  let a1: Int32Array | null = null;
-  let b1: Int32Array | null = null;
-  if (needMasked) {
-    const u = drawMask(keys.U, at, pool.int32('e.u', sz.a));
-    const v = drawMask(keys.V, at, pool.int32('e.v', sz.b));
-    let a0: Int32Array | null = null;
-    let b0: Int32Array | null = null;
-    if (feeds.w1) {
-      a0 = drawMask(keys.A0, at, pool.int32('e.a0', sz.a));
-      b0 = drawMask(keys.B0, at, pool.int32('e.b0', sz.b));
-      a1 = pool.int32('e.a1', sz.a);
-      b1 = pool.int32('e.b1', sz.b);
-    }
-    maskAndShare(aq, u, a0, e, a1);
-    maskAndShare(bq, v, b0, f, b1);
-  }
-  return { eA, eB, aq, bq, e, f, a1, b1 };
-}
-
-/** M = CM0 + CM1 + CMZ for this attempt, into a pooled buffer. */
-export function outputMaskSum(keys: MaskKeys, at: OpAttempt, pool: BufferPool): Int32Array {
-  const n = bilinearSizes(at.op).c;
-  const m0 = drawMask(keys.CM0, at, pool.int32('e.cm0', n));
-  const m1 = drawMask(keys.CM1, at, pool.int32('e.cm1', n));
-  const mz = drawMask(keys.CMZ, at, pool.int32('e.cmz', n));
-  return sumModP([m0, m1, mz], m0);
+  if (!feeds.w0 && !feeds.w1) throw new Error('prepareAttempt: this enclave feeds neither worker 0 nor worker 1');
+  const noise = (slot: number): StreamRef => ({ key: noiseKey, id: opStreamId(at.layer, at.op.pass, at.attempt, slot) });
+  const side = (x: Float32Array, n: number, slot: number, mask: MaskKeyName, share: MaskKeyName, tag: string) => {
+    const exp = Math.min(EXP_MAX, kernels.exponent(x) + headroom);
+    const q = keepQuantized ? pool.int32(`e.${tag}q`, n) : null;
+    const masked = pool.int32(`e.${tag}e`, n);
+    const share1 = feeds.w1 ? pool.int32(`e.${tag}1`, n) : null;
+    kernels.quantizeMaskShare(x, exp, noise(slot), maskStream(keys, mask, at), share1 ? maskStream(keys, share, at) : null, q, masked, share1);
+    return { exp, q, masked, share1 };
+  };
+  const A = side(a, sz.a, SLOT_NOISE_A, 'U', 'A0', 'a');
+  const B = side(b, sz.b, SLOT_NOISE_B, 'V', 'B0', 'b');
+  return { eA: A.exp, eB: B.exp, aq: A.q, bq: B.q, e: A.masked, f: B.masked, a1: A.share1, b1: B.share1 };
 }

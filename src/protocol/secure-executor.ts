@@ -141,8 +141,13 @@ export class SecureExecutor implements LinearExecutor {
     }
   }
 
-  /** Replicated topology: exchange and compare this step's digest; throws on divergence. */
+  /**
+   * After every training step: the mask source's hook (offline: may run an offline
+   * phase for the coming steps), then, replicated, exchange and compare this step's
+   * digest; throws on divergence.
+   */
   async endStep(): Promise<void> {
+    await this.#masks.endStep?.(this.attempts);
     if (!this.#digest) return;
     await this.#compareDigests();
     this.#digest = createHash('sha256');

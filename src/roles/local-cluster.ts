@@ -1,6 +1,6 @@
 /**
- * An in-process cluster: three WorkerServices and one or two enclave-side
- * SecureExecutors joined by a Transport (in-process by default). Used by the
+ * An in-process cluster: three WorkerServices (two in offline mode) and one or
+ * two enclave-side SecureExecutors joined by a Transport (in-process by default). Used by the
  * protocol tests (bit-identity, privacy, traffic) and by benchmarks that want
  * the protocol's cost without process boundaries. The multi-process roles
  * (roles/enclave.ts, roles/worker.ts) set up the same objects over sockets.
@@ -11,6 +11,8 @@ import { MsgType } from '../net/message-types.js';
 import type { Connection, Transport } from '../net/transport.js';
 import { deriveStreamKeys, generateMasterSecret, seedBundleFor } from '../protocol/key-schedule.js';
 import { FEEDS_REPLICA0, FEEDS_REPLICA1, FEEDS_SINGLE, SecureExecutor } from '../protocol/secure-executor.js';
+import { type KernelChoice, enclaveKernels } from '../protocol/enclave-kernels.js';
+import { OfflineMaskSource } from '../protocol/offline-masks.js';
 import { type WorkerKeys, type WorkerParty, WorkerService } from './worker-service.js';
 
 export type Topology = 'single' | 'replicated';
@@ -25,6 +27,12 @@ export interface LocalClusterOptions {
   readonly transport?: Transport;
   /** Per-worker backends (default: `backend`). */
   readonly workerBackends?: readonly [Backend, Backend, Backend];
+  /** 3: online (worker 2 computes Z'); 2: offline (each enclave precomputes Z̃, no worker 2). Default 3. */
+  readonly workers?: 2 | 3;
+  /** Offline mode: bytes of automatic offline phases per enclave (0: only explicit ones). */
+  readonly offlineBudgetBytes?: number;
+  /** Enclave kernels (default auto). */
+  readonly kernels?: KernelChoice;
 }
 
 export interface LocalCluster {
@@ -42,17 +50,18 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
   const nEnclaves = o.topology === 'single' ? 1 : 2;
   const workers: WorkerService[] = [];
   const serving: Promise<unknown>[] = [];
-  const listeners = await Promise.all([0, 1, 2].map(() => transport.listen({ host: '127.0.0.1', port: 0 })));
+  const nWorkers = o.workers ?? 3;
+  const listeners = await Promise.all([0, 1, 2].slice(0, nWorkers).map(() => transport.listen({ host: '127.0.0.1', port: 0 })));
   const feedsFor = o.topology === 'single' ? [FEEDS_SINGLE] : [FEEDS_REPLICA0, FEEDS_REPLICA1];
   const connections: Connection[][] = [];
   for (let e = 0; e < nEnclaves; e++) {
     const row: Connection[] = [];
-    for (let w = 0; w < 3; w++) {
+    for (let w = 0; w < nWorkers; w++) {
       row.push(await transport.connect({ host: listeners[w].host, port: listeners[w].port, peer: `w${w}` }));
     }
     connections.push(row);
   }
-  for (let w = 0; w < 3; w++) {
+  for (let w = 0; w < nWorkers; w++) {
     const party = w as WorkerParty;
     const svc = new WorkerService(party, o.workerBackends?.[w] ?? o.backend, seedBundleFor(party, keys).keys as WorkerKeys);
     workers.push(svc);
@@ -75,7 +84,12 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
   const executors = connections.map(
     (row, e) =>
       new SecureExecutor({
-        workers: [row[0], row[1], row[2]],
+        workers: nWorkers === 3 ? [row[0], row[1], row[2]] : [row[0], row[1]],
+        maskSource:
+          nWorkers === 2
+            ? new OfflineMaskSource({ keys, backend: o.backend, kernels: enclaveKernels(o.kernels), budgetBytes: o.offlineBudgetBytes })
+            : undefined,
+        kernels: enclaveKernels(o.kernels),
         feeds: feedsFor[e],
         keys,
         noiseKey: o.noiseKey,

@@ -1,0 +1,214 @@
+/**
+ * Offline (two-worker) mode: the enclave precomputes the third reconstruction part
+ * itself and keeps it sealed in untrusted storage until the online phase needs it
+ * (DESIGN §2 "Modes"; goten-spec §1.4). For an op attempt `at` (stream ids as in
+ * op-streams.ts):
+ *
+ *   U, V, CM0, CM1 ← streams of `at`          (the enclave holds every key)
+ *   Z̃ = f(U, V) + CM0 + CM1   mod P          (the enclave's own backend)
+ *
+ * so that the online reconstruction is C = centre(C0' + C1' + Z̃) with no output-mask
+ * draws at all (mask-source.ts gives the algebra). Z̃ depends on no data, only on
+ * the keys and the attempt number, so it can be made any time before the attempt.
+ *
+ * Storage: each Z̃ is one chunk of a SealedChunkStore (src/tee): AES-256-GCM under
+ * an ephemeral key that never leaves this object, chunk id "layer/pass/attempt"
+ * and version in the authenticated header, so the untrusted host cannot swap,
+ * replay, truncate or alter a chunk without the unseal failing. The trusted side
+ * also records each chunk's op geometry; a chunk is used once and deleted.
+ *
+ * Attempts that were not precomputed — overflow retries (they take fresh attempt
+ * numbers), a last partial batch (other geometry), the very first step before any
+ * offline phase — are computed on demand inside the online phase and counted.
+ *
+ * Offline phases: explicitly (`precompute`, `precomputeSteps`), or automatically
+ * at the end of a training step (`endStep`) whenever the next step's chunks are
+ * missing, for as many steps as fit in `budgetBytes` (at most `maxSteps`; the
+ * step's op list is learned from the previous step).
+ */
+import { randomBytes } from 'node:crypto';
+import type { Backend } from '../backend/backend.js';
+import { type BilinearOp, applyBilinearModP, bilinearSizes } from '../backend/bilinear.js';
+import { sumModP } from '../field/share.js';
+import { MemoryBacking, SealedChunkStore, type UntrustedBacking } from '../tee/chunk-store.js';
+import { Sealer } from '../tee/seal.js';
+import { BufferPool } from './buffer-pool.js';
+import type { EnclaveKernels } from './enclave-kernels.js';
+import { maskStream } from './enclave-op.js';
+import type { MaskSource, MaskSourceStats, Part } from './mask-source.js';
+import { type AttemptCounter, type MaskKeyName, type MaskKeys, PASS_CODE } from './op-streams.js';
+import type { OpAttempt } from './worker-compute.js';
+
+export interface OfflineMaskOptions {
+  readonly keys: MaskKeys;
+  /** The enclave's own backend for f(U, V). */
+  readonly backend: Backend;
+  readonly kernels: EnclaveKernels;
+  /** Untrusted storage for the sealed chunks (default: host memory). */
+  readonly backing?: UntrustedBacking;
+  /** Automatic offline phases at the end of a step keep at most this many bytes precomputed (0: off). Default 256 MiB. */
+  readonly budgetBytes?: number;
+  /** …and at most this many steps ahead. Default 8. */
+  readonly maxSteps?: number;
+}
+
+/** One op site of a training step (the attempt number is filled in per step). */
+export interface OpSite {
+  readonly op: BilinearOp;
+  readonly layer: number;
+}
+
+export interface OfflinePhaseReport {
+  readonly attempts: number;
+  readonly bytes: number;
+  readonly ms: number;
+  readonly cpuMs: number;
+}
+
+export const MASK_PRODUCTS_STREAM = 'mask-products';
+
+function chunkId(layer: number, pass: BilinearOp['pass'], attempt: number): string {
+  return `${layer}/${PASS_CODE[pass]}/${attempt}`;
+}
+
+function opSignature(op: BilinearOp): string {
+  return JSON.stringify(op);
+}
+
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+export class OfflineMaskSource implements MaskSource {
+  readonly mode = 'offline' as const;
+  readonly outputMasks: readonly MaskKeyName[] = [];
+  readonly #o: OfflineMaskOptions;
+  readonly #store: SealedChunkStore;
+  /** Trusted record: chunk id → geometry it was computed for. */
+  readonly #planned = new Map<string, string>();
+  readonly #pool = new BufferPool();
+  /** Op sites seen in the current step (first attempt of each layer/pass), and in the last full step. */
+  #current = new Map<string, OpSite>();
+  #template: OpSite[] = [];
+  #served = 0;
+  #onDemand = 0;
+  #onDemandMs = 0;
+  #offlineMs = 0;
+  #offlineCpuMs = 0;
+  #precomputed = 0;
+
+  constructor(o: OfflineMaskOptions) {
+    this.#o = o;
+    this.#store = new SealedChunkStore(Sealer.fromKey(new Uint8Array(randomBytes(32))), o.backing ?? new MemoryBacking(), MASK_PRODUCTS_STREAM);
+  }
+
+  /** Z̃ = f(U, V) + CM0 + CM1 for attempt `at`, into out. */
+  compute(at: OpAttempt, out: Int32Array): Int32Array {
+    const { keys, kernels, backend } = this.#o;
+    const sz = bilinearSizes(at.op);
+    const u = kernels.fillCentred(maskStream(keys, 'U', at), this.#pool.int32('u', sz.a));
+    const v = kernels.fillCentred(maskStream(keys, 'V', at), this.#pool.int32('v', sz.b));
+    applyBilinearModP(backend, at.op, u, v, out);
+    const m0 = kernels.fillCentred(maskStream(keys, 'CM0', at), this.#pool.int32('cm0', sz.c));
+    const m1 = kernels.fillCentred(maskStream(keys, 'CM1', at), this.#pool.int32('cm1', sz.c));
+    return sumModP([out, m0, m1], out);
+  }
+
+  /** An offline phase: computes and seals Z̃ for every listed attempt. */
+  async precompute(plan: readonly OpAttempt[]): Promise<OfflinePhaseReport> {
+    const t0 = performance.now();
+    const c0 = cpuMs();
+    let bytes = 0;
+    for (const at of plan) {
+      const id = chunkId(at.layer, at.op.pass, at.attempt);
+      const z = this.compute(at, this.#pool.int32('z', bilinearSizes(at.op).c));
+      await this.#store.put(id, new Uint8Array(z.buffer, z.byteOffset, z.byteLength));
+      this.#planned.set(id, opSignature(at.op));
+      bytes += z.byteLength;
+    }
+    const ms = performance.now() - t0;
+    const cpu = cpuMs() - c0;
+    this.#offlineMs += ms;
+    this.#offlineCpuMs += cpu;
+    this.#precomputed += plan.length;
+    return { attempts: plan.length, bytes, ms, cpuMs: cpu };
+  }
+
+  /** The attempts of the next `steps` steps of `sites`, numbered from the counters' next values. */
+  static plan(sites: readonly OpSite[], steps: number, attempts: AttemptCounter): OpAttempt[] {
+    const state = attempts.getState();
+    const plan: OpAttempt[] = [];
+    for (let k = 0; k < steps; k++) {
+      for (const s of sites) plan.push({ op: s.op, layer: s.layer, attempt: (state[`${s.layer}/${s.op.pass}`] ?? 0) + k });
+    }
+    return plan;
+  }
+
+  /** An offline phase for the next `steps` steps of `sites` (default: the last step's op sites). */
+  precomputeSteps(steps: number, attempts: AttemptCounter, sites: readonly OpSite[] = this.#template): Promise<OfflinePhaseReport> {
+    return this.precompute(OfflineMaskSource.plan(sites, steps, attempts));
+  }
+
+  /** The op sites of the last completed step. */
+  template(): readonly OpSite[] {
+    return this.#template;
+  }
+
+  async request(): Promise<void> {}
+
+  async take(at: OpAttempt, _opId: number, n: number): Promise<Part> {
+    const key = `${at.layer}/${at.op.pass}`;
+    if (!this.#current.has(key)) this.#current.set(key, { op: at.op, layer: at.layer });
+    const out = this.#pool.int32('part', n);
+    const id = chunkId(at.layer, at.op.pass, at.attempt);
+    const sig = this.#planned.get(id);
+    if (sig !== undefined) {
+      this.#planned.delete(id);
+      if (sig === opSignature(at.op) && bilinearSizes(at.op).c === n) {
+        await this.#store.get(id, new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
+        await this.#store.delete(id);
+        this.#served++;
+        return { data: out, release: () => {} };
+      }
+      await this.#store.delete(id); // precomputed for another geometry: never used
+    }
+    const t0 = performance.now();
+    this.compute(at, out);
+    this.#onDemandMs += performance.now() - t0;
+    this.#onDemand++;
+    return { data: out, release: () => {} };
+  }
+
+  /** Learns the step's op sites; if the next step's chunks are missing, runs an offline phase. */
+  async endStep(attempts: AttemptCounter): Promise<void> {
+    if (this.#current.size > 0) this.#template = [...this.#current.values()];
+    this.#current = new Map();
+    const budget = this.#o.budgetBytes ?? 256 * 2 ** 20;
+    if (budget <= 0 || this.#template.length === 0) return;
+    const next = OfflineMaskSource.plan(this.#template, 1, attempts);
+    if (next.every((at) => this.#planned.has(chunkId(at.layer, at.op.pass, at.attempt)))) return;
+    const perStep = this.#template.reduce((s, t) => s + 4 * bilinearSizes(t.op).c, 0);
+    const steps = Math.max(1, Math.min(this.#o.maxSteps ?? 8, Math.floor(budget / perStep)));
+    await this.precomputeSteps(steps, attempts);
+  }
+
+  stats(): MaskSourceStats {
+    return {
+      mode: 'offline',
+      served: this.#served,
+      onDemand: this.#onDemand,
+      offlineMs: this.#offlineMs,
+      offlineCpuMs: this.#offlineCpuMs,
+      precomputed: this.#precomputed,
+      stored: this.#planned.size,
+      onDemandMs: this.#onDemandMs,
+    };
+  }
+
+  /** Deletes every chunk still in storage. */
+  async close(): Promise<void> {
+    for (const id of this.#store.ids()) await this.#store.delete(id).catch(() => {});
+    this.#planned.clear();
+  }
+}
