@@ -1,8 +1,8 @@
 /**
  * Batches concurrent prediction queries into forward passes of at most `maxBatch` inputs.
  *
- * Queries wait in a FIFO; one drain loop at a time takes inputs from the head (splitting a query across
- * passes when needed, never mixing two models in one pass), runs ONE forward pass (the model and its
+ * Queries wait in a FIFO; one drain loop at a time takes whole queries from the head while they fit (a query
+ * larger than `maxBatch` is split across passes of its own; two models are never mixed in one pass), runs ONE forward pass (the model and its
  * executor are not re-entrant), and scatters the logits back. A short window (`windowMs`) after the first
  * query lets concurrent ones join. The queue is bounded (`maxQueuedInputs`): beyond it a query is refused
  * with 429 instead of growing enclave memory. A failed pass rejects only the queries in it.
@@ -80,6 +80,8 @@ export class PredictionBatcher {
     for (const p of this.queue) {
       if (n === this.o.maxBatch) break;
       if (p.model !== model) break;
+      // a query joins a non-empty pass only whole: its inputs then finish together
+      if (n > 0 && p.count - p.taken > this.o.maxBatch - n) break;
       const take = Math.min(p.count - p.taken, this.o.maxBatch - n);
       parts.push({ p, from: p.taken, n: take });
       p.taken += take;
