@@ -53,7 +53,6 @@ export async function createExecutor(o: ExecutorOptions): Promise<LinearExecutor
     case 'quantized':
       return createQuantizedExecutor({ backend: o.backend, seed: o.seed });
     case 'secure':
-      if (o.workers === 2) throw new Error("offline mode (--workers 2) is not available yet; use --workers 3");
       return createSecureExecutor({
         seed: o.seed,
         topology: o.topology ?? 'single',
@@ -63,6 +62,7 @@ export async function createExecutor(o: ExecutorOptions): Promise<LinearExecutor
         transport: o.transport,
         replicaArgs: o.replicaArgs,
         log: o.log,
+        workers: o.workers,
       });
   }
 }

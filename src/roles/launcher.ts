@@ -21,6 +21,8 @@ export interface LaunchOptions {
   readonly backend?: string;
   /** Arguments of the e1 replica's goten command (replicated topology), without the CLI entry. */
   readonly replicaArgs?: readonly string[];
+  /** 3 workers (online) or 2 (offline mode: no w2 in the config, no w2 process). Default 3. */
+  readonly workers?: 2 | 3;
   /** Where the children's diagnostic lines go (default: inherited stderr). */
   readonly stderr?: 'inherit' | 'ignore';
 }
@@ -60,7 +62,9 @@ export function cliCommand(): string[] {
 
 export async function launchLocalCluster(o: LaunchOptions): Promise<LaunchedCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'goten-cluster-'));
-  const configPath = writeLocalCluster(dir, { topology: o.topology, transport: o.transport ?? 'tls' });
+  const workers = ['w0', 'w1', 'w2'].slice(0, o.workers ?? 3) as ('w0' | 'w1' | 'w2')[];
+  const parties = [...(o.topology === 'replicated' ? (['e0', 'e1'] as const) : (['e0'] as const)), ...workers];
+  const configPath = writeLocalCluster(dir, { topology: o.topology, transport: o.transport ?? 'tls', parties });
   // replace the default consecutive ports with free ones
   const cfg = JSON.parse(readFileSync(configPath, 'utf8')) as { parties: Record<string, { port: number }> };
   for (const p of Object.values(cfg.parties)) p.port = await freePort();
@@ -80,7 +84,7 @@ export async function launchLocalCluster(o: LaunchOptions): Promise<LaunchedClus
     children.push(c);
     return c;
   };
-  for (const w of ['w0', 'w1', 'w2']) {
+  for (const w of workers) {
     start(['worker', '--config', configPath, '--party', w, '--once', '--backend', o.backend ?? 'auto']);
   }
   if (o.topology === 'replicated') {

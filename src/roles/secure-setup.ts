@@ -5,6 +5,7 @@
  */
 import type { LinearExecutor } from '../nn/executor.js';
 import { loadClusterConfig, loadLocalIdentity } from '../net/cluster-config.js';
+import { getBackend, isBackendName } from '../backend/index.js';
 import { noiseKeyFromSeed } from '../protocol/op-quantize.js';
 import type { SecureExecutor } from '../protocol/secure-executor.js';
 import { type LaunchedCluster, launchLocalCluster } from './launcher.js';
@@ -23,6 +24,8 @@ export interface SecureSetupOptions {
   /** The replica's command line (launched replicated clusters): this command's args. */
   readonly replicaArgs?: readonly string[];
   readonly log?: (line: string) => void;
+  /** 3 (online) or 2 (offline mode: the enclave precomputes the mask products; no worker 2). Default 3. */
+  readonly workers?: 2 | 3;
 }
 
 /** A SecureExecutor whose close() also stops the processes it launched. */
@@ -35,6 +38,7 @@ export async function createSecureExecutor(o: SecureSetupOptions): Promise<Linea
       transport: o.transport,
       backend: o.backend,
       replicaArgs: o.replicaArgs,
+      workers: o.workers,
     });
     configPath = launched.configPath;
     o.log?.(`started a local ${o.topology} cluster: ${launched.children.length} worker/replica processes (${o.transport ?? 'tls'})`);
@@ -46,17 +50,31 @@ export async function createSecureExecutor(o: SecureSetupOptions): Promise<Linea
     }
     const self = o.party ?? 'e0';
     const identity = loadLocalIdentity(config, self);
-    const exec = await openEnclaveSession({ config, self, identity, noiseKey: noiseKeyFromSeed(o.seed) });
-    return withCleanup(exec, launched);
+    const exec = await openEnclaveSession({
+      config,
+      self,
+      identity,
+      noiseKey: noiseKeyFromSeed(o.seed),
+      workers: o.workers,
+      enclaveBackend: o.backend && isBackendName(o.backend) ? getBackend(o.backend) : undefined,
+    });
+    return withCleanup(exec, launched, o.log);
   } catch (err) {
     await launched?.stop();
     throw err;
   }
 }
 
-function withCleanup(exec: SecureExecutor, launched: LaunchedCluster | null): LinearExecutor {
+function withCleanup(exec: SecureExecutor, launched: LaunchedCluster | null, log?: (line: string) => void): LinearExecutor {
   const close = exec.close.bind(exec);
   exec.close = async () => {
+    const m = exec.maskStats();
+    if (m.mode === 'offline') {
+      log?.(
+        `offline mode: ${m.precomputed} mask products precomputed in offline phases (${(m.offlineMs / 1000).toFixed(1)} s), ` +
+          `${m.served} used, ${m.onDemand} computed on demand in the online phase (${(m.onDemandMs / 1000).toFixed(1)} s)`,
+      );
+    }
     await close();
     if (launched) {
       // workers exit by themselves after the session (--once); give them a moment, then stop

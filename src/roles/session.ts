@@ -28,6 +28,10 @@ import {
   sendSeedBundle,
 } from '../protocol/key-schedule.js';
 import { FEEDS_REPLICA0, FEEDS_REPLICA1, FEEDS_SINGLE, SecureExecutor } from '../protocol/secure-executor.js';
+import type { Backend } from '../backend/backend.js';
+import { getBackend } from '../backend/index.js';
+import { enclaveKernels } from '../protocol/enclave-kernels.js';
+import { OfflineMaskSource } from '../protocol/offline-masks.js';
 
 export const SESSION_CONTEXT = 'goten/session/v1';
 export const REPLICA_CONTEXT = 'goten/replicas/v1';
@@ -42,6 +46,10 @@ export interface EnclaveSessionOptions {
   /** Per-result timeout of the executor (ms). */
   readonly opTimeoutMs?: number;
   readonly transport?: Transport;
+  /** 3 (online: worker 2 computes Z') or 2 (offline: this enclave precomputes Z̃; w2 is not contacted). Default 3. */
+  readonly workers?: 2 | 3;
+  /** Offline mode: the enclave's own backend for f(U, V) (default auto). */
+  readonly enclaveBackend?: Backend;
 }
 
 /** Connects, retrying while the peer is not listening yet. */
@@ -65,7 +73,8 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
   const { config, self, identity } = o;
   const topology = config.topology ?? 'single';
   if (topology === 'single' && self !== 'e0') throw new Error('the single topology has one enclave, e0');
-  if (!config.parties.w2) throw new Error(`${config.source}: online mode needs worker w2`);
+  const nWorkers = o.workers ?? 3;
+  if (nWorkers === 3 && !config.parties.w2) throw new Error(`${config.source}: online mode needs worker w2 (or use 2 workers, offline mode)`);
   const t = o.transport ?? transportFor(config, identity);
   const deadline = Date.now() + (o.connectTimeoutMs ?? 30_000);
   const opened: Connection[] = [];
@@ -104,7 +113,7 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
     const feeds = topology === 'single' ? FEEDS_SINGLE : self === 'e0' ? FEEDS_REPLICA0 : FEEDS_REPLICA1;
     // 2. every worker: connect, AKE, hello, seeds (e0 only)
     const workers: Connection[] = [];
-    for (const w of [0, 1, 2] as const) {
+    for (const w of ([0, 1, 2] as const).slice(0, nWorkers)) {
       const name = `w${w}`;
       const conn = await connectWithRetry(t, config, name, deadline);
       opened.push(conn);
@@ -120,7 +129,8 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
       workers.push(conn);
     }
     return new SecureExecutor({
-      workers: [workers[0], workers[1], workers[2]],
+      workers: nWorkers === 3 ? [workers[0], workers[1], workers[2]] : [workers[0], workers[1]],
+      maskSource: nWorkers === 2 ? new OfflineMaskSource({ keys, backend: o.enclaveBackend ?? getBackend('auto'), kernels: enclaveKernels() }) : undefined,
       feeds,
       keys,
       noiseKey: o.noiseKey,
