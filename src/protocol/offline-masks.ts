@@ -180,10 +180,15 @@ export class OfflineMaskSource implements MaskSource {
     return { data: out, release: () => {} };
   }
 
-  /** Learns the step's op sites; if the next step's chunks are missing, runs an offline phase. */
-  async endStep(attempts: AttemptCounter): Promise<void> {
+  /** Ends a step: its op sites (first attempt of every layer/pass) become the template of the next offline phase. */
+  learnStep(): void {
     if (this.#current.size > 0) this.#template = [...this.#current.values()];
     this.#current = new Map();
+  }
+
+  /** Learns the step's op sites; if the next step's chunks are missing, runs an offline phase. */
+  async endStep(attempts: AttemptCounter): Promise<void> {
+    this.learnStep();
     const budget = this.#o.budgetBytes ?? 256 * 2 ** 20;
     if (budget <= 0 || this.#template.length === 0) return;
     const next = OfflineMaskSource.plan(this.#template, 1, attempts);

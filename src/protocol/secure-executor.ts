@@ -184,6 +184,11 @@ export class SecureExecutor implements LinearExecutor {
     return this.#masks;
   }
 
+  /** Connections to the workers this executor talks to (w0, w1 and, online, w2): counters, control requests. */
+  get connections(): readonly Connection[] {
+    return this.#o.workers;
+  }
+
   /** Which enclave kernels run the per-element work ('native' or 'js'). */
   get kernels(): string {
     return this.#kernels.name;

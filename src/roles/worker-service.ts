@@ -74,7 +74,9 @@ export class WorkerService {
         return null;
       }
       if (req.type === MsgType.Control && req.dtype === 'json' && (req.value as { kind?: string })?.kind === 'stats') {
-        await conn.send({ type: MsgType.Control, opId: req.opId, dtype: 'json', value: { kind: 'stats', ...this.stats } });
+        const cpu = process.cpuUsage();
+        const value = { kind: 'stats', ...this.stats, cpuMs: (cpu.user + cpu.system) / 1000 };
+        await conn.send({ type: MsgType.Control, opId: req.opId, dtype: 'json', value });
         continue;
       }
       try {
