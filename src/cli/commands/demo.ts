@@ -32,7 +32,7 @@ export function register(program: Command): void {
     .description('secure training demo: mnist-cnn on bundled MNIST, enclave + 3 worker processes on localhost')
     .option('--json', 'one JSON object per epoch on stdout', false)
     .option('--epochs <n>', 'epochs over the training set', intOption('--epochs'), 1)
-    .option('--batch <n>', 'mini-batch size', intOption('--batch'), 64)
+    .option('--batch <n>', 'mini-batch size', intOption('--batch'), 128)
     .option('--seed <n>', 'run seed', intOption('--seed', 0), 1)
     .option('--limit-train <n>', 'train on the first n images only (default: all 60 000)', intOption('--limit-train'))
     .option('--limit-test <n>', 'evaluate on the first n test images only (default: all 10 000)', intOption('--limit-test'))
