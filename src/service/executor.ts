@@ -1,19 +1,20 @@
 /**
- * Mode → LinearExecutor for prediction and the enclave service. plain and quantized come from the shared
- * factory (cli/executors.ts); secure goes through roles/secure-setup.ts: it launches three local worker
+ * Mode → LinearExecutor for prediction and the enclave service, by backend NAME (the shared factory,
+ * cli/executors.ts, takes a resolved Backend). secure: createSecureExecutor launches the untrusted worker
  * processes (or joins `cluster`) and runs every conv/linear product under the Goten protocol.
  */
 import { createExecutor, type Mode, resolveBackend } from '../cli/executors.js';
 import type { LinearExecutor } from '../nn/executor.js';
-import { createSecureExecutor } from '../roles/secure-setup.js';
 
 export interface ModeExecutorOptions {
   mode: Mode;
-  /** Kernel backend name (js, native, auto); in secure mode the workers' backend. */
+  /** Kernel backend name (js, native, auto); in secure mode also the workers' backend. */
   backend: string;
   /** Seeds the quantization noise stream (quantized/secure). */
   seed: number;
   topology?: 'single' | 'replicated';
+  /** Secure mode: 3 workers (online mask products) or 2 (offline precomputed masks). */
+  workers?: 2 | 3;
   /** Join an existing cluster instead of launching local workers. */
   cluster?: string;
   party?: 'e0' | 'e1';
@@ -24,15 +25,5 @@ export interface ModeExecutorOptions {
 }
 
 export async function createModeExecutor(o: ModeExecutorOptions): Promise<LinearExecutor> {
-  if (o.mode !== 'secure') return createExecutor({ mode: o.mode, backend: await resolveBackend(o.backend), seed: o.seed });
-  return createSecureExecutor({
-    seed: o.seed,
-    topology: o.topology ?? 'single',
-    cluster: o.cluster,
-    party: o.party,
-    backend: o.backend,
-    transport: o.transport,
-    replicaArgs: o.replicaArgs,
-    log: o.log,
-  });
+  return createExecutor({ ...o, backend: await resolveBackend(o.backend) });
 }

@@ -1,6 +1,6 @@
 /**
  * `goten predict --model-file <checkpoint> [--data <spec>] [--mode plain|quantized|secure]
- *                [--topology single|replicated] [--limit n] [--batch n] [--classes] [--json]`
+ *                [--topology single|replicated] [--workers 3|2] [--limit n] [--batch n] [--classes] [--json]`
  *
  * Loads a checkpoint (its model config, weights and BatchNorm running statistics), runs the forward pass in
  * inference mode over the data's TEST split through the chosen executor, and prints the accuracy — or, with
@@ -27,6 +27,7 @@ interface PredictFlags {
   data?: string;
   mode: string;
   topology: 'single' | 'replicated';
+  workers?: string;
   limit?: number;
   batch: number;
   classes: boolean;
@@ -58,6 +59,7 @@ export function register(program: Command): void {
     .option('--data <spec>', "data spec (default: the checkpoint's data)")
     .addOption(new Option('--mode <mode>', 'where products run').choices([...MODES]).default('plain'))
     .addOption(new Option('--topology <t>', 'secure mode: enclave topology').choices(['single', 'replicated']).default('single'))
+    .addOption(new Option('--workers <n>', 'secure mode: 3 (online) or 2 (offline masks)').choices(['2', '3']).default('3'))
     .option('--limit <n>', 'classify only the first n test examples', intOption('--limit'))
     .option('--batch <n>', 'inference batch size', intOption('--batch'), 256)
     .option('--classes', 'print one line per example: index, predicted class, label', false)
@@ -107,6 +109,7 @@ export async function runPredict(f: PredictFlags, argv: readonly string[] = []):
     backend: f.backend,
     seed: ckpt.info.seed,
     topology: f.topology,
+    workers: f.workers === '2' ? 2 : 3,
     cluster: f.cluster,
     party: f.party,
     replicaArgs: argv,
