@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { register as kernels } from '../../../bench/kernels.js';
 import { register as transport } from '../../../bench/transport.js';
+import { register as step } from '../../../bench/step.js';
 
 type BenchRegistrar = (bench: Command) => void;
 
@@ -12,6 +13,7 @@ const benchRegistrars: BenchRegistrar[] = [
   // (bench modules are appended here)
   kernels,
   transport,
+  step,
 ];
 
 export function register(program: Command): void {

@@ -1,0 +1,100 @@
+/**
+ * The four execution modes of `goten bench step`, each set up in this process
+ * (the enclave) and, for the secure modes, with its workers as separate OS
+ * processes on loopback (roles/launcher.ts):
+ *
+ *   pure-enclave    plain float32 products on the native backend, in the enclave
+ *   quantized       the exact quantized reference (SWALP quantization, products mod P), in the enclave
+ *   secure-online   the protocol with 3 workers (worker 2 computes Z')
+ *   secure-offline  the protocol with 2 workers; the enclave precomputes Z̃ in an offline phase
+ */
+import type { Backend } from '../src/backend/backend.js';
+import { loadClusterConfig, loadLocalIdentity } from '../src/net/cluster-config.js';
+import { MsgType } from '../src/net/message-types.js';
+import type { TrafficSnapshot } from '../src/net/counters.js';
+import type { LinearExecutor } from '../src/nn/executor.js';
+import { PlainExecutor } from '../src/nn/plain-executor.js';
+import { noiseKeyFromSeed } from '../src/protocol/op-quantize.js';
+import { QuantizedExecutor } from '../src/protocol/quantized-executor.js';
+import type { SecureExecutor } from '../src/protocol/secure-executor.js';
+import { type LaunchedCluster, launchLocalCluster } from '../src/roles/launcher.js';
+import { openEnclaveSession } from '../src/roles/session.js';
+
+export const STEP_MODES = ['pure-enclave', 'quantized', 'secure-online', 'secure-offline'] as const;
+export type StepMode = (typeof STEP_MODES)[number];
+
+export interface WorkerSnapshot {
+  party: string;
+  ops: number;
+  /** Time the worker spent computing its products and masks (wall), ms. */
+  busyMs: number;
+  /** CPU time of the worker process so far (all threads, transport included), ms. */
+  cpuMs: number;
+}
+
+export interface ModeRig {
+  readonly mode: StepMode;
+  readonly executor: LinearExecutor;
+  readonly secure: SecureExecutor | null;
+  /** Asks every worker for its counters (between steps only). */
+  workerStats(): Promise<WorkerSnapshot[]>;
+  /** The enclave's traffic counters, one per worker connection. */
+  traffic(): TrafficSnapshot[];
+  close(): Promise<void>;
+}
+
+export interface RigOptions {
+  readonly backend: Backend;
+  readonly seed: number;
+  readonly transport: 'tcp' | 'tls';
+  /** Kernel backend of the worker processes. */
+  readonly workerBackend: string;
+}
+
+let statsRequest = 0x7f000000;
+
+async function askStats(conn: SecureExecutor['connections'][number], party: string): Promise<WorkerSnapshot> {
+  const opId = statsRequest++ >>> 0;
+  await conn.send({ type: MsgType.Control, opId, dtype: 'json', value: { kind: 'stats' } });
+  const msg = await conn.expect(MsgType.Control, { opId, timeoutMs: 30_000 });
+  const v = (msg.dtype === 'json' ? msg.value : {}) as { ops?: number; busyMs?: number; cpuMs?: number };
+  return { party, ops: v.ops ?? 0, busyMs: v.busyMs ?? 0, cpuMs: v.cpuMs ?? 0 };
+}
+
+export async function openMode(mode: StepMode, o: RigOptions): Promise<ModeRig> {
+  if (mode === 'pure-enclave' || mode === 'quantized') {
+    const executor = mode === 'pure-enclave' ? new PlainExecutor(o.backend) : new QuantizedExecutor({ backend: o.backend, seed: o.seed });
+    return { mode, executor, secure: null, workerStats: async () => [], traffic: () => [], close: async () => {} };
+  }
+  const workers = mode === 'secure-online' ? 3 : 2;
+  let launched: LaunchedCluster | null = null;
+  try {
+    launched = await launchLocalCluster({ topology: 'single', transport: o.transport, backend: o.workerBackend, workers, stderr: 'ignore' });
+    const config = loadClusterConfig(launched.configPath);
+    const secure = await openEnclaveSession({
+      config,
+      self: 'e0',
+      identity: loadLocalIdentity(config, 'e0'),
+      noiseKey: noiseKeyFromSeed(o.seed),
+      workers,
+      enclaveBackend: o.backend,
+    });
+    const cluster = launched;
+    const parties = secure.connections.map((_, i) => `w${i}`);
+    return {
+      mode,
+      executor: secure,
+      secure,
+      workerStats: () => Promise.all(secure.connections.map((c, i) => askStats(c, parties[i]))),
+      traffic: () => secure.connections.map((c, i) => ({ ...c.counters.snapshot(), peer: parties[i] })),
+      async close() {
+        await secure.close();
+        await Promise.race([cluster.exited.catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
+        await cluster.stop();
+      },
+    };
+  } catch (err) {
+    await launched?.stop();
+    throw err;
+  }
+}

@@ -1,0 +1,262 @@
+/**
+ * `goten bench step --model vgg11 --batch 32 [--json] [--steps 2] [--warmup 1]
+ *   [--modes pure-enclave,quantized,secure-online,secure-offline] [--transport tcp|tls] [--layers]`
+ *
+ * One training step (forward, loss, backward, SGD update) of the model, timed in
+ * each mode on this machine, one mode after the other (step-modes.ts). Per mode
+ * and per measured step (after the warm-up steps):
+ *   wallMs          wall time of the step
+ *   enclaveBusyMs   CPU time of this process (the enclave: user + system, all threads;
+ *                   what a real TEE pays) — also split into user and system (socket I/O)
+ *   linear / non-linear (wall and CPU), per layer forward and backward (step-instrument.ts;
+ *                   the loss and the optimizer count as non-linear)
+ *   workers         busy time (computing) and process CPU time of each worker, per step
+ *   bytes, rounds   frame bytes sent to / received from each worker (connection counters)
+ *                   and the protocol's formula (protocol/traffic.ts) beside them
+ *   overflows       attempts re-run after the wrap-around guard fired
+ *   offline         secure-offline only: the offline phase that precomputed the measured
+ *                   steps' mask products (wall and CPU), reported apart from the steps
+ * With --json, stdout carries one JSON object per mode (fields above, `layers` as an array).
+ */
+import type { Command } from 'commander';
+import { getBackend, nativeAvailability } from '../src/backend/index.js';
+import { loadNativeAddon } from '../src/backend/native/addon.js';
+import type { BilinearOp } from '../src/backend/bilinear.js';
+import { softmaxCrossEntropy } from '../src/nn/loss.js';
+import { buildModel } from '../src/nn/models/index.js';
+import { SGD } from '../src/nn/optim.js';
+import { Rng } from '../src/nn/rng.js';
+import { nativeKernelsAvailability } from '../src/protocol/enclave-kernels.js';
+import { OfflineMaskSource } from '../src/protocol/offline-masks.js';
+import { opTraffic } from '../src/protocol/traffic.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { LayerTimers, type Span, TimingExecutor, now, since } from './step-instrument.js';
+import { type ModeRig, STEP_MODES, type StepMode, type WorkerSnapshot, openMode } from './step-modes.js';
+import { printStepTables } from './step-report.js';
+
+interface StepFlags {
+  model: string;
+  batch: string;
+  steps: string;
+  warmup: string;
+  modes: string;
+  transport: string;
+  seed: string;
+  enclaveThreads: string;
+  json?: boolean;
+  layers?: boolean;
+}
+
+export interface StepResult {
+  bench: 'step';
+  mode: StepMode;
+  model: string;
+  batch: number;
+  steps: number;
+  transport: string | null;
+  kernels: string | null;
+  wallMs: number;
+  enclaveBusyMs: number;
+  enclaveUserMs: number;
+  enclaveSysMs: number;
+  wallMsPerStep: number[];
+  enclaveBusyMsPerStep: number[];
+  linear: Span;
+  nonLinear: Span;
+  workers: WorkerSnapshot[];
+  bytes: { party: string; sent: number; received: number; formulaSent: number; formulaReceived: number }[];
+  rounds: number;
+  overflows: number;
+  ops: number;
+  offline: { phaseMs: number; phaseCpuMs: number; attempts: number; bytes: number; onDemand: number; served: number } | null;
+  layers: { layer: string; type: string; fwdLinear: Span; fwdNonLinear: Span; bwdLinear: Span; bwdNonLinear: Span }[];
+}
+
+function inputShape(model: string): [number, number, number] {
+  return model.startsWith('mnist') ? [1, 28, 28] : [3, 32, 32];
+}
+
+function parseModes(list: string): StepMode[] {
+  const modes = list.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const m of modes) if (!(STEP_MODES as readonly string[]).includes(m)) throw new RangeError(`--modes: unknown mode '${m}' (expected ${STEP_MODES.join(', ')})`);
+  return modes as StepMode[];
+}
+
+function int(s: string, what: string, min: number): number {
+  const v = Number(s);
+  if (!Number.isInteger(v) || v < min) throw new RangeError(`${what} must be an integer ≥ ${min}, got '${s}'`);
+  return v;
+}
+
+/** Formula bytes (tensor payloads only, 4 bytes per element) per worker for the listed ops. */
+function formulaBytes(ops: readonly BilinearOp[], workers: number): { sent: number; received: number }[] {
+  const out = Array.from({ length: workers }, () => ({ sent: 0, received: 0 }));
+  for (const op of ops) {
+    const t = opTraffic(op);
+    for (let w = 0; w < workers; w++) {
+      out[w].sent += 4 * t[w].inElements;
+      out[w].received += 4 * t[w].outElements;
+    }
+  }
+  return out;
+}
+
+async function runMode(mode: StepMode, f: StepFlags, rig: ModeRig): Promise<StepResult> {
+  const batch = int(f.batch, '--batch', 1);
+  const steps = int(f.steps, '--steps', 1);
+  const warmup = int(f.warmup, '--warmup', 0);
+  const seed = int(f.seed, '--seed', 0);
+  const timing = new TimingExecutor(rig.executor);
+  const shape = inputShape(f.model);
+  const model = buildModel(f.model, { inputShape: shape, numClasses: 10, seed, executor: timing });
+  const timers = new LayerTimers(model, timing);
+  const rng = new Rng(seed + 1);
+  const x = new Tensor([batch, ...shape]);
+  for (let i = 0; i < x.size; i++) x.data[i] = rng.normal();
+  const y = new Int32Array(batch).map(() => rng.int(10));
+  const opt = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 });
+  const lossOpt = { wallMs: 0, cpuMs: 0 };
+  const ops: BilinearOp[] = [];
+  const origRun = timing.run.bind(timing);
+  let recording = false;
+  timing.run = (op, tag, a, b, c) => {
+    if (recording) ops.push(op);
+    return origRun(op, tag, a, b, c);
+  };
+  const step = async (): Promise<void> => {
+    const logits = await model.forward(x, true);
+    const t0 = now();
+    const { grad } = softmaxCrossEntropy(logits, y);
+    model.zeroGrad();
+    const d0 = since(t0);
+    await model.backward(grad);
+    const t1 = now();
+    opt.step();
+    const d1 = since(t1);
+    lossOpt.wallMs += d0.wallMs + d1.wallMs;
+    lossOpt.cpuMs += d0.cpuMs + d1.cpuMs;
+  };
+  for (let s = 0; s < warmup; s++) await step();
+  let offline: StepResult['offline'] = null;
+  const src = rig.secure?.maskSource;
+  if (src instanceof OfflineMaskSource && rig.secure) {
+    src.learnStep();
+    const r = await src.precomputeSteps(steps, rig.secure.attempts);
+    offline = { phaseMs: r.ms, phaseCpuMs: r.cpuMs, attempts: r.attempts, bytes: r.bytes, onDemand: 0, served: 0 };
+  }
+  timers.reset();
+  Object.assign(lossOpt, { wallMs: 0, cpuMs: 0 });
+  const w0 = await rig.workerStats();
+  const tr0 = rig.traffic();
+  const stats0 = rig.executor.stats();
+  const mask0 = rig.secure?.maskStats();
+  const wall: number[] = [];
+  const busy: number[] = [];
+  let user = 0;
+  let sys = 0;
+  recording = true;
+  for (let s = 0; s < steps; s++) {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    await step();
+    const c = process.cpuUsage(c0);
+    wall.push(performance.now() - t0);
+    busy.push((c.user + c.system) / 1000);
+    user += c.user / 1000;
+    sys += c.system / 1000;
+  }
+  recording = false;
+  const w1 = await rig.workerStats();
+  const tr1 = rig.traffic();
+  const stats1 = rig.executor.stats();
+  const mask1 = rig.secure?.maskStats();
+  if (offline && mask0 && mask1) {
+    offline.onDemand = mask1.onDemand - mask0.onDemand;
+    offline.served = mask1.served - mask0.served;
+  }
+  const formula = formulaBytes(ops, tr1.length);
+  const { linear, nonLinear } = timers.totals();
+  nonLinear.wallMs += lossOpt.wallMs;
+  nonLinear.cpuMs += lossOpt.cpuMs;
+  const per = (v: number) => v / steps;
+  const perSpan = (sp: Span): Span => ({ wallMs: per(sp.wallMs), cpuMs: per(sp.cpuMs) });
+  const layers = timers.rows
+    .map((r) => ({ layer: r.layer, type: r.type, fwdLinear: perSpan(r.fwdLinear), fwdNonLinear: perSpan(r.fwdNonLinear), bwdLinear: perSpan(r.bwdLinear), bwdNonLinear: perSpan(r.bwdNonLinear) }))
+    .concat([{ layer: 'loss+sgd', type: 'loss/optimizer', fwdLinear: perSpan({ wallMs: 0, cpuMs: 0 }), fwdNonLinear: perSpan(lossOpt), bwdLinear: perSpan({ wallMs: 0, cpuMs: 0 }), bwdNonLinear: perSpan({ wallMs: 0, cpuMs: 0 }) }]);
+  return {
+    bench: 'step',
+    mode,
+    model: f.model,
+    batch,
+    steps,
+    transport: rig.secure ? f.transport : null,
+    kernels: rig.secure ? rig.secure.kernels : null,
+    wallMs: per(wall.reduce((a, b) => a + b, 0)),
+    enclaveBusyMs: per(busy.reduce((a, b) => a + b, 0)),
+    enclaveUserMs: per(user),
+    enclaveSysMs: per(sys),
+    wallMsPerStep: wall,
+    enclaveBusyMsPerStep: busy,
+    linear: perSpan(linear),
+    nonLinear: perSpan(nonLinear),
+    workers: w1.map((w, i) => ({ party: w.party, ops: (w.ops - w0[i].ops) / steps, busyMs: per(w.busyMs - w0[i].busyMs), cpuMs: per(w.cpuMs - w0[i].cpuMs) })),
+    bytes: tr1.map((t, i) => ({
+      party: t.peer,
+      sent: per(t.sent.bytes - tr0[i].sent.bytes),
+      received: per(t.received.bytes - tr0[i].received.bytes),
+      formulaSent: per(formula[i].sent),
+      formulaReceived: per(formula[i].received),
+    })),
+    rounds: per(tr1.reduce((a, t, i) => a + t.rounds - tr0[i].rounds, 0)),
+    overflows: stats1.overflows - stats0.overflows,
+    ops: per(stats1.ops - stats0.ops),
+    offline,
+    layers,
+  };
+}
+
+async function run(f: StepFlags): Promise<void> {
+  const modes = parseModes(f.modes);
+  if (f.transport !== 'tcp' && f.transport !== 'tls') throw new RangeError(`--transport must be tcp or tls, got '${f.transport}'`);
+  const nat = nativeAvailability();
+  if (!nat.available) process.stderr.write(`goten bench step: WARNING: native backend unavailable (${nat.reason}); timings use the js reference\n`);
+  const backend = getBackend('auto');
+  const addon = loadNativeAddon();
+  if (addon.ok) addon.addon.setThreads(int(f.enclaveThreads, '--enclave-threads', 1));
+  const k = nativeKernelsAvailability();
+  process.stderr.write(
+    `bench step: ${f.model}, batch ${f.batch}, ${f.warmup} warm-up + ${f.steps} measured steps per mode; enclave backend ${backend.name} ` +
+      `(${f.enclaveThreads} BLAS thread), enclave kernels ${k.available ? `native (${k.aes})` : `js (${k.reason})`}, workers ${f.transport}\n`,
+  );
+  const results: StepResult[] = [];
+  for (const mode of modes) {
+    const t0 = performance.now();
+    const rig = await openMode(mode, { backend, seed: Number(f.seed), transport: f.transport, workerBackend: backend.name });
+    try {
+      const r = await runMode(mode, f, rig);
+      results.push(r);
+      if (f.json) process.stdout.write(JSON.stringify(r) + '\n');
+      process.stderr.write(`  ${mode}: ${r.wallMs.toFixed(0)} ms/step wall, ${r.enclaveBusyMs.toFixed(0)} ms/step enclave CPU (${((performance.now() - t0) / 1000).toFixed(1)} s for the mode)\n`);
+    } finally {
+      await rig.close();
+    }
+  }
+  if (!f.json) printStepTables(results, f.layers === true);
+}
+
+export function register(bench: Command): void {
+  bench
+    .command('step')
+    .description('one training step per mode: pure-enclave, quantized, secure-online (3 workers), secure-offline (2 workers)')
+    .option('--model <name>', 'built-in model', 'vgg11')
+    .option('--batch <n>', 'batch size', '32')
+    .option('--steps <n>', 'measured steps per mode', '2')
+    .option('--warmup <n>', 'warm-up steps per mode (not measured)', '1')
+    .option('--modes <list>', 'comma-separated modes', STEP_MODES.join(','))
+    .option('--transport <t>', 'secure modes: tcp or tls between enclave and workers', 'tcp')
+    .option('--seed <n>', 'seed of model, data and quantization noise', '1')
+    .option('--enclave-threads <n>', 'BLAS threads of the enclave process', '1')
+    .option('--layers', 'also print the per-layer table (the JSON always has it)', false)
+    .option('--json', 'one JSON object per mode on stdout', false)
+    .action((f: StepFlags) => run(f));
+}
