@@ -71,8 +71,9 @@ test('goten train: clear one-line errors', () => {
   const bad = goten('--data', 'synthetic:1x8', '--epochs', '1');
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /^goten: data spec 'synthetic:1x8': expected synthetic:<C>x<H>x<W>:<classes>/m);
-  const secure = goten(...base, '--mode', 'secure', '--topology', 'replicated', '--workers', '2');
-  assert.match(secure.stderr, /mode 'secure' \(topology replicated, 2 workers\) is not available yet/);
+  const secure = goten(...base, '--mode', 'secure', '--cluster', join(dir, 'no-cluster.json'));
+  assert.notEqual(secure.code, 0);
+  assert.match(secure.stderr, /^goten: cannot read cluster config .*no-cluster\.json/m);
   const missing = goten('--resume', join(dir, 'none.safetensors'));
   assert.match(missing.stderr, /^goten: cannot read checkpoint .*none\.safetensors: ENOENT$/m);
   assert.equal(missing.stdout, '');
