@@ -8,6 +8,6 @@ namespace goten {
 void registerGemm(Napi::Env env, Napi::Object exports);
 // im2col, col2im, conv2d{,GradInput,GradWeight}{F32,ModP}
 void registerConv(Napi::Env env, Napi::Object exports);
-// enclaveInfo, prgCentred, prgNoise, maxAbsF32, quantizeMaskShare, reconstructDequantize
+// enclaveInfo, prgCentred, prgNoise, maxAbsF32, isCentredI32, quantizeMaskShare, reconstructDequantize
 void registerEnclave(Napi::Env env, Napi::Object exports);
 }  // namespace goten

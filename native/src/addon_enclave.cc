@@ -7,6 +7,7 @@
 //   prgCentred(ref, out: Int32Array)                      out ← centred field elements
 //   prgNoise(ref, out: Float64Array)                      out ← noise values in [0, 1)
 //   maxAbsF32(x: Float32Array) → number                   max |x_i|, NaN if any x_i is not finite
+//   isCentredI32(v: Int32Array) → boolean                 every v_i in [−HALF, HALF]
 //   quantizeMaskShare(x, scaleExp, noiseRef, uRef, s0Ref, q, e, s1)
 //       q_i  = clamp(floor(x_i·2^scaleExp + g_i), −128, 127)    g from noiseRef
 //       e_i  = q_i − u_i  mod P (centred)                       u from uRef   (when uRef)
@@ -103,6 +104,12 @@ Napi::Value MaxAbsF32(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), finite ? double(m) : NAN);
 }
 
+Napi::Value IsCentredI32(const Napi::CallbackInfo& info) {
+  Args a(info, "isCentredI32");
+  const int32_t* v = typed<int32_t>(a, info[0], napi_int32_array, "Int32Array", "v", SIZE_MAX, false);
+  return Napi::Boolean::New(info.Env(), enclave::isCentred(v, lengthOf(info[0])));
+}
+
 Napi::Value QuantizeMaskShare(const Napi::CallbackInfo& info) {
   Args a(info, "quantizeMaskShare");
   requireAes(a);
@@ -195,6 +202,7 @@ void registerEnclave(Napi::Env env, Napi::Object exports) {
   exports.Set("prgCentred", Napi::Function::New(env, PrgCentred, "prgCentred"));
   exports.Set("prgNoise", Napi::Function::New(env, PrgNoise, "prgNoise"));
   exports.Set("maxAbsF32", Napi::Function::New(env, MaxAbsF32, "maxAbsF32"));
+  exports.Set("isCentredI32", Napi::Function::New(env, IsCentredI32, "isCentredI32"));
   exports.Set("quantizeMaskShare", Napi::Function::New(env, QuantizeMaskShare, "quantizeMaskShare"));
   exports.Set("reconstructDequantize", Napi::Function::New(env, ReconstructDequantize, "reconstructDequantize"));
 }

@@ -135,6 +135,12 @@ int32_t reconstructBlock(const int32_t* acc, double scale, float* out, size_t m,
   return reconstructScalar(acc, scale, out, m, maxIn);
 }
 
+GOTEN_ENCLAVE_CLONES bool isCentred(const int32_t* v, size_t n) {
+  int32_t bad = 0;  // sign bit set iff some HALF − v or v + HALF is negative
+  for (size_t k = 0; k < n; k++) bad |= (HALF - v[k]) | (v[k] + HALF);
+  return bad >= 0;
+}
+
 GOTEN_ENCLAVE_CLONES float maxAbsBlock(const float* x, size_t n, bool* finite) {
   // on the bit patterns: |x| ordered as floats is ordered as integers; exponent all-ones = NaN/Inf
   const uint32_t* b = reinterpret_cast<const uint32_t*>(x);

@@ -25,6 +25,8 @@ void subCentredBlock(const int32_t* q, const int32_t* u, int32_t* out, size_t m)
 void addBlock(int32_t* acc, const int32_t* p, size_t m);
 // out[k] = float(centre(acc[k]) · scale) for |acc[k]| ≤ 2^30; returns max(maxIn, max_k |centre(acc[k])|).
 int32_t reconstructBlock(const int32_t* acc, double scale, float* out, size_t m, int32_t maxIn);
+// True iff every v[k] is a centred field element, −HALF ≤ v[k] ≤ HALF.
+bool isCentred(const int32_t* v, size_t n);
 // max |x[k]|; *finite = false if some x[k] is NaN or ±Inf.
 float maxAbsBlock(const float* x, size_t n, bool* finite);
 

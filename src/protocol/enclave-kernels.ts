@@ -25,6 +25,7 @@ import { createRequire } from 'node:module';
 import { FieldStream } from '../field/prg.js';
 import { EXP_MAX, EXP_MIN, FRAC_SHIFT, exponentOf, maxAbs as maxAbsRef, quantize } from '../field/quantize.js';
 import { maskAndShare } from '../field/combine.js';
+import { isCentredArray } from '../field/share.js';
 import { BufferPool } from './buffer-pool.js';
 import { reconstructDequantize } from './reconstruct.js';
 
@@ -38,6 +39,8 @@ export interface EnclaveKernels {
   readonly name: 'js' | 'native';
   /** max |x_i|; TypeError naming the first non-finite element (as field/quantize.ts maxAbs). */
   maxAbs(x: Float32Array): number;
+  /** True iff every element is a centred field element (validation of untrusted results). */
+  isCentred(v: Int32Array): boolean;
   /** The SWALP exponent floor(log2 max|x|) (0 for all-zero x), as field/quantize.ts tensorExponent. */
   exponent(x: Float32Array): number;
   /**
@@ -82,6 +85,7 @@ export function createJsKernels(): EnclaveKernels {
   const kernels: EnclaveKernels = {
     name: 'js',
     maxAbs: (x) => maxAbsRef(x),
+    isCentred: (v) => isCentredArray(v),
     exponent: (x) => exponentOf(maxAbsRef(x)),
     quantizeMaskShare(x, e, noise, u, s0, q, masked, share1) {
       const n = x.length;
@@ -108,6 +112,7 @@ interface EnclaveAddon {
   enclaveInfo(): { aes: 'vaes' | 'aesni' | 'none' };
   prgCentred(ref: Uint8Array, out: Int32Array): void;
   maxAbsF32(x: Float32Array): number;
+  isCentredI32(v: Int32Array): boolean;
   quantizeMaskShare(
     x: Float32Array,
     scaleExp: number,
@@ -143,7 +148,7 @@ function loadAddon(): EnclaveAddon | null {
   try {
     const mod = createRequire(import.meta.url)('@goten/native') as Partial<EnclaveAddon> & { unavailable?: string };
     if (typeof mod.unavailable === 'string') addonReason = mod.unavailable;
-    else if (typeof mod.quantizeMaskShare !== 'function' || typeof mod.enclaveInfo !== 'function')
+    else if (typeof mod.quantizeMaskShare !== 'function' || typeof mod.isCentredI32 !== 'function' || typeof mod.enclaveInfo !== 'function')
       addonReason = 'the @goten/native addon has no enclave kernels (outdated build; run `npm rebuild @goten/native`)';
     else if (mod.enclaveInfo().aes === 'none') addonReason = 'this CPU has no AES-NI';
     else addon = mod as EnclaveAddon;
@@ -170,6 +175,7 @@ export function createNativeKernels(): EnclaveKernels {
   return {
     name: 'native',
     maxAbs,
+    isCentred: (v) => a.isCentredI32(v),
     exponent: (x) => exponentOf(maxAbs(x)),
     quantizeMaskShare(x, e, noise, u, s0, q, masked, share1) {
       checkQms(x.length, u, s0, q, masked, share1);

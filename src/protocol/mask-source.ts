@@ -64,7 +64,14 @@ export interface MaskSource {
  * centred). A dead worker or a malformed result rejects with a ProtocolError naming
  * the worker; a malformed result also closes that connection.
  */
-export async function receiveResult(conn: Connection, who: string, opId: number, n: number, timeoutMs?: number): Promise<Part> {
+export async function receiveResult(
+  conn: Connection,
+  who: string,
+  opId: number,
+  n: number,
+  timeoutMs?: number,
+  centred?: (v: Int32Array) => boolean,
+): Promise<Part> {
   let msg: ReceivedMessage;
   try {
     msg = await conn.expect(MsgType.Result, { opId, timeoutMs });
@@ -72,7 +79,7 @@ export async function receiveResult(conn: Connection, who: string, opId: number,
     throw new ProtocolError(`${who} (${conn.peer}) failed during op ${opId}: ${(err as Error).message}`);
   }
   try {
-    const data = checkShareTensor(msg.dtype === 'json' ? null : msg.data, n, `result of ${who}`);
+    const data = checkShareTensor(msg.dtype === 'json' ? null : msg.data, n, `result of ${who}`, centred);
     return { data, release: () => msg.release() };
   } catch (err) {
     msg.release();
@@ -87,11 +94,12 @@ export class OnlineMaskSource implements MaskSource {
   readonly outputMasks: readonly MaskKeyName[] = ['CM0', 'CM1', 'CMZ'];
   #served = 0;
 
-  /** `feeds`: whether this enclave sends worker 2 its requests (replica 1 only listens). */
+  /** `feeds`: whether this enclave sends worker 2 its requests (replica 1 only listens); `centred`: the result check. */
   constructor(
     readonly conn: Connection,
     readonly feeds: boolean,
     readonly timeoutMs?: number,
+    readonly centred?: (v: Int32Array) => boolean,
   ) {}
 
   async request(at: OpAttempt, opId: number, label: string): Promise<void> {
@@ -99,7 +107,7 @@ export class OnlineMaskSource implements MaskSource {
   }
 
   async take(_at: OpAttempt, opId: number, n: number): Promise<Part> {
-    const part = await receiveResult(this.conn, 'worker 2', opId, n, this.timeoutMs);
+    const part = await receiveResult(this.conn, 'worker 2', opId, n, this.timeoutMs, this.centred);
     this.#served++;
     return part;
   }

@@ -81,7 +81,7 @@ export class SecureExecutor implements LinearExecutor {
     this.#kernels = o.kernels ?? enclaveKernels('auto');
     const w2 = o.workers[2];
     if (!o.maskSource && !w2) throw new Error('online mode needs a connection to worker 2 (or pass an offline mask source)');
-    this.#masks = o.maskSource ?? new OnlineMaskSource(w2!, o.feeds.w2, o.timeoutMs);
+    this.#masks = o.maskSource ?? new OnlineMaskSource(w2!, o.feeds.w2, o.timeoutMs, this.#kernels.isCentred);
   }
 
   async run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array): Promise<void> {
@@ -123,8 +123,8 @@ export class SecureExecutor implements LinearExecutor {
     const sent = Promise.all(sends);
     sent.catch(() => {}); // a failed send also fails its worker's result below, which is what we report
     const parts = await Promise.allSettled([
-      receiveResult(workers[0], 'worker 0', opId, n, this.#o.timeoutMs),
-      receiveResult(workers[1], 'worker 1', opId, n, this.#o.timeoutMs),
+      receiveResult(workers[0], 'worker 0', opId, n, this.#o.timeoutMs, this.#kernels.isCentred),
+      receiveResult(workers[1], 'worker 1', opId, n, this.#o.timeoutMs, this.#kernels.isCentred),
       this.#masks.take(at, opId, n),
     ]);
     try {

@@ -105,12 +105,20 @@ describe('native enclave kernels equal the TypeScript reference', { skip }, () =
     }
   });
 
-  it('max scan, and non-finite values are refused with the element named', () => {
+  it('max scan and centred check; non-finite values are refused with the element named', () => {
     const x = tensor(10_001, 5, 2);
     x[7777] = -9.5;
     assert.equal(nat.maxAbs(x), js.maxAbs(x));
     assert.equal(nat.exponent(x), 3);
     assert.equal(nat.exponent(new Float32Array(5)), 0);
+    const v = js.fillCentred(stream(9n), new Int32Array(5000));
+    assert.equal(nat.isCentred(v), true);
+    for (const bad of [HALF + 1, -HALF - 1, 2 ** 31 - 1, -(2 ** 31)]) {
+      const w = v.slice();
+      w[4321] = bad;
+      assert.equal(nat.isCentred(w), false, `${bad}`);
+      assert.equal(js.isCentred(w), false);
+    }
     x[4242] = Number.NaN;
     assert.throws(() => nat.maxAbs(x), /non-finite.*4242/);
     x[4242] = Number.POSITIVE_INFINITY;
