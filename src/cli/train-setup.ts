@@ -5,6 +5,7 @@
  * is only wiring and output.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import type { TeeKind } from '../tee/provider.js';
 import type { Checkpoint } from '../nn/checkpoint.js';
 import type { Parameter } from '../nn/layers/layer.js';
 import { Adam, type Optimizer, SGD } from '../nn/optim.js';
@@ -42,6 +43,10 @@ export interface TrainFlags {
   party?: 'e0' | 'e1';
   /** Secure mode, local cluster: tls or tcp between the processes. */
   transport?: 'tls' | 'tcp';
+  /** Seal checkpoints to the TEE (undefined: only in secure mode). */
+  seal?: boolean;
+  /** TEE provider for sealing. */
+  tee?: TeeKind;
 }
 
 /** Options that define the run and must match on resume (stored in the checkpoint's `hyper`). */

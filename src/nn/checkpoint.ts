@@ -13,6 +13,8 @@
  * would take next is in here: weights, BN running statistics, momentum, the
  * step counter (for the LR schedule), and every RNG state.
  */
+import type { Sealer } from '../tee/seal.js';
+import { looksSealed, openCheckpointBytes, sealCheckpointBytes } from './checkpoint-seal.js';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import type { LoaderState } from '../data/loader.js';
 import type { ChannelStats } from '../data/normalize.js';
@@ -169,9 +171,13 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string): Checkpoint {
   return { info, params, buffers, optimizer, rng, executor };
 }
 
-/** Writes atomically: a temporary file in the same directory, fsync, then rename over `path`. */
-export function saveCheckpoint(path: string, c: Checkpoint): void {
-  const bytes = encodeCheckpoint(c);
+/**
+ * Writes atomically: a temporary file in the same directory, fsync, then rename over `path`.
+ * With a sealer the file is sealed to the TEE (checkpoint-seal.ts).
+ */
+export function saveCheckpoint(path: string, c: Checkpoint, sealer?: Sealer): void {
+  const plain = encodeCheckpoint(c);
+  const bytes = sealer ? sealCheckpointBytes(sealer, plain, c.info.step) : plain;
   const tmp = `${path}.tmp-${process.pid}`;
   try {
     const fd = openSync(tmp, 'w');
@@ -192,12 +198,17 @@ export function saveCheckpoint(path: string, c: Checkpoint): void {
   }
 }
 
-export function loadCheckpoint(path: string): Checkpoint {
+/** Reads a checkpoint; a sealed one needs the sealer of the TEE that wrote it. */
+export function loadCheckpoint(path: string, sealer?: Sealer): Checkpoint {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
   } catch (err) {
     throw new Error(`cannot read checkpoint ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if (looksSealed(bytes)) {
+    if (!sealer) throw new Error(`${path} is a sealed checkpoint: open it inside the TEE that sealed it (--seal / --tee)`);
+    bytes = openCheckpointBytes(sealer, bytes, path);
   }
   return decodeCheckpoint(bytes, path);
 }

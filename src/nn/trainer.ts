@@ -16,6 +16,7 @@
 import { BatchLoader, type LoaderState } from '../data/loader.js';
 import type { Dataset } from '../data/dataset.js';
 import { channelStats, type ChannelStats, validateStats } from '../data/normalize.js';
+import type { Sealer } from '../tee/seal.js';
 import { captureCheckpoint, type Checkpoint, type CheckpointInfo, restoreModel, saveCheckpoint } from './checkpoint.js';
 import type { LinearExecutor } from './executor.js';
 import { softmaxCrossEntropy } from './loss.js';
@@ -71,7 +72,8 @@ export interface TrainOptions {
   evalBatchSize?: number;
   /** Run description stored in checkpoints. */
   describe: Pick<CheckpointInfo, 'model' | 'data' | 'mode' | 'hyper'>;
-  save?: { path: string; everySteps?: number };
+  /** Checkpoint file (sealed to the TEE when `sealer` is given). */
+  save?: { path: string; everySteps?: number; sealer?: Sealer };
   resume?: Checkpoint;
   onStep?(p: StepProgress): void;
   onEpoch?(m: EpochMetrics): void;
@@ -168,7 +170,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       numClasses: model.numClasses,
       inputShape: [...data.inputShape],
     };
-    saveCheckpoint(opts.save.path, captureCheckpoint(model, info, optimizer.getState(), loader.getState(), executorState(executor)));
+    saveCheckpoint(
+      opts.save.path,
+      captureCheckpoint(model, info, optimizer.getState(), loader.getState(), executorState(executor)),
+      opts.save.sealer,
+    );
   };
 
   const history: EpochMetrics[] = [];

@@ -5,7 +5,12 @@
  */
 import { type Command, Option } from 'commander';
 import { loadDataset } from '../../data/spec.js';
+import { open } from 'node:fs/promises';
 import { loadCheckpoint } from '../../nn/checkpoint.js';
+import { looksSealed } from '../../nn/checkpoint-seal.js';
+import type { TeeKind } from '../../tee/provider.js';
+import { TEE_KINDS, createProvider } from '../../tee/providers/index.js';
+import type { Sealer } from '../../tee/seal.js';
 import { buildModel } from '../../nn/models/index.js';
 import { type EpochMetrics, train } from '../../nn/trainer.js';
 import { BACKENDS, createExecutor, MODES, parseMode, resolveBackend } from '../executors.js';
@@ -23,6 +28,27 @@ import {
 } from '../train-setup.js';
 
 const silentProgress = { step() {}, epoch() {}, stop() {} };
+
+/** The TEE provider's checkpoint sealer, created on first use (the simulated provider announces itself). */
+function memoSealer(kind: TeeKind): () => Promise<Sealer> {
+  let s: Promise<Sealer> | undefined;
+  return () => (s ??= createProvider(kind).sealer());
+}
+
+async function isSealedFile(path: string): Promise<boolean> {
+  try {
+    const fh = await open(path, 'r');
+    try {
+      const head = new Uint8Array(4);
+      await fh.read(head, 0, 4, 0);
+      return looksSealed(head);
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return false; // loadCheckpoint reports the missing file
+  }
+}
 
 /** The per-epoch --json record (accuracies are fractions in [0, 1]). */
 export function epochJson(m: EpochMetrics): Record<string, number | string> {
@@ -67,6 +93,9 @@ export function register(program: Command): void {
     .option('--save <file>', 'write a checkpoint after every epoch')
     .option('--save-every <n>', 'also checkpoint every n steps', intOption('--save-every'))
     .option('--resume <file>', 'continue a run from its checkpoint (unspecified options come from it)')
+    .option('--seal', 'seal checkpoints to the TEE (default in secure mode)')
+    .option('--no-seal', 'write plaintext checkpoints')
+    .addOption(new Option('--tee <kind>', 'TEE provider whose sealing key seals checkpoints').choices([...TEE_KINDS]).default('simulated'))
     .addOption(new Option('--topology <t>', 'secure mode: enclave topology').choices(['single', 'replicated']).default('single'))
     .addOption(new Option('--workers <n>', 'secure mode: 3 (online) or 2 (offline masks)').choices(['2', '3']).default('3'))
     .option('--cluster <file>', 'secure mode: join the workers of this cluster config (default: start local worker processes)')
@@ -86,7 +115,8 @@ export async function runTrain(raw: TrainFlags, given: (key: string) => boolean)
   const replica = raw.party === 'e1';
   if (replica) raw = { ...raw, save: undefined, saveEvery: undefined, json: false };
   if (raw.saveEvery !== undefined && raw.save === undefined) throw new Error('--save-every needs --save <file>');
-  const ckpt = raw.resume === undefined ? undefined : loadCheckpoint(raw.resume);
+  const sealerOf = memoSealer(raw.tee ?? 'simulated');
+  const ckpt = raw.resume === undefined ? undefined : loadCheckpoint(raw.resume, (await isSealedFile(raw.resume)) ? await sealerOf() : undefined);
   const merged = ckpt ? applyCheckpointDefaults(raw, ckpt, given) : raw;
   const flags = { ...merged, model: ckpt && !given('model') ? merged.model : resolveModelSpec(merged.model) };
   const mode = parseMode(flags.mode);
@@ -142,7 +172,10 @@ export async function runTrain(raw: TrainFlags, given: (key: string) => boolean)
       augment: flags.augment,
       evalBatchSize: flags.evalBatch,
       describe: { model: flags.model, data: data.name, mode, hyper },
-      save: flags.save === undefined ? undefined : { path: flags.save, everySteps: flags.saveEvery },
+      save:
+        flags.save === undefined
+          ? undefined
+          : { path: flags.save, everySteps: flags.saveEvery, sealer: (flags.seal ?? mode === 'secure') ? await sealerOf() : undefined },
       resume: ckpt,
       onStep: (p) => progress.step(p),
       onEpoch: (m) => {
