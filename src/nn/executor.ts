@@ -38,4 +38,6 @@ export interface LinearExecutor {
   endStep?(): Promise<void>;
   /** Releases sockets/workers, if any. */
   close?(): Promise<void>;
+  /** Bytes of the executor's own per-op buffers, if it reports them (enclave memory accounting). */
+  memoryBytes?(): number;
 }

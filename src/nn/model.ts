@@ -9,6 +9,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import type { LinearExecutor, OpTag } from './executor.js';
 import type { Buffer, Layer, LayerContext, Parameter } from './layers/layer.js';
+import type { ActivationMemory } from './memory/activation-memory.js';
 import { backwardChain, chainOutputShape, forwardChain } from './layers/sequential.js';
 import type { Rng } from './rng.js';
 
@@ -34,6 +35,10 @@ export interface Model {
   linearLayers(): { tag: OpTag; kind: 'conv' | 'linear' }[];
   /** The model's seeded generator (initialisation, then dropout masks). */
   rng: Rng;
+  /** Managed memory mode (docs/memory.md): attach a manager, or detach with null. */
+  attachMemory?(m: ActivationMemory | null): void;
+  /** The attached memory manager, if any. */
+  memory?(): ActivationMemory | null;
 }
 
 /** One row of a model summary. */
@@ -55,6 +60,9 @@ export interface ModelContext extends LayerContext {
 export class SequentialModel implements Model {
   private readonly params: Parameter[];
   private readonly bufs: Buffer[];
+  private mem: ActivationMemory | null = null;
+  /** Managed mode: the last logits (a pool lease), released by the next forward. */
+  private lastOut: Tensor | null = null;
 
   constructor(
     readonly name: string,
@@ -89,11 +97,37 @@ export class SequentialModel implements Model {
     if (x.shape.length !== 4 || x.shape[1] !== s[0] || x.shape[2] !== s[1] || x.shape[3] !== s[2]) {
       throw new RangeError(`model '${this.name}': expected input [B,${s.join(',')}], got [${x.shape.join(',')}]`);
     }
-    return forwardChain(this.layers, x, training);
+    const mem = this.mem;
+    if (mem === null) return forwardChain(this.layers, x, training);
+    if (this.lastOut !== null) mem.release(this.lastOut.data);
+    this.lastOut = null;
+    await mem.beginForward(training, x.shape[0]);
+    const y = await forwardChain(this.layers, x, training, mem);
+    if (y.data.buffer !== x.data.buffer) this.lastOut = y;
+    return y;
   }
 
   async backward(dLogits: Tensor): Promise<void> {
-    await backwardChain(this.layers, dLogits, false);
+    await backwardChain(this.layers, dLogits, false, this.mem);
+    await this.mem?.endBackward();
+  }
+
+  /**
+   * Managed memory mode: every layer takes its buffers from `m`'s pool and registers what it saves for
+   * backward with `m`'s store, which seals it out when the budget requires. null returns to private
+   * per-layer buffers. Numerics are identical either way. Switch between steps, not inside one.
+   */
+  attachMemory(m: ActivationMemory | null): void {
+    if (this.lastOut !== null) this.mem?.release(this.lastOut.data);
+    this.lastOut = null;
+    for (const l of this.layers) l.attachMemory?.(m);
+    this.mem?.trackModel(null);
+    this.mem = m;
+    m?.trackModel(this);
+  }
+
+  memory(): ActivationMemory | null {
+    return this.mem;
   }
 
   parameters(): Parameter[] {

@@ -35,6 +35,8 @@ export interface Optimizer {
   step(): void;
   getState(): OptimizerState;
   setState(s: OptimizerState): void;
+  /** Bytes of optimizer state (momentum, Adam moments) held in memory, for the enclave's memory accounting. */
+  stateBytes?(): number;
 }
 
 export interface SgdOptions {
@@ -65,6 +67,12 @@ abstract class OptimizerBase {
   }
 
   protected abstract slot(name: string, i: number): Float32Array;
+
+  stateBytes(): number {
+    let n = 0;
+    for (const s of this.slots) this.params.forEach((_p, i) => (n += this.slot(s, i).byteLength));
+    return n;
+  }
 
   getState(): OptimizerState {
     const tensors: Record<string, Float32Array> = {};

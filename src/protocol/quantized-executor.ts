@@ -62,6 +62,11 @@ export class QuantizedExecutor implements LinearExecutor {
   stats(): ExecutorStats {
     return { ...this.#stats };
   }
+
+  /** Bytes of its operand/result pool (counted as fixed enclave memory by src/nn/memory). */
+  memoryBytes(): number {
+    return this.#pool.bytes();
+  }
 }
 
 /** Validates operand/result lengths against the op's geometry (clear error instead of garbage). */

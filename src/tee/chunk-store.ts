@@ -83,9 +83,18 @@ export class SealedChunkStore {
     return `${this.stream}/${id}`;
   }
 
-  /** Seals `data` as the next version of chunk `id`; the table is updated only after the backing accepted it. */
-  async put(id: string, data: Uint8Array): Promise<number> {
-    const version = (this.table.get(id)?.version ?? 0) + 1;
+  /**
+   * Seals `data` as the next version of chunk `id`; the table is updated only after the backing accepted it.
+   * `version`, if given, must exceed the recorded one: callers that `delete` chunks and write them again
+   * later (the activation store, version = training step) pass a monotonic counter of their own, because
+   * after a delete the automatic numbering would restart at 1 and let an old blob pass as current.
+   */
+  async put(id: string, data: Uint8Array, version?: number): Promise<number> {
+    const last = this.table.get(id)?.version ?? 0;
+    if (version !== undefined && (!Number.isSafeInteger(version) || version <= last)) {
+      throw new RangeError(`chunk "${id}" of "${this.stream}": version ${version} does not exceed the recorded ${last}`);
+    }
+    version ??= last + 1;
     const blob = this.sealer.seal(data, { purpose: this.stream, chunkId: id, version });
     await this.backing.put(this.key(id), blob);
     this.table.set(id, { version, sealedLength: blob.length, plaintextLength: data.length });

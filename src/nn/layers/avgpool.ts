@@ -6,6 +6,7 @@
  *   GlobalAvgPool  [B,C,H,W] → [B,C], y = mean over H·W;  dx = dy / (H·W)
  */
 import { Tensor } from '../../tensor/tensor.js';
+import type { ActivationMemory } from '../memory/activation-memory.js';
 import { expectRank, type Layer, ParameterFreeLayer, Scratch } from './layer.js';
 import { makeWindow, type PoolOptions, pooledShape, type Window } from './pool.js';
 
@@ -28,6 +29,10 @@ export class AvgPool2d extends ParameterFreeLayer implements Layer {
   ) {
     super();
     this.window = makeWindow(this.type, name, o);
+  }
+
+  attachMemory(m: ActivationMemory | null): void {
+    this.scratch.attach(m?.pool ?? null);
   }
 
   outputShape(s: readonly number[]): number[] {
@@ -105,6 +110,10 @@ export class GlobalAvgPool extends ParameterFreeLayer implements Layer {
 
   constructor(readonly name: string) {
     super();
+  }
+
+  attachMemory(m: ActivationMemory | null): void {
+    this.scratch.attach(m?.pool ?? null);
   }
 
   outputShape(s: readonly number[]): number[] {

@@ -14,6 +14,8 @@
  * float64 in a fixed order, so results are deterministic.
  */
 import { Tensor } from '../../tensor/tensor.js';
+import type { ActivationMemory } from '../memory/activation-memory.js';
+import { SavedTensors } from '../memory/saved.js';
 import { type Buffer, type Layer, type LinearLayerInfo, makeParameter, type Parameter, Scratch } from './layer.js';
 
 export interface BatchNormOptions {
@@ -36,7 +38,8 @@ export class BatchNorm implements Layer {
   private readonly scratch = new Scratch();
   /** Per-channel 1/√(var+ε) used by the last forward. */
   private readonly invStd: Float64Array;
-  private xhat: Float32Array | null = null;
+  /** x̂ of the last forward, for backward. */
+  readonly saved: SavedTensors;
   private shape: readonly number[] | null = null;
   private trained = false;
 
@@ -56,6 +59,12 @@ export class BatchNorm implements Layer {
     this.runningMean = { name: `${name}.running_mean`, shape: [o.channels], value: new Float32Array(o.channels) };
     this.runningVar = { name: `${name}.running_var`, shape: [o.channels], value: new Float32Array(o.channels).fill(1) };
     this.invStd = new Float64Array(o.channels);
+    this.saved = new SavedTensors(name);
+  }
+
+  attachMemory(m: ActivationMemory | null): void {
+    this.scratch.attach(m?.pool ?? null);
+    this.saved.attach(m?.store ?? null);
   }
 
   outputShape(s: readonly number[]): number[] {
@@ -120,16 +129,16 @@ export class BatchNorm implements Layer {
         }
       }
     }
-    this.xhat = xhat;
+    this.saved.own('xhat', new Tensor(x.shape, xhat));
     this.shape = x.shape;
     this.trained = training;
     return new Tensor(x.shape, y);
   }
 
   backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
-    const xhat = this.xhat;
     const shape = this.shape;
-    if (xhat === null || shape === null) throw new Error(`${this.type} '${this.name}': backward called before forward`);
+    if (shape === null) throw new Error(`${this.type} '${this.name}': backward called before forward`);
+    const xhat = this.saved.tensor('xhat').data;
     const B = shape[0];
     const C = this.channels;
     const S = xhat.length / (B * C);

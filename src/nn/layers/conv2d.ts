@@ -13,6 +13,8 @@ import type { BilinearOp } from '../../backend/bilinear.js';
 import { type ConvGeometry, convOutH, convOutW, validateConvGeometry } from '../../backend/geometry.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { OpTag } from '../executor.js';
+import type { ActivationMemory } from '../memory/activation-memory.js';
+import { SavedTensors } from '../memory/saved.js';
 import {
   type Buffer,
   expectRank,
@@ -21,7 +23,6 @@ import {
   type LinearLayerInfo,
   makeParameter,
   type Parameter,
-  savedInput,
   Scratch,
 } from './layer.js';
 
@@ -59,7 +60,8 @@ export class Conv2d implements Layer {
   readonly padW: number;
   private readonly scratch = new Scratch();
   private ops: Ops | null = null;
-  private x: Tensor | null = null;
+  /** The input x, for grad-weight. */
+  readonly saved: SavedTensors;
 
   constructor(
     readonly name: string,
@@ -77,6 +79,7 @@ export class Conv2d implements Layer {
     this.padW = o.padW ?? 0;
     this.weight = makeParameter(`${name}.weight`, [o.outC, o.inC, o.kH, o.kW], true);
     this.bias = o.bias === true ? makeParameter(`${name}.bias`, [o.outC], true) : null;
+    this.saved = new SavedTensors(name);
   }
 
   private geometry(batch: number, inH: number, inW: number): ConvGeometry {
@@ -133,12 +136,12 @@ export class Conv2d implements Layer {
     const y = this.scratch.get('y', batch * this.outC * oh * ow);
     await this.ctx.executor.run(ops.forward, this.tag, this.weight.value, x.data, y);
     if (this.bias !== null) addChannelBias(y, this.bias.value, batch, this.outC, oh * ow);
-    this.x = x;
+    this.saved.keep('x', x);
     return new Tensor([batch, this.outC, oh, ow], y);
   }
 
   async backward(dy: Tensor, needInputGrad: boolean): Promise<Tensor | null> {
-    const x = savedInput(this, this.x);
+    const x = this.saved.tensor('x');
     const ops = this.opsFor(x.shape[0], x.shape[2], x.shape[3]);
     const plane = convOutH(ops.geom) * convOutW(ops.geom);
     if (dy.size !== x.shape[0] * this.outC * plane) {
@@ -147,6 +150,7 @@ export class Conv2d implements Layer {
     const dw = this.scratch.get('dw', this.weight.value.length);
     await this.ctx.executor.run(ops.gradWeight, this.tag, dy.data, x.data, dw);
     accumulate(this.weight.grad, dw);
+    this.scratch.release(dw);
     if (this.bias !== null) reduceChannelBias(this.bias.grad, dy.data, x.shape[0], this.outC, plane);
     if (!needInputGrad) return null;
     const dx = this.scratch.get('dx', x.size);
@@ -156,6 +160,11 @@ export class Conv2d implements Layer {
 
   parameters(): Parameter[] {
     return this.bias === null ? [this.weight] : [this.weight, this.bias];
+  }
+
+  attachMemory(m: ActivationMemory | null): void {
+    this.scratch.attach(m?.pool ?? null);
+    this.saved.attach(m?.store ?? null);
   }
 
   buffers(): Buffer[] {

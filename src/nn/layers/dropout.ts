@@ -4,13 +4,16 @@
  * y = x ⊙ m, dx = dy ⊙ m. Inference: y = x (identity, same tensor).
  */
 import { Tensor } from '../../tensor/tensor.js';
+import type { ActivationMemory } from '../memory/activation-memory.js';
+import { SavedTensors } from '../memory/saved.js';
 import { type Layer, type LayerContext, ParameterFreeLayer, Scratch } from './layer.js';
 
 export class Dropout extends ParameterFreeLayer implements Layer {
   readonly type = 'dropout';
   private readonly scratch = new Scratch();
-  /** The mask of the last training forward, or null after an inference forward. */
-  private mask: Float32Array | null = null;
+  /** The mask of the last training forward (when `masked`). */
+  readonly saved: SavedTensors;
+  private masked = false;
   private shape: readonly number[] | null = null;
 
   constructor(
@@ -20,6 +23,12 @@ export class Dropout extends ParameterFreeLayer implements Layer {
   ) {
     super();
     if (!(p >= 0 && p < 1)) throw new RangeError(`dropout '${name}': rate must be in [0, 1), got ${p}`);
+    this.saved = new SavedTensors(name);
+  }
+
+  attachMemory(m: ActivationMemory | null): void {
+    this.scratch.attach(m?.pool ?? null);
+    this.saved.attach(m?.store ?? null);
   }
 
   outputShape(s: readonly number[]): number[] {
@@ -29,7 +38,7 @@ export class Dropout extends ParameterFreeLayer implements Layer {
   forward(x: Tensor, training: boolean): Tensor {
     this.shape = x.shape;
     if (!training || this.p === 0) {
-      this.mask = null;
+      this.masked = false;
       return x;
     }
     const m = this.scratch.get('mask', x.size);
@@ -43,15 +52,16 @@ export class Dropout extends ParameterFreeLayer implements Layer {
       m[i] = keep;
       y[i] = xd[i] * keep;
     }
-    this.mask = m;
+    this.saved.own('mask', new Tensor(x.shape, m));
+    this.masked = true;
     return new Tensor(x.shape, y);
   }
 
   backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
     if (this.shape === null) throw new Error(`dropout '${this.name}': backward called before forward`);
     if (!needInputGrad) return null;
-    const m = this.mask;
-    if (m === null) return dy;
+    if (!this.masked) return dy;
+    const m = this.saved.tensor('mask').data;
     const dx = this.scratch.get('dx', dy.size);
     const g = dy.data;
     for (let i = 0; i < dx.length; i++) dx[i] = g[i] * m[i];

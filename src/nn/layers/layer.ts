@@ -12,9 +12,18 @@
  * - Layers never write into their inputs x or dy.
  * - Conv/linear products go only through `ctx.executor.run` (plain, quantized
  *   or secure); everything else is computed by the layer in float32.
+ * - What backward needs from forward goes through `saved` (SavedTensors), and
+ *   buffers through `Scratch`, so that managed memory mode (src/nn/memory,
+ *   docs/memory.md) can pool the buffers and seal saved tensors out. In that
+ *   mode returned tensors are pool leases the caller releases, temporaries are
+ *   released by the layer (`scratch.release`), and backward requires a
+ *   training forward.
  */
 import type { Tensor } from '../../tensor/tensor.js';
 import type { LinearExecutor, OpTag } from '../executor.js';
+import type { ActivationMemory } from '../memory/activation-memory.js';
+import type { SavedTensors } from '../memory/saved.js';
+import type { TensorPool } from '../memory/tensor-pool.js';
 import type { Rng } from '../rng.js';
 
 /** A learnable tensor with its gradient accumulator. */
@@ -61,6 +70,10 @@ export interface Layer {
   linearLayers(): LinearLayerInfo[];
   /** Forward FLOPs (2 per multiply-add) of its conv/linear products, per sample. */
   flops(inShape: readonly number[]): number;
+  /** What this layer keeps for backward (absent: nothing, or only through its children). */
+  readonly saved?: SavedTensors;
+  /** Switches the layer (and its children) to managed memory mode, or back with null. */
+  attachMemory?(m: ActivationMemory | null): void;
 }
 
 /** Creates a zero-initialised parameter. */
@@ -74,18 +87,38 @@ export function makeParameter(name: string, shape: number[], decay: boolean): Pa
  * Float32Array for the same (key, n) (its old contents included). A few sizes
  * are kept per key, so alternating train/test batch sizes does not reallocate.
  * `getInt` does the same for Int32Arrays (e.g. max-pool argmax indices).
+ *
+ * Managed memory mode (`attach(pool)`): every get is a fresh lease from the
+ * shared pool (contents undefined) that someone must release — the chain for
+ * outputs, the saved-tensor record for adopted buffers, the layer itself for
+ * temporaries via `release`, which is a no-op otherwise.
  */
 export class Scratch {
   private readonly f32 = new Map<string, Float32Array[]>();
   private readonly i32 = new Map<string, Int32Array[]>();
+  private pool: TensorPool | null = null;
   constructor(private readonly keep = 3) {}
 
+  /** Managed mode with `pool`, or back to private buffers with null; drops the private buffers. */
+  attach(pool: TensorPool | null): void {
+    this.pool = pool;
+    this.f32.clear();
+    this.i32.clear();
+  }
+
   get(key: string, n: number): Float32Array {
+    if (this.pool !== null) return this.pool.f32(n);
     return this.take(this.f32, key, n, (m) => new Float32Array(m));
   }
 
   getInt(key: string, n: number): Int32Array {
+    if (this.pool !== null) return this.pool.i32(n);
     return this.take(this.i32, key, n, (m) => new Int32Array(m));
+  }
+
+  /** Returns a temporary to the pool in managed mode; no-op otherwise (the buffer stays this layer's). */
+  release(a: Float32Array | Int32Array): void {
+    this.pool?.release(a);
   }
 
   private take<T extends { length: number }>(slots: Map<string, T[]>, key: string, n: number, make: (n: number) => T): T {
@@ -116,12 +149,6 @@ export function expectRank(layer: Layer, x: Tensor, rank: number): void {
   if (x.shape.length !== rank) {
     throw new RangeError(`${layer.type} '${layer.name}': expected a rank-${rank} input, got shape [${x.shape.join(',')}]`);
   }
-}
-
-/** Throws unless backward follows a forward. */
-export function savedInput(layer: Layer, x: Tensor | null): Tensor {
-  if (x === null) throw new Error(`${layer.type} '${layer.name}': backward called before forward`);
-  return x;
 }
 
 /** Base for layers without parameters, buffers or products. */

@@ -12,6 +12,8 @@
 import type { BilinearOp, LinearGeometry } from '../../backend/bilinear.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { OpTag } from '../executor.js';
+import type { ActivationMemory } from '../memory/activation-memory.js';
+import { SavedTensors } from '../memory/saved.js';
 import { accumulate } from './conv2d.js';
 import {
   type Buffer,
@@ -20,7 +22,6 @@ import {
   type LinearLayerInfo,
   makeParameter,
   type Parameter,
-  savedInput,
   Scratch,
 } from './layer.js';
 
@@ -46,7 +47,8 @@ export class Linear implements Layer {
   readonly outF: number;
   private readonly scratch = new Scratch();
   private ops: Ops | null = null;
-  private x: Tensor | null = null;
+  /** The input x, for grad-weight. */
+  readonly saved: SavedTensors;
 
   constructor(
     readonly name: string,
@@ -58,6 +60,7 @@ export class Linear implements Layer {
     this.outF = o.outF;
     this.weight = makeParameter(`${name}.weight`, [o.outF, o.inF], true);
     this.bias = o.bias === false ? null : makeParameter(`${name}.bias`, [o.outF], true);
+    this.saved = new SavedTensors(name);
   }
 
   outputShape(s: readonly number[]): number[] {
@@ -93,12 +96,12 @@ export class Linear implements Layer {
         for (let j = 0; j < m; j++) y[off + j] += b[j];
       }
     }
-    this.x = x;
+    this.saved.keep('x', x);
     return new Tensor([batch, this.outF], y);
   }
 
   async backward(dy: Tensor, needInputGrad: boolean): Promise<Tensor | null> {
-    const x = savedInput(this, this.x);
+    const x = this.saved.tensor('x');
     const batch = x.shape[0];
     if (dy.size !== batch * this.outF) {
       throw new RangeError(`linear '${this.name}': gradient shape [${dy.shape.join(',')}] does not match [${batch},${this.outF}]`);
@@ -107,6 +110,7 @@ export class Linear implements Layer {
     const dw = this.scratch.get('dw', this.weight.value.length);
     await this.ctx.executor.run(ops.gradWeight, this.tag, dy.data, x.data, dw);
     accumulate(this.weight.grad, dw);
+    this.scratch.release(dw);
     if (this.bias !== null) {
       const g = this.bias.grad;
       const d = dy.data;
@@ -125,6 +129,11 @@ export class Linear implements Layer {
 
   parameters(): Parameter[] {
     return this.bias === null ? [this.weight] : [this.weight, this.bias];
+  }
+
+  attachMemory(m: ActivationMemory | null): void {
+    this.scratch.attach(m?.pool ?? null);
+    this.saved.attach(m?.store ?? null);
   }
 
   buffers(): Buffer[] {

@@ -11,6 +11,8 @@
  *   GlobalAvgPool  [B,C,H,W] → [B,C], y = mean over H·W;  dx = dy / (H·W)
  */
 import { Tensor } from '../../tensor/tensor.js';
+import type { ActivationMemory } from '../memory/activation-memory.js';
+import { SavedTensors } from '../memory/saved.js';
 import { expectRank, type Layer, ParameterFreeLayer, Scratch } from './layer.js';
 
 export interface PoolOptions {
@@ -71,7 +73,8 @@ export class MaxPool2d extends ParameterFreeLayer implements Layer {
   readonly type = 'maxpool';
   readonly window: Window;
   private readonly scratch = new Scratch();
-  private idx: Int32Array | null = null;
+  /** The argmax index of every output, for backward. */
+  readonly saved: SavedTensors;
   private inShape: readonly number[] | null = null;
 
   constructor(
@@ -80,6 +83,12 @@ export class MaxPool2d extends ParameterFreeLayer implements Layer {
   ) {
     super();
     this.window = makeWindow(this.type, name, o);
+    this.saved = new SavedTensors(name);
+  }
+
+  attachMemory(m: ActivationMemory | null): void {
+    this.scratch.attach(m?.pool ?? null);
+    this.saved.attach(m?.store ?? null);
   }
 
   outputShape(s: readonly number[]): number[] {
@@ -100,16 +109,16 @@ export class MaxPool2d extends ParameterFreeLayer implements Layer {
     } else {
       maxPoolAny(this.window, xd, y, idx, B * C, H, W, OH, OW);
     }
-    this.idx = idx;
+    this.saved.ownInt('idx', idx);
     this.inShape = x.shape;
     return new Tensor([B, C, OH, OW], y);
   }
 
   backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
-    const idx = this.idx;
     const shape = this.inShape;
-    if (idx === null || shape === null) throw new Error(`maxpool '${this.name}': backward called before forward`);
+    if (shape === null) throw new Error(`maxpool '${this.name}': backward called before forward`);
     if (!needInputGrad) return null;
+    const idx = this.saved.int('idx');
     const n = shape.reduce((a, b) => a * b, 1);
     const dx = this.scratch.get('dx', n);
     dx.fill(0);

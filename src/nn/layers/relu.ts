@@ -7,15 +7,24 @@
  *   backward  dx = dy & ((−y) >> 31)      (y ≥ 0, so y > 0 ⇔ its bits are a positive int)
  */
 import { Tensor } from '../../tensor/tensor.js';
-import { type Layer, ParameterFreeLayer, savedInput, Scratch } from './layer.js';
+import type { ActivationMemory } from '../memory/activation-memory.js';
+import { SavedTensors } from '../memory/saved.js';
+import { type Layer, ParameterFreeLayer, Scratch } from './layer.js';
 
 export class ReLU extends ParameterFreeLayer implements Layer {
   readonly type = 'relu';
   private readonly scratch = new Scratch();
-  private y: Tensor | null = null;
+  /** The output y (its sign decides where the gradient passes). */
+  readonly saved: SavedTensors;
 
   constructor(readonly name: string) {
     super();
+    this.saved = new SavedTensors(name);
+  }
+
+  attachMemory(m: ActivationMemory | null): void {
+    this.scratch.attach(m?.pool ?? null);
+    this.saved.attach(m?.store ?? null);
   }
 
   outputShape(s: readonly number[]): number[] {
@@ -31,12 +40,12 @@ export class ReLU extends ParameterFreeLayer implements Layer {
       yi[i] = v & ~(v >> 31);
     }
     const y = new Tensor(x.shape, out);
-    this.y = y;
+    this.saved.keep('y', y);
     return y;
   }
 
   backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
-    const y = savedInput(this, this.y);
+    const y = this.saved.tensor('y');
     if (!needInputGrad) return null;
     const dx = this.scratch.get('dx', y.size);
     const yi = bits(y.data);

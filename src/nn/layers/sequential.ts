@@ -1,22 +1,48 @@
 /**
  * Chains of layers: y = fₙ(…f₂(f₁(x))); backward runs the chain in reverse,
  * dropping the input gradient of the first layer when the caller does not need it.
+ *
+ * With a memory manager (managed mode, src/nn/memory) the chain also owns the
+ * intermediate buffers: it releases each layer's input once the next output
+ * exists (and the layer has registered what it saves), runs the manager's
+ * hooks around every layer, and never releases the chain's own input or
+ * gradient (the caller's) nor a buffer a pass-through layer handed on
+ * (flatten's view, inference dropout).
  */
 import type { Tensor } from '../../tensor/tensor.js';
+import type { ActivationMemory } from '../memory/activation-memory.js';
 import type { Buffer, Layer, LinearLayerInfo, Parameter } from './layer.js';
 
-export async function forwardChain(layers: readonly Layer[], x: Tensor, training: boolean): Promise<Tensor> {
+/** Whether two tensors share their storage (views of one buffer). */
+export function sameBuffer(a: Tensor, b: Tensor): boolean {
+  return a.data.buffer === b.data.buffer;
+}
+
+export async function forwardChain(layers: readonly Layer[], x: Tensor, training: boolean, mem: ActivationMemory | null = null): Promise<Tensor> {
   let h = x;
-  for (const l of layers) h = await l.forward(h, training);
+  for (const l of layers) {
+    const y = await l.forward(h, training);
+    if (mem !== null) {
+      if (!sameBuffer(h, x) && !sameBuffer(y, h)) mem.release(h.data);
+      if (l.saved) await mem.afterForward(l.saved, training);
+    }
+    h = y;
+  }
   return h;
 }
 
 /** Returns dx of the chain's input, or null when !needInputGrad (or the chain is empty and !needInputGrad). */
-export async function backwardChain(layers: readonly Layer[], dy: Tensor, needInputGrad: boolean): Promise<Tensor | null> {
+export async function backwardChain(layers: readonly Layer[], dy: Tensor, needInputGrad: boolean, mem: ActivationMemory | null = null): Promise<Tensor | null> {
   let g: Tensor = dy;
   for (let i = layers.length - 1; i >= 0; i--) {
     const need = i > 0 || needInputGrad;
-    const d = await layers[i].backward(g, need);
+    const l = layers[i];
+    if (mem !== null && l.saved) await mem.beforeBackward(l.saved);
+    const d = await l.backward(g, need);
+    if (mem !== null) {
+      if (l.saved) await mem.afterBackward(l.saved);
+      if (!sameBuffer(g, dy) && (d === null || !sameBuffer(d, g))) mem.release(g.data);
+    }
     if (!need) return null;
     if (d === null) throw new Error(`${layers[i].type} '${layers[i].name}': returned no input gradient`);
     g = d;

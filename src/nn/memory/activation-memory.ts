@@ -1,0 +1,191 @@
+/**
+ * Managed memory mode for a model: keeps the enclave's activation memory within a budget (default 90 MiB,
+ * the usable SGX1 EPC) by (1) giving every layer output, gradient and temporary a pooled, reference-counted
+ * buffer that is returned as soon as its consumer is done, and (2) sealing the tensors layers save for
+ * backward out to untrusted storage when keeping them would crowd the working set, and streaming them
+ * back chunk by chunk just before the layer's backward. Numerics are untouched: the same kernels run on
+ * the same values, only the buffers differ, so training is bit-identical with and without it (tested).
+ *
+ * The chains (sequential.ts) call the hooks: beginForward → afterForward(layer) … → beforeBackward(layer)
+ * → afterBackward(layer) … → endBackward. Residency policy, after every layer's forward: while
+ *   leased bytes + external saved bytes + reserve > budget
+ * seal the oldest resident saved tensor (backward uses it last), where reserve = reserveFactor × the
+ * largest buffer this step has needed (a layer's working set: input, output, x̂ or a restored tensor, and
+ * a gradient pair). Before a layer's backward the same rule makes room for what it restores.
+ *
+ * Counted and bounded: the pool (every leased and free buffer) and saved tensors in buffers it does not own
+ * (the input batch). Counted but not offloaded (fixed): parameters, gradients, optimizer state, BN running
+ * statistics, the executor's pools (when it reports them) and the native backend's workspace. Not
+ * counted: the data set, per-channel BN vectors, JS objects, the runtime itself (docs/memory.md).
+ */
+import { randomBytes } from 'node:crypto';
+import { MemoryBacking, type UntrustedBacking } from '../../tee/chunk-store.js';
+import { MemoryBudget, type MemoryReport } from '../../tee/memory-budget.js';
+import { DEFAULT_MEMORY_BUDGET_BYTES } from '../../tee/provider.js';
+import { Sealer } from '../../tee/seal.js';
+import type { LinearExecutor } from '../executor.js';
+import type { Buffer, Parameter } from '../layers/layer.js';
+import type { SavedTensors } from './saved.js';
+import { TensorPool } from './tensor-pool.js';
+import { MAX_CHUNK_BYTES, type StoreStats, TensorStore } from './tensor-store.js';
+
+export interface ActivationMemoryOptions {
+  /** Budget for managed tensor memory in bytes (default 90 MiB). */
+  budgetBytes?: number;
+  /** Sealer for offloaded chunks (default: a fresh random AES-256 key that never leaves this process). */
+  sealer?: Sealer;
+  /** Where sealed chunks go (default: host memory; FileBacking for files). */
+  backing?: UntrustedBacking;
+  /** Plaintext bytes per sealed chunk (default and maximum 1 MiB). */
+  chunkBytes?: number;
+  /** Working-set reserve in multiples of the step's largest buffer (default 4). */
+  reserveFactor?: number;
+}
+
+/** The model-side sources of fixed memory. */
+export interface TrackedModel {
+  parameters(): Parameter[];
+  buffers(): Buffer[];
+  executor(): LinearExecutor;
+}
+
+/** Optional extra sources of fixed memory the model does not know about. */
+export interface FixedSources {
+  optimizer?: { stateBytes?(): number };
+  /** A backend that reports its native workspace (`info().scratchBytes`). */
+  backend?: unknown;
+}
+
+export interface ActivationReport extends MemoryReport {
+  pool: { allocated: number; inUse: number; allocations: number; leases: number };
+  store: StoreStats & { resident: number; sealed: number; records: number };
+  /** Training steps completed (forward + backward) under this manager. */
+  steps: number;
+}
+
+export class ActivationMemory {
+  readonly budget: MemoryBudget;
+  readonly pool: TensorPool;
+  readonly store: TensorStore;
+  readonly backing: UntrustedBacking;
+  readonly reserveFactor: number;
+  private readonly largestByBatch = new Map<number, number>();
+  private batch = 0;
+  private model: TrackedModel | null = null;
+  private sources: FixedSources = {};
+  private steps = 0;
+
+  constructor(o: ActivationMemoryOptions = {}) {
+    this.budget = new MemoryBudget(o.budgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES);
+    this.pool = new TensorPool(this.budget);
+    this.backing = o.backing ?? new MemoryBacking();
+    const sealer = o.sealer ?? Sealer.fromKey(randomBytes(32));
+    this.store = new TensorStore(this.budget, this.pool, sealer, this.backing, o.chunkBytes ?? MAX_CHUNK_BYTES);
+    this.reserveFactor = o.reserveFactor ?? 4;
+    if (!(this.reserveFactor >= 0)) throw new RangeError(`reserveFactor must be ≥ 0, got ${this.reserveFactor}`);
+  }
+
+  /** Called by the model when it is attached; its parameters, buffers and executor count as fixed memory. */
+  trackModel(m: TrackedModel | null): void {
+    this.model = m;
+    this.updateFixed();
+  }
+
+  /** Adds sources of fixed memory (optimizer state, native workspace). */
+  track(s: FixedSources): void {
+    this.sources = { ...this.sources, ...s };
+    this.updateFixed();
+  }
+
+  /** Re-reads the fixed categories (they change only when buffers are first sized). */
+  updateFixed(): void {
+    const m = this.model;
+    const sum = (xs: { value: Float32Array }[]): number => xs.reduce((a, p) => a + p.value.byteLength, 0);
+    if (m !== null) {
+      const ps = m.parameters();
+      this.budget.setFixed('parameters', sum(ps));
+      this.budget.setFixed('gradients', ps.reduce((a, p) => a + p.grad.byteLength, 0));
+      this.budget.setFixed('buffers', sum(m.buffers()));
+      const e = m.executor() as LinearExecutor & { memoryBytes?(): number };
+      this.budget.setFixed('executor', typeof e.memoryBytes === 'function' ? e.memoryBytes() : 0);
+    }
+    this.budget.setFixed('optimizer', this.sources.optimizer?.stateBytes?.() ?? 0);
+    const b = this.sources.backend as { info?(): { scratchBytes?: number } } | undefined;
+    const info = typeof b?.info === 'function' ? b.info() : undefined;
+    this.budget.setFixed('backend', typeof info?.scratchBytes === 'number' ? info.scratchBytes : 0);
+  }
+
+  /** Start of a model forward: finishes deferred deletions; a training forward starts a new version. */
+  async beginForward(training: boolean, batch: number): Promise<void> {
+    await this.store.flush();
+    if (training) this.store.beginStep();
+    this.batch = batch;
+    this.pool.resetLargest(this.largestByBatch.get(batch) ?? 0);
+    this.updateFixed();
+  }
+
+  /** After a layer's forward: inference keeps nothing; training spills the oldest saved tensors if needed. */
+  async afterForward(saved: SavedTensors, training: boolean): Promise<void> {
+    if (!training) {
+      saved.clear();
+      return;
+    }
+    await this.makeRoom(0);
+  }
+
+  /** Before a layer's backward: makes room, then restores its offloaded tensors chunk by chunk. */
+  async beforeBackward(saved: SavedTensors): Promise<void> {
+    const recs = saved.records();
+    let need = 0;
+    for (const r of recs) {
+      r.pinned = true;
+      if (r.view === null) need += r.byteLength;
+    }
+    if (need > 0) await this.makeRoom(need);
+    for (const r of recs) await this.store.restore(r);
+  }
+
+  /** After a layer's backward: its saved tensors are released (shared ones stay for their other holder). */
+  async afterBackward(saved: SavedTensors): Promise<void> {
+    for (const r of saved.records()) r.pinned = false;
+    saved.clear();
+  }
+
+  /** End of a model backward: deletes freed chunks and remembers this batch size's largest buffer. */
+  async endBackward(): Promise<void> {
+    await this.store.flush();
+    this.largestByBatch.set(this.batch, Math.max(this.largestByBatch.get(this.batch) ?? 0, this.pool.largestTaken));
+    this.updateFixed();
+    this.steps++;
+  }
+
+  /** Gives a buffer back to the pool (no-op for buffers the pool does not own). */
+  release(a: ArrayBufferView): void {
+    this.pool.release(a);
+  }
+
+  /**
+   * Seals resident saved tensors, oldest first, until `extra` more bytes plus the working-set reserve fit.
+   * Only tensors whose buffer nobody else holds free anything now; the others are reconsidered after the
+   * chain lets go of them.
+   */
+  private async makeRoom(extra: number): Promise<void> {
+    const limit = this.budget.budgetBytes - this.reserveFactor * this.pool.largestTaken - extra;
+    const used = (): number => this.pool.inUse + this.store.external;
+    if (used() <= limit) return;
+    for (const r of this.store.spillable()) {
+      if (this.pool.refCount(r.view!) !== 1) continue;
+      await this.store.offload(r);
+      if (used() <= limit) return;
+    }
+  }
+
+  report(): ActivationReport {
+    return {
+      ...this.budget.report(),
+      pool: { allocated: this.pool.allocated, inUse: this.pool.inUse, allocations: this.pool.allocations, leases: this.pool.leases },
+      store: { ...this.store.stats, ...this.store.residency(), records: this.store.records },
+      steps: this.steps,
+    };
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * The shared buffer pool of managed memory mode: every layer output, gradient, saved tensor and temporary
+ * is a lease on one pooled ArrayBuffer, returned when its last holder releases it, so one VGG-11 step
+ * needs a working set of a few activations instead of one private buffer per layer and role.
+ *
+ * - Size classes are powers of two (≥ 4 KiB): a freed 8 MiB conv output is reused for the next 8 MiB (or
+ *   5 MiB) tensor of any layer. Rounding up costs at most 2× on odd sizes and nothing on CIFAR/VGG shapes.
+ * - Leases are reference-counted per ArrayBuffer, because one buffer can be held by several parties at
+ *   once: the chain that passes it to the next layer, and a saved-tensor record that keeps it for backward.
+ * - Free buffers are kept for reuse (first touch of fresh memory costs ~11 µs per 4 KiB page here,
+ *   DESIGN.md §7) but dropped when a new allocation would take the managed total over the budget, so the
+ *   pool's footprint follows the working set instead of its historical maximum.
+ * - Buffers that are not leases (the data loader's batch, a caller's tensor) pass through `release` and
+ *   `retain` untouched: callers need not know who owns what.
+ */
+import type { MemoryBudget } from '../../tee/memory-budget.js';
+
+const MIN_CLASS = 4096;
+
+/** The pooled size class for `bytes`: the next power of two, at least 4 KiB. */
+export function sizeClass(bytes: number): number {
+  if (bytes <= MIN_CLASS) return MIN_CLASS;
+  return 2 ** Math.ceil(Math.log2(bytes));
+}
+
+export class TensorPool {
+  private readonly free = new Map<number, ArrayBuffer[]>();
+  private readonly refs = new Map<ArrayBuffer, number>();
+  private allocatedBytes = 0;
+  private inUseBytes = 0;
+  private largest = 0;
+  private fresh = 0;
+
+  constructor(private readonly budget: MemoryBudget) {}
+
+  /** A Float32Array of n elements on a lease (contents undefined; the caller holds one reference). */
+  f32(n: number): Float32Array {
+    return new Float32Array(this.take(n * 4), 0, n);
+  }
+
+  /** An Int32Array of n elements on a lease. */
+  i32(n: number): Int32Array {
+    return new Int32Array(this.take(n * 4), 0, n);
+  }
+
+  /** A byte view of `bytes` bytes on a lease. */
+  bytes(bytes: number): Uint8Array {
+    return new Uint8Array(this.take(bytes), 0, bytes);
+  }
+
+  private take(bytes: number): ArrayBuffer {
+    const cls = sizeClass(bytes);
+    if (cls > this.largest) this.largest = cls;
+    let buf = this.free.get(cls)?.pop();
+    if (buf === undefined) {
+      if (!this.budget.fits(cls)) this.evictFree(cls);
+      buf = new ArrayBuffer(cls);
+      this.allocatedBytes += cls;
+      this.fresh++;
+      this.budget.charge('pool', cls);
+    }
+    this.refs.set(buf, 1);
+    this.inUseBytes += cls;
+    return buf;
+  }
+
+  /** Whether `a` lives in a buffer leased from this pool. */
+  owns(a: ArrayBufferView): boolean {
+    return this.refs.has(a.buffer as ArrayBuffer);
+  }
+
+  /** Holders of `a`'s buffer (0 when it is not a lease). */
+  refCount(a: ArrayBufferView): number {
+    return this.refs.get(a.buffer as ArrayBuffer) ?? 0;
+  }
+
+  /** One more holder of `a`'s buffer; returns false (and does nothing) if it is not a lease. */
+  retain(a: ArrayBufferView): boolean {
+    const buf = a.buffer as ArrayBuffer;
+    const n = this.refs.get(buf);
+    if (n === undefined) return false;
+    this.refs.set(buf, n + 1);
+    return true;
+  }
+
+  /** Drops one holder of `a`'s buffer; the last one returns it to the free list. No-op for non-leases. */
+  release(a: ArrayBufferView): void {
+    const buf = a.buffer as ArrayBuffer;
+    const n = this.refs.get(buf);
+    if (n === undefined) return;
+    if (n > 1) {
+      this.refs.set(buf, n - 1);
+      return;
+    }
+    this.refs.delete(buf);
+    this.inUseBytes -= buf.byteLength;
+    const list = this.free.get(buf.byteLength);
+    if (list) list.push(buf);
+    else this.free.set(buf.byteLength, [buf]);
+  }
+
+  /**
+   * Drops free buffers (other size classes than `keep` first, largest first) until `needed` more bytes
+   * fit the budget or nothing free is left. Dropped buffers are garbage once unreferenced.
+   */
+  private evictFree(needed: number, keep = needed): void {
+    const classes = [...this.free.keys()].sort((a, b) => (a === keep ? 1 : b === keep ? -1 : b - a));
+    for (const cls of classes) {
+      const list = this.free.get(cls)!;
+      while (list.length > 0 && !this.budget.fits(needed)) {
+        list.pop();
+        this.allocatedBytes -= cls;
+        this.budget.charge('pool', -cls);
+      }
+      if (list.length === 0) this.free.delete(cls);
+      if (this.budget.fits(needed)) return;
+    }
+  }
+
+  /** Drops every free buffer (e.g. after an evaluation pass at a larger batch). */
+  trim(): void {
+    for (const [cls, list] of this.free) {
+      this.allocatedBytes -= cls * list.length;
+      this.budget.charge('pool', -cls * list.length);
+    }
+    this.free.clear();
+  }
+
+  /** Bytes of leased buffers (in use by someone). */
+  get inUse(): number {
+    return this.inUseBytes;
+  }
+
+  /** Bytes of all buffers the pool holds (leased + free): what is actually resident. */
+  get allocated(): number {
+    return this.allocatedBytes;
+  }
+
+  /** Leases outstanding. */
+  get leases(): number {
+    return this.refs.size;
+  }
+
+  /** Buffers allocated fresh so far (a steady-state step should add none). */
+  get allocations(): number {
+    return this.fresh;
+  }
+
+  /** The largest size class taken since the last `resetLargest`. */
+  get largestTaken(): number {
+    return this.largest;
+  }
+
+  resetLargest(v = 0): void {
+    this.largest = v;
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * Managed memory mode (src/nn/memory): training with pooled buffers and sealed-out saved tensors must be
+ * bit-identical to the unmanaged model, in plain and quantized mode; tampering with an offloaded chunk
+ * must stop training with a clear error; the pool must reach a steady state.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { BatchLoader, channelStats } from '../../src/data/index.js';
+import { loadDataset } from '../../src/data/spec.js';
+import type { LinearExecutor } from '../../src/nn/executor.js';
+import { softmaxCrossEntropy } from '../../src/nn/loss.js';
+import { ActivationMemory, type ActivationMemoryOptions } from '../../src/nn/memory/index.js';
+import type { ModelConfig } from '../../src/nn/models/config.js';
+import { buildModel } from '../../src/nn/models/index.js';
+import type { SequentialModel } from '../../src/nn/model.js';
+import { SGD } from '../../src/nn/optim.js';
+import { PlainExecutor } from '../../src/nn/plain-executor.js';
+import { QuantizedExecutor } from '../../src/protocol/quantized-executor.js';
+import { MemoryBacking } from '../../src/tee/chunk-store.js';
+import { SealError } from '../../src/tee/errors.js';
+import { testBackend } from './helpers.js';
+
+/** Every layer kind that saves something or passes buffers through: conv, BN, ReLU, max/avg-pool, residual, flatten, linear, dropout. */
+const CONFIG: ModelConfig = {
+  name: 'memory-test',
+  layers: [
+    { type: 'conv', out: 6, kernel: 3, pad: 1 },
+    { type: 'bn2d' },
+    { type: 'relu' },
+    { type: 'maxpool', kernel: 2 },
+    { type: 'residual', body: [{ type: 'conv', out: 6, kernel: 3, pad: 1 }, { type: 'bn2d' }, { type: 'relu' }, { type: 'conv', out: 6, kernel: 3, pad: 1 }] },
+    { type: 'residual', body: [{ type: 'conv', out: 8, kernel: 1, stride: 2 }, { type: 'relu' }], shortcut: [{ type: 'avgpool', kernel: 2 }, { type: 'conv', out: 8, kernel: 1 }] },
+    { type: 'relu' },
+    { type: 'flatten' },
+    { type: 'linear', out: 12 },
+    { type: 'relu' },
+    { type: 'dropout', p: 0.3 },
+    { type: 'linear', out: 'classes' },
+  ],
+};
+const data = loadDataset('synthetic:3x8x8:4', { limitTrain: 24, limitTest: 8, seed: 5 });
+const backend = await testBackend();
+
+interface Run {
+  params: Uint32Array[];
+  losses: number[];
+  model: SequentialModel;
+}
+
+/** `steps` SGD steps (with an inference forward in between, as the trainer's evaluation does). */
+async function run(executor: LinearExecutor, mem: ActivationMemory | null, steps = 3, onForward?: (m: ActivationMemory) => void): Promise<Run> {
+  const model = buildModel(CONFIG, { inputShape: [3, 8, 8], numClasses: 4, seed: 7, executor });
+  if (mem) model.attachMemory(mem);
+  const opt = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 });
+  const loader = new BatchLoader(data.train, { batchSize: 8, shuffle: true, seed: 2, norm: channelStats(data.train), augment: false });
+  loader.beginEpoch();
+  const losses: number[] = [];
+  for (let s = 0; s < steps; s++) {
+    const b = loader.next()!;
+    const logits = await model.forward(b.x, true);
+    if (mem && onForward) onForward(mem);
+    const r = softmaxCrossEntropy(logits, b.labels);
+    losses.push(r.loss);
+    model.zeroGrad();
+    await model.backward(r.grad);
+    opt.step();
+    if (s === 1) await model.forward(b.x, false); // evaluation between steps must not disturb anything
+  }
+  const params = [...model.parameters().map((p) => p.value), ...model.buffers().map((b) => b.value)].map((v) => new Uint32Array(v.slice().buffer));
+  return { params, losses, model };
+}
+
+function assertBitIdentical(a: Run, b: Run): void {
+  assert.deepEqual(b.losses, a.losses);
+  assert.equal(b.params.length, a.params.length);
+  a.params.forEach((p, i) => assert.ok(Buffer.from(p.buffer).equals(Buffer.from(b.params[i].buffer)), `tensor ${i} differs`));
+}
+
+const executors: [string, () => LinearExecutor][] = [
+  ['plain', () => new PlainExecutor(backend)],
+  ['quantized', () => new QuantizedExecutor({ backend, seed: 3 })],
+];
+
+describe('managed memory: bit-identical training', () => {
+  for (const [mode, make] of executors) {
+    it(`${mode}: every saved tensor sealed out and streamed back in 64-byte chunks`, async () => {
+      const ref = await run(make(), null);
+      const mem = new ActivationMemory({ budgetBytes: 1, chunkBytes: 64 });
+      const got = await run(make(), mem, 3, (m) => {
+        // after a training forward under a 1-byte budget nothing the pool owns is kept resident
+        const { resident } = m.store.residency();
+        assert.ok(resident <= m.store.external, `resident saved bytes ${resident} beyond the input batch ${m.store.external}`);
+      });
+      assertBitIdentical(ref, got);
+      const r = mem.report();
+      assert.ok(r.store.offloadedBytes > 0 && r.store.restoredBytes === r.store.offloadedBytes, 'everything offloaded came back once');
+      assert.ok(r.store.chunksWritten > r.store.offloadedBytes / 64 - 1);
+      assert.equal(r.store.records, 0, 'no saved tensor outlives its backward');
+      assert.equal((mem.backing as MemoryBacking).blobs.size, 0, 'sealed chunks are deleted after use');
+      assert.equal(r.steps, 3);
+    });
+
+    it(`${mode}: generous budget keeps everything resident in pooled buffers`, async () => {
+      const ref = await run(make(), null);
+      const mem = new ActivationMemory();
+      const got = await run(make(), mem);
+      assertBitIdentical(ref, got);
+      assert.equal(mem.report().store.offloadedBytes, 0);
+    });
+  }
+
+  it('a budget in between offloads some tensors and keeps the managed peak within it', async () => {
+    const ref = await run(new PlainExecutor(backend), null);
+    const probe = new ActivationMemory();
+    await run(new PlainExecutor(backend), probe);
+    const budget = Math.floor(probe.report().managed.peak * 0.8);
+    const mem = new ActivationMemory({ budgetBytes: budget, reserveFactor: 1 });
+    const got = await run(new PlainExecutor(backend), mem);
+    assertBitIdentical(ref, got);
+    const r = mem.report();
+    assert.ok(r.store.offloadedBytes > 0, 'something was offloaded');
+    assert.ok(r.managed.peak < probe.report().managed.peak, `managed peak ${r.managed.peak} vs unconstrained ${probe.report().managed.peak}`);
+  });
+
+  it('the pool reaches a steady state: later steps allocate no new buffers', async () => {
+    const mem = new ActivationMemory({ budgetBytes: 1 << 20 });
+    const model = buildModel(CONFIG, { inputShape: [3, 8, 8], numClasses: 4, seed: 7, executor: new PlainExecutor(backend) });
+    model.attachMemory(mem);
+    const loader = new BatchLoader(data.train, { batchSize: 8, shuffle: false, seed: 2, norm: channelStats(data.train) });
+    let after2 = 0;
+    for (let s = 0; s < 6; s++) {
+      if (s % 3 === 0) loader.beginEpoch();
+      const b = loader.next()!;
+      const logits = await model.forward(b.x, true);
+      model.zeroGrad();
+      await model.backward(softmaxCrossEntropy(logits, b.labels).grad);
+      if (s === 1) after2 = mem.pool.allocations;
+      assert.ok(mem.pool.leases <= 1, `only the logits stay leased between steps, got ${mem.pool.leases}`);
+    }
+    assert.equal(mem.pool.allocations, after2);
+  });
+});
+
+describe('managed memory: tampered offloaded chunks', () => {
+  /** One training forward with everything offloaded; returns the model, the batch's gradient and the untrusted blobs. */
+  async function forwardOffloaded() {
+    const mem = new ActivationMemory({ budgetBytes: 1, chunkBytes: 256 });
+    const model = buildModel(CONFIG, { inputShape: [3, 8, 8], numClasses: 4, seed: 7, executor: new PlainExecutor(backend) });
+    model.attachMemory(mem);
+    const loader = new BatchLoader(data.train, { batchSize: 8, shuffle: false, seed: 2, norm: channelStats(data.train) });
+    loader.beginEpoch();
+    const b = loader.next()!;
+    const step = async () => softmaxCrossEntropy(await model.forward(b.x, true), b.labels).grad;
+    return { model, blobs: (mem.backing as MemoryBacking).blobs, step };
+  }
+
+  it('an altered byte stops backward with ALTERED naming the tensor', async () => {
+    const { model, blobs, step } = await forwardOffloaded();
+    const grad = await step();
+    const [key, blob] = [...blobs].find(([k]) => k.startsWith('activation:1.xhat/'))!;
+    const bad = blob.slice();
+    bad[bad.length - 20] ^= 1;
+    blobs.set(key, bad);
+    await assert.rejects(model.backward(grad), (e: unknown) => {
+      assert.ok(e instanceof SealError && e.code === 'ALTERED', String(e));
+      assert.match(e.message, /offloaded activation '1\.xhat' \(step 1\) could not be restored/);
+      return true;
+    });
+  });
+
+  it('a swapped chunk (another chunk of the same tensor) is refused as SWAPPED', async () => {
+    const { model, blobs, step } = await forwardOffloaded();
+    const grad = await step();
+    const a = blobs.get('activation:1.xhat/0')!;
+    blobs.set('activation:1.xhat/0', blobs.get('activation:1.xhat/1')!);
+    blobs.set('activation:1.xhat/1', a);
+    await assert.rejects(model.backward(grad), (e: unknown) => e instanceof SealError && e.code === 'SWAPPED');
+  });
+
+  it("a chunk replayed from the previous step is refused as REPLAYED", async () => {
+    const { model, blobs, step } = await forwardOffloaded();
+    await model.backward(await step());
+    // the host keeps a copy of step 2's chunk and plays it back in step 3
+    const grad2 = await step();
+    const old = blobs.get('activation:1.xhat/0')!;
+    await model.backward(grad2);
+    const grad3 = await step();
+    blobs.set('activation:1.xhat/0', old);
+    await assert.rejects(model.backward(grad3), (e: unknown) => e instanceof SealError && e.code === 'REPLAYED');
+  });
+
+  it('a lost chunk is refused as MISSING', async () => {
+    const { model, blobs, step } = await forwardOffloaded();
+    const grad = await step();
+    blobs.delete('activation:1.xhat/0');
+    await assert.rejects(model.backward(grad), (e: unknown) => e instanceof SealError && e.code === 'MISSING');
+  });
+});
+
+describe('managed memory: options', () => {
+  it('refuses chunk sizes above 1 MiB or not a multiple of 4', () => {
+    assert.throws(() => new ActivationMemory({ chunkBytes: 2 << 20 } as ActivationMemoryOptions), /chunk size/);
+    assert.throws(() => new ActivationMemory({ chunkBytes: 10 }), /chunk size/);
+  });
+});
