@@ -16,7 +16,9 @@
 import { type Command, Option } from 'commander';
 import { loadDataset } from '../../data/spec.js';
 import { BatchLoader } from '../../data/loader.js';
-import { loadCheckpoint } from '../../nn/checkpoint.js';
+import type { TeeKind } from '../../tee/provider.js';
+import { TEE_KINDS } from '../../tee/providers/index.js';
+import { loadCheckpointFile, memoSealer } from '../checkpoint-io.js';
 import { argmaxRows, inferenceModel } from '../../service/inference.js';
 import { createModeExecutor } from '../../service/executor.js';
 import { BACKENDS, MODES, parseMode } from '../executors.js';
@@ -35,6 +37,8 @@ interface PredictFlags {
   backend: string;
   cluster?: string;
   party?: 'e0' | 'e1';
+  /** TEE provider that opens a sealed checkpoint. */
+  tee?: TeeKind;
 }
 
 export interface PredictResult {
@@ -64,6 +68,7 @@ export function register(program: Command): void {
     .option('--batch <n>', 'inference batch size', intOption('--batch'), 256)
     .option('--classes', 'print one line per example: index, predicted class, label', false)
     .option('--json', 'print one JSON object on stdout', false)
+    .addOption(new Option('--tee <kind>', 'TEE provider whose key opens a sealed checkpoint').choices([...TEE_KINDS]).default('simulated'))
     .addOption(new Option('--backend <name>', 'kernel backend').choices([...BACKENDS]).default('auto'))
     .addOption(new Option('--cluster <file>', 'secure mode: join this cluster instead of launching workers').hideHelp())
     .addOption(new Option('--party <name>', 'secure mode: this enclave replica in --cluster').choices(['e0', 'e1']).hideHelp())
@@ -90,7 +95,7 @@ export function register(program: Command): void {
 /** The command's work, callable in-process (tests). `argv` is this command's arguments (for the e1 replica). */
 export async function runPredict(f: PredictFlags, argv: readonly string[] = []): Promise<PredictResult> {
   const mode = parseMode(f.mode);
-  const ckpt = loadCheckpoint(f.modelFile);
+  const ckpt = await loadCheckpointFile(f.modelFile, memoSealer(f.tee ?? 'simulated'));
   const spec = f.data ?? ckpt.info.data;
   let data;
   try {

@@ -5,12 +5,8 @@
  */
 import { type Command, Option } from 'commander';
 import { loadDataset } from '../../data/spec.js';
-import { open } from 'node:fs/promises';
-import { loadCheckpoint } from '../../nn/checkpoint.js';
-import { looksSealed } from '../../nn/checkpoint-seal.js';
-import type { TeeKind } from '../../tee/provider.js';
-import { TEE_KINDS, createProvider } from '../../tee/providers/index.js';
-import type { Sealer } from '../../tee/seal.js';
+import { TEE_KINDS } from '../../tee/providers/index.js';
+import { loadCheckpointFile, memoSealer } from '../checkpoint-io.js';
 import { buildModel } from '../../nn/models/index.js';
 import { type EpochMetrics, train } from '../../nn/trainer.js';
 import { BACKENDS, createExecutor, MODES, parseMode, resolveBackend } from '../executors.js';
@@ -29,26 +25,6 @@ import {
 
 const silentProgress = { step() {}, epoch() {}, stop() {} };
 
-/** The TEE provider's checkpoint sealer, created on first use (the simulated provider announces itself). */
-function memoSealer(kind: TeeKind): () => Promise<Sealer> {
-  let s: Promise<Sealer> | undefined;
-  return () => (s ??= createProvider(kind).sealer());
-}
-
-async function isSealedFile(path: string): Promise<boolean> {
-  try {
-    const fh = await open(path, 'r');
-    try {
-      const head = new Uint8Array(4);
-      await fh.read(head, 0, 4, 0);
-      return looksSealed(head);
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    return false; // loadCheckpoint reports the missing file
-  }
-}
 
 /** The per-epoch --json record (accuracies are fractions in [0, 1]). */
 export function epochJson(m: EpochMetrics): Record<string, number | string> {
@@ -116,7 +92,7 @@ export async function runTrain(raw: TrainFlags, given: (key: string) => boolean)
   if (replica) raw = { ...raw, save: undefined, saveEvery: undefined, json: false };
   if (raw.saveEvery !== undefined && raw.save === undefined) throw new Error('--save-every needs --save <file>');
   const sealerOf = memoSealer(raw.tee ?? 'simulated');
-  const ckpt = raw.resume === undefined ? undefined : loadCheckpoint(raw.resume, (await isSealedFile(raw.resume)) ? await sealerOf() : undefined);
+  const ckpt = raw.resume === undefined ? undefined : await loadCheckpointFile(raw.resume, sealerOf);
   const merged = ckpt ? applyCheckpointDefaults(raw, ckpt, given) : raw;
   const flags = { ...merged, model: ckpt && !given('model') ? merged.model : resolveModelSpec(merged.model) };
   const mode = parseMode(flags.mode);
