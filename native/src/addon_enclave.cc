@@ -13,9 +13,11 @@
 //       e_i  = q_i − u_i  mod P (centred)                       u from uRef   (when uRef)
 //       s1_i = q_i − s0_i mod P (centred)                       s0 from s0Ref (when s0Ref)
 //     q, e, s1: Int32Array or null (q may be null when e is given; e/s1 are required with uRef/s0Ref)
-//   reconstructDequantize(parts: Int32Array[], maskRefs: Uint8Array[], scaleExp, out: Float32Array) → max |C|
+//   reconstructDequantize(parts: Int32Array[], maskRefs: Uint8Array[], scaleExp, out: Float32Array, checkFirst?)
+//       → max |C|, or −(k + 1) if part k < checkFirst holds a value outside [−HALF, HALF] (out is then garbage)
 //       C_i = centre(Σ_k parts[k][i] + Σ_m mask_m[i]) mod P;   out_i = C_i · 2^scaleExp
-//     1 ≤ parts ≤ 4 and 0 ≤ masks ≤ 3 (|Σ| ≤ 7·HALF < 2^23, exact in int32)
+//     1 ≤ parts ≤ 4 and 0 ≤ masks ≤ 3 (|Σ| ≤ 7·HALF < 2^23, exact in int32 once the parts are checked;
+//     unchecked parts must be centred, e.g. produced by the enclave itself)
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -179,6 +181,11 @@ Napi::Value ReconstructDequantize(const Napi::CallbackInfo& info) {
   const double se = info[2].As<Napi::Number>().DoubleValue();
   if (!(se == std::floor(se)) || se < -300 || se > 300) a.rangeError("scaleExp must be an integer in [-300, 300]");
   const double scale = std::ldexp(1.0, int(se));
+  size_t checkFirst = 0;
+  if (!info[4].IsUndefined()) {
+    checkFirst = a.dim(4, "checkFirst");
+    if (checkFirst > np) a.rangeError("checkFirst exceeds the number of parts");
+  }
   alignas(64) int32_t acc[CHUNK];
   int32_t maxAbs = 0;
   for (size_t start = 0; start < n; start += CHUNK) {
@@ -189,7 +196,11 @@ Napi::Value ReconstructDequantize(const Napi::CallbackInfo& info) {
     } else {
       std::memset(acc, 0, m * sizeof(int32_t));
     }
-    for (size_t k = 0; k < np; k++) enclave::addBlock(acc, parts[k] + start, m);
+    for (size_t k = 0; k < np; k++) {
+      // checked while the block is in L1; a bad part may have overflowed acc, so stop before using it
+      if (k < checkFirst && !enclave::isCentred(parts[k] + start, m)) return Napi::Number::New(info.Env(), -double(k + 1));
+      enclave::addBlock(acc, parts[k] + start, m);
+    }
     maxAbs = enclave::reconstructBlock(acc, scale, out + start, m, maxAbs);
   }
   return Napi::Number::New(info.Env(), double(maxAbs));

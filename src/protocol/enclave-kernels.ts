@@ -57,8 +57,12 @@ export interface EnclaveKernels {
     masked: Int32Array | null,
     share1: Int32Array | null,
   ): void;
-  /** out = centre(Σ parts + Σ masks) · 2^scaleExp; returns max |C|. 1–4 parts, 0–3 masks, ≤ 6 in all. */
-  reconstructDequantize(parts: readonly Int32Array[], masks: readonly StreamRef[], scaleExp: number, out: Float32Array): number;
+  /**
+   * out = centre(Σ parts + Σ masks) · 2^scaleExp; returns max |C|. 1–4 parts, 0–3 masks, ≤ 6 in all.
+   * Parts 0 … checkFirst − 1 are untrusted and checked to be centred on the way (NonCentredPartError
+   * naming the first bad part; `out` is then undefined); the others must be centred already.
+   */
+  reconstructDequantize(parts: readonly Int32Array[], masks: readonly StreamRef[], scaleExp: number, out: Float32Array, checkFirst?: number): number;
   /** out ← centred field elements of stream s (from its start). */
   fillCentred(s: StreamRef, out: Int32Array): Int32Array;
 }
@@ -70,6 +74,14 @@ function checkQms(n: number, u: StreamRef | null, s0: StreamRef | null, q: Int32
   if (!u && !q) throw new TypeError('quantizeMaskShare: nothing to write');
   for (const a of [q, u ? masked : null, s0 ? share1 : null]) {
     if (a && a.length !== n) throw new RangeError(`quantizeMaskShare: output of ${a.length} elements for ${n} inputs`);
+  }
+}
+
+/** A part handed to reconstructDequantize for checking holds a value outside [−HALF, HALF]. */
+export class NonCentredPartError extends Error {
+  override name = 'NonCentredPartError';
+  constructor(readonly part: number) {
+    super(`part ${part}: values outside the centred range of Z_P`);
   }
 }
 
@@ -97,8 +109,9 @@ export function createJsKernels(): EnclaveKernels {
       const ss = s0 ? FieldStream.open(s0.key, s0.id).fillCentred(pool.int32('s0', n)) : null;
       maskAndShare(qq, uu, ss, masked, s0 ? share1 : null);
     },
-    reconstructDequantize(parts, masks, scaleExp, out) {
+    reconstructDequantize(parts, masks, scaleExp, out, checkFirst = 0) {
       checkParts(parts.length, masks.length);
+      for (let k = 0; k < checkFirst; k++) if (!isCentredArray(parts[k])) throw new NonCentredPartError(k);
       const drawn = masks.map((m, i) => FieldStream.open(m.key, m.id).fillCentred(pool.int32(`m${i}`, out.length)));
       return reconstructDequantize([...parts, ...drawn], scaleExp, out).maxAbs;
     },
@@ -123,7 +136,7 @@ interface EnclaveAddon {
     e: Int32Array | null,
     s1: Int32Array | null,
   ): void;
-  reconstructDequantize(parts: Int32Array[], maskRefs: Uint8Array[], scaleExp: number, out: Float32Array): number;
+  reconstructDequantize(parts: Int32Array[], maskRefs: Uint8Array[], scaleExp: number, out: Float32Array, checkFirst?: number): number;
 }
 
 /** 24-byte stream reference for the addon: key ‖ id (big-endian). */
@@ -182,9 +195,12 @@ export function createNativeKernels(): EnclaveKernels {
       if (!Number.isInteger(e) || e < EXP_MIN || e > EXP_MAX) throw new RangeError(`quantize: exponent must be an integer in [${EXP_MIN}, ${EXP_MAX}], got ${e}`);
       a.quantizeMaskShare(x, FRAC_SHIFT - e, ref(noise), u ? ref(u) : null, s0 ? ref(s0) : null, q, u ? masked : null, s0 ? share1 : null);
     },
-    reconstructDequantize(parts, masks, scaleExp, out) {
+    reconstructDequantize(parts, masks, scaleExp, out, checkFirst = 0) {
       checkParts(parts.length, masks.length);
-      return a.reconstructDequantize(parts as Int32Array[], masks.map(ref), scaleExp, out);
+      if (checkFirst > parts.length) throw new RangeError('reconstructDequantize: checkFirst exceeds the number of parts');
+      const r = a.reconstructDequantize(parts as Int32Array[], masks.map(ref), scaleExp, out, checkFirst);
+      if (r < 0) throw new NonCentredPartError(-r - 1);
+      return r;
     },
     fillCentred(s, out) {
       a.prgCentred(ref(s), out);

@@ -60,9 +60,10 @@ export interface MaskSource {
 }
 
 /**
- * Receives worker `who`'s Result frame for op `opId` and validates it (length,
- * centred). A dead worker or a malformed result rejects with a ProtocolError naming
- * the worker; a malformed result also closes that connection.
+ * Receives worker `who`'s Result frame for op `opId` and validates it (length, and
+ * centred values unless `centred` is null: the caller then checks them in its own pass).
+ * A dead worker or a malformed result rejects with a ProtocolError naming the worker;
+ * a malformed result also closes that connection.
  */
 export async function receiveResult(
   conn: Connection,
@@ -70,7 +71,7 @@ export async function receiveResult(
   opId: number,
   n: number,
   timeoutMs?: number,
-  centred?: (v: Int32Array) => boolean,
+  centred?: ((v: Int32Array) => boolean) | null,
 ): Promise<Part> {
   let msg: ReceivedMessage;
   try {

@@ -88,11 +88,19 @@ export function parseOpHeader(v: unknown): OpAttempt {
   return { op, layer, attempt };
 }
 
-/** Checks an untrusted Int32 tensor: exact length and centred values (`centred`: the check to use, e.g. a native one). */
-export function checkShareTensor(data: unknown, n: number, what: string, centred: (v: Int32Array) => boolean = isCentredArray): Int32Array {
+/**
+ * Checks an untrusted Int32 tensor: exact length and centred values (`centred`: the check to
+ * use, e.g. a native one; null when the caller checks the values itself, fused into its next pass).
+ */
+export function checkShareTensor(
+  data: unknown,
+  n: number,
+  what: string,
+  centred: ((v: Int32Array) => boolean) | null = isCentredArray,
+): Int32Array {
   if (!(data instanceof Int32Array)) throw new ProtocolError(`${what}: expected an int32 tensor`);
   if (data.length !== n) throw new ProtocolError(`${what}: expected ${n} elements, got ${data.length}`);
-  if (!centred(data)) throw new ProtocolError(`${what}: values outside the centred range of Z_P`);
+  if (centred && !centred(data)) throw new ProtocolError(`${what}: values outside the centred range of Z_P`);
   return data;
 }
 

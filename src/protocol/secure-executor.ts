@@ -26,10 +26,10 @@ import { MsgType } from '../net/message-types.js';
 import type { Connection } from '../net/transport.js';
 import type { ExecutorStats, LinearExecutor, OpTag } from '../nn/executor.js';
 import { BufferPool } from './buffer-pool.js';
-import { type EnclaveKernels, enclaveKernels } from './enclave-kernels.js';
+import { type EnclaveKernels, NonCentredPartError, enclaveKernels } from './enclave-kernels.js';
 import { type Feeds, maskStream, prepareAttempt } from './enclave-op.js';
 import { type MaskSource, type MaskSourceStats, OnlineMaskSource, receiveResult } from './mask-source.js';
-import { opHeader, opLabel } from './messages.js';
+import { ProtocolError, opHeader, opLabel } from './messages.js';
 import { AttemptCounter, type MaskKeys } from './op-streams.js';
 import { HEADROOM_STEP, MAX_RETRIES, OverflowError } from './overflow.js';
 import { checkLengths } from './quantized-executor.js';
@@ -123,8 +123,9 @@ export class SecureExecutor implements LinearExecutor {
     const sent = Promise.all(sends);
     sent.catch(() => {}); // a failed send also fails its worker's result below, which is what we report
     const parts = await Promise.allSettled([
-      receiveResult(workers[0], 'worker 0', opId, n, this.#o.timeoutMs, this.#kernels.isCentred),
-      receiveResult(workers[1], 'worker 1', opId, n, this.#o.timeoutMs, this.#kernels.isCentred),
+      // values are checked inside the fused reconstruction below (parts 0 and 1)
+      receiveResult(workers[0], 'worker 0', opId, n, this.#o.timeoutMs, null),
+      receiveResult(workers[1], 'worker 1', opId, n, this.#o.timeoutMs, null),
       this.#masks.take(at, opId, n),
     ]);
     try {
@@ -134,7 +135,15 @@ export class SecureExecutor implements LinearExecutor {
       const data = parts.map((p) => (p as PromiseFulfilledResult<{ data: Int32Array }>).value.data);
       // step 6, fused: draws the output masks M and reconstructs, dequantizes and guards in one sweep
       const masks = this.#masks.outputMasks.map((name) => maskStream(keys, name, at));
-      const maxAbs = this.#kernels.reconstructDequantize(data, masks, prep.eA + prep.eB - 12, c);
+      let maxAbs: number;
+      try {
+        maxAbs = this.#kernels.reconstructDequantize(data, masks, prep.eA + prep.eB - 12, c, 2);
+      } catch (err) {
+        if (!(err instanceof NonCentredPartError)) throw err;
+        const e = new ProtocolError(`result of worker ${err.part}: values outside the centred range of Z_P`);
+        workers[err.part].destroy(e);
+        throw e;
+      }
       return { maxAbs, flagged: maxAbs >= GUARD };
     } finally {
       for (const p of parts) if (p.status === 'fulfilled') p.value.release();

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { FieldStream } from '../../src/field/prg.js';
 import { HALF } from '../../src/field/prime.js';
-import { type StreamRef, createJsKernels, createNativeKernels, nativeKernelsAvailability } from '../../src/protocol/enclave-kernels.js';
+import { NonCentredPartError, type StreamRef, createJsKernels, createNativeKernels, nativeKernelsAvailability } from '../../src/protocol/enclave-kernels.js';
 
 const avail = nativeKernelsAvailability();
 const skip = avail.available ? false : `native enclave kernels unavailable: ${avail.reason}`;
@@ -123,6 +123,25 @@ describe('native enclave kernels equal the TypeScript reference', { skip }, () =
     assert.throws(() => nat.maxAbs(x), /non-finite.*4242/);
     x[4242] = Number.POSITIVE_INFINITY;
     assert.throws(() => nat.maxAbs(x), /non-finite.*4242/);
+  });
+
+  it('reconstruction checks the untrusted parts it is told to, naming the first bad one', () => {
+    const n = 5000;
+    const good = [1n, 2n, 3n].map((id) => js.fillCentred(stream(id), new Int32Array(n)));
+    for (const k of [0, 1]) {
+      for (const bad of [HALF + 1, -(2 ** 31)]) {
+        const parts = good.map((p) => p.slice());
+        parts[k][n - 1] = bad;
+        for (const kern of [js, nat]) {
+          assert.throws(() => kern.reconstructDequantize(parts, [], 0, new Float32Array(n), 2), (e: Error) => e instanceof NonCentredPartError && e.part === k);
+        }
+      }
+    }
+    const ok = new Float32Array(n);
+    nat.reconstructDequantize(good, [], 0, ok, 2);
+    const ref = new Float32Array(n);
+    js.reconstructDequantize(good, [], 0, ref, 0);
+    same(ok, ref, 'checked reconstruction');
   });
 
   it('argument errors are exceptions, not crashes', () => {

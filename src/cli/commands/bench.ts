@@ -6,6 +6,8 @@ import type { Command } from 'commander';
 import { register as kernels } from '../../../bench/kernels.js';
 import { register as transport } from '../../../bench/transport.js';
 import { register as step } from '../../../bench/step.js';
+import { register as layers } from '../../../bench/layers.js';
+import { register as memory } from '../../../bench/memory.js';
 
 type BenchRegistrar = (bench: Command) => void;
 
@@ -14,6 +16,8 @@ const benchRegistrars: BenchRegistrar[] = [
   kernels,
   transport,
   step,
+  layers,
+  memory,
 ];
 
 export function register(program: Command): void {
