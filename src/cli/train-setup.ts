@@ -10,9 +10,10 @@ import type { Checkpoint } from '../nn/checkpoint.js';
 import type { Parameter } from '../nn/layers/layer.js';
 import { Adam, type Optimizer, SGD } from '../nn/optim.js';
 import { type LrSchedule, parseSchedule } from '../nn/schedule.js';
+import type { MemoryFlags } from './memory-setup.js';
 
 /** Flags as commander hands them over (strings where a parser was not attached). */
-export interface TrainFlags {
+export interface TrainFlags extends MemoryFlags {
   model: string;
   data: string;
   mode: string;

@@ -10,6 +10,7 @@ import { loadCheckpointFile, memoSealer } from '../checkpoint-io.js';
 import { buildModel } from '../../nn/models/index.js';
 import { type EpochMetrics, train } from '../../nn/trainer.js';
 import { BACKENDS, createExecutor, MODES, parseMode, resolveBackend } from '../executors.js';
+import { addMemoryOptions, memorySummary, parseMemoryBudget, setUpMemory } from '../memory-setup.js';
 import { createProgress } from '../progress.js';
 import {
   applyCheckpointDefaults,
@@ -44,7 +45,7 @@ export function epochJson(m: EpochMetrics): Record<string, number | string> {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('train')
     .description('train a model (plain float32, quantized reference, or secure)')
     .option('--model <name|config.json>', 'built-in model (mnist-cnn, vgg11, vgg13, vgg16, resnet18) or a JSON config file', 'mnist-cnn')
@@ -76,7 +77,8 @@ export function register(program: Command): void {
     .addOption(new Option('--workers <n>', 'secure mode: 3 (online) or 2 (offline masks)').choices(['2', '3']).default('3'))
     .option('--cluster <file>', 'secure mode: join the workers of this cluster config (default: start local worker processes)')
     .addOption(new Option('--party <name>', 'secure mode: this enclave replica').choices(['e0', 'e1']).default('e0'))
-    .addOption(new Option('--transport <t>', 'secure mode, local cluster: channel between the processes').choices(['tls', 'tcp']).default('tls'))
+    .addOption(new Option('--transport <t>', 'secure mode, local cluster: channel between the processes').choices(['tls', 'tcp']).default('tls'));
+  addMemoryOptions(cmd)
     .action(async (raw: TrainFlags, cmd: Command) => {
       await runTrain(raw, (k) => {
         const src = cmd.getOptionValueSource(k);
@@ -91,6 +93,7 @@ export async function runTrain(raw: TrainFlags, given: (key: string) => boolean)
   const replica = raw.party === 'e1';
   if (replica) raw = { ...raw, save: undefined, saveEvery: undefined, json: false };
   if (raw.saveEvery !== undefined && raw.save === undefined) throw new Error('--save-every needs --save <file>');
+  parseMemoryBudget(raw); // refuse a bad budget before any worker starts
   const sealerOf = memoSealer(raw.tee ?? 'simulated');
   const ckpt = raw.resume === undefined ? undefined : await loadCheckpointFile(raw.resume, sealerOf);
   const merged = ckpt ? applyCheckpointDefaults(raw, ckpt, given) : raw;
@@ -122,6 +125,7 @@ export async function runTrain(raw: TrainFlags, given: (key: string) => boolean)
     const data = loadDataset(flags.data, { limitTrain: flags.limitTrain, limitTest: flags.limitTest, seed });
     const model = buildModel(flags.model, { inputShape: [...data.inputShape], numClasses: data.numClasses, seed, executor });
     const optimizer = buildOptimizer(flags, model.parameters());
+    const memory = setUpMemory(flags, model, optimizer, backend);
     const hyper = hyperOf(flags);
     const name = modelLabel(flags.model);
     if (!replica) process.stderr.write(
@@ -171,6 +175,7 @@ export async function runTrain(raw: TrainFlags, given: (key: string) => boolean)
         ')\n';
       (flags.json ? process.stderr : process.stdout).write(line);
     }
+    if (memory && !replica) process.stderr.write(memorySummary(memory) + '\n');
   } finally {
     process.off('SIGINT', onSigint);
     progress.stop();
