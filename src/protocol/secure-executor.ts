@@ -183,6 +183,11 @@ export class SecureExecutor implements LinearExecutor {
     return { ...this.#stats };
   }
 
+  /** Bytes of its share/operand pool (counted as fixed enclave memory by src/nn/memory). */
+  memoryBytes(): number {
+    return this.#pool.bytes();
+  }
+
   /** The mask source's counters (online/offline, on-demand attempts, offline-phase time). */
   maskStats(): MaskSourceStats {
     return this.#masks.stats();
