@@ -35,6 +35,8 @@ export interface MemoryRun {
   batch: number;
   budgetBytes: number | null;
   backing: 'memory' | 'file' | null;
+  /** Managed runs: whether garbage was collected after every sealing/unsealing burst (--gc). */
+  collect: boolean;
   /** Peak RSS of the measured steps (VmHWM after the reset), and whether the reset worked. */
   peakRss: number;
   hwmReset: boolean;
@@ -60,6 +62,7 @@ export interface RunOptions {
   batch: number;
   budgetBytes: number;
   backing: 'memory' | 'file';
+  collect: boolean;
   steps: number;
   warmup: number;
   seed: number;
@@ -94,7 +97,7 @@ function nativeScratch(backend: Backend): number {
 
 export function baselineRun(model: string): MemoryRun {
   return {
-    bench: 'memory', kind: 'baseline', mode: null, model, batch: 0, budgetBytes: null, backing: null,
+    bench: 'memory', kind: 'baseline', mode: null, model, batch: 0, budgetBytes: null, backing: null, collect: false,
     peakRss: procStatusBytes('VmHWM'), hwmReset: false, sampledMaxRss: process.memoryUsage.rss(), rssBeforeSteps: process.memoryUsage.rss(), usageAtMax: process.memoryUsage(),
     fixed: {}, managedPeak: null, overBudgetEvents: null, offload: null, wallMsPerStep: [],
   };
@@ -106,7 +109,10 @@ export async function measureRun(o: RunOptions): Promise<MemoryRun> {
   try {
     const shape: [number, number, number] = o.model.startsWith('mnist') ? [1, 28, 28] : [3, 32, 32];
     const model = buildModel(o.model, { inputShape: shape, numClasses: 10, seed: o.seed, executor: rig.executor });
-    const mem = o.kind === 'managed' ? new ActivationMemory({ budgetBytes: o.budgetBytes, backing: dir ? new FileBacking(dir) : new MemoryBacking() }) : null;
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (o.collect && typeof gc !== 'function') throw new Error('--gc needs node --expose-gc');
+    const collect = o.collect && o.kind === 'managed' ? gc : undefined;
+    const mem = o.kind === 'managed' ? new ActivationMemory({ budgetBytes: o.budgetBytes, backing: dir ? new FileBacking(dir) : new MemoryBacking(), collect }) : null;
     if (mem) model.attachMemory(mem);
     const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
     mem?.track({ optimizer: opt, backend: o.backend });
@@ -160,7 +166,7 @@ export async function measureRun(o: RunOptions): Promise<MemoryRun> {
     const st = mem?.store.stats;
     return {
       bench: 'memory', kind: o.kind, mode: o.mode, model: o.model, batch: o.batch,
-      budgetBytes: mem ? o.budgetBytes : null, backing: mem ? o.backing : null,
+      budgetBytes: mem ? o.budgetBytes : null, backing: mem ? o.backing : null, collect: collect !== undefined,
       peakRss, hwmReset, sampledMaxRss: sampled, rssBeforeSteps, usageAtMax, fixed,
       managedPeak: r ? r.managed.peak : null,
       overBudgetEvents: r ? r.overBudgetEvents : null,

@@ -28,6 +28,7 @@ interface MemoryFlags {
   steps: string;
   warmup: string;
   seed: string;
+  gc?: boolean;
   json?: boolean;
   child?: string;
 }
@@ -64,6 +65,7 @@ async function child(kind: RunKind, f: MemoryFlags): Promise<void> {
     batch: int(f.batch, '--batch', 1),
     budgetBytes: budgetBytes(f.memoryBudget),
     backing: f.backing,
+    collect: f.gc === true,
     steps: int(f.steps, '--steps', 1),
     warmup: int(f.warmup, '--warmup', 0),
     seed: int(f.seed, '--seed', 0),
@@ -74,10 +76,11 @@ async function child(kind: RunKind, f: MemoryFlags): Promise<void> {
 
 /** Spawns this command again as a child for one run and parses its JSON line. */
 function spawnRun(kind: RunKind, f: MemoryFlags): MemoryRun {
-  const args = [...process.execArgv, process.argv[1], 'bench', 'memory', '--child', kind];
+  const args = [...(f.gc ? ['--expose-gc'] : []), ...process.execArgv, process.argv[1], 'bench', 'memory', '--child', kind];
   for (const k of ['model', 'batch', 'mode', 'memoryBudget', 'backing', 'steps', 'warmup', 'seed'] as const) {
     args.push(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, f[k]);
   }
+  if (f.gc) args.push('--gc');
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
   const line = r.stdout.trim().split('\n').at(-1) ?? '';
   if (r.status !== 0 || !line.startsWith('{')) throw new Error(`bench memory: the '${kind}' run failed (exit ${r.status ?? r.signal})`);
@@ -127,7 +130,7 @@ async function run(f: MemoryFlags): Promise<void> {
   budgetBytes(f.memoryBudget);
   const nat = nativeAvailability();
   process.stderr.write(
-    `bench memory: ${f.model}, batch ${f.batch}, mode ${f.mode}, budget ${f.memoryBudget} MiB, sealed chunks to ${f.backing}; ` +
+    `bench memory: ${f.model}, batch ${f.batch}, mode ${f.mode}, budget ${f.memoryBudget} MiB, sealed chunks to ${f.backing}${f.gc ? ', gc after sealing' : ''}; ` +
       `${f.warmup} warm-up + ${f.steps} measured step(s) per run, one child process per run; backend ${nat.available ? 'native' : 'js'}\n`,
   );
   const results: MemoryRun[] = [];
@@ -154,6 +157,7 @@ export function register(bench: Command): void {
     .option('--steps <n>', 'measured steps per run', '1')
     .option('--warmup <n>', 'warm-up steps per run (sizes every buffer; not measured)', '1')
     .option('--seed <n>', 'seed of model and data', '1')
+    .option('--gc', 'managed run: collect garbage after every sealing/unsealing burst (children run with --expose-gc)', false)
     .option('--json', 'one JSON object per run on stdout', false)
     .addOption(new Option('--child <kind>', 'internal: run one configuration in this process').hideHelp())
     .action((f: MemoryFlags) => run(f));

@@ -47,7 +47,9 @@ export function setUpMemory(f: MemoryFlags, model: SequentialModel, optimizer: O
   const budgetBytes = parseMemoryBudget(f);
   if (budgetBytes === null) return null;
   const backing = f.offloadDir === undefined ? new MemoryBacking() : new FileBacking(f.offloadDir);
-  const mem = new ActivationMemory({ budgetBytes, backing });
+  // under `node --expose-gc`, transient sealing/unsealing buffers are collected right away (docs/memory.md)
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const mem = new ActivationMemory({ budgetBytes, backing, collect: typeof gc === 'function' ? () => gc() : undefined });
   model.attachMemory(mem);
   mem.track({ optimizer, backend });
   return mem;

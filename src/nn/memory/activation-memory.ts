@@ -40,6 +40,12 @@ export interface ActivationMemoryOptions {
   chunkBytes?: number;
   /** Working-set reserve in multiples of the step's largest buffer (default 4). */
   reserveFactor?: number;
+  /**
+   * Called after every burst of sealing or unsealing, e.g. `globalThis.gc` under `node --expose-gc`:
+   * node:crypto and file reads allocate a fresh buffer per 64 KiB piece and per chunk, garbage that
+   * otherwise stays resident until V8 collects it (docs/memory.md). Default: none.
+   */
+  collect?: () => void;
 }
 
 /** The model-side sources of fixed memory. */
@@ -74,6 +80,7 @@ export class ActivationMemory {
   private model: TrackedModel | null = null;
   private sources: FixedSources = {};
   private steps = 0;
+  private readonly collect: (() => void) | null;
 
   constructor(o: ActivationMemoryOptions = {}) {
     this.budget = new MemoryBudget(o.budgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES);
@@ -82,6 +89,7 @@ export class ActivationMemory {
     const sealer = o.sealer ?? Sealer.fromKey(randomBytes(32));
     this.store = new TensorStore(this.budget, this.pool, sealer, this.backing, o.chunkBytes ?? MAX_CHUNK_BYTES);
     this.reserveFactor = o.reserveFactor ?? 4;
+    this.collect = o.collect ?? null;
     if (!(this.reserveFactor >= 0)) throw new RangeError(`reserveFactor must be ≥ 0, got ${this.reserveFactor}`);
   }
 
@@ -143,6 +151,7 @@ export class ActivationMemory {
     }
     if (need > 0) await this.makeRoom(need);
     for (const r of recs) await this.store.restore(r);
+    if (need > 0) this.collect?.();
   }
 
   /** After a layer's backward: its saved tensors are released (shared ones stay for their other holder). */
@@ -173,11 +182,14 @@ export class ActivationMemory {
     const limit = this.budget.budgetBytes - this.reserveFactor * this.pool.largestTaken - extra;
     const used = (): number => this.pool.inUse + this.store.external;
     if (used() <= limit) return;
+    let sealed = false;
     for (const r of this.store.spillable()) {
       if (this.pool.refCount(r.view!) !== 1) continue;
+      sealed ||= r.chunks === 0;
       await this.store.offload(r);
-      if (used() <= limit) return;
+      if (used() <= limit) break;
     }
+    if (sealed) this.collect?.();
   }
 
   report(): ActivationReport {
