@@ -30,8 +30,41 @@ export interface ByteChannel {
   destroy(err?: Error): void;
 }
 
-/** ByteChannel over a node:net / node:tls socket. */
-export function socketChannel(sock: Socket): ByteChannel {
+/**
+ * Reads of a client TCP socket into one reused 256 KiB buffer (node:net `onread`): no
+ * allocation per read, so receiving hundreds of MB per second does not churn the
+ * external memory V8 accounts for (each churned chunk otherwise costs page faults and
+ * drives mark-compact GCs). The frame decoder copies every chunk synchronously, so
+ * reusing the buffer is safe. Chunks that arrive before the connection installs its
+ * handler are copied and queued.
+ */
+export class ReadSink {
+  readonly #buffer = new Uint8Array(256 * 1024);
+  #handler: ((chunk: Uint8Array) => void) | null = null;
+  #early: Uint8Array[] = [];
+
+  onread(): { buffer: Uint8Array; callback: (n: number, buf: Uint8Array) => boolean } {
+    return {
+      buffer: this.#buffer,
+      callback: (n, buf) => {
+        const chunk = buf.subarray(0, n);
+        if (this.#handler) this.#handler(chunk);
+        else this.#early.push(chunk.slice());
+        return true;
+      },
+    };
+  }
+
+  attach(handler: (chunk: Uint8Array) => void): void {
+    this.#handler = handler;
+    const early = this.#early;
+    this.#early = [];
+    for (const c of early) handler(c);
+  }
+}
+
+/** ByteChannel over a node:net / node:tls socket (reading through `reads` when the socket was opened with it). */
+export function socketChannel(sock: Socket, reads?: ReadSink): ByteChannel {
   return {
     write(chunks, done) {
       if (sock.destroyed || !sock.writable) {
@@ -49,7 +82,8 @@ export function socketChannel(sock: Socket): ByteChannel {
     },
     start(h) {
       let error: Error | undefined;
-      sock.on('data', h.data);
+      if (reads) reads.attach(h.data);
+      else sock.on('data', h.data);
       sock.on('end', h.end);
       sock.on('error', (err) => (error ??= err));
       sock.on('close', () => h.close(error));

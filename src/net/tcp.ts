@@ -7,7 +7,7 @@
  */
 import { connect as netConnect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { AcceptQueue } from './listener.js';
-import { StreamConnection, socketChannel } from './stream.js';
+import { ReadSink, StreamConnection, socketChannel } from './stream.js';
 import {
   ConnectionClosedError,
   TimeoutError,
@@ -21,9 +21,9 @@ import {
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
-function wrapSocket(sock: Socket, peer: string, opts: CommonOptions): StreamConnection {
+function wrapSocket(sock: Socket, peer: string, opts: CommonOptions, reads?: ReadSink): StreamConnection {
   sock.setNoDelay(true);
-  return new StreamConnection(socketChannel(sock), {
+  return new StreamConnection(socketChannel(sock, reads), {
     peer,
     maxFrameBytes: opts.maxFrameBytes,
     pool: opts.pool,
@@ -31,10 +31,10 @@ function wrapSocket(sock: Socket, peer: string, opts: CommonOptions): StreamConn
   });
 }
 
-/** Open a TCP socket; resolves once connected. */
-export function openSocket(host: string, port: number, timeoutMs: number): Promise<Socket> {
+/** Open a TCP socket; resolves once connected. With `reads`, the socket reads into one reused buffer (no allocation per read). */
+export function openSocket(host: string, port: number, timeoutMs: number, reads?: ReadSink): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const sock = netConnect({ host, port, noDelay: true });
+    const sock = netConnect({ host, port, noDelay: true, ...(reads ? { onread: reads.onread() } : {}) });
     const timer = setTimeout(() => {
       sock.destroy();
       reject(new TimeoutError(`connecting to ${host}:${port} timed out after ${timeoutMs} ms`));
@@ -98,8 +98,9 @@ export class TcpTransport implements Transport {
   }
 
   async connect(opts: ConnectOptions): Promise<Connection> {
-    const sock = await openSocket(opts.host, opts.port, opts.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
-    return wrapSocket(sock, opts.peer ?? `${opts.host}:${opts.port}`, opts);
+    const reads = new ReadSink();
+    const sock = await openSocket(opts.host, opts.port, opts.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, reads);
+    return wrapSocket(sock, opts.peer ?? `${opts.host}:${opts.port}`, opts, reads);
   }
 }
 
