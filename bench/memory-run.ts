@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Backend } from '../src/backend/backend.js';
+import { defaultPool } from '../src/net/pool.js';
 import { softmaxCrossEntropy } from '../src/nn/loss.js';
 import { ActivationMemory } from '../src/nn/memory/index.js';
 import { buildModel } from '../src/nn/models/index.js';
@@ -45,7 +46,7 @@ export interface MemoryRun {
   rssBeforeSteps: number;
   /** process.memoryUsage() at the largest sample: V8 heap, external and ArrayBuffer bytes. */
   usageAtMax: NodeJS.MemoryUsage | null;
-  /** Counted fixed memory: parameters, gradients, optimizer state, BN buffers, executor pool, native workspace. */
+  /** Counted fixed memory: parameters, gradients, optimizer state, BN buffers, executor pool, native workspace, transport idle receive buffers. */
   fixed: Record<string, number>;
   /** Managed runs: the accountant's peak of managed bytes, and how often it exceeded the budget. */
   managedPeak: number | null;
@@ -115,7 +116,7 @@ export async function measureRun(o: RunOptions): Promise<MemoryRun> {
     const mem = o.kind === 'managed' ? new ActivationMemory({ budgetBytes: o.budgetBytes, backing: dir ? new FileBacking(dir) : new MemoryBacking(), collect }) : null;
     if (mem) model.attachMemory(mem);
     const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
-    mem?.track({ optimizer: opt, backend: o.backend });
+    mem?.track({ optimizer: opt, backend: o.backend, transport: defaultPool });
     const rng = new Rng(o.seed + 1);
     const x = new Tensor([o.batch, ...shape]);
     for (let i = 0; i < x.size; i++) x.data[i] = rng.normal();
@@ -161,6 +162,7 @@ export async function measureRun(o: RunOptions): Promise<MemoryRun> {
       buffers: model.buffers().reduce((a, b) => a + b.value.byteLength, 0),
       executor: rig.executor.memoryBytes?.() ?? 0,
       backend: nativeScratch(o.backend),
+      transport: defaultPool.stats().retainedBytes,
     };
     const r = mem?.report();
     const st = mem?.store.stats;

@@ -12,6 +12,7 @@ import type { Command } from 'commander';
 import { ActivationMemory } from '../nn/memory/index.js';
 import type { SequentialModel } from '../nn/model.js';
 import type { Optimizer } from '../nn/optim.js';
+import { defaultPool } from '../net/pool.js';
 import { FileBacking, MemoryBacking } from '../tee/chunk-store.js';
 import { mib } from '../tee/memory-budget.js';
 import { DEFAULT_MEMORY_BUDGET_BYTES } from '../tee/provider.js';
@@ -51,7 +52,7 @@ export function setUpMemory(f: MemoryFlags, model: SequentialModel, optimizer: O
   const gc = (globalThis as { gc?: () => void }).gc;
   const mem = new ActivationMemory({ budgetBytes, backing, collect: typeof gc === 'function' ? () => gc() : undefined });
   model.attachMemory(mem);
-  mem.track({ optimizer, backend });
+  mem.track({ optimizer, backend, transport: defaultPool });
   return mem;
 }
 
@@ -64,6 +65,7 @@ export function memorySummary(mem: ActivationMemory): string {
     `memory: managed peak ${mib(r.managed.peak)} of ${mib(r.budgetBytes)} MiB budget${over}; ` +
     `sealed out ${mib(r.store.offloadedBytes)} MiB in ${r.store.chunksWritten} chunks over ${r.steps} steps; ` +
     `resident outside the budget ${mib(r.fixed.peak)} MiB (parameters ${mib(c.parameters.peak)}, gradients ${mib(c.gradients.peak)}, ` +
-    `optimizer ${mib(c.optimizer.peak)}, executor ${mib(c.executor.peak)}, native workspace ${mib(c.backend.peak)})`
+    `optimizer ${mib(c.optimizer.peak)}, executor ${mib(c.executor.peak)}, native workspace ${mib(c.backend.peak)}, ` +
+    `transport buffers ${mib(c.transport.peak)})`
   );
 }

@@ -9,8 +9,9 @@
  *   tensors kept resident, temporaries, free buffers kept for reuse) and saved tensors that live in buffers
  *   it does not own (the input batch).
  * - **fixed** — memory that is counted and reported but never offloaded: parameters, their gradients,
- *   optimizer state, BatchNorm running statistics, the executor's per-op pools and the native backend's
- *   GEMM workspace. Those are set from measurements (`setFixed`), not charged per allocation.
+ *   optimizer state, BatchNorm running statistics, the executor's per-op pools, the native backend's
+ *   GEMM workspace and the idle receive buffers the transport keeps for reuse (secure mode). Those are
+ *   set from measurements (`setFixed`), not charged per allocation.
  *
  * The accountant only counts; it never refuses an allocation. Whoever allocates asks `fits()` first and
  * decides (spill, evict, or allocate anyway and let the report show the overshoot), so a wrong estimate
@@ -19,7 +20,7 @@
 import { DEFAULT_MEMORY_BUDGET_BYTES } from './provider.js';
 
 export const MANAGED_CATEGORIES = ['pool', 'saved-external'] as const;
-export const FIXED_CATEGORIES = ['parameters', 'gradients', 'optimizer', 'buffers', 'executor', 'backend'] as const;
+export const FIXED_CATEGORIES = ['parameters', 'gradients', 'optimizer', 'buffers', 'executor', 'backend', 'transport'] as const;
 
 export type ManagedCategory = (typeof MANAGED_CATEGORIES)[number];
 export type FixedCategory = (typeof FIXED_CATEGORIES)[number];

@@ -15,8 +15,9 @@
  *
  * Counted and bounded: the pool (every leased and free buffer) and saved tensors in buffers it does not own
  * (the input batch). Counted but not offloaded (fixed): parameters, gradients, optimizer state, BN running
- * statistics, the executor's pools (when it reports them) and the native backend's workspace. Not
- * counted: the data set, per-channel BN vectors, JS objects, the runtime itself (docs/memory.md).
+ * statistics, the executor's pools (when it reports them), the native backend's workspace and the
+ * transport's idle receive buffers. Not counted: the data set, per-channel BN vectors, JS objects, the
+ * runtime itself, receive buffers in flight, garbage awaiting collection (docs/memory.md).
  */
 import { randomBytes } from 'node:crypto';
 import { MemoryBacking, type UntrustedBacking } from '../../tee/chunk-store.js';
@@ -60,6 +61,8 @@ export interface FixedSources {
   optimizer?: { stateBytes?(): number };
   /** A backend that reports its native workspace (`info().scratchBytes`). */
   backend?: unknown;
+  /** The transport's receive-buffer pool (secure mode): its idle, retained bytes. */
+  transport?: { stats(): { retainedBytes: number } };
 }
 
 export interface ActivationReport extends MemoryReport {
@@ -121,6 +124,7 @@ export class ActivationMemory {
     const b = this.sources.backend as { info?(): { scratchBytes?: number } } | undefined;
     const info = typeof b?.info === 'function' ? b.info() : undefined;
     this.budget.setFixed('backend', typeof info?.scratchBytes === 'number' ? info.scratchBytes : 0);
+    this.budget.setFixed('transport', this.sources.transport?.stats().retainedBytes ?? 0);
   }
 
   /** Start of a model forward: finishes deferred deletions; a training forward starts a new version. */
