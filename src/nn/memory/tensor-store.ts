@@ -133,7 +133,9 @@ export class TensorStore {
     if (--r.refs > 0) return;
     this.live.delete(r);
     this.dropResident(r);
+    // a name stays taken for the step only while chunks under it may still be deleted
     if (r.chunks > 0) this.trash.push({ name: r.name, chunks: r.chunks });
+    else this.names.delete(r.name);
     r.chunks = 0;
   }
 
