@@ -77,6 +77,23 @@ describe('offline two-worker mode', () => {
     });
   }
 
+  it('the TypeScript enclave kernels (the fallback without the addon) give the same results', async () => {
+    const noiseKey = noiseKeyFromSeed(SEED);
+    const ref = new RecordingExecutor(new QuantizedExecutor({ backend, noiseKey }));
+    await run(ref);
+    for (const workers of [2, 3] as const) {
+      const cluster = await startLocalCluster({ backend, topology: 'single', noiseKey, workers, kernels: 'js' });
+      try {
+        assert.equal(cluster.executors[0].kernels, 'js');
+        const rec = new RecordingExecutor(cluster.executors[0]);
+        await run(rec);
+        assertSame(ref, rec, `${workers} workers, js kernels`);
+      } finally {
+        await cluster.close();
+      }
+    }
+  });
+
   it('refuses tampered, swapped and missing chunks; file-backed storage holds only sealed blobs', async () => {
     const keys = deriveStreamKeys(generateMasterSecret());
     const op: BilinearOp = { layer: 'linear', pass: 'forward', geom: { batch: 3, inF: 5, outF: 4 } };
