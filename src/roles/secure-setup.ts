@@ -7,6 +7,7 @@ import type { LinearExecutor } from '../nn/executor.js';
 import { loadClusterConfig, loadLocalIdentity } from '../net/cluster-config.js';
 import { getBackend, isBackendName } from '../backend/index.js';
 import { noiseKeyFromSeed } from '../protocol/op-quantize.js';
+import { FileBacking } from '../tee/chunk-store.js';
 import type { SecureExecutor } from '../protocol/secure-executor.js';
 import { type LaunchedCluster, launchLocalCluster } from './launcher.js';
 import { openEnclaveSession } from './session.js';
@@ -26,6 +27,8 @@ export interface SecureSetupOptions {
   readonly log?: (line: string) => void;
   /** 3 (online) or 2 (offline mode: the enclave precomputes the mask products; no worker 2). Default 3. */
   readonly workers?: 2 | 3;
+  /** Offline mode: keep the sealed mask products in files under this directory (default: host memory). */
+  readonly offlineDir?: string;
 }
 
 /** A SecureExecutor whose close() also stops the processes it launched. */
@@ -56,6 +59,7 @@ export async function createSecureExecutor(o: SecureSetupOptions): Promise<Linea
       identity,
       noiseKey: noiseKeyFromSeed(o.seed),
       workers: o.workers,
+      offlineBacking: o.offlineDir ? new FileBacking(o.offlineDir) : undefined,
       enclaveBackend: o.backend && isBackendName(o.backend) ? getBackend(o.backend) : undefined,
     });
     return withCleanup(exec, launched, o.log);

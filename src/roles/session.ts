@@ -32,6 +32,7 @@ import type { Backend } from '../backend/backend.js';
 import { getBackend } from '../backend/index.js';
 import { enclaveKernels } from '../protocol/enclave-kernels.js';
 import { OfflineMaskSource } from '../protocol/offline-masks.js';
+import type { UntrustedBacking } from '../tee/chunk-store.js';
 
 export const SESSION_CONTEXT = 'goten/session/v1';
 export const REPLICA_CONTEXT = 'goten/replicas/v1';
@@ -50,6 +51,8 @@ export interface EnclaveSessionOptions {
   readonly workers?: 2 | 3;
   /** Offline mode: the enclave's own backend for f(U, V) (default auto). */
   readonly enclaveBackend?: Backend;
+  /** Offline mode: untrusted storage for the sealed mask products (default: host memory). */
+  readonly offlineBacking?: UntrustedBacking;
 }
 
 /** Connects, retrying while the peer is not listening yet. */
@@ -130,7 +133,7 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
     }
     return new SecureExecutor({
       workers: nWorkers === 3 ? [workers[0], workers[1], workers[2]] : [workers[0], workers[1]],
-      maskSource: nWorkers === 2 ? new OfflineMaskSource({ keys, backend: o.enclaveBackend ?? getBackend('auto'), kernels: enclaveKernels() }) : undefined,
+      maskSource: nWorkers === 2 ? new OfflineMaskSource({ keys, backend: o.enclaveBackend ?? getBackend('auto'), kernels: enclaveKernels(), backing: o.offlineBacking }) : undefined,
       feeds,
       keys,
       noiseKey: o.noiseKey,
