@@ -202,3 +202,41 @@ export function gemmAccumulate(
     if (modP) reduceBlock(acc, ld, m, j0, nb);
   }
 }
+
+/**
+ * C[cOff + i·n + j] (=|+=) op(A)·op(B) through a padded float64 accumulator:
+ * C is loaded into ACC (or ACC zeroed), gemmAccumulate adds the product, and
+ * ACC is stored back — rounded once to float32, or as the centred residues
+ * gemmAccumulate leaves with `modP`. No argument checks (callers validate).
+ */
+export function gemmViaAccumulator(
+  scratch: Scratch,
+  d: GemmDims,
+  a: Operand,
+  aOff: number,
+  b: Operand,
+  bOff: number,
+  c: Float32Array | Int32Array,
+  cOff: number,
+  accumulate: boolean,
+  modP: boolean,
+): void {
+  const { m, n } = d;
+  const ld = pad4(n);
+  const acc = scratch.f64('gemm.acc', pad4(m) * ld);
+  if (accumulate) {
+    for (let i = 0; i < m; i++) {
+      const src = cOff + i * n;
+      const dst = i * ld;
+      for (let j = 0; j < n; j++) acc[dst + j] = c[src + j];
+    }
+  } else {
+    acc.fill(0, 0, pad4(m) * ld);
+  }
+  gemmAccumulate(scratch, d, a, aOff, b, bOff, acc, modP);
+  for (let i = 0; i < m; i++) {
+    const src = i * ld;
+    const dst = cOff + i * n;
+    for (let j = 0; j < n; j++) c[dst + j] = acc[src + j];
+  }
+}

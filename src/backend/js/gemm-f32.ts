@@ -7,7 +7,7 @@
  * the final rounding, |err| ≤ 2^−24·|C|, plus float64 rounding in the sum,
  * ≤ K·2^−53·Σ|a||b|, which is negligible.
  */
-import { type GemmDims, type Operand, gemmAccumulate, pad4 } from './gemm-core.js';
+import { type GemmDims, type Operand, gemmViaAccumulator } from './gemm-core.js';
 import type { Scratch } from './scratch.js';
 
 /** C[cOff + i·n + j] (=|+=) op(A)·op(B); no argument checks (callers validate). */
@@ -22,22 +22,5 @@ export function gemmF32Into(
   cOff: number,
   accumulate: boolean,
 ): void {
-  const { m, n } = d;
-  const ld = pad4(n);
-  const acc = scratch.f64('gemm.acc', pad4(m) * ld);
-  if (accumulate) {
-    for (let i = 0; i < m; i++) {
-      const src = cOff + i * n;
-      const dst = i * ld;
-      for (let j = 0; j < n; j++) acc[dst + j] = c[src + j];
-    }
-  } else {
-    acc.fill(0, 0, pad4(m) * ld);
-  }
-  gemmAccumulate(scratch, d, a, aOff, b, bOff, acc, false);
-  for (let i = 0; i < m; i++) {
-    const src = i * ld;
-    const dst = cOff + i * n;
-    for (let j = 0; j < n; j++) c[dst + j] = acc[src + j];
-  }
+  gemmViaAccumulator(scratch, d, a, aOff, b, bOff, c, cOff, accumulate, false);
 }

@@ -9,7 +9,7 @@
  * With `accumulate` (used by the convolutions, not exposed by Backend), C must
  * hold centred values and receives C + op(A)·op(B) mod P.
  */
-import { type GemmDims, type Operand, gemmAccumulate, pad4 } from './gemm-core.js';
+import { type GemmDims, type Operand, gemmViaAccumulator } from './gemm-core.js';
 import type { Scratch } from './scratch.js';
 
 /** C[cOff + i·n + j] = (C +) op(A)·op(B) mod P, centred; no argument checks. */
@@ -24,23 +24,5 @@ export function gemmModPInto(
   cOff: number,
   accumulate: boolean,
 ): void {
-  const { m, n } = d;
-  const ld = pad4(n);
-  const acc = scratch.f64('gemm.acc', pad4(m) * ld);
-  if (accumulate) {
-    for (let i = 0; i < m; i++) {
-      const src = cOff + i * n;
-      const dst = i * ld;
-      for (let j = 0; j < n; j++) acc[dst + j] = c[src + j];
-    }
-  } else {
-    acc.fill(0, 0, pad4(m) * ld);
-  }
-  gemmAccumulate(scratch, d, a, aOff, b, bOff, acc, true);
-  // gemmAccumulate leaves centred values (for K = 0, ACC is still C or 0).
-  for (let i = 0; i < m; i++) {
-    const src = i * ld;
-    const dst = cOff + i * n;
-    for (let j = 0; j < n; j++) c[dst + j] = acc[src + j];
-  }
+  gemmViaAccumulator(scratch, d, a, aOff, b, bOff, c, cOff, accumulate, true);
 }
