@@ -15,6 +15,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import type { OpTag } from '../executor.js';
 import type { ActivationMemory } from '../memory/activation-memory.js';
 import { SavedTensors } from '../memory/saved.js';
+import { backwardLinearOp } from './linear-op-backward.js';
 import {
   type Buffer,
   expectRank,
@@ -58,14 +59,14 @@ export class Conv2d implements Layer {
   readonly strideW: number;
   readonly padH: number;
   readonly padW: number;
-  private readonly scratch = new Scratch();
+  readonly scratch = new Scratch();
   private ops: Ops | null = null;
   /** The input x, for grad-weight. */
   readonly saved: SavedTensors;
 
   constructor(
     readonly name: string,
-    private readonly ctx: LayerContext,
+    readonly ctx: LayerContext,
     readonly tag: OpTag,
     o: Conv2dOptions,
   ) {
@@ -147,15 +148,7 @@ export class Conv2d implements Layer {
     if (dy.size !== x.shape[0] * this.outC * plane) {
       throw new RangeError(`conv '${this.name}': gradient shape [${dy.shape.join(',')}] does not match the output`);
     }
-    const dw = this.scratch.get('dw', this.weight.value.length);
-    await this.ctx.executor.run(ops.gradWeight, this.tag, dy.data, x.data, dw);
-    accumulate(this.weight.grad, dw);
-    this.scratch.release(dw);
-    if (this.bias !== null) reduceChannelBias(this.bias.grad, dy.data, x.shape[0], this.outC, plane);
-    if (!needInputGrad) return null;
-    const dx = this.scratch.get('dx', x.size);
-    await this.ctx.executor.run(ops.gradInput, this.tag, this.weight.value, dy.data, dx);
-    return new Tensor(x.shape, dx);
+    return backwardLinearOp(this, ops, x, dy, this.outC, plane, needInputGrad);
   }
 
   parameters(): Parameter[] {
@@ -195,19 +188,3 @@ export function addChannelBias(y: Float32Array, b: Float32Array, batch: number, 
 }
 
 /** g[c] += Σ_{n,i} dy[n,c,i]. */
-export function reduceChannelBias(g: Float32Array, dy: Float32Array, batch: number, channels: number, plane: number): void {
-  for (let c = 0; c < channels; c++) {
-    let s = 0;
-    for (let n = 0; n < batch; n++) {
-      const off = (n * channels + c) * plane;
-      const end = off + plane;
-      for (let i = off; i < end; i++) s += dy[i];
-    }
-    g[c] += s;
-  }
-}
-
-/** acc += d, elementwise. */
-export function accumulate(acc: Float32Array, d: Float32Array): void {
-  for (let i = 0; i < acc.length; i++) acc[i] += d[i];
-}

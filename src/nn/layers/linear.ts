@@ -14,7 +14,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import type { OpTag } from '../executor.js';
 import type { ActivationMemory } from '../memory/activation-memory.js';
 import { SavedTensors } from '../memory/saved.js';
-import { accumulate } from './conv2d.js';
+import { backwardLinearOp } from './linear-op-backward.js';
 import {
   type Buffer,
   type Layer,
@@ -45,14 +45,14 @@ export class Linear implements Layer {
   readonly bias: Parameter | null;
   readonly inF: number;
   readonly outF: number;
-  private readonly scratch = new Scratch();
+  readonly scratch = new Scratch();
   private ops: Ops | null = null;
   /** The input x, for grad-weight. */
   readonly saved: SavedTensors;
 
   constructor(
     readonly name: string,
-    private readonly ctx: LayerContext,
+    readonly ctx: LayerContext,
     readonly tag: OpTag,
     o: LinearOptions,
   ) {
@@ -107,24 +107,7 @@ export class Linear implements Layer {
       throw new RangeError(`linear '${this.name}': gradient shape [${dy.shape.join(',')}] does not match [${batch},${this.outF}]`);
     }
     const ops = this.opsFor(batch);
-    const dw = this.scratch.get('dw', this.weight.value.length);
-    await this.ctx.executor.run(ops.gradWeight, this.tag, dy.data, x.data, dw);
-    accumulate(this.weight.grad, dw);
-    this.scratch.release(dw);
-    if (this.bias !== null) {
-      const g = this.bias.grad;
-      const d = dy.data;
-      const m = this.outF;
-      for (let j = 0; j < m; j++) {
-        let s = 0;
-        for (let r = 0; r < batch; r++) s += d[r * m + j];
-        g[j] += s;
-      }
-    }
-    if (!needInputGrad) return null;
-    const dx = this.scratch.get('dx', x.size);
-    await this.ctx.executor.run(ops.gradInput, this.tag, this.weight.value, dy.data, dx);
-    return new Tensor(x.shape, dx);
+    return backwardLinearOp(this, ops, x, dy, this.outF, 1, needInputGrad);
   }
 
   parameters(): Parameter[] {
