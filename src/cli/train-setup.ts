@@ -139,6 +139,8 @@ export function applyCheckpointDefaults(f: TrainFlags, c: Checkpoint, given: (ke
   take('mode', c.info.mode);
   take('batch', c.info.batchSize);
   take('seed', c.info.seed);
+  // the run's planned total: without it a resumed run would stop at the --epochs default and span its schedule over that
+  if (typeof c.info.epochs === 'number') take('epochs', c.info.epochs);
   const h = c.info.hyper;
   if (typeof h.optimizer === 'string') take('optimizer', h.optimizer);
   if (typeof h.lr === 'number') take('lr', h.lr);

@@ -42,22 +42,37 @@ export function register(program: Command): void {
     .option('--json', 'one JSON object per epoch on stdout', false)
     .action(async (f: RemoteTrainFlags) => {
       const s = await runRemoteTrain(f);
-      if (!s) {
-        process.stdout.write('training started\n');
-        return;
-      }
-      for (const e of s.epochs) {
-        process.stdout.write(
-          f.json ? JSON.stringify(e) + '\n' : `epoch ${e.epoch}: loss ${Number(e.loss).toFixed(4)}, train ${(100 * Number(e.trainAccuracy)).toFixed(2)}%, test ${(100 * Number(e.testAccuracy)).toFixed(2)}%, ${e.overflows} overflows\n`,
-        );
-      }
+      const out = remoteTrainOutput(s, f.json === true);
+      process.stdout.write(out.stdout);
+      process.stderr.write(out.stderr);
     });
 }
 
+/** What the command prints: with --json, stdout holds only the per-epoch JSON objects (status text goes to stderr). */
+export function remoteTrainOutput(s: TrainingStatus | null, json: boolean): { stdout: string; stderr: string } {
+  if (!s) return json ? { stdout: '', stderr: 'training started\n' } : { stdout: 'training started\n', stderr: '' };
+  let stdout = '';
+  for (const e of s.epochs) {
+    stdout += json
+      ? JSON.stringify(e) + '\n'
+      : `epoch ${e.epoch}: loss ${Number(e.loss).toFixed(4)}, train ${(100 * Number(e.trainAccuracy)).toFixed(2)}%, test ${(100 * Number(e.testAccuracy)).toFixed(2)}%, ${e.overflows} overflows\n`;
+  }
+  return { stdout, stderr: '' };
+}
+
 export async function runRemoteTrain(f: RemoteTrainFlags): Promise<TrainingStatus | null> {
-  const model = existsSync(f.model) ? (JSON.parse(readFileSync(f.model, 'utf8')) as Record<string, unknown>) : f.model;
+  const model = existsSync(f.model) ? readModelConfig(f.model) : f.model;
   const c = await connectFromFlags(f, true);
   await startTraining(c, { model, epochs: f.epochs, batch: f.batch, lr: f.lr, seed: f.seed, optimizer: f.optimizer, schedule: f.schedule });
   if (!f.wait) return null;
   return waitForTraining(c, { onStatus: (s) => process.stderr.write(`training: ${s.state}, ${s.epochs.length} epoch(s) done\n`) });
+}
+
+/** A --model config file, parsed; a file that is not JSON is reported by name (not as a bare SyntaxError). */
+export function readModelConfig(path: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new Error(`model config ${path} is not valid JSON: ${(err as Error).message}`);
+  }
 }
