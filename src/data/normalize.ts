@@ -47,10 +47,13 @@ export function channelStats(split: Split): ChannelStats {
 
 /** Checks stats loaded from a checkpoint against the data's channel count. */
 export function validateStats(stats: ChannelStats, channels: number): ChannelStats {
+  if (typeof stats !== 'object' || stats === null || !Array.isArray(stats.mean) || !Array.isArray(stats.std)) {
+    throw new Error('normalisation stats are missing or malformed (expected {mean: number[], std: number[]})');
+  }
   if (stats.mean.length !== channels || stats.std.length !== channels) {
     throw new Error(`normalisation stats have ${stats.mean.length} channels, the data has ${channels}`);
   }
-  if (stats.std.some((s) => !(s > 0)) || stats.mean.some((m) => !Number.isFinite(m))) {
+  if (stats.std.some((s) => typeof s !== 'number' || !(s > 0) || !Number.isFinite(s)) || stats.mean.some((m) => !Number.isFinite(m))) {
     throw new Error('normalisation stats must have finite means and positive standard deviations');
   }
   return stats;
