@@ -81,6 +81,9 @@ abstract class OptimizerBase {
   }
 
   setState(st: OptimizerState): void {
+    if (typeof st !== 'object' || st === null || typeof st.scalars !== 'object' || st.scalars === null || typeof st.tensors !== 'object' || st.tensors === null) {
+      throw new RangeError('optimizer state: missing or malformed (expected {tensors, scalars})');
+    }
     const step = st.scalars.step;
     if (!Number.isInteger(step) || step < 0) throw new RangeError(`optimizer state: bad 'step' ${step}`);
     for (const s of this.slots) {
