@@ -61,6 +61,9 @@ export function cliCommand(): string[] {
 }
 
 export async function launchLocalCluster(o: LaunchOptions): Promise<LaunchedCluster> {
+  // checked before anything is spawned or written: a late throw would orphan the
+  // worker processes and leave the private keys in the temporary directory
+  if (o.topology === 'replicated' && !o.replicaArgs) throw new Error('the replicated topology needs the replica command (replicaArgs)');
   const dir = mkdtempSync(join(tmpdir(), 'goten-cluster-'));
   const workers = ['w0', 'w1', 'w2'].slice(0, o.workers ?? 3) as ('w0' | 'w1' | 'w2')[];
   const parties = [...(o.topology === 'replicated' ? (['e0', 'e1'] as const) : (['e0'] as const)), ...workers];
@@ -88,8 +91,7 @@ export async function launchLocalCluster(o: LaunchOptions): Promise<LaunchedClus
     start(['worker', '--config', configPath, '--party', w, '--once', '--backend', o.backend ?? 'auto']);
   }
   if (o.topology === 'replicated') {
-    if (!o.replicaArgs) throw new Error('the replicated topology needs the replica command (replicaArgs)');
-    start([...o.replicaArgs, '--cluster', configPath, '--party', 'e1']);
+    start([...o.replicaArgs!, '--cluster', configPath, '--party', 'e1']);
   }
   const exited = Promise.all(
     children.map(
