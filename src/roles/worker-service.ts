@@ -76,7 +76,14 @@ export class WorkerService {
       if (req.type === MsgType.Control && req.dtype === 'json' && (req.value as { kind?: string })?.kind === 'stats') {
         const cpu = process.cpuUsage();
         const value = { kind: 'stats', ...this.stats, cpuMs: (cpu.user + cpu.system) / 1000 };
-        await conn.send({ type: MsgType.Control, opId: req.opId, dtype: 'json', value });
+        try {
+          await conn.send({ type: MsgType.Control, opId: req.opId, dtype: 'json', value });
+        } catch (err) {
+          // the feeder left mid-reply: end this feeder like any other closed connection
+          // (a rejection here would take the whole worker process down)
+          conn.destroy(err as Error);
+          return err instanceof ConnectionClosedError ? null : (err as Error);
+        }
         continue;
       }
       try {

@@ -9,7 +9,7 @@ import { createJsBackend } from '../../src/backend/js/index.js';
 import { HALF } from '../../src/field/prime.js';
 import { inprocTransport } from '../../src/net/inproc.js';
 import { MsgType } from '../../src/net/message-types.js';
-import type { Connection } from '../../src/net/transport.js';
+import { ConnectionClosedError, type Connection } from '../../src/net/transport.js';
 import { WorkerService } from '../../src/roles/worker-service.js';
 
 const keys = { A0: new Uint8Array(16).fill(1), B0: new Uint8Array(16).fill(2), CM0: new Uint8Array(16).fill(3) };
@@ -59,6 +59,24 @@ describe('worker robustness against malformed requests', () => {
 
   it('rejects a message that is not an op request', () =>
     expectRejected(svc, (c) => c.send({ type: MsgType.Data, dtype: 'json', value: {} }), /expected an op request/));
+
+  it('a feeder that leaves before its stats reply ends that feeder, not the service', async () => {
+    // a connection whose peer is gone by the time the reply is sent
+    let destroyed = false;
+    const gone = {
+      peer: 'e0',
+      recv: async () => ({ type: MsgType.Control, opId: 9, label: '', flags: 0, dtype: 'json', dims: [], value: { kind: 'stats' }, frameBytes: 0, release() {} }),
+      send: async () => {
+        throw new ConnectionClosedError('send to e0 failed: socket is not writable');
+      },
+      close: async () => {},
+      destroy: () => {
+        destroyed = true;
+      },
+    } as unknown as Connection;
+    assert.equal(await svc.serveFeeder(gone), null, 'serveFeeder resolves (a rejection would crash the worker process)');
+    assert.ok(destroyed, 'the dead connection is closed');
+  });
 
   it('still serves a well-formed request afterwards', async () => {
     const { client, served } = await pair(svc);
