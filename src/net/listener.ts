@@ -10,12 +10,18 @@ interface AcceptWaiter {
   timer: NodeJS.Timeout | undefined;
 }
 
+/** Connections that may wait unaccepted (each holds a socket and its received frames). */
+export const MAX_PENDING_CONNECTIONS = 64;
+
 export class AcceptQueue {
   private readonly ready: Connection[] = [];
   private readonly waiters: AcceptWaiter[] = [];
   private closedError: Error | null = null;
 
-  constructor(private readonly what: string) {}
+  constructor(
+    private readonly what: string,
+    private readonly maxPending = MAX_PENDING_CONNECTIONS,
+  ) {}
 
   push(conn: Connection): void {
     if (this.closedError) {
@@ -26,6 +32,10 @@ export class AcceptQueue {
     if (w) {
       if (w.timer) clearTimeout(w.timer);
       w.resolve(conn);
+    } else if (this.ready.length >= this.maxPending) {
+      // nobody is accepting (e.g. a worker in mid-session): refuse instead of
+      // letting unauthenticated peers pile up sockets and buffered frames
+      conn.destroy(new ConnectionClosedError(`listener ${this.what} has ${this.maxPending} connections waiting to be accepted; refused`));
     } else {
       this.ready.push(conn);
     }

@@ -49,3 +49,26 @@ it('tcp: a slow reader pauses the socket and loses nothing (maxQueuedBytes)', as
   await c.close();
   await l.close();
 });
+
+it('tcp: connections nobody accepts are bounded (extra ones are refused, not piled up)', async () => {
+  const { MAX_PENDING_CONNECTIONS } = await import('../../src/net/listener.js');
+  const t = tcpTransport();
+  const l = await t.listen();
+  const extra = 4;
+  const clients = await Promise.all(
+    Array.from({ length: MAX_PENDING_CONNECTIONS + extra }, () => t.connect({ host: l.host, port: l.port, timeoutMs: 5000 })),
+  );
+  try {
+    // the server refuses the connections beyond the limit: exactly `extra` clients see their connection end
+    let ended = 0;
+    for (const c of clients) void c.closed.then(() => ended++);
+    const deadline = Date.now() + 5000;
+    while (ended < extra && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(ended, extra);
+    for (let i = 0; i < MAX_PENDING_CONNECTIONS; i++) (await l.accept({ timeoutMs: 2000 })).destroy();
+    await assert.rejects(l.accept({ timeoutMs: 100 }), /no connection accepted/);
+  } finally {
+    for (const c of clients) c.destroy();
+    await l.close();
+  }
+});
