@@ -13,19 +13,9 @@ import type { BilinearOp } from '../../backend/bilinear.js';
 import { type ConvGeometry, convOutH, convOutW, validateConvGeometry } from '../../backend/geometry.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { OpTag } from '../executor.js';
-import type { ActivationMemory } from '../memory/activation-memory.js';
 import { SavedTensors } from '../memory/saved.js';
-import { backwardLinearOp } from './linear-op-backward.js';
-import {
-  type Buffer,
-  expectRank,
-  type Layer,
-  type LayerContext,
-  type LinearLayerInfo,
-  makeParameter,
-  type Parameter,
-  Scratch,
-} from './layer.js';
+import { addChannelBias, backwardLinearOp, LinearOpLayer } from './linear-op-backward.js';
+import { expectRank, type Layer, type LayerContext, makeParameter, type Parameter } from './layer.js';
 
 export interface Conv2dOptions {
   inC: number;
@@ -47,7 +37,7 @@ interface Ops {
   gradWeight: BilinearOp;
 }
 
-export class Conv2d implements Layer {
+export class Conv2d extends LinearOpLayer implements Layer {
   readonly type = 'conv';
   readonly weight: Parameter;
   readonly bias: Parameter | null;
@@ -59,7 +49,6 @@ export class Conv2d implements Layer {
   readonly strideW: number;
   readonly padH: number;
   readonly padW: number;
-  readonly scratch = new Scratch();
   private ops: Ops | null = null;
   /** The input x, for grad-weight. */
   readonly saved: SavedTensors;
@@ -70,6 +59,7 @@ export class Conv2d implements Layer {
     readonly tag: OpTag,
     o: Conv2dOptions,
   ) {
+    super();
     this.inC = o.inC;
     this.outC = o.outC;
     this.kH = o.kH;
@@ -151,40 +141,8 @@ export class Conv2d implements Layer {
     return backwardLinearOp(this, ops, x, dy, this.outC, plane, needInputGrad);
   }
 
-  parameters(): Parameter[] {
-    return this.bias === null ? [this.weight] : [this.weight, this.bias];
-  }
-
-  attachMemory(m: ActivationMemory | null): void {
-    this.scratch.attach(m?.pool ?? null);
-    this.saved.attach(m?.store ?? null);
-  }
-
-  buffers(): Buffer[] {
-    return [];
-  }
-
-  linearLayers(): LinearLayerInfo[] {
-    return [{ tag: this.tag, kind: 'conv' }];
-  }
-
   flops(inShape: readonly number[]): number {
     const [, oh, ow] = this.outputShape(inShape);
     return 2 * this.outC * oh * ow * this.inC * this.kH * this.kW;
   }
 }
-
-/** y[n,c,·] += b[c] over planes of `plane` elements. */
-export function addChannelBias(y: Float32Array, b: Float32Array, batch: number, channels: number, plane: number): void {
-  let off = 0;
-  for (let n = 0; n < batch; n++) {
-    for (let c = 0; c < channels; c++) {
-      const v = b[c];
-      const end = off + plane;
-      for (let i = off; i < end; i++) y[i] += v;
-      off = end;
-    }
-  }
-}
-
-/** g[c] += Σ_{n,i} dy[n,c,i]. */

@@ -1,6 +1,8 @@
 /**
- * The backward pass shared by Conv2d and Linear: both own a weight W (and an
- * optional per-output-channel bias) and hand their products to the executor.
+ * What Conv2d and Linear share: both own a weight W (and an optional
+ * per-output-channel bias), keep their input for backward, and hand their
+ * products to the executor. The base class holds the common bookkeeping
+ * (parameters, memory attachment, op-site listing); the backward pass is:
  *
  *   dW += f(dY, X)                         (grad-weight op)
  *   db += Σ_{n, spatial} dY[n, c, ·]       (per output channel c)
@@ -9,7 +11,9 @@
 import type { BilinearOp } from '../../backend/bilinear.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { OpTag } from '../executor.js';
-import type { LayerContext, Parameter, Scratch } from './layer.js';
+import type { ActivationMemory } from '../memory/activation-memory.js';
+import type { SavedTensors } from '../memory/saved.js';
+import { type Buffer, type LayerContext, type LinearLayerInfo, type Parameter, Scratch } from './layer.js';
 
 export interface LinearOpLayerParts {
   readonly ctx: LayerContext;
@@ -17,6 +21,35 @@ export interface LinearOpLayerParts {
   readonly scratch: Scratch;
   readonly weight: Parameter;
   readonly bias: Parameter | null;
+}
+
+/** Base of Conv2d and Linear: parameters, buffers, memory attachment and op site of a weight layer. */
+export abstract class LinearOpLayer implements LinearOpLayerParts {
+  abstract readonly type: 'conv' | 'linear';
+  abstract readonly ctx: LayerContext;
+  abstract readonly tag: OpTag;
+  abstract readonly weight: Parameter;
+  abstract readonly bias: Parameter | null;
+  /** The input x, for grad-weight. */
+  abstract readonly saved: SavedTensors;
+  readonly scratch = new Scratch();
+
+  parameters(): Parameter[] {
+    return this.bias === null ? [this.weight] : [this.weight, this.bias];
+  }
+
+  attachMemory(m: ActivationMemory | null): void {
+    this.scratch.attach(m?.pool ?? null);
+    this.saved.attach(m?.store ?? null);
+  }
+
+  buffers(): Buffer[] {
+    return [];
+  }
+
+  linearLayers(): LinearLayerInfo[] {
+    return [{ tag: this.tag, kind: this.type }];
+  }
 }
 
 export async function backwardLinearOp(
@@ -37,6 +70,19 @@ export async function backwardLinearOp(
   const dx = l.scratch.get('dx', x.size);
   await l.ctx.executor.run(ops.gradInput, l.tag, l.weight.value, dy.data, dx);
   return new Tensor(x.shape, dx);
+}
+
+/** y[n,c,·] += b[c] over planes of `plane` elements. */
+export function addChannelBias(y: Float32Array, b: Float32Array, batch: number, channels: number, plane: number): void {
+  let off = 0;
+  for (let n = 0; n < batch; n++) {
+    for (let c = 0; c < channels; c++) {
+      const v = b[c];
+      const end = off + plane;
+      for (let i = off; i < end; i++) y[i] += v;
+      off = end;
+    }
+  }
 }
 
 /** g[c] += Σ_n Σ_{i < plane} dy[n, c, i]. */

@@ -12,18 +12,9 @@
 import type { BilinearOp, LinearGeometry } from '../../backend/bilinear.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { OpTag } from '../executor.js';
-import type { ActivationMemory } from '../memory/activation-memory.js';
 import { SavedTensors } from '../memory/saved.js';
-import { backwardLinearOp } from './linear-op-backward.js';
-import {
-  type Buffer,
-  type Layer,
-  type LayerContext,
-  type LinearLayerInfo,
-  makeParameter,
-  type Parameter,
-  Scratch,
-} from './layer.js';
+import { addChannelBias, backwardLinearOp, LinearOpLayer } from './linear-op-backward.js';
+import { type Layer, type LayerContext, makeParameter, type Parameter } from './layer.js';
 
 export interface LinearOptions {
   inF: number;
@@ -39,13 +30,12 @@ interface Ops {
   gradWeight: BilinearOp;
 }
 
-export class Linear implements Layer {
+export class Linear extends LinearOpLayer implements Layer {
   readonly type = 'linear';
   readonly weight: Parameter;
   readonly bias: Parameter | null;
   readonly inF: number;
   readonly outF: number;
-  readonly scratch = new Scratch();
   private ops: Ops | null = null;
   /** The input x, for grad-weight. */
   readonly saved: SavedTensors;
@@ -56,6 +46,7 @@ export class Linear implements Layer {
     readonly tag: OpTag,
     o: LinearOptions,
   ) {
+    super();
     this.inF = o.inF;
     this.outF = o.outF;
     this.weight = makeParameter(`${name}.weight`, [o.outF, o.inF], true);
@@ -88,14 +79,7 @@ export class Linear implements Layer {
     const ops = this.opsFor(batch);
     const y = this.scratch.get('y', batch * this.outF);
     await this.ctx.executor.run(ops.forward, this.tag, this.weight.value, x.data, y);
-    if (this.bias !== null) {
-      const b = this.bias.value;
-      const m = this.outF;
-      for (let r = 0; r < batch; r++) {
-        const off = r * m;
-        for (let j = 0; j < m; j++) y[off + j] += b[j];
-      }
-    }
+    if (this.bias !== null) addChannelBias(y, this.bias.value, batch, this.outF, 1);
     this.saved.keep('x', x);
     return new Tensor([batch, this.outF], y);
   }
@@ -108,23 +92,6 @@ export class Linear implements Layer {
     }
     const ops = this.opsFor(batch);
     return backwardLinearOp(this, ops, x, dy, this.outF, 1, needInputGrad);
-  }
-
-  parameters(): Parameter[] {
-    return this.bias === null ? [this.weight] : [this.weight, this.bias];
-  }
-
-  attachMemory(m: ActivationMemory | null): void {
-    this.scratch.attach(m?.pool ?? null);
-    this.saved.attach(m?.store ?? null);
-  }
-
-  buffers(): Buffer[] {
-    return [];
-  }
-
-  linearLayers(): LinearLayerInfo[] {
-    return [{ tag: this.tag, kind: 'linear' }];
   }
 
   flops(_inShape: readonly number[]): number {
