@@ -62,6 +62,24 @@ export class WorkerService {
    * closes the connection and resolves with the error (the service survives).
    */
   async serveFeeder(conn: Connection): Promise<Error | null> {
+    // one feeder at a time: ops share this service's pooled buffers ('out' is reused as soon
+    // as its sends resolve), so a second concurrent feeder would overwrite results in flight
+    if (this.#feeding) {
+      const err = new ProtocolError(`worker ${this.party} already has a feeding enclave; a second feeder is refused`);
+      conn.destroy(err);
+      return err;
+    }
+    this.#feeding = true;
+    try {
+      return await this.#serveFeeder(conn);
+    } finally {
+      this.#feeding = false;
+    }
+  }
+
+  #feeding = false;
+
+  async #serveFeeder(conn: Connection): Promise<Error | null> {
     for (;;) {
       let req: ReceivedMessage;
       try {

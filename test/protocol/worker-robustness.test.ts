@@ -78,6 +78,16 @@ describe('worker robustness against malformed requests', () => {
     assert.ok(destroyed, 'the dead connection is closed');
   });
 
+  it('refuses a second concurrent feeder (they would share the pooled result buffer)', async () => {
+    const first = await pair(svc);
+    const second = await pair(svc);
+    const err = await second.served;
+    assert.ok(err instanceof Error);
+    assert.match(err.message, /already has a feeding enclave/);
+    await first.client.send({ type: MsgType.Bye, dtype: 'json', value: {} });
+    assert.equal(await first.served, null);
+  });
+
   it('still serves a well-formed request afterwards', async () => {
     const { client, served } = await pair(svc);
     await client.send(req(goodHeader));
