@@ -171,7 +171,9 @@ export class SecureExecutor implements LinearExecutor {
     const step = this.#step;
     await replica.send({ type: MsgType.Digest, opId: id, dtype: 'json', value: { step, digest: mine } });
     const msg = await replica.expect(MsgType.Digest, { opId: id, timeoutMs: this.#o.timeoutMs });
-    const theirs = (msg.dtype === 'json' ? (msg.value as { digest?: unknown }).digest : undefined) as unknown;
+    // untrusted shape: a null or non-object body is a divergence, not a TypeError
+    const body = msg.dtype === 'json' ? (msg.value as { digest?: unknown } | null) : null;
+    const theirs = typeof body === 'object' && body !== null ? body.digest : undefined;
     if (theirs !== mine) {
       throw new ReplicaDivergenceError(
         `enclave replicas diverged at step ${step}: the quantized tensors or exponents differ (${String(theirs).slice(0, 16)}… vs ${mine.slice(0, 16)}…); stopping`,

@@ -46,3 +46,33 @@ describe('replica divergence detection', () => {
     }
   });
 });
+
+describe('replica digest frames are untrusted input', () => {
+  it('a Digest frame with a null body is reported as divergence, not a TypeError', async () => {
+    const { inprocTransport } = await import('../../src/net/inproc.js');
+    const { MsgType } = await import('../../src/net/message-types.js');
+    const { SecureExecutor, FEEDS_REPLICA0 } = await import('../../src/protocol/secure-executor.js');
+    const { deriveStreamKeys, generateMasterSecret } = await import('../../src/protocol/key-schedule.js');
+    const t = inprocTransport('wire');
+    const l = await t.listen({ host: 'e0', port: 0 });
+    const mine = await t.connect({ host: l.host, port: l.port });
+    const other = await l.accept();
+    await l.close();
+    const unused = mine; // the step's digest exchange touches no worker connection
+    const exec = new SecureExecutor({
+      workers: [unused, unused, unused],
+      feeds: FEEDS_REPLICA0,
+      keys: deriveStreamKeys(generateMasterSecret()),
+      noiseKey: noiseKeyFromSeed(1),
+      replica: mine,
+      timeoutMs: 5000,
+    });
+    try {
+      await other.send({ type: MsgType.Digest, opId: 0, dtype: 'json', value: null });
+      await assert.rejects(exec.endStep(), ReplicaDivergenceError);
+    } finally {
+      mine.destroy();
+      other.destroy();
+    }
+  });
+});
