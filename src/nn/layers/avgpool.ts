@@ -8,61 +8,33 @@
 import { Tensor } from '../../tensor/tensor.js';
 import type { ActivationMemory } from '../memory/activation-memory.js';
 import { expectRank, type Layer, ParameterFreeLayer, Scratch } from './layer.js';
-import { makeWindow, type PoolOptions, pooledShape, type Window } from './pool.js';
+import { type PoolOptions, windowSpans, WindowPool } from './pool.js';
 
-/** Divisor of an average-pool window starting at (h0, w0): its size clipped to the padded input. */
-function windowCount(h0: number, kH: number, hLimit: number, w0: number, kW: number, wLimit: number): number {
-  const h1 = h0 + kH < hLimit ? h0 + kH : hLimit;
-  const w1 = w0 + kW < wLimit ? w0 + kW : wLimit;
-  return (h1 - h0) * (w1 - w0);
-}
-
-export class AvgPool2d extends ParameterFreeLayer implements Layer {
-  readonly type = 'avgpool';
-  readonly window: Window;
-  private readonly scratch = new Scratch();
-  private inShape: readonly number[] | null = null;
-
-  constructor(
-    readonly name: string,
-    o: PoolOptions,
-  ) {
-    super();
-    this.window = makeWindow(this.type, name, o);
-  }
-
-  attachMemory(m: ActivationMemory | null): void {
-    this.scratch.attach(m?.pool ?? null);
-  }
-
-  outputShape(s: readonly number[]): number[] {
-    return pooledShape(this.type, this.name, this.window, s);
+export class AvgPool2d extends WindowPool {
+  constructor(name: string, o: PoolOptions) {
+    super(name, 'avgpool', o);
   }
 
   forward(x: Tensor, _training: boolean): Tensor {
-    expectRank(this, x, 4);
-    const [B, C, H, W] = x.shape;
-    const [, OH, OW] = this.outputShape(x.shape.slice(1));
-    const { kH, kW, sH, sW, pH, pW } = this.window;
+    const [B, C, H, W, OH, OW] = this.dims(x);
+    const { rows, cols } = windowSpans(this.window, H, W, OH, OW);
     const y = this.scratch.get('y', B * C * OH * OW);
     const xd = x.data;
     let o = 0;
     for (let plane = 0; plane < B * C; plane++) {
       const xb = plane * H * W;
       for (let p = 0; p < OH; p++) {
-        const h0 = p * sH - pH;
-        const hs = h0 < 0 ? 0 : h0;
-        const he = h0 + kH > H ? H : h0 + kH;
+        const hs = rows.start[p];
+        const he = rows.end[p];
         for (let q = 0; q < OW; q++) {
-          const w0 = q * sW - pW;
-          const ws = w0 < 0 ? 0 : w0;
-          const we = w0 + kW > W ? W : w0 + kW;
+          const ws = cols.start[q];
+          const we = cols.end[q];
           let s = 0;
           for (let h = hs; h < he; h++) {
             const row = xb + h * W;
             for (let c = row + ws; c < row + we; c++) s += xd[c];
           }
-          y[o++] = s / windowCount(h0, kH, H + pH, w0, kW, W + pW);
+          y[o++] = s / (rows.padded[p] * cols.padded[q]);
         }
       }
     }
@@ -76,7 +48,7 @@ export class AvgPool2d extends ParameterFreeLayer implements Layer {
     const shape = this.inShape;
     const [B, C, H, W] = shape;
     const [, OH, OW] = this.outputShape(shape.slice(1));
-    const { kH, kW, sH, sW, pH, pW } = this.window;
+    const { rows, cols } = windowSpans(this.window, H, W, OH, OW);
     const dx = this.scratch.get('dx', B * C * H * W);
     dx.fill(0);
     const g = dy.data;
@@ -84,14 +56,12 @@ export class AvgPool2d extends ParameterFreeLayer implements Layer {
     for (let plane = 0; plane < B * C; plane++) {
       const xb = plane * H * W;
       for (let p = 0; p < OH; p++) {
-        const h0 = p * sH - pH;
-        const hs = h0 < 0 ? 0 : h0;
-        const he = h0 + kH > H ? H : h0 + kH;
+        const hs = rows.start[p];
+        const he = rows.end[p];
         for (let q = 0; q < OW; q++) {
-          const w0 = q * sW - pW;
-          const ws = w0 < 0 ? 0 : w0;
-          const we = w0 + kW > W ? W : w0 + kW;
-          const v = g[o++] / windowCount(h0, kH, H + pH, w0, kW, W + pW);
+          const ws = cols.start[q];
+          const we = cols.end[q];
+          const v = g[o++] / (rows.padded[p] * cols.padded[q]);
           for (let h = hs; h < he; h++) {
             const row = xb + h * W;
             for (let c = row + ws; c < row + we; c++) dx[c] += v;

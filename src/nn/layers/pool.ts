@@ -59,6 +59,32 @@ function pooledLength(n: number, k: number, s: number, p: number, ceil: boolean)
   return out;
 }
 
+/** Per output row (or column) i of one axis: the window's input range [start, end) clipped to the input, and its extent clipped to the padded input. */
+export interface AxisSpans {
+  readonly start: Int32Array;
+  readonly end: Int32Array;
+  /** min(i·s − p + k, n + p) − (i·s − p): the average's divisor factor for this axis. */
+  readonly padded: Int32Array;
+}
+
+function axisSpans(out: number, n: number, k: number, s: number, p: number): AxisSpans {
+  const start = new Int32Array(out);
+  const end = new Int32Array(out);
+  const padded = new Int32Array(out);
+  for (let i = 0; i < out; i++) {
+    const a = i * s - p;
+    start[i] = a < 0 ? 0 : a;
+    end[i] = a + k > n ? n : a + k;
+    padded[i] = (a + k < n + p ? a + k : n + p) - a;
+  }
+  return { start, end, padded };
+}
+
+/** The window spans of every output row and column for an H×W input pooled to OH×OW. */
+export function windowSpans(w: Window, H: number, W: number, OH: number, OW: number): { rows: AxisSpans; cols: AxisSpans } {
+  return { rows: axisSpans(OH, H, w.kH, w.sH, w.pH), cols: axisSpans(OW, W, w.kW, w.sW, w.pW) };
+}
+
 export function pooledShape(type: string, name: string, w: Window, s: readonly number[]): number[] {
   if (s.length !== 3) throw new RangeError(`${type} '${name}': expected input [C,H,W], got [${s.join(',')}]`);
   const oh = pooledLength(s[1], w.kH, w.sH, w.pH, w.ceil);
@@ -69,36 +95,57 @@ export function pooledShape(type: string, name: string, w: Window, s: readonly n
   return [s[0], oh, ow];
 }
 
-export class MaxPool2d extends ParameterFreeLayer implements Layer {
-  readonly type = 'maxpool';
+/** What MaxPool2d and AvgPool2d share: the window, the output shape, scratch buffers, the input shape for backward. */
+export abstract class WindowPool extends ParameterFreeLayer implements Layer {
   readonly window: Window;
-  private readonly scratch = new Scratch();
-  /** The argmax index of every output, for backward. */
-  readonly saved: SavedTensors;
-  private inShape: readonly number[] | null = null;
+  protected readonly scratch = new Scratch();
+  protected inShape: readonly number[] | null = null;
 
   constructor(
     readonly name: string,
+    readonly type: 'maxpool' | 'avgpool',
     o: PoolOptions,
   ) {
     super();
-    this.window = makeWindow(this.type, name, o);
-    this.saved = new SavedTensors(name);
+    this.window = makeWindow(type, name, o);
   }
+
+  abstract forward(x: Tensor, training: boolean): Tensor;
+  abstract backward(dy: Tensor, needInputGrad: boolean): Tensor | null;
 
   attachMemory(m: ActivationMemory | null): void {
     this.scratch.attach(m?.pool ?? null);
-    this.saved.attach(m?.store ?? null);
   }
 
   outputShape(s: readonly number[]): number[] {
     return pooledShape(this.type, this.name, this.window, s);
   }
 
-  forward(x: Tensor, _training: boolean): Tensor {
+  /** [B, C, H, W, OH, OW] of a forward input (rank and geometry checked). */
+  protected dims(x: Tensor): [number, number, number, number, number, number] {
     expectRank(this, x, 4);
     const [B, C, H, W] = x.shape;
     const [, OH, OW] = this.outputShape(x.shape.slice(1));
+    return [B, C, H, W, OH, OW];
+  }
+}
+
+export class MaxPool2d extends WindowPool {
+  /** The argmax index of every output, for backward. */
+  readonly saved: SavedTensors;
+
+  constructor(name: string, o: PoolOptions) {
+    super(name, 'maxpool', o);
+    this.saved = new SavedTensors(name);
+  }
+
+  override attachMemory(m: ActivationMemory | null): void {
+    super.attachMemory(m);
+    this.saved.attach(m?.store ?? null);
+  }
+
+  forward(x: Tensor, _training: boolean): Tensor {
+    const [B, C, H, W, OH, OW] = this.dims(x);
     const { kH, kW, sH, sW, pH, pW } = this.window;
     const n = B * C * OH * OW;
     const y = this.scratch.get('y', n);
@@ -167,18 +214,16 @@ function maxPool2x2(xd: Float32Array, y: Float32Array, idx: Int32Array, planes: 
  * window's first element and replace it only by strictly greater ones.
  */
 function maxPoolAny(w: Window, xd: Float32Array, y: Float32Array, idx: Int32Array, planes: number, H: number, W: number, OH: number, OW: number): void {
-  const { kH, kW, sH, sW, pH, pW } = w;
+  const { rows, cols } = windowSpans(w, H, W, OH, OW);
   let o = 0;
   for (let plane = 0; plane < planes; plane++) {
     const xb = plane * H * W;
     for (let p = 0; p < OH; p++) {
-      const h0 = p * sH - pH;
-      const hs = h0 < 0 ? 0 : h0;
-      const he = h0 + kH > H ? H : h0 + kH;
+      const hs = rows.start[p];
+      const he = rows.end[p];
       for (let q = 0; q < OW; q++) {
-        const w0 = q * sW - pW;
-        const ws = w0 < 0 ? 0 : w0;
-        const we = w0 + kW > W ? W : w0 + kW;
+        const ws = cols.start[q];
+        const we = cols.end[q];
         let bi = xb + hs * W + ws;
         let best = xd[bi];
         for (let h = hs; h < he; h++) {
