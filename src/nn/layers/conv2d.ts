@@ -13,7 +13,6 @@ import type { BilinearOp } from '../../backend/bilinear.js';
 import { type ConvGeometry, convOutH, convOutW, validateConvGeometry } from '../../backend/geometry.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { OpTag } from '../executor.js';
-import { SavedTensors } from '../memory/saved.js';
 import { addChannelBias, backwardLinearOp, LinearOpLayer } from './linear-op-backward.js';
 import { expectRank, type Layer, type LayerContext, makeParameter, type Parameter } from './layer.js';
 
@@ -50,16 +49,9 @@ export class Conv2d extends LinearOpLayer implements Layer {
   readonly padH: number;
   readonly padW: number;
   private ops: Ops | null = null;
-  /** The input x, for grad-weight. */
-  readonly saved: SavedTensors;
 
-  constructor(
-    readonly name: string,
-    readonly ctx: LayerContext,
-    readonly tag: OpTag,
-    o: Conv2dOptions,
-  ) {
-    super();
+  constructor(name: string, ctx: LayerContext, tag: OpTag, o: Conv2dOptions) {
+    super(name, ctx, tag);
     this.inC = o.inC;
     this.outC = o.outC;
     this.kH = o.kH;
@@ -70,7 +62,6 @@ export class Conv2d extends LinearOpLayer implements Layer {
     this.padW = o.padW ?? 0;
     this.weight = makeParameter(`${name}.weight`, [o.outC, o.inC, o.kH, o.kW], true);
     this.bias = o.bias === true ? makeParameter(`${name}.bias`, [o.outC], true) : null;
-    this.saved = new SavedTensors(name);
   }
 
   private geometry(batch: number, inH: number, inW: number): ConvGeometry {

@@ -12,7 +12,7 @@ import type { BilinearOp } from '../../backend/bilinear.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { OpTag } from '../executor.js';
 import type { ActivationMemory } from '../memory/activation-memory.js';
-import type { SavedTensors } from '../memory/saved.js';
+import { SavedTensors } from '../memory/saved.js';
 import { type Buffer, type LayerContext, type LinearLayerInfo, type Parameter, Scratch } from './layer.js';
 
 export interface LinearOpLayerParts {
@@ -26,13 +26,19 @@ export interface LinearOpLayerParts {
 /** Base of Conv2d and Linear: parameters, buffers, memory attachment and op site of a weight layer. */
 export abstract class LinearOpLayer implements LinearOpLayerParts {
   abstract readonly type: 'conv' | 'linear';
-  abstract readonly ctx: LayerContext;
-  abstract readonly tag: OpTag;
   abstract readonly weight: Parameter;
   abstract readonly bias: Parameter | null;
   /** The input x, for grad-weight. */
-  abstract readonly saved: SavedTensors;
+  readonly saved: SavedTensors;
   readonly scratch = new Scratch();
+
+  constructor(
+    readonly name: string,
+    readonly ctx: LayerContext,
+    readonly tag: OpTag,
+  ) {
+    this.saved = new SavedTensors(name);
+  }
 
   parameters(): Parameter[] {
     return this.bias === null ? [this.weight] : [this.weight, this.bias];

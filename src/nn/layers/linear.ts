@@ -12,7 +12,6 @@
 import type { BilinearOp, LinearGeometry } from '../../backend/bilinear.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { OpTag } from '../executor.js';
-import { SavedTensors } from '../memory/saved.js';
 import { addChannelBias, backwardLinearOp, LinearOpLayer } from './linear-op-backward.js';
 import { type Layer, type LayerContext, makeParameter, type Parameter } from './layer.js';
 
@@ -37,21 +36,13 @@ export class Linear extends LinearOpLayer implements Layer {
   readonly inF: number;
   readonly outF: number;
   private ops: Ops | null = null;
-  /** The input x, for grad-weight. */
-  readonly saved: SavedTensors;
 
-  constructor(
-    readonly name: string,
-    readonly ctx: LayerContext,
-    readonly tag: OpTag,
-    o: LinearOptions,
-  ) {
-    super();
+  constructor(name: string, ctx: LayerContext, tag: OpTag, o: LinearOptions) {
+    super(name, ctx, tag);
     this.inF = o.inF;
     this.outF = o.outF;
     this.weight = makeParameter(`${name}.weight`, [o.outF, o.inF], true);
     this.bias = o.bias === false ? null : makeParameter(`${name}.bias`, [o.outF], true);
-    this.saved = new SavedTensors(name);
   }
 
   outputShape(s: readonly number[]): number[] {
