@@ -50,8 +50,15 @@ export class AttemptCounter {
     return Object.fromEntries(this.#next);
   }
 
+  /**
+   * Restores counters (checkpoint resume). Counters never go backwards: under the
+   * same keys a lower counter would draw the same masks again (a two-time pad).
+   */
   setState(s: Record<string, number>): void {
-    this.#next.clear();
+    for (const [k, v] of Object.entries(s)) {
+      if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`attempt counter ${k} must be a non-negative integer, got ${v}`);
+      if (v < (this.#next.get(k) ?? 0)) throw new RangeError(`attempt counter ${k} cannot go back from ${this.#next.get(k)} to ${v} (masks would repeat)`);
+    }
     for (const [k, v] of Object.entries(s)) this.#next.set(k, v);
   }
 }

@@ -130,7 +130,12 @@ export class SecureExecutor implements LinearExecutor {
     ]);
     try {
       const bad = parts.find((p) => p.status === 'rejected');
-      if (bad) throw (bad as PromiseRejectedResult).reason;
+      if (bad) {
+        // sends to a healthy worker may still hold the pooled operand buffers:
+        // never reuse them after a failed attempt
+        this.#pool.clear();
+        throw (bad as PromiseRejectedResult).reason;
+      }
       await sent;
       const data = parts.map((p) => (p as PromiseFulfilledResult<{ data: Int32Array }>).value.data);
       // step 6, fused: draws the output masks M and reconstructs, dequantizes and guards in one sweep

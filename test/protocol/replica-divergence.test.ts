@@ -76,3 +76,15 @@ describe('replica digest frames are untrusted input', () => {
     }
   });
 });
+
+describe('attempt counters', () => {
+  it('never go backwards (a lower counter would reuse masks)', async () => {
+    const { AttemptCounter } = await import('../../src/protocol/op-streams.js');
+    const c = new AttemptCounter();
+    c.setState({ '0/forward': 5 });
+    assert.equal(c.take(0, 'forward'), 5);
+    assert.throws(() => c.setState({ '0/forward': 2 }), /cannot go back/);
+    assert.throws(() => c.setState({ '0/forward': -1 }), /non-negative/);
+    assert.equal(c.take(0, 'forward'), 6, 'a refused restore changes nothing');
+  });
+});
