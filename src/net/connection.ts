@@ -40,7 +40,7 @@ export abstract class BaseConnection implements Connection {
   constructor(
     readonly peer: string,
     readonly peerPublicKey: string | undefined,
-    protected readonly maxQueuedBytes = DEFAULT_MAX_QUEUED_BYTES,
+    protected maxQueuedBytes = DEFAULT_MAX_QUEUED_BYTES,
   ) {
     this.counters = new TrafficCounters(peer);
     this.closed = new Promise((r) => (this.resolveClosed = r));

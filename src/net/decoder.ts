@@ -48,7 +48,7 @@ const NOOP = (): void => {};
 const MAGIC = [MAGIC0, MAGIC1, MAGIC2];
 
 export class FrameDecoder {
-  private readonly maxFrameBytes: number;
+  private maxFrameBytes: number;
   private readonly pool: BufferPool;
   private readonly hdr = Buffer.alloc(FIXED_HEADER_BYTES + 4 * MAX_NDIM + MAX_LABEL_BYTES);
   private hdrHave = 0;
@@ -68,6 +68,12 @@ export class FrameDecoder {
   ) {
     this.maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.pool = opts.pool ?? defaultPool;
+  }
+
+  /** Changes the frame-size limit for frames whose header has not been read yet. */
+  setMaxFrameBytes(n: number): void {
+    if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`maxFrameBytes must be a positive integer, got ${n}`);
+    this.maxFrameBytes = n;
   }
 
   /** True while a frame has started but not completed. */

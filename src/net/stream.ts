@@ -107,7 +107,7 @@ export interface StreamConnectionOptions {
 
 export class StreamConnection extends BaseConnection {
   private readonly decoder: FrameDecoder;
-  private readonly maxFrameBytes: number;
+  private maxFrameBytes: number;
   private ending = false;
   private destroyed = false;
 
@@ -178,6 +178,19 @@ export class StreamConnection extends BaseConnection {
 
   protected override finish(reason: Error | null): void {
     super.finish(reason ?? this.closeReasonOverride);
+  }
+
+  /**
+   * Receive limits of this connection from now on (frames whose header is still
+   * to come, and the unconsumed queue). A server accepts unauthenticated peers
+   * with small limits and raises them once the peer has authenticated.
+   */
+  setReceiveLimits(limits: { maxFrameBytes?: number; maxQueuedBytes?: number }): void {
+    if (limits.maxFrameBytes !== undefined) {
+      this.decoder.setMaxFrameBytes(limits.maxFrameBytes);
+      this.maxFrameBytes = limits.maxFrameBytes;
+    }
+    if (limits.maxQueuedBytes !== undefined) this.maxQueuedBytes = limits.maxQueuedBytes;
   }
 
   send(msg: OutgoingMessage): Promise<void> {

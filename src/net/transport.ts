@@ -60,6 +60,11 @@ export interface Connection {
    * UnexpectedMessageError, which is also what this rejects with.
    */
   expect(type: number, opts?: ExpectOptions): Promise<ReceivedMessage>;
+  /**
+   * Optional (stream transports): change the receive limits from now on, e.g.
+   * raise them once an unauthenticated peer has passed the handshake.
+   */
+  setReceiveLimits?(limits: { maxFrameBytes?: number; maxQueuedBytes?: number }): void;
   /** Graceful close: flush queued sends, then close. Resolves once closed. */
   close(): Promise<void>;
   /** Abort now (queued sends are dropped). */

@@ -11,11 +11,16 @@ import { listenAsParty, transportFor } from '../net/cluster.js';
 import { type ClusterConfig, partyConfig } from '../net/cluster-config.js';
 import type { Identity } from '../net/identity.js';
 import { samePublicKey } from '../net/identity.js';
+import { DEFAULT_MAX_QUEUED_BYTES } from '../net/connection.js';
+import { DEFAULT_MAX_FRAME_BYTES } from '../net/frame.js';
 import { MsgType } from '../net/message-types.js';
 import type { Connection, Listener, Transport } from '../net/transport.js';
 import { performHandshake, receiveSeedBundle } from '../protocol/key-schedule.js';
 import { SESSION_CONTEXT } from './session.js';
 import { type WorkerKeys, type WorkerParty, WorkerService } from './worker-service.js';
+
+/** Receive limits for connections that have not authenticated yet. */
+export const PRE_AUTH_LIMITS = { maxFrameBytes: 64 * 1024, maxQueuedBytes: 1024 * 1024 } as const;
 
 export interface WorkerRoleOptions {
   readonly config: ClusterConfig;
@@ -61,8 +66,12 @@ export async function runWorker(o: WorkerRoleOptions): Promise<void> {
   const log = o.log ?? (() => {});
   const name = `w${o.party}`;
   const transport = o.transport ?? transportFor(o.config, o.identity);
+  // Until a peer has passed the session handshake it may only send small frames
+  // (handshake, hello, seed bundle) and queue little: a 20-byte header must not
+  // make the worker reserve a large receive buffer for an unauthenticated peer.
   const listener = await listenAsParty(transport, o.config, name, {
     onError: (err) => log(`${name}: rejected a connection: ${err.message}`),
+    ...PRE_AUTH_LIMITS,
   });
   o.onListening?.(listener);
   log(`${name}: listening on ${listener.host}:${listener.port} (${o.config.transport}, backend ${o.backend.name})`);
@@ -75,6 +84,7 @@ export async function runWorker(o: WorkerRoleOptions): Promise<void> {
         try {
           const j = await join(o, conn);
           if (joined.some((x) => x.enclave === j.enclave)) throw new Error(`enclave ${j.enclave} joined twice`);
+          conn.setReceiveLimits?.({ maxFrameBytes: DEFAULT_MAX_FRAME_BYTES, maxQueuedBytes: DEFAULT_MAX_QUEUED_BYTES });
           joined.push(j);
         } catch (err) {
           log(`${name}: session set-up failed: ${(err as Error).message}`);
