@@ -8,15 +8,12 @@
  *               stochastic-rounding noise; stream-key derivation and stream-id layout.
  * - quantize.ts SWALP quantizer (per-tensor exponent, 8 bits, stochastic rounding) and
  *               dequantizer.
- * - fused.ts    single-sweep enclave kernels: quantize + mask/share, reconstruct + guard band
- *               + dequantize.
  * - combine.ts  three-term worker combination p + q − r and the enclave's mask-and-share sweep
- *               on already-quantized operands (written for src/protocol).
+ *               on already-quantized operands (the TypeScript reference of the fused enclave
+ *               kernels in src/protocol/enclave-kernels.ts).
  */
 export * from './prime.js';
 export * from './share.js';
 export * from './prg.js';
 export * from './quantize.js';
-export * from './combine.js';
-export * from './fused.js';
 export * from './combine.js';

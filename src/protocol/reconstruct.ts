@@ -16,12 +16,11 @@
  * quantized-executor.ts) and counts the event. A silent wrap would need a single
  * op whose true values jump past P − GUARD with no element inside the band.
  */
-import { HALF as HALF_, INV_P as INV_P_, P as P_ } from '../field/prime.js';
+import { INV_P as INV_P_, P as P_ } from '../field/prime.js';
 import { pow2 } from '../field/quantize.js';
 
 // local copies: imported bindings are slow getters inside hot loops under tsx
 const P = P_;
-const HALF = HALF_;
 const INV_P = INV_P_;
 
 /** Reconstructed magnitudes at or above this are treated as (possible) wrap-around. */
@@ -61,16 +60,4 @@ export function reconstructDequantize(parts: readonly Int32Array[], scaleExp: nu
     if (a > max) max = a;
   }
   return { maxAbs: max, flagged: max >= GUARD };
-}
-
-/** Like reconstructDequantize but keeps the centred integers (for tests and digests). */
-export function reconstructCentred(parts: readonly Int32Array[], out: Int32Array): void {
-  const n = out.length;
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (const p of parts) s += p[i];
-    let r = s - Math.floor(s * INV_P + 0.5) * P;
-    if (r > HALF) r -= P;
-    out[i] = r;
-  }
 }
