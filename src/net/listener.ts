@@ -1,7 +1,7 @@
 /**
  * The accept queue shared by all Listener implementations.
  */
-import type { Connection, RecvOptions } from './transport.js';
+import type { Connection, Listener, RecvOptions } from './transport.js';
 import { ConnectionClosedError, TimeoutError } from './transport.js';
 
 interface AcceptWaiter {
@@ -78,4 +78,23 @@ export function deadline(ms: number, what: string): { promise: Promise<never>; c
     timer.unref();
   });
   return { promise, cancel: () => clearTimeout(timer) };
+}
+
+/** A Listener over a node:net or node:tls server whose connections land in an AcceptQueue. */
+export class ServerListener implements Listener {
+  constructor(
+    private readonly server: { close(cb: () => void): unknown },
+    private readonly queue: AcceptQueue,
+    readonly host: string,
+    readonly port: number,
+  ) {}
+
+  accept(opts?: { timeoutMs?: number }): Promise<Connection> {
+    return this.queue.accept(opts);
+  }
+
+  close(): Promise<void> {
+    this.queue.close();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
 }

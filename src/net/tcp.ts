@@ -6,7 +6,7 @@
  * (src/protocol/key-schedule.ts), which works over any Connection.
  */
 import { connect as netConnect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { AcceptQueue } from './listener.js';
+import { AcceptQueue, ServerListener } from './listener.js';
 import { ReadSink, StreamConnection, socketChannel } from './stream.js';
 import {
   ConnectionClosedError,
@@ -50,24 +50,6 @@ export function openSocket(host: string, port: number, timeoutMs: number, reads?
   });
 }
 
-class TcpListener implements Listener {
-  constructor(
-    private readonly server: ReturnType<typeof createServer>,
-    private readonly queue: AcceptQueue,
-    readonly host: string,
-    readonly port: number,
-  ) {}
-
-  accept(opts?: { timeoutMs?: number }): Promise<Connection> {
-    return this.queue.accept(opts);
-  }
-
-  close(): Promise<void> {
-    this.queue.close();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
-
 export function listenServer(
   server: Server,
   host: string,
@@ -94,7 +76,7 @@ export class TcpTransport implements Transport {
     });
     server.on('error', (err) => opts.onError?.(err));
     const bound = await listenServer(server, host, opts.port ?? 0);
-    return new TcpListener(server, queue, bound.host, bound.port);
+    return new ServerListener(server, queue, bound.host, bound.port);
   }
 
   async connect(opts: ConnectOptions): Promise<Connection> {

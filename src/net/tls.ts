@@ -24,7 +24,7 @@ import type { KeyObject } from 'node:crypto';
 import { connect as tlsConnect, createServer, type TLSSocket } from 'node:tls';
 import { encodeFrame } from './frame.js';
 import { publicKeyToText, tlsCredentials, toPublicKey, type Identity } from './identity.js';
-import { deadline, AcceptQueue } from './listener.js';
+import { deadline, AcceptQueue, ServerListener } from './listener.js';
 import { MsgType } from './message-types.js';
 import { StreamConnection, socketChannel } from './stream.js';
 import { listenServer } from './tcp.js';
@@ -46,22 +46,6 @@ export interface TlsTransportOptions {
   identity: Identity;
   /** Pinned public keys by party name (from the cluster config). */
   peers: Readonly<Record<string, KeyObject | string>>;
-}
-
-class TlsListener implements Listener {
-  constructor(
-    private readonly server: ReturnType<typeof createServer>,
-    private readonly queue: AcceptQueue,
-    readonly host: string,
-    readonly port: number,
-  ) {}
-  accept(opts?: { timeoutMs?: number }): Promise<Connection> {
-    return this.queue.accept(opts);
-  }
-  close(): Promise<void> {
-    this.queue.close();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
 }
 
 export class TlsTransport implements Transport {
@@ -123,7 +107,7 @@ export class TlsTransport implements Transport {
     server.on('tlsClientError', (err) => opts.onError?.(new AuthenticationError(`TLS handshake failed: ${err.message}`)));
     server.on('error', (err) => opts.onError?.(err));
     const bound = await listenServer(server, host, opts.port ?? 0);
-    return new TlsListener(server, queue, bound.host, bound.port);
+    return new ServerListener(server, queue, bound.host, bound.port);
   }
 
   async connect(opts: ConnectOptions): Promise<Connection> {
