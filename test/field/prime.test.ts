@@ -1,27 +1,8 @@
 // Scalar field helpers against exact BigInt arithmetic.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { centredBig, rng } from './helpers.js';
 import { P, HALF, MAX_EXACT_K, reduceCentred, addCentred, subCentred, isCentred } from '../../src/field/prime.js';
-
-const BP = BigInt(P);
-/** Exact centred representative of an integer. */
-function centredBig(c: bigint): number {
-  let r = ((c % BP) + BP) % BP;
-  if (r > BigInt(HALF)) r -= BP;
-  return Number(r);
-}
-
-/** Deterministic 32-bit generator (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 test('constants: P = 2^21 − 9 is prime, HALF = (P − 1)/2, K bound is the float64 exactness limit', () => {
   assert.equal(P, 2 ** 21 - 9);

@@ -1,6 +1,7 @@
 // Elementwise mod-P array ops and 2-of-2 sharing against exact BigInt arithmetic.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { centredBig, rng } from './helpers.js';
 import { P, HALF, reduceCentred } from '../../src/field/prime.js';
 import {
   addModP,
@@ -13,24 +14,6 @@ import {
   isCentredArray,
   countBeyond,
 } from '../../src/field/share.js';
-
-const BP = BigInt(P);
-function centredBig(c: bigint): number {
-  let r = ((c % BP) + BP) % BP;
-  if (r > BigInt(HALF)) r -= BP;
-  return Number(r);
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 const EDGES = [-HALF, -HALF + 1, -1, 0, 1, HALF - 1, HALF];
 
