@@ -68,6 +68,7 @@ export abstract class BaseConnection implements Connection {
       const v = (msg.dtype === 'json' ? msg.value : null) as { code?: unknown; message?: unknown } | null;
       const code = typeof v?.code === 'string' ? v.code : 'ERROR';
       const text = typeof v?.message === 'string' ? v.message : 'no reason given';
+      msg.release(); // an Error frame with a tensor body: its buffer must go back to its pool
       this.onPeerError(new PeerError(this.peer, code, text));
       return;
     }

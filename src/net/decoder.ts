@@ -34,7 +34,7 @@ import {
   type ReceivedMessage,
 } from './frame.js';
 import { isKnownMessageType } from './message-types.js';
-import { defaultPool, type BufferPool, type PoolLease } from './pool.js';
+import { defaultPool, type BufferPool, type PoolLease, type ReceivePool } from './pool.js';
 
 export interface DecoderOptions {
   /** Largest accepted frame, header + payload (default 256 MiB). */
@@ -50,6 +50,8 @@ const MAGIC = [MAGIC0, MAGIC1, MAGIC2];
 export class FrameDecoder {
   private maxFrameBytes: number;
   private readonly pool: BufferPool;
+  /** Where tensor payloads go instead of `pool`, when set (the enclave's budgeted pool; see setTensorPool). */
+  private tensorPool: ReceivePool | null = null;
   private readonly hdr = Buffer.alloc(FIXED_HEADER_BYTES + 4 * MAX_NDIM + MAX_LABEL_BYTES);
   private hdrHave = 0;
   private hdrNeed = FIXED_HEADER_BYTES;
@@ -74,6 +76,26 @@ export class FrameDecoder {
   setMaxFrameBytes(n: number): void {
     if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`maxFrameBytes must be a positive integer, got ${n}`);
     this.maxFrameBytes = n;
+  }
+
+  /**
+   * Tensor (non-JSON) payloads of frames whose header is still to come are leased from `pool`; null
+   * returns them to the decoder's own pool. JSON frames always use the own pool: they are small and
+   * released as soon as they are parsed.
+   */
+  setTensorPool(pool: ReceivePool | null): void {
+    this.tensorPool = pool;
+  }
+
+  /**
+   * The stream is gone without a clean end (destroyed, or an error): returns the buffer of a frame
+   * cut off mid-payload to its pool (a budgeted pool would otherwise count it as in use forever).
+   */
+  discard(): void {
+    this.lease?.release();
+    this.lease = null;
+    this.payloadBytes = new Uint8Array(EMPTY);
+    this.failure ??= new FrameError('TRUNCATED', 'the stream was discarded');
   }
 
   /** True while a frame has started but not completed. */
@@ -181,7 +203,8 @@ export class FrameDecoder {
     this.inPayload = true;
     this.payloadHave = 0;
     if (this.payloadLength > 0) {
-      this.lease = this.pool.acquire(this.payloadLength);
+      const pool = dtype === 'json' ? this.pool : (this.tensorPool ?? this.pool);
+      this.lease = pool.acquire(this.payloadLength);
       this.payloadBytes = new Uint8Array(this.lease.buffer, 0, this.payloadLength);
     } else {
       this.lease = null;

@@ -7,7 +7,7 @@ export * from './transport.js';
 export * from './frame.js';
 export { FrameDecoder, type DecoderOptions } from './decoder.js';
 export { MsgType, defineMessageType, isKnownMessageType, messageTypeName, type MsgTypeName } from './message-types.js';
-export { BufferPool, defaultPool, type PoolLease, type PoolStats } from './pool.js';
+export { BufferPool, defaultPool, type PoolLease, type PoolStats, type ReceivePool } from './pool.js';
 export { TrafficCounters, mergeSnapshots, type TrafficSnapshot, type TrafficStats, type DirectionStats } from './counters.js';
 export { TcpTransport, tcpTransport } from './tcp.js';
 export { TlsTransport, tlsTransport, type TlsTransportOptions } from './tls.js';

@@ -14,7 +14,7 @@ import { BaseConnection } from './connection.js';
 import { DEFAULT_MAX_FRAME_BYTES, encodeFrame, type OutgoingMessage, type ReceivedMessage } from './frame.js';
 import { AcceptQueue } from './listener.js';
 import { bytePipe } from './pipe.js';
-import { defaultPool, type BufferPool } from './pool.js';
+import { defaultPool, type BufferPool, type ReceivePool } from './pool.js';
 import { StreamConnection, type ByteChannel } from './stream.js';
 import {
   ConnectionClosedError,
@@ -32,7 +32,7 @@ export type InprocMode = 'wire' | 'copy' | 'share';
 const NOOP = (): void => {};
 
 /** Receiver-side copy of an encoded frame, as the decoder would produce it. */
-function materialize(msg: OutgoingMessage, frameBytes: number, payload: Uint8Array, copy: boolean, pool: BufferPool): ReceivedMessage {
+function materialize(msg: OutgoingMessage, frameBytes: number, payload: Uint8Array, copy: boolean, pool: ReceivePool): ReceivedMessage {
   const meta = { type: msg.type, opId: msg.opId ?? 0, label: msg.label ?? '', flags: msg.flags ?? 0, frameBytes };
   if (msg.dtype === 'json') {
     return { ...meta, dtype: 'json', dims: [], value: JSON.parse(Buffer.from(payload).toString('utf8')), release: NOOP };
@@ -58,6 +58,8 @@ function materialize(msg: OutgoingMessage, frameBytes: number, payload: Uint8Arr
 class MessageConnection extends BaseConnection {
   other!: MessageConnection;
   private shut = false;
+  /** Where copies of tensor frames sent to this end land instead of `pool`, when set (setTensorPool). */
+  private tensorPool: ReceivePool | null = null;
 
   constructor(
     peer: string,
@@ -73,13 +75,22 @@ class MessageConnection extends BaseConnection {
     let received: ReceivedMessage;
     try {
       const f = encodeFrame(msg, this.maxFrameBytes);
-      received = materialize(msg, f.frameBytes, f.payload, this.copy, this.other.pool);
+      received = materialize(msg, f.frameBytes, f.payload, this.copy, this.other.receivePool);
       this.counters.countSent(f.meta.type, f.meta.label, f.frameBytes);
     } catch (err) {
       return Promise.reject(err);
     }
     const other = this.other;
     return new Promise((resolve) => setImmediate(() => (other.deliver(received), resolve())));
+  }
+
+  /** 'copy' mode: received tensor frames are copied into buffers from `pool` (null: the connection's own pool). */
+  setTensorPool(pool: ReceivePool | null): void {
+    this.tensorPool = pool;
+  }
+
+  private get receivePool(): ReceivePool {
+    return this.tensorPool ?? this.pool;
   }
 
   /** FIN from the other end (after everything it sent before). */

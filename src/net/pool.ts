@@ -29,7 +29,16 @@ export interface PoolStats {
   retainedBytes: number;
 }
 
-export class BufferPool {
+/**
+ * Anything that lends receive buffers. BufferPool below; on the enclave side in managed memory mode, an
+ * adapter over the budgeted TensorPool (src/protocol/managed-buffers.ts), installed per connection with
+ * `Connection.setTensorPool`.
+ */
+export interface ReceivePool {
+  acquire(bytes: number): PoolLease;
+}
+
+export class BufferPool implements ReceivePool {
   private readonly free = new Map<number, ArrayBuffer[]>();
   private retained = 0;
   private allocations = 0;

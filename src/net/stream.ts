@@ -14,7 +14,7 @@ import { BaseConnection } from './connection.js';
 import { FrameDecoder } from './decoder.js';
 import { DEFAULT_MAX_FRAME_BYTES, FrameError, encodeFrame, type OutgoingMessage } from './frame.js';
 import { MsgType } from './message-types.js';
-import { defaultPool, type BufferPool } from './pool.js';
+import { defaultPool, type BufferPool, type ReceivePool } from './pool.js';
 import { ConnectionClosedError } from './transport.js';
 
 /** The minimal byte-stream surface a StreamConnection needs. */
@@ -153,6 +153,7 @@ export class StreamConnection extends BaseConnection {
         err = e as Error;
       }
     }
+    this.decoder.discard(); // a frame cut off by the close: its buffer goes back to its pool
     this.finish(err ?? null);
   }
 
@@ -191,6 +192,11 @@ export class StreamConnection extends BaseConnection {
       this.maxFrameBytes = limits.maxFrameBytes;
     }
     if (limits.maxQueuedBytes !== undefined) this.maxQueuedBytes = limits.maxQueuedBytes;
+  }
+
+  /** Tensor frames whose header is still to come land in buffers from `pool` (null: this connection's own pool). */
+  setTensorPool(pool: ReceivePool | null): void {
+    this.decoder.setTensorPool(pool);
   }
 
   send(msg: OutgoingMessage): Promise<void> {

@@ -27,7 +27,7 @@
  */
 import type { TrafficCounters } from './counters.js';
 import type { OutgoingMessage, ReceivedMessage } from './frame.js';
-import type { BufferPool } from './pool.js';
+import type { BufferPool, ReceivePool } from './pool.js';
 
 export type { OutgoingMessage, ReceivedMessage } from './frame.js';
 
@@ -65,6 +65,12 @@ export interface Connection {
    * raise them once an unauthenticated peer has passed the handshake.
    */
   setReceiveLimits?(limits: { maxFrameBytes?: number; maxQueuedBytes?: number }): void;
+  /**
+   * Optional (stream transports and inproc 'copy'): tensor frames received from now on land in buffers
+   * from `pool` instead of the connection's own pool (JSON frames keep it); null switches back. The
+   * enclave installs its budgeted pool here in managed memory mode (docs/memory.md).
+   */
+  setTensorPool?(pool: ReceivePool | null): void;
   /** Graceful close: flush queued sends, then close. Resolves once closed. */
   close(): Promise<void>;
   /** Abort now (queued sends are dropped). */

@@ -8,6 +8,7 @@
  *   secure     the Goten protocol over three untrusted workers
  */
 import type { BilinearOp } from '../backend/bilinear.js';
+import type { TensorPool } from './memory/tensor-pool.js';
 
 /** Identifies one linear op of one layer; the executor counts invocations per tag. */
 export interface OpTag {
@@ -38,6 +39,12 @@ export interface LinearExecutor {
   endStep?(): Promise<void>;
   /** Releases sockets/workers, if any. */
   close?(): Promise<void>;
-  /** Bytes of the executor's own per-op buffers, if it reports them (enclave memory accounting). */
+  /** Bytes of the executor's own per-op buffers outside any attached pool, if it reports them (enclave memory accounting). */
   memoryBytes?(): number;
+  /**
+   * Managed memory mode (Model.attachMemory): take per-op buffers — operands, shares, received results —
+   * as leases on `pool`, returned as soon as the op no longer needs them; null returns to private buffers.
+   * Switch between steps, not inside one.
+   */
+  attachMemory?(pool: TensorPool | null): void;
 }

@@ -123,6 +123,7 @@ export class SequentialModel implements Model {
     for (const l of this.layers) l.attachMemory?.(m);
     this.mem?.trackModel(null);
     this.mem = m;
+    this.ctx.executor.attachMemory?.(m?.pool ?? null); // per-op buffers (operands, shares, results) from the same pool
     m?.trackModel(this);
   }
 

@@ -17,8 +17,8 @@
  */
 import { bilinearSizes } from '../backend/bilinear.js';
 import { EXP_MAX } from '../field/quantize.js';
-import type { BufferPool } from './buffer-pool.js';
 import { type EnclaveKernels, type StreamRef } from './enclave-kernels.js';
+import type { Int32Buffers } from './managed-buffers.js';
 import { type MaskKeyName, type MaskKeys, SLOT_MAIN, SLOT_NOISE_A, SLOT_NOISE_B, opStreamId } from './op-streams.js';
 import type { OpAttempt } from './worker-compute.js';
 
@@ -50,7 +50,8 @@ export function maskStream(keys: MaskKeys, name: MaskKeyName, at: OpAttempt): St
 /**
  * Steps 1–3 for one attempt, one fused sweep per operand (enclave-kernels.ts):
  * exponent from the max scan, then quantize, mask and share together. Buffers come
- * from `pool` and are valid until the next attempt. `keepQuantized` also writes AQ, BQ.
+ * from `pool`: a BufferPool (valid until the next attempt) or the attempt's leases
+ * (managed memory). `keepQuantized` also writes AQ, BQ.
  */
 export function prepareAttempt(
   feeds: Feeds,
@@ -60,7 +61,7 @@ export function prepareAttempt(
   headroom: number,
   a: Float32Array,
   b: Float32Array,
-  pool: BufferPool,
+  pool: Int32Buffers,
   kernels: EnclaveKernels,
   keepQuantized = false,
 ): PreparedAttempt {

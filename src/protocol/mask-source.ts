@@ -16,6 +16,7 @@
  */
 import { MsgType } from '../net/message-types.js';
 import type { Connection, ReceivedMessage } from '../net/transport.js';
+import type { TensorPool } from '../nn/memory/tensor-pool.js';
 import { ProtocolError, checkShareTensor, opHeader } from './messages.js';
 import type { AttemptCounter, MaskKeyName } from './op-streams.js';
 import type { OpAttempt } from './worker-compute.js';
@@ -57,6 +58,10 @@ export interface MaskSource {
   stats(): MaskSourceStats;
   /** Says goodbye to what it talks to (if it feeds it) and closes it. */
   close(): Promise<void>;
+  /** Managed memory: lease its own per-op buffers from `pool` (null: private ones). Received frames are the executor's concern. */
+  attachMemory?(pool: TensorPool | null): void;
+  /** Bytes of its own per-op buffers outside an attached pool. */
+  memoryBytes?(): number;
 }
 
 /**

@@ -21,6 +21,9 @@
  * numbers), a last partial batch (other geometry), the very first step before any
  * offline phase — are computed on demand inside the online phase and counted.
  *
+ * Managed memory (attachMemory): U, V, the masks, Z̃ and the part handed to the
+ * executor are leases on the enclave's budgeted pool, returned after each attempt.
+ *
  * Offline phases: explicitly (`precompute`, `precomputeSteps`), or automatically
  * at the end of a training step (`endStep`) whenever the next step's chunks are
  * missing, for as many steps as fit in `budgetBytes` (at most `maxSteps`; the
@@ -28,6 +31,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Backend } from '../backend/backend.js';
+import type { TensorPool } from '../nn/memory/tensor-pool.js';
 import { type BilinearOp, applyBilinearModP, bilinearSizes } from '../backend/bilinear.js';
 import { sumModP } from '../field/share.js';
 import { MemoryBacking, SealedChunkStore, type UntrustedBacking } from '../tee/chunk-store.js';
@@ -35,6 +39,7 @@ import { Sealer } from '../tee/seal.js';
 import { BufferPool } from './buffer-pool.js';
 import type { EnclaveKernels } from './enclave-kernels.js';
 import { maskStream } from './enclave-op.js';
+import { LeaseSet, releaseOnce } from './managed-buffers.js';
 import type { MaskSource, MaskSourceStats, Part } from './mask-source.js';
 import { type AttemptCounter, type MaskKeyName, type MaskKeys, PASS_CODE } from './op-streams.js';
 import type { OpAttempt } from './worker-compute.js';
@@ -88,6 +93,8 @@ export class OfflineMaskSource implements MaskSource {
   /** Trusted record: chunk id → geometry it was computed for. */
   readonly #planned = new Map<string, string>();
   readonly #pool = new BufferPool();
+  /** Managed memory: the budgeted pool per-attempt buffers are leased from (null: #pool). */
+  #mem: TensorPool | null = null;
   /** Op sites seen in the current step (first attempt of each layer/pass), and in the last full step. */
   #current = new Map<string, OpSite>();
   #template: OpSite[] = [];
@@ -107,12 +114,26 @@ export class OfflineMaskSource implements MaskSource {
   compute(at: OpAttempt, out: Int32Array): Int32Array {
     const { keys, kernels, backend } = this.#o;
     const sz = bilinearSizes(at.op);
-    const u = kernels.fillCentred(maskStream(keys, 'U', at), this.#pool.int32('u', sz.a));
-    const v = kernels.fillCentred(maskStream(keys, 'V', at), this.#pool.int32('v', sz.b));
-    applyBilinearModP(backend, at.op, u, v, out);
-    const m0 = kernels.fillCentred(maskStream(keys, 'CM0', at), this.#pool.int32('cm0', sz.c));
-    const m1 = kernels.fillCentred(maskStream(keys, 'CM1', at), this.#pool.int32('cm1', sz.c));
-    return sumModP([out, m0, m1], out);
+    const leases = this.#mem ? new LeaseSet(this.#mem) : null;
+    const buf = leases ?? this.#pool;
+    try {
+      const u = kernels.fillCentred(maskStream(keys, 'U', at), buf.int32('u', sz.a));
+      const v = kernels.fillCentred(maskStream(keys, 'V', at), buf.int32('v', sz.b));
+      applyBilinearModP(backend, at.op, u, v, out);
+      const m0 = kernels.fillCentred(maskStream(keys, 'CM0', at), buf.int32('cm0', sz.c));
+      const m1 = kernels.fillCentred(maskStream(keys, 'CM1', at), buf.int32('cm1', sz.c));
+      return sumModP([out, m0, m1], out);
+    } finally {
+      leases?.release();
+    }
+  }
+
+  /** An int32 buffer for one attempt and the function that ends it (a no-op for the private pool). */
+  #take(name: string, n: number): { data: Int32Array; release: () => void } {
+    const mem = this.#mem;
+    if (mem === null) return { data: this.#pool.int32(name, n), release: () => {} };
+    const data = mem.i32(n);
+    return { data, release: releaseOnce(() => mem.release(data)) };
   }
 
   /** An offline phase: computes and seals Z̃ for every listed attempt. */
@@ -122,10 +143,15 @@ export class OfflineMaskSource implements MaskSource {
     let bytes = 0;
     for (const at of plan) {
       const id = chunkId(at.layer, at.op.pass, at.attempt);
-      const z = this.compute(at, this.#pool.int32('z', bilinearSizes(at.op).c));
-      await this.#store.put(id, new Uint8Array(z.buffer, z.byteOffset, z.byteLength));
+      const zb = this.#take('z', bilinearSizes(at.op).c);
+      try {
+        const z = this.compute(at, zb.data);
+        await this.#store.put(id, new Uint8Array(z.buffer, z.byteOffset, z.byteLength));
+        bytes += z.byteLength;
+      } finally {
+        zb.release(); // sealed (a copy) before put returns
+      }
       this.#planned.set(id, opSignature(at.op));
-      bytes += z.byteLength;
     }
     const ms = performance.now() - t0;
     const cpu = cpuMs() - c0;
@@ -160,24 +186,30 @@ export class OfflineMaskSource implements MaskSource {
   async take(at: OpAttempt, _opId: number, n: number): Promise<Part> {
     const key = `${at.layer}/${at.op.pass}`;
     if (!this.#current.has(key)) this.#current.set(key, { op: at.op, layer: at.layer });
-    const out = this.#pool.int32('part', n);
-    const id = chunkId(at.layer, at.op.pass, at.attempt);
-    const sig = this.#planned.get(id);
-    if (sig !== undefined) {
-      this.#planned.delete(id);
-      if (sig === opSignature(at.op) && bilinearSizes(at.op).c === n) {
-        await this.#store.get(id, new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
-        await this.#store.delete(id);
-        this.#served++;
-        return { data: out, release: () => {} };
+    const part = this.#take('part', n);
+    const out = part.data;
+    try {
+      const id = chunkId(at.layer, at.op.pass, at.attempt);
+      const sig = this.#planned.get(id);
+      if (sig !== undefined) {
+        this.#planned.delete(id);
+        if (sig === opSignature(at.op) && bilinearSizes(at.op).c === n) {
+          await this.#store.get(id, new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
+          await this.#store.delete(id);
+          this.#served++;
+          return part;
+        }
+        await this.#store.delete(id); // precomputed for another geometry: never used
       }
-      await this.#store.delete(id); // precomputed for another geometry: never used
+      const t0 = performance.now();
+      this.compute(at, out);
+      this.#onDemandMs += performance.now() - t0;
+      this.#onDemand++;
+      return part;
+    } catch (err) {
+      part.release(); // nobody else holds it: safe to reuse
+      throw err;
     }
-    const t0 = performance.now();
-    this.compute(at, out);
-    this.#onDemandMs += performance.now() - t0;
-    this.#onDemand++;
-    return { data: out, release: () => {} };
   }
 
   /** Ends a step: its op sites (first attempt of every layer/pass) become the template of the next offline phase. */
@@ -209,6 +241,17 @@ export class OfflineMaskSource implements MaskSource {
       stored: this.#planned.size,
       onDemandMs: this.#onDemandMs,
     };
+  }
+
+  /** Managed memory: per-attempt buffers become leases on `pool` (null: private, reused by name). */
+  attachMemory(pool: TensorPool | null): void {
+    this.#mem = pool;
+    this.#pool.clear();
+  }
+
+  /** Bytes of its private per-attempt buffers (0 in managed mode). */
+  memoryBytes(): number {
+    return this.#pool.bytes();
   }
 
   /** Deletes every chunk still in storage. */

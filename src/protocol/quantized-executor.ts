@@ -10,11 +10,15 @@
  * Because it uses the same quantizer, noise streams, attempt counter,
  * reconstruction and guard as the protocol, a secure run with the same seed
  * must produce bit-identical layer outputs and gradients.
+ * Managed memory (attachMemory): AQ, BQ and C are leases on the enclave's budgeted
+ * pool for the duration of one op instead of buffers kept forever.
  */
 import type { Backend } from '../backend/backend.js';
 import { type BilinearOp, applyBilinearModP, bilinearSizes } from '../backend/bilinear.js';
 import type { ExecutorStats, LinearExecutor, OpTag } from '../nn/executor.js';
+import type { TensorPool } from '../nn/memory/tensor-pool.js';
 import { BufferPool } from './buffer-pool.js';
+import { LeaseSet } from './managed-buffers.js';
 import { noiseKeyFromSeed, quantizeOperands } from './op-quantize.js';
 import { AttemptCounter } from './op-streams.js';
 import { HEADROOM_STEP, MAX_RETRIES, OverflowError } from './overflow.js';
@@ -33,6 +37,8 @@ export class QuantizedExecutor implements LinearExecutor {
   readonly #backend: Backend;
   readonly #noiseKey: Uint8Array;
   readonly #pool = new BufferPool();
+  /** Managed memory: the budgeted pool per-op buffers are leased from (null: #pool). */
+  #mem: TensorPool | null = null;
   readonly #stats: ExecutorStats = { ops: 0, overflows: 0 };
 
   constructor(opts: QuantizedExecutorOptions) {
@@ -43,19 +49,25 @@ export class QuantizedExecutor implements LinearExecutor {
   run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array): void {
     const sz = bilinearSizes(op);
     checkLengths(op, sz, a, b, c);
-    const aq = this.#pool.int32('aq', sz.a);
-    const bq = this.#pool.int32('bq', sz.b);
-    const cq = this.#pool.int32('cq', sz.c);
-    this.#stats.ops++;
-    for (let retry = 0; ; retry++) {
-      const attempt = this.attempts.take(tag.index, op.pass);
-      const headroom = retry * HEADROOM_STEP;
-      const { eA, eB } = quantizeOperands(this.#noiseKey, tag.index, op.pass, attempt, headroom, a, b, aq, bq);
-      applyBilinearModP(this.#backend, op, aq, bq, cq);
-      const r = reconstructDequantize([cq], eA + eB - 12, c);
-      if (!r.flagged) return;
-      this.#stats.overflows++;
-      if (retry === MAX_RETRIES) throw new OverflowError(tag.layer, op.pass, r.maxAbs);
+    const leases = this.#mem ? new LeaseSet(this.#mem) : null;
+    const buf = leases ?? this.#pool;
+    try {
+      const aq = buf.int32('aq', sz.a);
+      const bq = buf.int32('bq', sz.b);
+      const cq = buf.int32('cq', sz.c);
+      this.#stats.ops++;
+      for (let retry = 0; ; retry++) {
+        const attempt = this.attempts.take(tag.index, op.pass);
+        const headroom = retry * HEADROOM_STEP;
+        const { eA, eB } = quantizeOperands(this.#noiseKey, tag.index, op.pass, attempt, headroom, a, b, aq, bq);
+        applyBilinearModP(this.#backend, op, aq, bq, cq);
+        const r = reconstructDequantize([cq], eA + eB - 12, c);
+        if (!r.flagged) return;
+        this.#stats.overflows++;
+        if (retry === MAX_RETRIES) throw new OverflowError(tag.layer, op.pass, r.maxAbs);
+      }
+    } finally {
+      leases?.release(); // synchronous: nothing else holds them once the op returns
     }
   }
 
@@ -63,9 +75,15 @@ export class QuantizedExecutor implements LinearExecutor {
     return { ...this.#stats };
   }
 
-  /** Bytes of its operand/result pool (counted as fixed enclave memory by src/nn/memory). */
+  /** Bytes of its private operand/result buffers (counted as fixed enclave memory by src/nn/memory; 0 in managed mode). */
   memoryBytes(): number {
     return this.#pool.bytes();
+  }
+
+  /** Managed memory: AQ, BQ, C become per-op leases on `pool` (null: private buffers). Between steps only. */
+  attachMemory(pool: TensorPool | null): void {
+    this.#mem = pool;
+    this.#pool.clear(); // would otherwise stay resident beside the budget
   }
 }
 

@@ -17,6 +17,8 @@
  *
  * Results are validated (length, centred) before use; a malformed result or a
  * dead worker rejects the op with a clear error naming the worker.
+ * Managed memory (attachMemory): operands, shares and received results are leases
+ * on the enclave's budgeted pool, ended as soon as the attempt is done with them.
  * Replicated topology: both replicas run this with different `feeds`, hash
  * (eA, eB, AQ, BQ) of every attempt, and compare the digests after every step.
  */
@@ -25,9 +27,11 @@ import { type BilinearOp, bilinearSizes } from '../backend/bilinear.js';
 import { MsgType } from '../net/message-types.js';
 import type { Connection } from '../net/transport.js';
 import type { ExecutorStats, LinearExecutor, OpTag } from '../nn/executor.js';
+import type { TensorPool } from '../nn/memory/tensor-pool.js';
 import { BufferPool } from './buffer-pool.js';
 import { type EnclaveKernels, NonCentredPartError, enclaveKernels } from './enclave-kernels.js';
 import { type Feeds, maskStream, prepareAttempt } from './enclave-op.js';
+import { LeaseSet, receiveLeases } from './managed-buffers.js';
 import { type MaskSource, type MaskSourceStats, OnlineMaskSource, receiveResult } from './mask-source.js';
 import { ProtocolError, opHeader, opLabel } from './messages.js';
 import { AttemptCounter, type MaskKeys } from './op-streams.js';
@@ -67,6 +71,8 @@ export class SecureExecutor implements LinearExecutor {
   readonly #masks: MaskSource;
   readonly #kernels: EnclaveKernels;
   readonly #pool = new BufferPool();
+  /** Managed memory: the budgeted pool per-attempt buffers are leased from (null: #pool). */
+  #mem: TensorPool | null = null;
   readonly #stats: ExecutorStats = { ops: 0, overflows: 0 };
   /** Global attempt sequence number: the frames' opId (identical in both replicas). */
   #seq = 0;
@@ -105,53 +111,61 @@ export class SecureExecutor implements LinearExecutor {
     const { feeds, keys, noiseKey, workers } = this.#o;
     const opId = this.#seq++ >>> 0;
     const label = opLabel(at);
-    const prep = prepareAttempt(feeds, keys, noiseKey, at, headroom, a, b, this.#pool, this.#kernels, this.#digest !== null);
-    if (this.#digest) {
-      this.#digest.update(Int32Array.of(at.layer, at.attempt, prep.eA, prep.eB));
-      this.#digest.update(prep.aq!).update(prep.bq!);
-    }
-    const header = { type: MsgType.OpRequest, opId, label, dtype: 'json' as const, value: opHeader(at) };
-    const share = (data: Int32Array) => ({ type: MsgType.Shares, opId, label, dtype: 'int32' as const, data });
-    const sends: Promise<void>[] = [];
-    if (feeds.w0) sends.push(workers[0].send(header), workers[0].send(share(prep.e)), workers[0].send(share(prep.f)));
-    if (feeds.w1) {
-      const w = workers[1];
-      sends.push(w.send(header), w.send(share(prep.a1!)), w.send(share(prep.b1!)), w.send(share(prep.e)), w.send(share(prep.f)));
-    }
-    sends.push(this.#masks.request(at, opId, label));
-    const n = bilinearSizes(at.op).c;
-    const sent = Promise.all(sends);
-    sent.catch(() => {}); // a failed send also fails its worker's result below, which is what we report
-    const parts = await Promise.allSettled([
-      // values are checked inside the fused reconstruction below (parts 0 and 1)
-      receiveResult(workers[0], 'worker 0', opId, n, this.#o.timeoutMs, null),
-      receiveResult(workers[1], 'worker 1', opId, n, this.#o.timeoutMs, null),
-      this.#masks.take(at, opId, n),
-    ]);
+    const leases = this.#mem ? new LeaseSet(this.#mem) : null;
+    // sends issued and not known to be complete: a healthy worker's may still read the operand buffers
+    let inFlight = false;
     try {
-      const bad = parts.find((p) => p.status === 'rejected');
-      if (bad) {
-        // sends to a healthy worker may still hold the pooled operand buffers:
-        // never reuse them after a failed attempt
-        this.#pool.clear();
-        throw (bad as PromiseRejectedResult).reason;
+      const prep = prepareAttempt(feeds, keys, noiseKey, at, headroom, a, b, leases ?? this.#pool, this.#kernels, this.#digest !== null);
+      if (this.#digest) {
+        this.#digest.update(Int32Array.of(at.layer, at.attempt, prep.eA, prep.eB));
+        this.#digest.update(prep.aq!).update(prep.bq!);
       }
-      await sent;
-      const data = parts.map((p) => (p as PromiseFulfilledResult<{ data: Int32Array }>).value.data);
-      // step 6, fused: draws the output masks M and reconstructs, dequantizes and guards in one sweep
-      const masks = this.#masks.outputMasks.map((name) => maskStream(keys, name, at));
-      let maxAbs: number;
+      const header = { type: MsgType.OpRequest, opId, label, dtype: 'json' as const, value: opHeader(at) };
+      const share = (data: Int32Array) => ({ type: MsgType.Shares, opId, label, dtype: 'int32' as const, data });
+      inFlight = true;
+      const sends: Promise<void>[] = [];
+      if (feeds.w0) sends.push(workers[0].send(header), workers[0].send(share(prep.e)), workers[0].send(share(prep.f)));
+      if (feeds.w1) {
+        const w = workers[1];
+        sends.push(w.send(header), w.send(share(prep.a1!)), w.send(share(prep.b1!)), w.send(share(prep.e)), w.send(share(prep.f)));
+      }
+      sends.push(this.#masks.request(at, opId, label));
+      const n = bilinearSizes(at.op).c;
+      const sent = Promise.all(sends);
+      sent.catch(() => {}); // a failed send also fails its worker's result below, which is what we report
+      const parts = await Promise.allSettled([
+        // values are checked inside the fused reconstruction below (parts 0 and 1)
+        receiveResult(workers[0], 'worker 0', opId, n, this.#o.timeoutMs, null),
+        receiveResult(workers[1], 'worker 1', opId, n, this.#o.timeoutMs, null),
+        this.#masks.take(at, opId, n),
+      ]);
       try {
-        maxAbs = this.#kernels.reconstructDequantize(data, masks, prep.eA + prep.eB - 12, c, 2);
-      } catch (err) {
-        if (!(err instanceof NonCentredPartError)) throw err;
-        const e = new ProtocolError(`result of worker ${err.part}: values outside the centred range of Z_P`);
-        workers[err.part].destroy(e);
-        throw e;
+        const bad = parts.find((p) => p.status === 'rejected');
+        if (bad) throw (bad as PromiseRejectedResult).reason;
+        await sent;
+        inFlight = false;
+        leases?.release(); // the reconstruction needs no operand: back to the pool before it
+        const data = parts.map((p) => (p as PromiseFulfilledResult<{ data: Int32Array }>).value.data);
+        // step 6, fused: draws the output masks M and reconstructs, dequantizes and guards in one sweep
+        const masks = this.#masks.outputMasks.map((name) => maskStream(keys, name, at));
+        let maxAbs: number;
+        try {
+          maxAbs = this.#kernels.reconstructDequantize(data, masks, prep.eA + prep.eB - 12, c, 2);
+        } catch (err) {
+          if (!(err instanceof NonCentredPartError)) throw err;
+          const e = new ProtocolError(`result of worker ${err.part}: values outside the centred range of Z_P`);
+          workers[err.part].destroy(e);
+          throw e;
+        }
+        return { maxAbs, flagged: maxAbs >= GUARD };
+      } finally {
+        for (const p of parts) if (p.status === 'fulfilled') p.value.release();
       }
-      return { maxAbs, flagged: maxAbs >= GUARD };
     } finally {
-      for (const p of parts) if (p.status === 'fulfilled') p.value.release();
+      // after a failed attempt, sends to a healthy worker may still hold the operand buffers: never reuse them
+      if (!inFlight) leases?.release();
+      else if (leases) leases.forget();
+      else this.#pool.clear();
     }
   }
 
@@ -190,9 +204,24 @@ export class SecureExecutor implements LinearExecutor {
     return { ...this.#stats };
   }
 
-  /** Bytes of its share/operand pool (counted as fixed enclave memory by src/nn/memory). */
+  /**
+   * Bytes of per-op buffers outside an attached pool: its own share/operand buffers and the mask source's
+   * (counted as fixed enclave memory by src/nn/memory; 0 in managed mode).
+   */
   memoryBytes(): number {
-    return this.#pool.bytes();
+    return this.#pool.bytes() + (this.#masks.memoryBytes?.() ?? 0);
+  }
+
+  /**
+   * Managed memory mode: operand/share buffers, the mask source's buffers and every worker connection's
+   * received tensor frames become leases on `pool`; null returns to private buffers. Between steps only.
+   */
+  attachMemory(pool: TensorPool | null): void {
+    this.#mem = pool;
+    this.#pool.clear(); // unmanaged buffers would otherwise stay resident beside the budget
+    const receive = pool ? receiveLeases(pool) : null;
+    for (const w of this.#o.workers) w.setTensorPool?.(receive);
+    this.#masks.attachMemory?.(pool);
   }
 
   /** The mask source's counters (online/offline, on-demand attempts, offline-phase time). */

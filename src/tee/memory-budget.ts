@@ -9,9 +9,10 @@
  *   tensors kept resident, temporaries, free buffers kept for reuse) and saved tensors that live in buffers
  *   it does not own (the input batch).
  * - **fixed** — memory that is counted and reported but never offloaded: parameters, their gradients,
- *   optimizer state, BatchNorm running statistics, the executor's per-op pools, the native backend's
- *   GEMM workspace and the idle receive buffers the transport keeps for reuse (secure mode). Those are
- *   set from measurements (`setFixed`), not charged per allocation.
+ *   optimizer state, BatchNorm running statistics, the executor's per-op buffers and the transport's idle
+ *   receive buffers where they are not leased from the managed pool (secure mode; ~0 once the executor is
+ *   attached to it), the native backend's GEMM workspace. Those are set from measurements (`setFixed`),
+ *   not charged per allocation.
  *
  * The accountant only counts; it never refuses an allocation. Whoever allocates asks `fits()` first and
  * decides (spill, evict, or allocate anyway and let the report show the overshoot), so a wrong estimate

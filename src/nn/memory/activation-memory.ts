@@ -13,11 +13,13 @@
  * largest buffer this step has needed (a layer's working set: input, output, x̂ or a restored tensor, and
  * a gradient pair). Before a layer's backward the same rule makes room for what it restores.
  *
- * Counted and bounded: the pool (every leased and free buffer) and saved tensors in buffers it does not own
- * (the input batch). Counted but not offloaded (fixed): parameters, gradients, optimizer state, BN running
- * statistics, the executor's pools (when it reports them), the native backend's workspace and the
- * transport's idle receive buffers. Not counted: the data set, per-channel BN vectors, JS objects, the
- * runtime itself, receive buffers in flight, garbage awaiting collection (docs/memory.md).
+ * Counted and bounded: the pool (every leased and free buffer — with an executor that supports it also the
+ * protocol's per-op operands, shares and received results, see LinearExecutor.attachMemory) and saved
+ * tensors in buffers it does not own (the input batch). Counted but not offloaded (fixed): parameters,
+ * gradients, optimizer state, BN running statistics, executor buffers outside the pool (when it reports
+ * them; none once attached), the native backend's workspace and the idle buffers of the transport's own
+ * receive pool (frames that do not land in the pool). Not counted: the data set, per-channel BN vectors,
+ * JS objects, the runtime itself, garbage awaiting collection (docs/memory.md).
  */
 import { randomBytes } from 'node:crypto';
 import { MemoryBacking, type UntrustedBacking } from '../../tee/chunk-store.js';
@@ -61,7 +63,7 @@ export interface FixedSources {
   optimizer?: { stateBytes?(): number };
   /** A backend that reports its native workspace (`info().scratchBytes`). */
   backend?: unknown;
-  /** The transport's receive-buffer pool (secure mode): its idle, retained bytes. */
+  /** The transport's own receive-buffer pool (secure mode): its idle bytes; in managed mode JSON frames only (tensor frames land in the pool). */
   transport?: { stats(): { retainedBytes: number } };
 }
 

@@ -100,6 +100,23 @@ export class TensorPool {
   }
 
   /**
+   * Ends the lease on `a`'s buffer for good: uncharged from the budget and never handed out again. For a
+   * buffer something outside the pool may still read — a send still in flight after a failed protocol
+   * attempt — where pooling it would let the next lease overwrite data on its way out. Only for a
+   * single holder (throws otherwise); no-op for non-leases.
+   */
+  forget(a: ArrayBufferView): void {
+    const buf = a.buffer as ArrayBuffer;
+    const n = this.refs.get(buf);
+    if (n === undefined) return;
+    if (n !== 1) throw new Error(`TensorPool.forget: the buffer has ${n} holders, not 1`);
+    this.refs.delete(buf);
+    this.inUseBytes -= buf.byteLength;
+    this.allocatedBytes -= buf.byteLength;
+    this.budget.charge('pool', -buf.byteLength);
+  }
+
+  /**
    * Drops free buffers (other size classes than `keep` first, largest first) until `needed` more bytes
    * fit the budget or nothing free is left. Dropped buffers are garbage once unreferenced.
    */
