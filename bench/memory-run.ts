@@ -7,7 +7,7 @@
  *   managed    the same step with the activation memory manager at a budget (src/nn/memory)
  *
  * A step is forward, loss, backward, SGD(momentum) update, on a random batch (no data set is loaded, so
- * none is resident). After the warm-up steps the peak counter is reset (/proc/self/clear_refs = 5) and
+ * none is resident). Managed runs seal parameters and momentum at rest, so the update runs inside backward. After the warm-up steps the peak counter is reset (/proc/self/clear_refs = 5) and
  * the measured steps run; VmHWM is then the peak RSS of those steps alone. RSS is also sampled at phase
  * boundaries (after forward, backward, update).
  */
@@ -116,7 +116,8 @@ export async function measureRun(o: RunOptions): Promise<MemoryRun> {
     const mem = o.kind === 'managed' ? new ActivationMemory({ budgetBytes: o.budgetBytes, backing: dir ? new FileBacking(dir) : new MemoryBacking(), collect }) : null;
     if (mem) model.attachMemory(mem);
     const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
-    mem?.track({ optimizer: opt, backend: o.backend, transport: defaultPool });
+    mem?.attachOptimizer(opt);
+    mem?.track({ backend: o.backend, transport: defaultPool });
     const rng = new Rng(o.seed + 1);
     const x = new Tensor([o.batch, ...shape]);
     for (let i = 0; i < x.size; i++) x.data[i] = rng.normal();
@@ -137,7 +138,7 @@ export async function measureRun(o: RunOptions): Promise<MemoryRun> {
       model.zeroGrad();
       await model.backward(grad);
       sample();
-      opt.step();
+      if (!mem?.fusesOptimizer) opt.step();
       await rig.executor.endStep?.();
       sample();
     };
@@ -155,9 +156,10 @@ export async function measureRun(o: RunOptions): Promise<MemoryRun> {
     }
     const peakRss = procStatusBytes('VmHWM');
     const ps = model.parameters();
+    const acc = mem?.report().categories; // sealed parameters: only what is resident (leased copies are pool)
     const fixed: Record<string, number> = {
-      parameters: ps.reduce((a, p) => a + p.value.byteLength, 0),
-      gradients: ps.reduce((a, p) => a + p.grad.byteLength, 0),
+      parameters: acc ? acc.parameters.current : ps.reduce((a, p) => a + p.value.byteLength, 0),
+      gradients: acc ? acc.gradients.current : ps.reduce((a, p) => a + p.grad.byteLength, 0),
       optimizer: opt.stateBytes(),
       buffers: model.buffers().reduce((a, b) => a + b.value.byteLength, 0),
       executor: rig.executor.memoryBytes?.() ?? 0,

@@ -3,8 +3,10 @@
  *
  * Off by default: each layer keeps its own buffers, nothing is sealed — the behaviour every existing run
  * and benchmark was measured with. Given without a value, the budget is 90 MiB (the usable SGX1 EPC).
- * The budget bounds the enclave's activation memory (pooled layer buffers and saved tensors); parameters,
- * gradients, optimizer state and executor/backend workspaces are counted and reported but stay resident.
+ * The budget bounds the enclave's tensor memory: pooled layer buffers and saved tensors, and the parameters,
+ * gradients and optimizer state, which are sealed out between uses and unsealed per layer into pooled
+ * buffers (the optimizer update runs inside backward). Executor/backend workspaces are counted and
+ * reported but stay resident.
  * It never changes results: a run with and without it is bit-identical, so it is not part of the
  * checkpoint's hyper-parameters and may differ on --resume.
  */
@@ -25,7 +27,7 @@ export interface MemoryFlags {
 
 export function addMemoryOptions(cmd: Command): Command {
   return cmd
-    .option('--memory-budget [MiB]', 'keep the enclave\'s activation memory within this budget, sealing saved tensors out when needed (default 90 MiB when given without a value; off unless given)')
+    .option('--memory-budget [MiB]', 'keep the enclave\'s tensor memory within this budget: parameters and optimizer state sealed out between uses, saved tensors when needed (default 90 MiB when given without a value; off unless given)')
     .option('--offload-dir <dir>', 'with --memory-budget: write sealed chunks to files in <dir> instead of host memory');
 }
 
@@ -52,7 +54,8 @@ export function setUpMemory(f: MemoryFlags, model: SequentialModel, optimizer: O
   const gc = (globalThis as { gc?: () => void }).gc;
   const mem = new ActivationMemory({ budgetBytes, backing, collect: typeof gc === 'function' ? () => gc() : undefined });
   model.attachMemory(mem);
-  mem.track({ optimizer, backend, transport: defaultPool });
+  mem.attachOptimizer(optimizer);
+  mem.track({ backend, transport: defaultPool });
   return mem;
 }
 
@@ -64,6 +67,10 @@ export function memorySummary(mem: ActivationMemory): string {
   return (
     `memory: managed peak ${mib(r.managed.peak)} of ${mib(r.budgetBytes)} MiB budget${over}; ` +
     `sealed out ${mib(r.store.offloadedBytes)} MiB in ${r.store.chunksWritten} chunks over ${r.steps} steps; ` +
+    (r.parameters === null
+      ? ''
+      : `parameters and optimizer state sealed at rest (${r.parameters.chunks} chunks; ${mib(r.parameters.sealedBytes)} MiB sealed, ` +
+        `${mib(r.parameters.unsealedBytes)} MiB unsealed in total); `) +
     `resident outside the budget ${mib(r.fixed.peak)} MiB (parameters ${mib(c.parameters.peak)}, gradients ${mib(c.gradients.peak)}, ` +
     `optimizer ${mib(c.optimizer.peak)}, executor ${mib(c.executor.peak)}, native workspace ${mib(c.backend.peak)}, ` +
     `transport buffers ${mib(c.transport.peak)})`

@@ -4,11 +4,13 @@
  *
  * One step:  logits = await model.forward(x, true);  {grad} = softmaxCrossEntropy(logits, y);
  *            model.zeroGrad(); await model.backward(grad); optimizer.step(…).
+ * With managed memory and sealed parameters the optimizer update runs inside backward instead
+ * (memory.attachOptimizer; `memory().fusesOptimizer`), so optimizer.step() is not called.
  * The logits tensor is owned by the model and overwritten by the next forward.
  */
 import type { Tensor } from '../tensor/tensor.js';
 import type { LinearExecutor, OpTag } from './executor.js';
-import type { Buffer, Layer, LayerContext, Parameter } from './layers/layer.js';
+import { type Buffer, type Layer, type LayerContext, type Parameter, parameterSize } from './layers/layer.js';
 import type { ActivationMemory } from './memory/activation-memory.js';
 import { backwardChain, chainOutputShape, forwardChain } from './layers/sequential.js';
 import type { Rng } from './rng.js';
@@ -108,6 +110,7 @@ export class SequentialModel implements Model {
   }
 
   async backward(dLogits: Tensor): Promise<void> {
+    await this.mem?.beginBackward();
     await backwardChain(this.layers, dLogits, false, this.mem);
     await this.mem?.endBackward();
   }
@@ -118,10 +121,10 @@ export class SequentialModel implements Model {
    * per-layer buffers. Numerics are identical either way. Switch between steps, not inside one.
    */
   attachMemory(m: ActivationMemory | null): void {
+    this.mem?.trackModel(null); // first: refused while the parameters are sealed out (unsealParameters)
     if (this.lastOut !== null) this.mem?.release(this.lastOut.data);
     this.lastOut = null;
     for (const l of this.layers) l.attachMemory?.(m);
-    this.mem?.trackModel(null);
     this.mem = m;
     this.ctx.executor.attachMemory?.(m?.pool ?? null); // per-op buffers (operands, shares, results) from the same pool
     m?.trackModel(this);
@@ -140,6 +143,8 @@ export class SequentialModel implements Model {
   }
 
   zeroGrad(): void {
+    // sealed parameters: gradients exist only during their layer's backward, leased zero-filled
+    if (this.mem?.sealsParameters) return;
     for (const p of this.params) p.grad.fill(0);
   }
 
@@ -157,7 +162,7 @@ export class SequentialModel implements Model {
 
   /** Number of learnable scalars. */
   parameterCount(): number {
-    return this.params.reduce((a, p) => a + p.value.length, 0);
+    return this.params.reduce((a, p) => a + parameterSize(p), 0);
   }
 
   /** Forward FLOPs per sample of all conv/linear products. */
@@ -175,7 +180,7 @@ export class SequentialModel implements Model {
         name: l.name,
         type: l.type,
         outputShape: shape,
-        params: l.parameters().reduce((a, p) => a + p.value.length, 0),
+        params: l.parameters().reduce((a, p) => a + parameterSize(p), 0),
         flops,
       };
     });

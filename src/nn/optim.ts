@@ -18,8 +18,19 @@
  *
  * getState()/setState() expose the state as named Float32Arrays plus scalars
  * (for checkpoints); tensor names are `<slot>.<parameter name>`.
+ *
+ * Every rule above is elementwise: element i of w and of the state slots depends
+ * only on element i of w, ∇ and the slots, plus per-step scalars. So one step is
+ *   beginStep()  (per-step scalars: lr, bias corrections, first-step flag)
+ *   updateParameter(p, slots?) for each parameter, in any order, optionally in
+ *                chunks of elements whose slot state is streamed in and out
+ *   endStep()    (step counter)
+ * and step() is exactly that over all parameters with the state resident. Managed
+ * memory with sealed parameters (src/nn/memory/parameter-store.ts) calls the
+ * per-parameter form inside backward, streaming the sealed slots chunk by chunk;
+ * both run the same `update` kernel on the same values, so they are bit-identical.
  */
-import type { Parameter } from './layers/layer.js';
+import { type Parameter, parameterSize } from './layers/parameter.js';
 
 export interface OptimizerState {
   tensors: Record<string, Float32Array>;
@@ -39,6 +50,33 @@ export interface Optimizer {
   stateBytes?(): number;
 }
 
+/**
+ * Chunk-wise access to one parameter's optimizer slots when they are not resident (sealed out): chunk c
+ * covers elements [c·chunkElems, min(n, (c+1)·chunkElems)).
+ */
+export interface SlotStream {
+  readonly chunkElems: number;
+  /** Chunk c of every slot (in `slotNames` order), resident, each of the chunk's length. */
+  open(c: number): Promise<Float32Array[]>;
+  /** Takes the updated chunk back (reseals it) and frees the buffers. */
+  close(c: number, slots: Float32Array[]): Promise<void>;
+}
+
+/** An optimizer whose update can run per parameter, with its state held elsewhere (fused into backward). */
+export interface FusableOptimizer extends Optimizer {
+  /** State slots per parameter (`momentum`; `adam_m`, `adam_v`; none for plain SGD). */
+  readonly slotNames: readonly string[];
+  /** The parameters it updates, in order (state arrays are indexed alike). */
+  readonly parameterList: readonly Parameter[];
+  beginStep(): void;
+  /** Updates p from p.grad; slots from `stream` (chunk by chunk) or from the resident state. */
+  updateParameter(p: Parameter, stream?: SlotStream): Promise<void>;
+  endStep(): void;
+  /** Hands the state arrays over ([slot][parameter]) and drops them; until attachState, state readers throw. */
+  detachState(): Float32Array[][];
+  attachState(s: Float32Array[][]): void;
+}
+
 export interface SgdOptions {
   lr: number;
   momentum?: number;
@@ -47,36 +85,111 @@ export interface SgdOptions {
   nesterov?: boolean;
 }
 
+const SEALED_OUT =
+  'sealed out (managed memory with sealed parameters: the update runs inside model.backward; read the state inside memory.withResidentState())';
+
 abstract class OptimizerBase {
   protected t = 0;
+  /** [slot][parameter], or null while handed over (sealed out). */
+  private state: Float32Array[][] | null;
+  private readonly index = new Map<Parameter, number>();
+  private inStep = false;
+
   constructor(
     protected readonly params: readonly Parameter[],
     public lr: number,
-    private readonly slots: readonly string[],
+    readonly slotNames: readonly string[],
   ) {
     if (!(lr >= 0)) throw new RangeError(`optimizer: lr must be ≥ 0, got ${lr}`);
     const seen = new Set<string>();
-    for (const p of params) {
+    params.forEach((p, i) => {
       if (seen.has(p.name)) throw new RangeError(`optimizer: duplicate parameter name '${p.name}'`);
       seen.add(p.name);
-    }
+      this.index.set(p, i);
+    });
+    this.state = slotNames.map(() => params.map((p) => new Float32Array(parameterSize(p))));
   }
 
   get steps(): number {
     return this.t;
   }
 
-  protected abstract slot(name: string, i: number): Float32Array;
+  get parameterList(): readonly Parameter[] {
+    return this.params;
+  }
+
+  /** Per-step scalars from lr and the step number (t + 1 is the step being taken). */
+  protected abstract prepare(): void;
+
+  /** The update of w (and the slots s, same length) from g: the rule at the top, elementwise. */
+  protected abstract update(p: Parameter, w: Float32Array, g: Float32Array, s: Float32Array[]): void;
+
+  private slots(i: number): Float32Array[] {
+    const st = this.state;
+    if (st === null) throw new Error(`optimizer state of '${this.params[i].name}' is ${SEALED_OUT}`);
+    return st.map((a) => a[i]);
+  }
+
+  protected slot(name: string, i: number): Float32Array {
+    return this.slots(i)[this.slotNames.indexOf(name)];
+  }
+
+  beginStep(): void {
+    if (this.inStep) throw new Error('optimizer: beginStep() while a step is in progress (endStep() missing)');
+    this.inStep = true;
+    this.prepare();
+  }
+
+  async updateParameter(p: Parameter, stream?: SlotStream): Promise<void> {
+    if (!this.inStep) throw new Error('optimizer: updateParameter() outside beginStep()/endStep()');
+    const i = this.index.get(p);
+    if (i === undefined) throw new RangeError(`optimizer: '${p.name}' is not one of its parameters`);
+    const w = p.value;
+    const g = p.grad;
+    if (stream === undefined || this.slotNames.length === 0) return this.update(p, w, g, stream === undefined ? this.slots(i) : []);
+    const k = stream.chunkElems;
+    for (let c = 0, lo = 0; lo < w.length; c++, lo += k) {
+      const hi = Math.min(w.length, lo + k);
+      const s = await stream.open(c);
+      this.update(p, w.subarray(lo, hi), g.subarray(lo, hi), s);
+      await stream.close(c, s);
+    }
+  }
+
+  endStep(): void {
+    if (!this.inStep) throw new Error('optimizer: endStep() without beginStep()');
+    this.inStep = false;
+    this.t++;
+  }
+
+  step(): void {
+    if (this.state === null) throw new Error(`optimizer.step(): the state is ${SEALED_OUT}`);
+    this.beginStep();
+    this.params.forEach((p, i) => this.update(p, p.value, p.grad, this.slots(i)));
+    this.endStep();
+  }
+
+  detachState(): Float32Array[][] {
+    const st = this.state;
+    if (st === null) throw new Error('optimizer: the state is already detached');
+    this.state = null;
+    return st;
+  }
+
+  attachState(s: Float32Array[][]): void {
+    if (s.length !== this.slotNames.length || s.some((a) => a.length !== this.params.length || a.some((x, i) => x.length !== parameterSize(this.params[i])))) {
+      throw new RangeError('optimizer: attachState() got arrays of the wrong number or size');
+    }
+    this.state = s;
+  }
 
   stateBytes(): number {
-    let n = 0;
-    for (const s of this.slots) this.params.forEach((_p, i) => (n += this.slot(s, i).byteLength));
-    return n;
+    return this.state === null ? 0 : this.state.reduce((n, a) => n + a.reduce((m, x) => m + x.byteLength, 0), 0);
   }
 
   getState(): OptimizerState {
     const tensors: Record<string, Float32Array> = {};
-    for (const s of this.slots) this.params.forEach((p, i) => (tensors[`${s}.${p.name}`] = this.slot(s, i).slice()));
+    for (const s of this.slotNames) this.params.forEach((p, i) => (tensors[`${s}.${p.name}`] = this.slot(s, i).slice()));
     return { tensors, scalars: { step: this.t, lr: this.lr } };
   }
 
@@ -86,7 +199,7 @@ abstract class OptimizerBase {
     }
     const step = st.scalars.step;
     if (!Number.isInteger(step) || step < 0) throw new RangeError(`optimizer state: bad 'step' ${step}`);
-    for (const s of this.slots) {
+    for (const s of this.slotNames) {
       this.params.forEach((p, i) => {
         const key = `${s}.${p.name}`;
         const src = st.tensors[key];
@@ -101,12 +214,13 @@ abstract class OptimizerBase {
   }
 }
 
-export class SGD extends OptimizerBase implements Optimizer {
+export class SGD extends OptimizerBase implements FusableOptimizer {
   readonly momentum: number;
   readonly dampening: number;
   readonly weightDecay: number;
   readonly nesterov: boolean;
-  private readonly bufs: Float32Array[];
+  private stepLr = 0;
+  private first = false;
 
   constructor(params: readonly Parameter[], o: SgdOptions) {
     super(params, o.lr, (o.momentum ?? 0) !== 0 ? ['momentum'] : []);
@@ -117,37 +231,32 @@ export class SGD extends OptimizerBase implements Optimizer {
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
       throw new RangeError('SGD: nesterov needs momentum > 0 and dampening = 0');
     }
-    this.bufs = this.momentum !== 0 ? params.map((p) => new Float32Array(p.value.length)) : [];
   }
 
-  protected slot(_name: string, i: number): Float32Array {
-    return this.bufs[i];
+  protected prepare(): void {
+    this.stepLr = this.lr;
+    this.first = this.t === 0;
   }
 
-  step(): void {
-    const lr = this.lr;
+  protected update(p: Parameter, w: Float32Array, gr: Float32Array, s: Float32Array[]): void {
+    const lr = this.stepLr;
     const mu = this.momentum;
     const damp = 1 - this.dampening;
-    const first = this.t === 0;
-    this.params.forEach((p, pi) => {
-      const w = p.value;
-      const gr = p.grad;
-      const wd = p.decay ? this.weightDecay : 0;
-      if (mu === 0) {
-        for (let i = 0; i < w.length; i++) w[i] = w[i] - lr * (gr[i] + wd * w[i]);
-        return;
-      }
-      const b = this.bufs[pi];
-      const nest = this.nesterov;
-      for (let i = 0; i < w.length; i++) {
-        const g = gr[i] + wd * w[i];
-        const bi = first ? g : mu * b[i] + damp * g;
-        b[i] = bi;
-        const d = nest ? g + mu * Math.fround(bi) : Math.fround(bi);
-        w[i] = w[i] - lr * d;
-      }
-    });
-    this.t++;
+    const first = this.first;
+    const wd = p.decay ? this.weightDecay : 0;
+    if (mu === 0) {
+      for (let i = 0; i < w.length; i++) w[i] = w[i] - lr * (gr[i] + wd * w[i]);
+      return;
+    }
+    const b = s[0];
+    const nest = this.nesterov;
+    for (let i = 0; i < w.length; i++) {
+      const g = gr[i] + wd * w[i];
+      const bi = first ? g : mu * b[i] + damp * g;
+      b[i] = bi;
+      const d = nest ? g + mu * Math.fround(bi) : Math.fround(bi);
+      w[i] = w[i] - lr * d;
+    }
   }
 }
 
@@ -161,14 +270,15 @@ export interface AdamOptions {
   decoupled?: boolean;
 }
 
-export class Adam extends OptimizerBase implements Optimizer {
+export class Adam extends OptimizerBase implements FusableOptimizer {
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
   readonly weightDecay: number;
   readonly decoupled: boolean;
-  private readonly m: Float32Array[];
-  private readonly v: Float32Array[];
+  private stepLr = 0;
+  private stepSize = 0;
+  private sqrtBc2 = 0;
 
   constructor(params: readonly Parameter[], o: AdamOptions) {
     super(params, o.lr, ['adam_m', 'adam_v']);
@@ -177,40 +287,34 @@ export class Adam extends OptimizerBase implements Optimizer {
     this.eps = o.eps ?? 1e-8;
     this.weightDecay = o.weightDecay ?? 0;
     this.decoupled = o.decoupled ?? false;
-    this.m = params.map((p) => new Float32Array(p.value.length));
-    this.v = params.map((p) => new Float32Array(p.value.length));
   }
 
-  protected slot(name: string, i: number): Float32Array {
-    return name === 'adam_m' ? this.m[i] : this.v[i];
-  }
-
-  step(): void {
+  protected prepare(): void {
     const t = this.t + 1;
-    const lr = this.lr;
+    this.stepLr = this.lr;
+    this.stepSize = this.lr / (1 - this.beta1 ** t);
+    this.sqrtBc2 = Math.sqrt(1 - this.beta2 ** t);
+  }
+
+  protected update(p: Parameter, w: Float32Array, gr: Float32Array, s: Float32Array[]): void {
+    const lr = this.stepLr;
     const b1 = this.beta1;
     const b2 = this.beta2;
-    const stepSize = lr / (1 - b1 ** t);
-    const sqrtBc2 = Math.sqrt(1 - b2 ** t);
-    this.params.forEach((p, pi) => {
-      const w = p.value;
-      const gr = p.grad;
-      const m = this.m[pi];
-      const v = this.v[pi];
-      const wd = p.decay ? this.weightDecay : 0;
-      const l2 = this.decoupled ? 0 : wd;
-      const shrink = this.decoupled ? 1 - lr * wd : 1;
-      for (let i = 0; i < w.length; i++) {
-        const wi = w[i] * shrink;
-        const g = gr[i] + l2 * w[i];
-        const mi = Math.fround(b1 * m[i] + (1 - b1) * g);
-        const vi = Math.fround(b2 * v[i] + (1 - b2) * g * g);
-        m[i] = mi;
-        v[i] = vi;
-        w[i] = wi - (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + this.eps);
-      }
-    });
-    this.t = t;
+    const stepSize = this.stepSize;
+    const sqrtBc2 = this.sqrtBc2;
+    const [m, v] = s;
+    const wd = p.decay ? this.weightDecay : 0;
+    const l2 = this.decoupled ? 0 : wd;
+    const shrink = this.decoupled ? 1 - lr * wd : 1;
+    for (let i = 0; i < w.length; i++) {
+      const wi = w[i] * shrink;
+      const g = gr[i] + l2 * w[i];
+      const mi = Math.fround(b1 * m[i] + (1 - b1) * g);
+      const vi = Math.fround(b2 * v[i] + (1 - b2) * g * g);
+      m[i] = mi;
+      v[i] = vi;
+      w[i] = wi - (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + this.eps);
+    }
   }
 }
 

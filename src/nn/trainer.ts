@@ -12,6 +12,12 @@
  * the running sums of the current epoch's metrics. Checkpoints are written
  * after the epoch's evaluation, because evaluation also advances executor
  * counters.
+ *
+ * Managed memory with sealed parameters (docs/memory.md): the optimizer's update runs inside
+ * model.backward, layer by layer (the trainer attaches the optimizer to the manager, sets the scheduled
+ * lr before backward and does not call step()), and checkpoints are captured and restored with the
+ * parameters and optimizer state unsealed for the moment (`withResidentState`). The arithmetic is the
+ * same, so a run is bit-identical with or without it, and checkpoints move freely between the two.
  */
 import { BatchLoader, type LoaderState } from '../data/loader.js';
 import type { Dataset } from '../data/dataset.js';
@@ -139,6 +145,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   }
   if (model.numClasses < data.numClasses) throw new Error(`model has ${model.numClasses} outputs, data ${data.name} has ${data.numClasses} classes`);
   const executor = model.executor();
+  const mem = model.memory?.() ?? null;
+  if (mem?.sealsParameters) mem.attachOptimizer(optimizer);
+  const fused = mem?.fusesOptimizer ?? false;
+  /** Runs fn with parameters and optimizer state resident (sealed mode: unsealed for the moment). */
+  const resident = <T>(fn: () => T, write: boolean): Promise<T> => (mem === null ? Promise.resolve(fn()) : mem.withResidentState(fn, { write }));
   const norm = validateStats(opts.resume?.info.norm ?? opts.norm ?? channelStats(data.train), data.inputShape[0]);
   const loader = new BatchLoader(data.train, { batchSize, shuffle: true, seed, norm, augment: opts.augment ?? data.augment });
   const evalLoader = new BatchLoader(data.test, { batchSize: opts.evalBatchSize ?? Math.max(batchSize, 256), shuffle: false, seed: 0, norm });
@@ -148,15 +159,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   if (opts.resume) {
     const c = opts.resume;
     checkResumable(c, opts);
-    restoreModel(model, c);
-    optimizer.setState(c.optimizer as OptimizerState);
+    await resident(() => {
+      restoreModel(model, c);
+      optimizer.setState(c.optimizer as OptimizerState);
+    }, true);
     loader.setState(c.rng.loader as LoaderState);
     restoreExecutor(executor, c.executor);
     epoch = c.info.epoch;
     step = c.info.step;
     if (c.info.partial) totals = { ...c.info.partial };
   }
-  const save = (): void => {
+  const save = async (): Promise<void> => {
     if (!opts.save) return;
     const info: CheckpointInfo = {
       ...opts.describe,
@@ -170,11 +183,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       numClasses: model.numClasses,
       inputShape: [...data.inputShape],
     };
-    saveCheckpoint(
-      opts.save.path,
-      captureCheckpoint(model, info, optimizer.getState(), loader.getState(), executorState(executor)),
-      opts.save.sealer,
-    );
+    const path = opts.save.path;
+    const sealer = opts.save.sealer;
+    await resident(() => saveCheckpoint(path, captureCheckpoint(model, info, optimizer.getState(), loader.getState(), executorState(executor)), sealer), false);
   };
 
   const history: EpochMetrics[] = [];
@@ -197,9 +208,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const r = softmaxCrossEntropy(logits, b.labels, g);
       if (!Number.isFinite(r.loss)) throw new Error(`training diverged: loss is ${r.loss} at step ${step + 1} (try a lower --lr)`);
       model.zeroGrad();
+      optimizer.lr = lr; // before backward: with sealed parameters the update runs inside it
       await model.backward(r.grad);
-      optimizer.lr = lr;
-      optimizer.step();
+      if (!fused) optimizer.step();
       // the replicated secure topology compares the replicas' per-step digests here
       await executor.endStep?.();
       step++;
@@ -219,10 +230,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         imagesPerSecond: secs > 0 ? trained / secs : 0,
       });
       if (opts.stopAtStep !== undefined && step >= opts.stopAtStep && loader.epochInProgress) {
-        save();
+        await save();
         return { epochs: history, step, epoch, stopped: true, norm };
       }
-      if (opts.save?.everySteps && step % opts.save.everySteps === 0 && loader.epochInProgress) save();
+      if (opts.save?.everySteps && step % opts.save.everySteps === 0 && loader.epochInProgress) await save();
     }
     const seconds = (performance.now() - t0) / 1000;
     const e0 = performance.now();
@@ -245,7 +256,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       step,
     };
     history.push(m);
-    save();
+    await save();
     opts.onEpoch?.(m);
     if (opts.stopAtStep !== undefined && step >= opts.stopAtStep) return { epochs: history, step, epoch, stopped: epoch < opts.epochs, norm };
   }

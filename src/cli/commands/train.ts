@@ -175,6 +175,7 @@ export async function runTrain(raw: TrainFlags, given: (key: string) => boolean)
         ')\n';
       (flags.json ? process.stderr : process.stdout).write(line);
     }
+    if (memory) await memory.unsealParameters(); // nothing of this run is left in untrusted storage
     if (memory && !replica) process.stderr.write(memorySummary(memory) + '\n');
   } finally {
     process.off('SIGINT', onSigint);

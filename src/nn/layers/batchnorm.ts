@@ -185,6 +185,10 @@ export class BatchNorm implements Layer {
     return [this.weight, this.bias];
   }
 
+  ownParameters(): Parameter[] {
+    return this.parameters();
+  }
+
   buffers(): Buffer[] {
     return [this.runningMean, this.runningVar];
   }

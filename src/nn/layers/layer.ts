@@ -25,17 +25,9 @@ import type { ActivationMemory } from '../memory/activation-memory.js';
 import type { SavedTensors } from '../memory/saved.js';
 import type { TensorPool } from '../memory/tensor-pool.js';
 import type { Rng } from '../rng.js';
+import type { Parameter } from './parameter.js';
 
-/** A learnable tensor with its gradient accumulator. */
-export interface Parameter {
-  /** Stable dotted name, e.g. `3.weight` (checkpoint key). */
-  name: string;
-  shape: number[];
-  value: Float32Array;
-  grad: Float32Array;
-  /** Whether the optimizer's weight decay applies to it. */
-  decay: boolean;
-}
+export { makeParameter, type Parameter, parameterSize, TensorParameter } from './parameter.js';
 
 /** A non-learnable state tensor saved with the model (BatchNorm running statistics). */
 export interface Buffer {
@@ -66,6 +58,12 @@ export interface Layer {
   forward(x: Tensor, training: boolean): Tensor | Promise<Tensor>;
   backward(dy: Tensor, needInputGrad: boolean): Tensor | null | Promise<Tensor | null>;
   parameters(): Parameter[];
+  /**
+   * The parameters this layer itself reads in its forward/backward (conv, linear, BN), as opposed to
+   * those of its children (residual, sequential: absent). Managed memory with sealed parameters
+   * unseals exactly these around the layer's forward and backward (sequential.ts).
+   */
+  ownParameters?(): Parameter[];
   buffers(): Buffer[];
   linearLayers(): LinearLayerInfo[];
   /** Forward FLOPs (2 per multiply-add) of its conv/linear products, per sample. */
@@ -74,12 +72,6 @@ export interface Layer {
   readonly saved?: SavedTensors;
   /** Switches the layer (and its children) to managed memory mode, or back with null. */
   attachMemory?(m: ActivationMemory | null): void;
-}
-
-/** Creates a zero-initialised parameter. */
-export function makeParameter(name: string, shape: number[], decay: boolean): Parameter {
-  const n = shape.reduce((a, b) => a * b, 1);
-  return { name, shape, value: new Float32Array(n), grad: new Float32Array(n), decay };
 }
 
 /**

@@ -13,7 +13,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import type { OpTag } from '../executor.js';
 import type { ActivationMemory } from '../memory/activation-memory.js';
 import { SavedTensors } from '../memory/saved.js';
-import { type Buffer, type LayerContext, type LinearLayerInfo, type Parameter, Scratch } from './layer.js';
+import { type Buffer, type LayerContext, type LinearLayerInfo, type Parameter, parameterSize, Scratch } from './layer.js';
 
 export interface LinearOpLayerParts {
   readonly ctx: LayerContext;
@@ -44,6 +44,10 @@ export abstract class LinearOpLayer implements LinearOpLayerParts {
     return this.bias === null ? [this.weight] : [this.weight, this.bias];
   }
 
+  ownParameters(): Parameter[] {
+    return this.parameters();
+  }
+
   attachMemory(m: ActivationMemory | null): void {
     this.scratch.attach(m?.pool ?? null);
     this.saved.attach(m?.store ?? null);
@@ -67,7 +71,7 @@ export async function backwardLinearOp(
   plane: number,
   needInputGrad: boolean,
 ): Promise<Tensor | null> {
-  const dw = l.scratch.get('dw', l.weight.value.length);
+  const dw = l.scratch.get('dw', parameterSize(l.weight));
   await l.ctx.executor.run(ops.gradWeight, l.tag, dy.data, x.data, dw);
   accumulate(l.weight.grad, dw);
   l.scratch.release(dw);

@@ -7,7 +7,10 @@
  * exists (and the layer has registered what it saves), runs the manager's
  * hooks around every layer, and never releases the chain's own input or
  * gradient (the caller's) nor a buffer a pass-through layer handed on
- * (flatten's view, inference dropout).
+ * (flatten's view, inference dropout). With sealed parameters it also has
+ * each leaf layer's own parameters unsealed just for its forward and its
+ * backward; after the backward the manager applies the optimizer update to
+ * them (dX has been computed with the old W by then) and reseals them.
  */
 import type { Tensor } from '../../tensor/tensor.js';
 import type { ActivationMemory } from '../memory/activation-memory.js';
@@ -18,10 +21,22 @@ export function sameBuffer(a: Tensor, b: Tensor): boolean {
   return a.data.buffer === b.data.buffer;
 }
 
+/** The parameters the manager must unseal around `l` (none unless parameters are sealed and `l` reads some itself). */
+function sealedOwn(l: Layer, mem: ActivationMemory | null): Parameter[] {
+  return mem !== null && mem.sealsParameters ? (l.ownParameters?.() ?? []) : [];
+}
+
 export async function forwardChain(layers: readonly Layer[], x: Tensor, training: boolean, mem: ActivationMemory | null = null): Promise<Tensor> {
   let h = x;
   for (const l of layers) {
-    const y = await l.forward(h, training);
+    const own = sealedOwn(l, mem);
+    if (own.length > 0) await mem!.enterLayer(own, false);
+    let y: Tensor;
+    try {
+      y = await l.forward(h, training);
+    } finally {
+      if (own.length > 0) await mem!.leaveLayer(own, false);
+    }
     if (mem !== null) {
       if (!sameBuffer(h, x) && !sameBuffer(y, h)) mem.release(h.data);
       if (l.saved) await mem.afterForward(l.saved, training);
@@ -37,9 +52,12 @@ export async function backwardChain(layers: readonly Layer[], dy: Tensor, needIn
   for (let i = layers.length - 1; i >= 0; i--) {
     const need = i > 0 || needInputGrad;
     const l = layers[i];
+    const own = sealedOwn(l, mem);
     if (mem !== null && l.saved) await mem.beforeBackward(l.saved);
+    if (own.length > 0) await mem!.enterLayer(own, true);
     const d = await l.backward(g, need);
     if (mem !== null) {
+      if (own.length > 0) await mem.leaveLayer(own, true);
       if (l.saved) await mem.afterBackward(l.saved);
       if (!sameBuffer(g, dy) && (d === null || !sameBuffer(d, g))) mem.release(g.data);
     }

@@ -27,9 +27,11 @@ import { MemoryBudget, type MemoryReport } from '../../tee/memory-budget.js';
 import { DEFAULT_MEMORY_BUDGET_BYTES } from '../../tee/provider.js';
 import { Sealer } from '../../tee/seal.js';
 import type { LinearExecutor } from '../executor.js';
-import type { Buffer, Parameter } from '../layers/layer.js';
+import { type Buffer, type Parameter, parameterSize } from '../layers/layer.js';
+import type { FusableOptimizer, Optimizer } from '../optim.js';
+import { ParameterStore, type ParameterStoreStats } from './parameter-store.js';
 import type { SavedTensors } from './saved.js';
-import { TensorPool } from './tensor-pool.js';
+import { sizeClass, TensorPool } from './tensor-pool.js';
 import { MAX_CHUNK_BYTES, type StoreStats, TensorStore } from './tensor-store.js';
 
 export interface ActivationMemoryOptions {
@@ -49,6 +51,13 @@ export interface ActivationMemoryOptions {
    * otherwise stays resident until V8 collects it (docs/memory.md). Default: none.
    */
   collect?: () => void;
+  /**
+   * Parameters, gradients and optimizer state: 'sealed' (default) — sealed out in untrusted storage
+   * between uses, unsealed per leaf layer into pooled buffers, gradients only during the layer's
+   * backward, the optimizer update fused into backward (attachOptimizer; parameter-store.ts) — or
+   * 'resident' — the layers' own arrays, counted as fixed memory.
+   */
+  parameters?: 'sealed' | 'resident';
 }
 
 /** The model-side sources of fixed memory. */
@@ -72,6 +81,8 @@ export interface ActivationReport extends MemoryReport {
   store: StoreStats & { resident: number; sealed: number; records: number };
   /** Training steps completed (forward + backward) under this manager. */
   steps: number;
+  /** Sealed parameters and optimizer state ('sealed' mode; null when resident): traffic and chunks kept. */
+  parameters: (ParameterStoreStats & { chunks: number }) | null;
 }
 
 export class ActivationMemory {
@@ -80,6 +91,8 @@ export class ActivationMemory {
   readonly store: TensorStore;
   readonly backing: UntrustedBacking;
   readonly reserveFactor: number;
+  /** Sealed parameters and optimizer state; null with parameters: 'resident'. */
+  readonly params: ParameterStore | null;
   private readonly largestByBatch = new Map<number, number>();
   private batch = 0;
   private model: TrackedModel | null = null;
@@ -93,6 +106,9 @@ export class ActivationMemory {
     this.backing = o.backing ?? new MemoryBacking();
     const sealer = o.sealer ?? Sealer.fromKey(randomBytes(32));
     this.store = new TensorStore(this.budget, this.pool, sealer, this.backing, o.chunkBytes ?? MAX_CHUNK_BYTES);
+    const mode = o.parameters ?? 'sealed';
+    if (mode !== 'sealed' && mode !== 'resident') throw new RangeError(`parameters must be 'sealed' or 'resident', got ${String(mode)}`);
+    this.params = mode === 'sealed' ? new ParameterStore(this.pool, sealer, this.backing, o.chunkBytes ?? MAX_CHUNK_BYTES) : null;
     this.reserveFactor = o.reserveFactor ?? 4;
     this.collect = o.collect ?? null;
     if (!(this.reserveFactor >= 0)) throw new RangeError(`reserveFactor must be ≥ 0, got ${this.reserveFactor}`);
@@ -100,7 +116,74 @@ export class ActivationMemory {
 
   /** Called by the model when it is attached; its parameters, buffers and executor count as fixed memory. */
   trackModel(m: TrackedModel | null): void {
+    if (m === null) this.params?.forget();
+    else this.params?.adopt(m.parameters());
     this.model = m;
+    this.updateFixed();
+  }
+
+  /** Whether parameters are sealed out between uses (then the chains call enterLayer/leaveLayer). */
+  get sealsParameters(): boolean {
+    return this.params !== null;
+  }
+
+  /**
+   * Sealed mode: the manager takes over the optimizer's state (sealed from the next forward) and runs its
+   * update per parameter inside backward, so the caller must not call optimizer.step() (`fusesOptimizer`;
+   * set optimizer.lr before backward). Resident mode: its state is only counted.
+   */
+  attachOptimizer(opt: Optimizer): void {
+    if (this.params !== null) {
+      const f = opt as Partial<FusableOptimizer>;
+      if (typeof f.updateParameter !== 'function' || typeof f.detachState !== 'function') {
+        throw new TypeError('managed memory with sealed parameters needs an optimizer with a per-parameter update (SGD, Adam)');
+      }
+      this.params.adoptOptimizer(opt as FusableOptimizer);
+    }
+    this.track({ optimizer: opt });
+  }
+
+  /** Whether model.backward also applies the optimizer update (sealed mode with an attached optimizer). */
+  get fusesOptimizer(): boolean {
+    return (this.params?.optimizer ?? null) !== null;
+  }
+
+  /** Before a leaf layer's forward or backward: its own parameters unsealed (backward: and zeroed gradients). */
+  async enterLayer(own: readonly Parameter[], backward: boolean): Promise<void> {
+    const bytes = own.reduce((a, p) => a + sizeClass(4 * parameterSize(p)), 0);
+    await this.makeRoom(backward ? 2 * bytes : bytes);
+    await this.params!.load(own, backward);
+  }
+
+  /** After it: forward drops the copies (unchanged); backward runs the optimizer update and reseals. */
+  async leaveLayer(own: readonly Parameter[], backward: boolean): Promise<void> {
+    if (backward) await this.params!.update(own);
+    else this.params!.release(own);
+  }
+
+  /**
+   * Runs `fn` with every parameter and the optimizer state resident (checkpoint capture or restore,
+   * inspection); afterwards they are sealed again, as a new version unless `write: false` (read-only
+   * use: the sealed copies stay current). Resident mode: just runs `fn`.
+   */
+  async withResidentState<T>(fn: () => T | Promise<T>, o: { write?: boolean } = {}): Promise<T> {
+    if (this.params === null) return fn();
+    try {
+      return await this.params.withResident(() => {
+        this.updateFixed();
+        return fn();
+      }, o.write ?? true);
+    } finally {
+      this.updateFixed();
+    }
+  }
+
+  /**
+   * Ends sealing for now: parameters and optimizer state resident again in plain arrays, their sealed
+   * chunks deleted (the manager can then be detached). The next forward seals them again.
+   */
+  async unsealParameters(): Promise<void> {
+    await this.params?.unsealAll(true);
     this.updateFixed();
   }
 
@@ -116,8 +199,10 @@ export class ActivationMemory {
     const sum = (xs: { value: Float32Array }[]): number => xs.reduce((a, p) => a + p.value.byteLength, 0);
     if (m !== null) {
       const ps = m.parameters();
-      this.budget.setFixed('parameters', sum(ps));
-      this.budget.setFixed('gradients', ps.reduce((a, p) => a + p.grad.byteLength, 0));
+      // sealed mode: only plain resident copies (leased ones are pool memory)
+      const r = this.params?.residentBytes() ?? { parameters: sum(ps), gradients: ps.reduce((a, p) => a + p.grad.byteLength, 0) };
+      this.budget.setFixed('parameters', r.parameters);
+      this.budget.setFixed('gradients', r.gradients);
       this.budget.setFixed('buffers', sum(m.buffers()));
       const e = m.executor() as LinearExecutor & { memoryBytes?(): number };
       this.budget.setFixed('executor', typeof e.memoryBytes === 'function' ? e.memoryBytes() : 0);
@@ -131,6 +216,7 @@ export class ActivationMemory {
 
   /** Start of a model forward: finishes deferred deletions; a training forward starts a new version. */
   async beginForward(training: boolean, batch: number): Promise<void> {
+    await this.params?.sealAll();
     await this.store.flush();
     if (training) this.store.beginStep();
     this.batch = batch;
@@ -166,8 +252,15 @@ export class ActivationMemory {
     saved.clear();
   }
 
+  /** Start of a model backward: in sealed mode the optimizer's step begins (its update runs per layer). */
+  async beginBackward(): Promise<void> {
+    this.params?.beginStep();
+  }
+
   /** End of a model backward: deletes freed chunks and remembers this batch size's largest buffer. */
   async endBackward(): Promise<void> {
+    this.params?.endStep();
+    if (this.params !== null) this.collect?.();
     await this.store.flush();
     this.largestByBatch.set(this.batch, Math.max(this.largestByBatch.get(this.batch) ?? 0, this.pool.largestTaken));
     this.updateFixed();
@@ -204,6 +297,7 @@ export class ActivationMemory {
       pool: { allocated: this.pool.allocated, inUse: this.pool.inUse, allocations: this.pool.allocations, leases: this.pool.leases },
       store: { ...this.store.stats, ...this.store.residency(), records: this.store.records },
       steps: this.steps,
+      parameters: this.params === null ? null : { ...this.params.stats, chunks: this.params.chunks },
     };
   }
 }
