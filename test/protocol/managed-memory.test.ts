@@ -1,0 +1,251 @@
+/**
+ * Managed memory with the secure protocol (docs/memory.md): the executor's operands and shares, the
+ * offline mask source's buffers and the enclave's received results are leases on the budgeted pool.
+ * Training is bit-identical to the unmanaged run (online and offline); every lease taken in a step is
+ * returned by its end; a second step allocates nothing new; a failed attempt never puts buffers a send may
+ * still read back into reuse and leaves the accounting consistent.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createJsBackend } from '../../src/backend/js/index.js';
+import type { BilinearOp } from '../../src/backend/bilinear.js';
+import { softmaxCrossEntropy } from '../../src/nn/loss.js';
+import { ActivationMemory, type ActivationMemoryOptions } from '../../src/nn/memory/index.js';
+import { TensorPool } from '../../src/nn/memory/tensor-pool.js';
+import { SGD } from '../../src/nn/optim.js';
+import { createJsKernels } from '../../src/protocol/enclave-kernels.js';
+import { deriveStreamKeys, generateMasterSecret } from '../../src/protocol/key-schedule.js';
+import { OfflineMaskSource } from '../../src/protocol/offline-masks.js';
+import { noiseKeyFromSeed } from '../../src/protocol/op-quantize.js';
+import type { SecureExecutor } from '../../src/protocol/secure-executor.js';
+import { startLocalCluster } from '../../src/roles/local-cluster.js';
+import { MemoryBacking } from '../../src/tee/chunk-store.js';
+import { MemoryBudget } from '../../src/tee/memory-budget.js';
+import { oddBatch, oddModel } from './helpers.js';
+
+const backend = createJsBackend();
+const SEED = 5;
+const STEPS = 4;
+
+interface StepLog {
+  inUseBefore: number;
+  inUseAfter: number;
+  leasesAfter: number;
+  allocationsAfter: number;
+  /** Byte-view leases taken during the step (received results), and the attempts it ran. */
+  received: number;
+  attempts: number;
+}
+
+interface Run {
+  losses: number[];
+  params: Buffer[];
+  steps: StepLog[];
+}
+
+/**
+ * STEPS SGD steps of the odd net on `exec`. `mem`: the whole model under managed memory; `pool`: only the
+ * executor on a budgeted pool (layers keep their own buffers), so every lease of a step is the executor's.
+ */
+async function train(exec: SecureExecutor, mem: ActivationMemory | null, pool: TensorPool | null = mem?.pool ?? null): Promise<Run> {
+  const model = oddModel(SEED, exec);
+  if (mem) model.attachMemory!(mem);
+  else if (pool) exec.attachMemory(pool);
+  const opt = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 });
+  let received = 0;
+  if (pool) {
+    // received frames are the pool's only byte-view leases here (nothing is restored under a generous budget)
+    const bytes = pool.bytes.bind(pool);
+    pool.bytes = (n: number) => (received++, bytes(n));
+  }
+  const losses: number[] = [];
+  const steps: StepLog[] = [];
+  for (let s = 0; s < STEPS; s++) {
+    const inUseBefore = pool?.inUse ?? 0;
+    const { ops, overflows } = exec.stats();
+    received = 0;
+    const { x, y } = oddBatch(3, 100 + s);
+    const logits = await model.forward(x, true);
+    const { loss, grad } = softmaxCrossEntropy(logits, y);
+    model.zeroGrad();
+    await model.backward(grad);
+    opt.step();
+    await exec.endStep();
+    losses.push(loss);
+    const st = exec.stats();
+    steps.push({
+      inUseBefore,
+      inUseAfter: pool?.inUse ?? 0,
+      leasesAfter: pool?.leases ?? 0,
+      allocationsAfter: pool?.allocations ?? 0,
+      received,
+      attempts: st.ops - ops + st.overflows - overflows,
+    });
+  }
+  const params = [...model.parameters(), ...model.buffers()].map((p) => Buffer.from(p.value.slice().buffer));
+  return { losses, params, steps };
+}
+
+type Managed = { kind: 'none' } | { kind: 'executor'; budgetBytes: number } | { kind: 'model'; opts: ActivationMemoryOptions };
+
+async function runMode(workers: 2 | 3, master: Uint8Array, how: Managed) {
+  const cluster = await startLocalCluster({ backend, topology: 'single', noiseKey: noiseKeyFromSeed(SEED), master: master.slice(), workers });
+  try {
+    const mem = how.kind === 'model' ? new ActivationMemory(how.opts) : null;
+    const pool = how.kind === 'executor' ? new TensorPool(new MemoryBudget(how.budgetBytes)) : (mem?.pool ?? null);
+    const exec = cluster.executors[0];
+    const run = await train(exec, mem, pool);
+    return { run, mem, pool, executorBytes: exec.memoryBytes() };
+  } finally {
+    await cluster.close();
+  }
+}
+
+/**
+ * The model-level runs keep parameters in the layers' arrays: this file is about the executor's buffers.
+ * (`parameters: 'resident'` is the parameter-offload change's option; an older manager ignores it.)
+ */
+function residentParams(o: ActivationMemoryOptions): ActivationMemoryOptions {
+  return Object.assign(o, { parameters: 'resident' });
+}
+
+function assertBitIdentical(ref: Run, got: Run): void {
+  assert.deepEqual(got.losses, ref.losses);
+  assert.equal(got.params.length, ref.params.length);
+  ref.params.forEach((p, i) => assert.ok(p.equals(got.params[i]), `tensor ${i} differs`));
+}
+
+describe('secure executor on a budgeted pool', () => {
+  for (const workers of [3, 2] as const) {
+    const mode = workers === 3 ? 'online' : 'offline';
+    it(`${mode}: bit-identical; every lease returned after each step; the second step allocates nothing`, async () => {
+      const master = generateMasterSecret();
+      const ref = await runMode(workers, master, { kind: 'none' });
+      assert.ok(ref.executorBytes > 0, 'unmanaged: private per-op buffers');
+      const got = await runMode(workers, master, { kind: 'executor', budgetBytes: 1 << 30 });
+      assertBitIdentical(ref.run, got.run);
+      for (const [s, st] of got.run.steps.entries()) {
+        assert.equal(st.inUseAfter, 0, `step ${s}: every lease returned`);
+        assert.equal(st.leasesAfter, 0);
+        assert.equal(st.received, st.attempts * workers, `step ${s}: every result (${workers} per attempt) landed in the pool`);
+      }
+      const alloc = got.run.steps.map((st) => st.allocationsAfter);
+      assert.ok(alloc[0] > 0);
+      assert.deepEqual(alloc, alloc.map(() => alloc[0]), `buffers allocated by the end of each step: ${alloc.join(', ')}`);
+      assert.equal(got.executorBytes, 0, 'managed: nothing outside the pool');
+    });
+  }
+
+  it('online, 1-byte budget (free buffers of other sizes evicted on every fresh allocation): bit-identical', async () => {
+    const master = generateMasterSecret();
+    const ref = await runMode(3, master, { kind: 'none' });
+    const got = await runMode(3, master, { kind: 'executor', budgetBytes: 1 });
+    assertBitIdentical(ref.run, got.run);
+    assert.equal(got.pool!.inUse, 0);
+    assert.equal(got.pool!.leases, 0);
+  });
+});
+
+describe('managed memory (Model.attachMemory) with the secure protocol', () => {
+  for (const workers of [3, 2] as const) {
+    const mode = workers === 3 ? 'online' : 'offline';
+    it(`${mode}: bit-identical; in-use bytes back to their pre-step value; executor memory all in the pool`, async () => {
+      const master = generateMasterSecret();
+      const ref = await runMode(workers, master, { kind: 'none' });
+      const got = await runMode(workers, master, { kind: 'model', opts: residentParams({ budgetBytes: 1 << 30 }) });
+      assertBitIdentical(ref.run, got.run);
+      for (const [s, st] of got.run.steps.entries()) {
+        assert.equal(st.leasesAfter, 1, `step ${s}: only the logits stay leased`);
+        if (s > 0) assert.equal(st.inUseAfter, st.inUseBefore, `step ${s}: in-use bytes back to their pre-step value`);
+        assert.equal(st.received, st.attempts * workers, `step ${s}: every result landed in the pool`);
+      }
+      const alloc = got.run.steps.map((st) => st.allocationsAfter);
+      assert.equal(alloc[STEPS - 1], alloc[1], `buffers allocated by the end of each step: ${alloc.join(', ')}`);
+      assert.equal(got.executorBytes, 0);
+      const r = got.mem!.report();
+      assert.equal(r.categories.executor.current, 0);
+      assert.equal(r.categories.pool.current, got.mem!.pool.allocated, 'the budget charges exactly what the pool holds');
+    });
+  }
+
+  it('online, every saved tensor sealed out (1-byte budget): bit-identical', async () => {
+    const master = generateMasterSecret();
+    const ref = await runMode(3, master, { kind: 'none' });
+    const got = await runMode(3, master, { kind: 'model', opts: residentParams({ budgetBytes: 1, chunkBytes: 64 }) });
+    assertBitIdentical(ref.run, got.run);
+    for (const st of got.run.steps) assert.equal(st.leasesAfter, 1);
+  });
+});
+
+describe('managed memory: a failed attempt', () => {
+  const op: BilinearOp = { layer: 'linear', pass: 'forward', geom: { batch: 4, inF: 300, outF: 40 } };
+  const tag = { layer: 'fc', index: 0 };
+  const a = Float32Array.from({ length: 300 * 40 }, (_, i) => Math.sin(i));
+  const b = Float32Array.from({ length: 4 * 300 }, (_, i) => Math.cos(i));
+
+  for (const how of ['malformed result', 'killed connection'] as const) {
+    it(`${how} from worker 1: its operand buffers are never reused, the accounting stays consistent`, async () => {
+      const cluster = await startLocalCluster({ backend, topology: 'single', noiseKey: noiseKeyFromSeed(SEED) });
+      try {
+        const exec = cluster.executors[0];
+        const budget = new MemoryBudget(1 << 30);
+        const pool = new TensorPool(budget);
+        exec.attachMemory(pool);
+        await exec.run(op, tag, a, b, new Float32Array(160));
+        assert.equal(pool.inUse, 0, 'a good attempt returns everything');
+        const operands: ArrayBuffer[] = [];
+        const i32 = pool.i32.bind(pool);
+        pool.i32 = (n: number) => {
+          const v = i32(n);
+          operands.push(v.buffer as ArrayBuffer);
+          return v;
+        };
+        if (how === 'malformed result') {
+          const w1 = cluster.connections[0][1];
+          const expect = w1.expect.bind(w1);
+          w1.expect = async (type, opts) => {
+            const m = await expect(type, opts);
+            return m.dtype === 'int32' ? { ...m, data: m.data.subarray(1) } : m;
+          };
+        } else {
+          cluster.workers[1].onReceive = () => {
+            throw new Error('worker 1 dies');
+          };
+        }
+        await assert.rejects(exec.run(op, tag, a, b, new Float32Array(160)), /worker 1/);
+        pool.i32 = i32;
+        assert.equal(operands.length, 4, 'E, F, A1, B1 were leased');
+        assert.equal(pool.inUse, 0, 'received results released, operand leases ended');
+        assert.equal(pool.leases, 0);
+        assert.equal(budget.current('pool'), pool.allocated, 'the budget charges exactly what the pool holds');
+        const reused = Array.from({ length: 16 }, () => pool.i32(300 * 40)).concat(Array.from({ length: 16 }, () => pool.i32(4 * 300)));
+        for (const v of reused) assert.ok(!operands.includes(v.buffer as ArrayBuffer), 'a failed attempt’s operand buffer came back');
+      } finally {
+        await cluster.close();
+      }
+    });
+  }
+
+  it('offline: a tampered chunk gives the part buffer back', async () => {
+    const keys = deriveStreamKeys(generateMasterSecret());
+    const backing = new MemoryBacking();
+    const src = new OfflineMaskSource({ keys, backend, kernels: createJsKernels(), backing, budgetBytes: 0 });
+    const pool = new TensorPool(new MemoryBudget(1 << 30));
+    src.attachMemory(pool);
+    const at = { op, layer: 0, attempt: 0 };
+    await src.precompute([at]);
+    assert.equal(pool.inUse, 0, 'the offline phase returns its buffers');
+    const [k] = [...backing.blobs.keys()];
+    const t = backing.blobs.get(k)!.slice();
+    t[t.length - 20] ^= 1;
+    backing.blobs.set(k, t);
+    await assert.rejects(src.take(at, 0, 160), /authentication failed/);
+    assert.equal(pool.inUse, 0);
+    const part = await src.take({ op, layer: 0, attempt: 1 }, 1, 160); // on demand
+    assert.ok(pool.owns(part.data));
+    part.release();
+    part.release();
+    assert.equal(pool.inUse, 0);
+    assert.equal(src.memoryBytes(), 0);
+  });
+});
