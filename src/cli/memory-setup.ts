@@ -46,7 +46,7 @@ export function parseMemoryBudget(f: MemoryFlags): number | null {
 }
 
 /** Attaches a memory manager to the model when --memory-budget is given; returns it (or null). */
-export function setUpMemory(f: MemoryFlags, model: SequentialModel, optimizer: Optimizer, backend: unknown): ActivationMemory | null {
+export async function setUpMemory(f: MemoryFlags, model: SequentialModel, optimizer: Optimizer, backend: unknown): Promise<ActivationMemory | null> {
   const budgetBytes = parseMemoryBudget(f);
   if (budgetBytes === null) return null;
   const backing = f.offloadDir === undefined ? new MemoryBacking() : new FileBacking(f.offloadDir);
@@ -56,6 +56,9 @@ export function setUpMemory(f: MemoryFlags, model: SequentialModel, optimizer: O
   model.attachMemory(mem);
   mem.attachOptimizer(optimizer);
   mem.track({ backend, transport: defaultPool });
+  // the initial weights were built in plain arrays; the run's peaks start once they are sealed out
+  await mem.sealParameters();
+  mem.budget.resetPeaks();
   return mem;
 }
 
@@ -70,7 +73,7 @@ export function memorySummary(mem: ActivationMemory): string {
     (r.parameters === null
       ? ''
       : `parameters and optimizer state sealed at rest (${r.parameters.chunks} chunks; ${mib(r.parameters.sealedBytes)} MiB sealed, ` +
-        `${mib(r.parameters.unsealedBytes)} MiB unsealed in total); `) +
+        `${mib(r.parameters.unsealedBytes)} MiB unsealed in total; resident outside the pool only while a checkpoint is written or read); `) +
     `resident outside the budget ${mib(r.fixed.peak)} MiB (parameters ${mib(c.parameters.peak)}, gradients ${mib(c.gradients.peak)}, ` +
     `optimizer ${mib(c.optimizer.peak)}, executor ${mib(c.executor.peak)}, native workspace ${mib(c.backend.peak)}, ` +
     `transport buffers ${mib(c.transport.peak)})`

@@ -125,7 +125,7 @@ export async function runTrain(raw: TrainFlags, given: (key: string) => boolean)
     const data = loadDataset(flags.data, { limitTrain: flags.limitTrain, limitTest: flags.limitTest, seed });
     const model = buildModel(flags.model, { inputShape: [...data.inputShape], numClasses: data.numClasses, seed, executor });
     const optimizer = buildOptimizer(flags, model.parameters());
-    const memory = setUpMemory(flags, model, optimizer, backend);
+    const memory = await setUpMemory(flags, model, optimizer, backend);
     const hyper = hyperOf(flags);
     const name = modelLabel(flags.model);
     if (!replica) process.stderr.write(
@@ -175,8 +175,8 @@ export async function runTrain(raw: TrainFlags, given: (key: string) => boolean)
         ')\n';
       (flags.json ? process.stderr : process.stdout).write(line);
     }
-    if (memory) await memory.unsealParameters(); // nothing of this run is left in untrusted storage
     if (memory && !replica) process.stderr.write(memorySummary(memory) + '\n');
+    if (memory) await memory.unsealParameters(); // nothing of this run is left in untrusted storage
   } finally {
     process.off('SIGINT', onSigint);
     progress.stop();

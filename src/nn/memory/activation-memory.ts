@@ -178,6 +178,12 @@ export class ActivationMemory {
     }
   }
 
+  /** Seals whatever is still resident in plain arrays now (otherwise the next forward does). */
+  async sealParameters(): Promise<void> {
+    await this.params?.sealAll();
+    this.updateFixed();
+  }
+
   /**
    * Ends sealing for now: parameters and optimizer state resident again in plain arrays, their sealed
    * chunks deleted (the manager can then be detached). The next forward seals them again.
