@@ -18,7 +18,8 @@
         "src/gemm_builtin.cc",
         "src/gemm_dispatch.cc",
         "src/modp.cc",
-        "src/prg_stream.cc"
+        "src/prg_stream.cc",
+        "src/workspace.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

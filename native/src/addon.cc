@@ -5,25 +5,24 @@
 #include "addon.h"
 #include "conv.h"
 #include "gemm.h"
-#include "scratch.h"
+#include "workspace.h"
 
 namespace goten {
 
-Workspace& workspace() {
-  thread_local Workspace ws;
-  return ws;
-}
-
 namespace {
 
-// info() → { blas: "openblas" | "builtin", threads, config, scratchBytes }
+// info() → { blas: "openblas" | "builtin", threads, config, scratchBytes, scratchPeakBytes, workspaceLimit }
+// (the workspace numbers are the calling thread's).
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  const Workspace& ws = workspace();
   Napi::Object o = Napi::Object::New(env);
   o.Set("blas", blasName());
   o.Set("threads", blasThreads());
   o.Set("config", blasConfig());
-  o.Set("scratchBytes", double(workspace().bytes()));
+  o.Set("scratchBytes", double(ws.bytes()));
+  o.Set("scratchPeakBytes", double(ws.peak()));
+  o.Set("workspaceLimit", double(ws.limit()));
   return o;
 }
 
@@ -41,9 +40,17 @@ Napi::Value SetConvGroup(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// releaseScratch(): frees this thread's work buffers (they are re-created on demand).
+// releaseScratch(): frees this thread's workspace (re-created on demand) and resets its peak.
 Napi::Value ReleaseScratch(const Napi::CallbackInfo& info) {
   workspace().release();
+  return info.Env().Undefined();
+}
+
+// setWorkspaceLimit(bytes): this thread's workspace limit, an integer in [0, 2^53];
+// a workspace above it is freed now.
+Napi::Value SetWorkspaceLimit(const Napi::CallbackInfo& info) {
+  Args a(info, "setWorkspaceLimit");
+  workspace().setLimit(a.bytes(0, "bytes"));
   return info.Env().Undefined();
 }
 
@@ -54,6 +61,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("setConvGroup", Napi::Function::New(env, SetConvGroup, "setConvGroup"));
   exports.Set("releaseScratch", Napi::Function::New(env, ReleaseScratch, "releaseScratch"));
+  exports.Set("setWorkspaceLimit", Napi::Function::New(env, SetWorkspaceLimit, "setWorkspaceLimit"));
   registerGemm(env, exports);
   registerConv(env, exports);
   registerEnclave(env, exports);

@@ -67,6 +67,15 @@ size_t Args::dim(size_t i, const char* name, size_t min) const {
   return size_t(d);
 }
 
+size_t Args::bytes(size_t i, const char* name) const {
+  const Napi::Value v = info_[i];
+  if (!v.IsNumber()) typeError(std::string(name) + " must be a number, got " + describe(v));
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d == std::floor(d)) || d < 0 || d > 9007199254740992.0)
+    rangeError(std::string(name) + " must be an integer in [0, 2^53], got " + describe(v));
+  return size_t(d);
+}
+
 bool Args::flag(size_t i, const char* name, bool dflt) const {
   const Napi::Value v = info_[i];
   if (v.IsUndefined()) return dflt;

@@ -21,6 +21,8 @@ class Args {
 
   // An integer Number in [min, 2^31 − 1] (BLAS dimensions are 32-bit ints).
   size_t dim(size_t i, const char* name, size_t min = 0) const;
+  // A byte count: an integer Number in [0, 2^53].
+  size_t bytes(size_t i, const char* name) const;
   // A boolean; undefined gives `dflt`.
   bool flag(size_t i, const char* name, bool dflt = false) const;
   // A typed array of the given element type and exactly `len` elements; `formula`
@@ -59,7 +61,8 @@ inline int32_t* Args::array<int32_t>(size_t i, const char* name, size_t len, con
 }
 
 // Runs a kernel, turning C++ failures into JS errors: std::range_error (e.g. a
-// non-centred operand) → RangeError, std::bad_alloc → RangeError (out of memory).
+// non-centred operand) → RangeError, std::bad_alloc → RangeError (out of memory),
+// std::logic_error (a workspace planning bug) → Error.
 template <class F>
 void runKernel(const Args& a, F&& f) {
   try {
@@ -67,7 +70,9 @@ void runKernel(const Args& a, F&& f) {
   } catch (const std::range_error& e) {
     a.rangeError(e.what());
   } catch (const std::bad_alloc&) {
-    a.rangeError("out of memory allocating scratch buffers");
+    a.rangeError("out of memory allocating the workspace");
+  } catch (const std::logic_error& e) {
+    throw Napi::Error::New(a.env(), std::string(a.fn()) + ": internal error: " + e.what());
   }
 }
 

@@ -5,8 +5,22 @@
 // Grad-weight   dW    (O × K)  = Σ_n dY[n] · col[n]ᵀ                 reduction length N·L
 //
 // G images side by side (columns g·L … g·L+L−1) make one GEMM of width G·L instead
-// of G narrow ones, which BLAS runs closer to peak; G is capped so the column matrix
-// stays within a cache-friendly budget (it is written by im2col and read back at once).
+// of G narrow ones, which BLAS runs closer to peak. G is capped so the column matrix
+// stays within a cache-friendly budget (it is written by im2col and read back at
+// once) and so that everything the call takes from the workspace stays within the
+// thread's limit (workspace.h).
+//
+// The mod-P kernels also hold float64 copies of the weights (forward, grad-input)
+// or a float64 dW accumulator (grad-weight), O × K doubles (19 MB for 512→512 3×3).
+// Under the limit these are split along the weight dimension that is not reduced:
+// the forward takes output channels o0…o0+Ob (rows of W and of Y), grad-input and
+// grad-weight take input channels c0…c0+Cb (columns c0·kH·kW… of W, dW; im2col and
+// col2im restricted to those channels are the same maps on a C = Cb sub-image).
+// Every block is an independent part of the result (a set of output rows, input
+// channels or dW columns), reduced exactly as before, so mod-P results do not
+// depend on the limit. Float32 results may round differently with G (a different
+// GEMM width can change BLAS's summation order; grad-weight adds G-image partial
+// sums in float32).
 #include "conv.h"
 
 #include <algorithm>
@@ -15,7 +29,7 @@
 
 #include "gemm.h"
 #include "modp.h"
-#include "scratch.h"
+#include "workspace.h"
 
 namespace goten {
 
@@ -26,28 +40,67 @@ namespace {
 constexpr size_t kColBudgetBytes = size_t(32) << 20;
 // Images per GEMM forced by setConvGroup (0 = automatic).
 std::atomic<size_t> forcedGroup{0};
+
+// Images per group before the workspace limit: forced, or the cache budget.
+size_t preferredGroup(const ConvShape& g, size_t elemBytes) {
+  const size_t forced = forcedGroup.load();
+  if (forced > 0) return forced;
+  const size_t perImage = std::max<size_t>(1, std::max(g.ckk(), g.O) * g.ohw() * elemBytes);
+  return std::max<size_t>(1, kColBudgetBytes / perImage);
+}
+
+// The group size: at most `fit` (the limit) and the preferred size, balanced
+// unless forced; G·L < 2^31 (BLAS dimensions are 32-bit ints).
+size_t groupSize(const ConvShape& g, size_t elemBytes, size_t fit) {
+  size_t G = std::min(std::max<size_t>(1, fit), preferredGroup(g, elemBytes));
+  G = forcedGroup.load() > 0 ? std::min(G, g.N) : evenPieces(g.N, G);
+  return std::max<size_t>(1, std::min(G, size_t(INT_MAX) / std::max<size_t>(1, g.ohw())));
+}
+
+// Bytes a conv may take for its own buffers under the thread's limit: the limit
+// less the GEMM packs (reserved as headroom) and the takes' alignment.
+size_t ownBudget(size_t elemBytes, size_t limit) {
+  const size_t reserved = gemmPackBytes(elemBytes, limit) + 4 * kArenaAlign;
+  return limit > reserved ? limit - reserved : 0;
+}
+
+// The input channels c0 … c0 + cc − 1 of g as a conv of their own: im2col / col2im
+// of that sub-image (x + c0·H·W) give rows c0·kH·kW … of the full column matrix.
+ConvShape channels(const ConvShape& g, size_t cc) {
+  ConvShape s = g;
+  s.C = cc;
+  return s;
+}
+
+// ---------------------------------------------------------------- float32 ----
+
+// A float32 group of G images takes K×G·L floats (col or dcol) and, when G > 1,
+// O×G·L more (the gathered dY or the GEMM output before scattering). G = 1 (one
+// image's column matrix, written to / read from the caller's arrays) is the
+// smallest piece.
+struct F32Plan {
+  size_t G, bytes;
+};
+
+F32Plan planF32(const ConvShape& g, size_t limit) {
+  const size_t K = g.ckk(), L = g.ohw();
+  const size_t G = groupSize(g, sizeof(float), ownBudget(sizeof(float), limit) / ((K + g.O) * L * sizeof(float)));
+  return {G, arenaBytes<float>(K * G * L) + (G > 1 ? arenaBytes<float>(g.O * G * L) : 0)};
+}
+
 }  // namespace
 
 void setConvGroup(size_t g) { forcedGroup.store(g); }
 
-size_t convGroupSize(const ConvShape& g, size_t elemBytes) {
-  const size_t perImage = std::max<size_t>(1, std::max(g.ckk(), g.O) * g.ohw() * elemBytes);
-  const size_t forced = forcedGroup.load();
-  size_t G = forced > 0 ? forced : std::max<size_t>(1, kColBudgetBytes / perImage);
-  G = std::min(G, g.N);
-  // Balance the groups: 32 images with G = 13 become 11 + 11 + 10, not 13 + 13 + 6.
-  if (forced == 0) G = (g.N + (g.N + G - 1) / G - 1) / ((g.N + G - 1) / G);
-  // BLAS dimensions are 32-bit ints: keep G·L below 2^31.
-  return std::max<size_t>(1, std::min(G, size_t(INT_MAX) / std::max<size_t>(1, g.ohw())));
-}
-
 void conv2dF32(const ConvShape& g, const float* x, const float* w, float* y) {
   Workspace& ws = workspace();
-  const size_t K = g.ckk(), L = g.ohw(), G = convGroupSize(g, sizeof(float));
-  float* col = ws.fcol.get(K * G * L);
-  float* tmp = G > 1 ? ws.fc.get(g.O * G * L) : nullptr;
-  for (size_t n0 = 0; n0 < g.N; n0 += G) {
-    const size_t gc = std::min(G, g.N - n0), ld = gc * L;
+  const size_t K = g.ckk(), L = g.ohw();
+  const F32Plan p = planF32(g, ws.limit());
+  Frame frame(ws, p.bytes, gemmPackBytes(sizeof(float), ws.limit()));
+  float* col = frame.take<float>(K * p.G * L);
+  float* tmp = p.G > 1 ? frame.take<float>(g.O * p.G * L) : nullptr;
+  for (size_t n0 = 0; n0 < g.N; n0 += p.G) {
+    const size_t gc = std::min(p.G, g.N - n0), ld = gc * L;
     for (size_t i = 0; i < gc; ++i) im2col(g, x + (n0 + i) * g.chw(), col + i * L, ld);
     float* yn = y + n0 * g.O * L;
     if (gc == 1) {
@@ -61,11 +114,13 @@ void conv2dF32(const ConvShape& g, const float* x, const float* w, float* y) {
 
 void conv2dGradInputF32(const ConvShape& g, const float* dy, const float* w, float* dx) {
   Workspace& ws = workspace();
-  const size_t K = g.ckk(), L = g.ohw(), G = convGroupSize(g, sizeof(float));
-  float* dcol = ws.fcol.get(K * G * L);
-  float* dyg = G > 1 ? ws.fb.get(g.O * G * L) : nullptr;
-  for (size_t n0 = 0; n0 < g.N; n0 += G) {
-    const size_t gc = std::min(G, g.N - n0), ld = gc * L;
+  const size_t K = g.ckk(), L = g.ohw();
+  const F32Plan p = planF32(g, ws.limit());
+  Frame frame(ws, p.bytes, gemmPackBytes(sizeof(float), ws.limit()));
+  float* dcol = frame.take<float>(K * p.G * L);
+  float* dyg = p.G > 1 ? frame.take<float>(g.O * p.G * L) : nullptr;
+  for (size_t n0 = 0; n0 < g.N; n0 += p.G) {
+    const size_t gc = std::min(p.G, g.N - n0), ld = gc * L;
     const float* b = dy + n0 * g.O * L;
     if (gc > 1) {
       gatherBlocks(b, gc, g.O, L, dyg);
@@ -82,11 +137,13 @@ void conv2dGradInputF32(const ConvShape& g, const float* dy, const float* w, flo
 
 void conv2dGradWeightF32(const ConvShape& g, const float* dy, const float* x, float* dw) {
   Workspace& ws = workspace();
-  const size_t K = g.ckk(), L = g.ohw(), G = convGroupSize(g, sizeof(float));
-  float* col = ws.fcol.get(K * G * L);
-  float* dyg = G > 1 ? ws.fb.get(g.O * G * L) : nullptr;
-  for (size_t n0 = 0; n0 < g.N; n0 += G) {
-    const size_t gc = std::min(G, g.N - n0), ld = gc * L;
+  const size_t K = g.ckk(), L = g.ohw();
+  const F32Plan p = planF32(g, ws.limit());
+  Frame frame(ws, p.bytes, gemmPackBytes(sizeof(float), ws.limit()));
+  float* col = frame.take<float>(K * p.G * L);
+  float* dyg = p.G > 1 ? frame.take<float>(g.O * p.G * L) : nullptr;
+  for (size_t n0 = 0; n0 < g.N; n0 += p.G) {
+    const size_t gc = std::min(p.G, g.N - n0), ld = gc * L;
     const float* a = dy + n0 * g.O * L;
     if (gc > 1) {
       gatherBlocks(a, gc, g.O, L, dyg);
@@ -98,78 +155,154 @@ void conv2dGradWeightF32(const ConvShape& g, const float* dy, const float* x, fl
   }
 }
 
+// ------------------------------------------------------------------ mod P ----
+
+namespace {
+
+// A mod-P conv piece: `block` channels of the split dimension (D = O forward,
+// C otherwise) and G images. Its doubles: block·f1 for the weight-sized buffer
+// (and grad-input's image slice), plus G·(p0 + block·p1) for the per-image ones.
+struct ModPCost {
+  size_t D, f1, p0, p1;
+};
+struct ModPPlan {
+  size_t G, block;
+};
+
+ModPPlan planModP(const ConvShape& g, const ModPCost& c, size_t limit) {
+  const size_t W = ownBudget(sizeof(double), limit) / sizeof(double);
+  // The weight-sized buffer gets at most half of the budget, so that groups of
+  // several images still fit next to it.
+  size_t block = evenPieces(c.D, c.D * c.f1 <= W / 2 ? c.D : (W / 2) / c.f1);
+  size_t G = W >= block * c.f1 ? (W - block * c.f1) / (c.p0 + block * c.p1) : 0;
+  if (G == 0) {
+    // Not even one image next to it: narrow the block until one image fits
+    // (block·(f1 + p1) + p0 ≤ W); below one channel is the indivisible minimum.
+    block = evenPieces(c.D, W > c.p0 ? (W - c.p0) / (c.f1 + c.p1) : 1);
+    G = 1;
+  }
+  return {groupSize(g, sizeof(double), G), block};
+}
+
+}  // namespace
+
+// Forward: output channels o0 … o0+Ob at a time. Per group: col (K × G·L) once;
+// per block: its Ob widened rows of W (unless all O fit, widened once) and the
+// float64 product (Ob × G·L), reduced into those rows of each Y[n].
 void conv2dModP(const ConvShape& g, const int32_t* x, const int32_t* w, int32_t* y) {
-  const size_t K = g.ckk(), L = g.ohw(), G = convGroupSize(g, sizeof(double));
+  const size_t K = g.ckk(), L = g.ohw();
   requireCentred("conv2dModP", "x", x, g.N * g.chw());
   requireCentred("conv2dModP", "w", w, g.O * K);
   Workspace& ws = workspace();
-  double* wd = ws.a.get(g.O * K);
-  widenCentred(w, wd, g.O * K);
-  double* col = ws.col.get(K * G * L);
-  double* tmp = ws.c.get(g.O * G * L);
-  for (size_t n0 = 0; n0 < g.N; n0 += G) {
-    const size_t gc = std::min(G, g.N - n0), ld = gc * L;
+  const ModPPlan p = planModP(g, {g.O, K, K * L, L}, ws.limit());
+  const size_t Ob = p.block;
+  const size_t bytes = arenaBytes<double>(Ob * K) + arenaBytes<double>(K * p.G * L) + arenaBytes<double>(Ob * p.G * L);
+  Frame frame(ws, bytes, gemmPackBytes(sizeof(double), ws.limit()));
+  double* wd = frame.take<double>(Ob * K);
+  double* col = frame.take<double>(K * p.G * L);
+  double* tmp = frame.take<double>(Ob * p.G * L);
+  const bool wholeW = Ob == g.O;
+  if (wholeW) widenBlock(w, g.O, K, K, wd);
+  for (size_t n0 = 0; n0 < g.N; n0 += p.G) {
+    const size_t gc = std::min(p.G, g.N - n0), ld = gc * L;
     for (size_t i = 0; i < gc; ++i) im2col(g, x + (n0 + i) * g.chw(), col + i * L, ld);
-    gemmModPChunked(false, false, g.O, ld, K, wd, K, col, ld, tmp, ld);
-    for (size_t i = 0; i < gc; ++i) reduceToInt32(tmp + i * L, g.O, L, ld, y + (n0 + i) * g.O * L, L);
+    for (size_t o0 = 0; o0 < g.O; o0 += Ob) {
+      const size_t ob = std::min(Ob, g.O - o0);
+      if (!wholeW) widenBlock(w + o0 * K, ob, K, K, wd);
+      // tmp (ob × ld) = W[o0…, :] · col, exact (K in chunks of ≤ 8192)
+      gemmModPChunked(false, false, ob, ld, K, wd, K, col, ld, tmp, ld);
+      for (size_t i = 0; i < gc; ++i) reduceToInt32(tmp + i * L, ob, L, ld, y + ((n0 + i) * g.O + o0) * L, L);
+    }
   }
 }
 
+// Grad-input: input channels c0 … c0+Cb at a time (rows c0·kH·kW … of dcol, i.e.
+// columns of W). Per group: dY gathered (O × G·L) once; per block: its Kb = Cb·kH·kW
+// widened columns of W (unless all fit, widened once), dcol (Kb × G·L) = W[:, Kb]ᵀ·dYg,
+// and per image col2im into a Cb-channel float64 slice reduced into dX[n].
 void conv2dGradInputModP(const ConvShape& g, const int32_t* dy, const int32_t* w, int32_t* dx) {
-  const size_t K = g.ckk(), L = g.ohw(), G = convGroupSize(g, sizeof(double));
+  const size_t K = g.ckk(), L = g.ohw(), kk = g.kH * g.kW, HW = g.H * g.W;
   requireCentred("conv2dGradInputModP", "dy", dy, g.N * g.O * L);
   requireCentred("conv2dGradInputModP", "w", w, g.O * K);
   Workspace& ws = workspace();
-  double* wd = ws.a.get(g.O * K);
-  widenCentred(w, wd, g.O * K);
-  double* dyg = ws.b.get(g.O * G * L);
-  double* dcol = ws.col.get(K * G * L);
-  double* img = ws.img.get(g.chw());
+  const ModPPlan p = planModP(g, {g.C, g.O * kk + HW, g.O * L, kk * L}, ws.limit());
+  const size_t Cb = p.block, Kb = Cb * kk;
+  const size_t bytes = arenaBytes<double>(g.O * Kb) + arenaBytes<double>(g.O * p.G * L) +
+                       arenaBytes<double>(Kb * p.G * L) + arenaBytes<double>(Cb * HW);
+  Frame frame(ws, bytes, gemmPackBytes(sizeof(double), ws.limit()));
+  double* wd = frame.take<double>(g.O * Kb);
+  double* dyg = frame.take<double>(g.O * p.G * L);
+  double* dcol = frame.take<double>(Kb * p.G * L);
+  double* img = frame.take<double>(Cb * HW);
+  const bool wholeW = Cb == g.C;
+  if (wholeW) widenBlock(w, g.O, K, K, wd);
   // A dx pixel sums at most kH·kW dcol entries of O products each; while
   // O·kH·kW ≤ 8192 that whole sum is exact unreduced, else reduce dcol first.
-  const bool reduceCol = g.O * g.kH * g.kW > MAX_EXACT_K;
-  for (size_t n0 = 0; n0 < g.N; n0 += G) {
-    const size_t gc = std::min(G, g.N - n0), ld = gc * L;
+  const bool reduceCol = g.O * kk > MAX_EXACT_K;
+  for (size_t n0 = 0; n0 < g.N; n0 += p.G) {
+    const size_t gc = std::min(p.G, g.N - n0), ld = gc * L;
     gatherBlocks(dy + n0 * g.O * L, gc, g.O, L, dyg);
-    gemmModPChunked(true, false, K, ld, g.O, wd, K, dyg, ld, dcol, ld);
-    if (reduceCol) reduceInPlace(dcol, K, ld, ld);
-    for (size_t i = 0; i < gc; ++i) {
-      std::fill(img, img + g.chw(), 0.0);
-      col2imAdd(g, dcol + i * L, ld, img);
-      reduceToInt32(img, 1, g.chw(), g.chw(), dx + (n0 + i) * g.chw(), g.chw());
+    for (size_t c0 = 0; c0 < g.C; c0 += Cb) {
+      const size_t cc = std::min(Cb, g.C - c0), kb = cc * kk;
+      if (!wholeW) widenBlock(w + c0 * kk, g.O, kb, K, wd);
+      // dcol (kb × ld) = W[:, c0·kk…]ᵀ (kb × O) · dYg (O × ld), exact (O in chunks of ≤ 8192)
+      gemmModPChunked(true, false, kb, ld, g.O, wd, kb, dyg, ld, dcol, ld);
+      if (reduceCol) reduceInPlace(dcol, kb, ld, ld);
+      const ConvShape gs = channels(g, cc);
+      for (size_t i = 0; i < gc; ++i) {
+        std::fill(img, img + cc * HW, 0.0);
+        col2imAdd(gs, dcol + i * L, ld, img);
+        reduceToInt32(img, 1, cc * HW, cc * HW, dx + (n0 + i) * g.chw() + c0 * HW, cc * HW);
+      }
     }
   }
 }
 
+// Grad-weight: input channels c0 … c0+Cb at a time (columns c0·kH·kW … of dW).
+// Per block: a float64 accumulator (O × Kb) summed over all groups — dY gathered
+// (O × G·L) and col (Kb × G·L) of those channels per group — then reduced into
+// its dW columns. The reduction over N·L runs in chunks of ≤ 8192 terms.
 void conv2dGradWeightModP(const ConvShape& g, const int32_t* dy, const int32_t* x, int32_t* dw) {
-  const size_t K = g.ckk(), L = g.ohw(), G = convGroupSize(g, sizeof(double));
+  const size_t K = g.ckk(), L = g.ohw(), kk = g.kH * g.kW, HW = g.H * g.W;
   requireCentred("conv2dGradWeightModP", "dy", dy, g.N * g.O * L);
   requireCentred("conv2dGradWeightModP", "x", x, g.N * g.chw());
   Workspace& ws = workspace();
-  double* dyg = ws.b.get(g.O * G * L);
-  double* col = ws.col.get(K * G * L);
-  double* acc = ws.c.get(g.O * K);
-  // The reduction runs over N·L terms; `terms` counts those added since acc was
-  // last reduced, and acc is reduced before a chunk would take it past 8192.
-  size_t terms = 0;
-  bool first = true;
-  for (size_t n0 = 0; n0 < g.N; n0 += G) {
-    const size_t gc = std::min(G, g.N - n0), ld = gc * L;
-    gatherBlocks(dy + n0 * g.O * L, gc, g.O, L, dyg);
-    for (size_t i = 0; i < gc; ++i) im2col(g, x + (n0 + i) * g.chw(), col + i * L, ld);
-    for (size_t k0 = 0; k0 < ld; k0 += MAX_EXACT_K) {
-      const size_t kc = std::min(MAX_EXACT_K, ld - k0);
-      if (!first && terms + kc > MAX_EXACT_K) {
-        reduceInPlace(acc, g.O, K, K);
-        terms = 0;
+  const ModPPlan p = planModP(g, {g.C, g.O * kk, g.O * L, kk * L}, ws.limit());
+  const size_t Cb = p.block, Kb = Cb * kk;
+  const size_t bytes =
+      arenaBytes<double>(g.O * Kb) + arenaBytes<double>(g.O * p.G * L) + arenaBytes<double>(Kb * p.G * L);
+  Frame frame(ws, bytes, gemmPackBytes(sizeof(double), ws.limit()));
+  double* acc = frame.take<double>(g.O * Kb);
+  double* dyg = frame.take<double>(g.O * p.G * L);
+  double* col = frame.take<double>(Kb * p.G * L);
+  // With one group, dY is gathered once for all channel blocks.
+  const bool oneGroup = p.G >= g.N;
+  if (oneGroup) gatherBlocks(dy, g.N, g.O, L, dyg);
+  for (size_t c0 = 0; c0 < g.C; c0 += Cb) {
+    const size_t cc = std::min(Cb, g.C - c0), kb = cc * kk;
+    const ConvShape gs = channels(g, cc);
+    // `terms` counts the products added to acc since it was last reduced; acc is
+    // reduced before a chunk would take it past 8192.
+    size_t terms = 0;
+    bool first = true;
+    for (size_t n0 = 0; n0 < g.N; n0 += p.G) {
+      const size_t gc = std::min(p.G, g.N - n0), ld = gc * L;
+      if (!oneGroup) gatherBlocks(dy + n0 * g.O * L, gc, g.O, L, dyg);
+      for (size_t i = 0; i < gc; ++i) im2col(gs, x + (n0 + i) * g.chw() + c0 * HW, col + i * L, ld);
+      for (size_t k0 = 0; k0 < ld; k0 += MAX_EXACT_K) {
+        const size_t kc = std::min(MAX_EXACT_K, ld - k0);
+        if (!first && terms + kc > MAX_EXACT_K) {
+          reduceInPlace(acc, g.O, kb, kb);
+          terms = 0;
+        }
+        // acc (O × kb) (+)= dYg[:, k0:k0+kc] · col[:, k0:k0+kc]ᵀ
+        gemm(false, true, g.O, kb, kc, dyg + k0, ld, col + k0, ld, first ? 0.0 : 1.0, acc, kb);
+        first = false;
+        terms += kc;
       }
-      // acc (O × K) (+)= dYg[:, k0:k0+kc] · col[:, k0:k0+kc]ᵀ
-      gemm(false, true, g.O, K, kc, dyg + k0, ld, col + k0, ld, first ? 0.0 : 1.0, acc, K);
-      first = false;
-      terms += kc;
     }
+    reduceToInt32(acc, g.O, kb, kb, dw + c0 * kk, K);
   }
-  reduceToInt32(acc, g.O, K, K, dw, K);
 }
 
 }  // namespace goten

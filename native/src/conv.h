@@ -1,6 +1,8 @@
 // Convolution kernels (NCHW, weights O×C×kH×kW) built from im2col + GEMM.
 // Float32 versions go straight to sgemm; mod-P versions take centred Int32
 // operands, widen to double and use the chunked exact GEMM of modp.h.
+// All of them keep their temporaries within the thread's workspace limit
+// (workspace.h), splitting the batch and, mod P, the channels into pieces.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -9,9 +11,8 @@
 
 namespace goten {
 
-// Images per GEMM for a conv of this shape with elemBytes-wide scratch (see conv.cc).
-size_t convGroupSize(const ConvShape& g, size_t elemBytes);
 // Forces G images per GEMM (0 restores the automatic choice); for tests and tuning.
+// The workspace limit still caps G (see conv.cc).
 void setConvGroup(size_t g);
 
 void conv2dF32(const ConvShape& g, const float* x, const float* w, float* y);

@@ -22,6 +22,13 @@ void gemmBuiltin(bool ta, bool tb, size_t m, size_t n, size_t k, const double* A
 void gemmBuiltin(bool ta, bool tb, size_t m, size_t n, size_t k, const float* A, size_t lda, const float* B,
                  size_t ldb, float beta, float* C, size_t ldc);
 
+// Bytes a kernel reserves in its workspace Frame for the GEMMs it calls on
+// elemBytes-wide operands under workspace limit `limit`: the built-in GEMM's
+// packed panels, 0 with OpenBLAS (whose packing buffers are its own).
+size_t gemmPackBytes(size_t elemBytes, size_t limit);
+// The built-in GEMM's share (always compiled): panels fitting limit / 3.
+size_t builtinPackBytes(size_t elemBytes, size_t limit);
+
 // "openblas" or "builtin".
 const char* blasName();
 int blasThreads();

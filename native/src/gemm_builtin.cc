@@ -10,12 +10,16 @@
 // Exactness for the mod-P path: with integer-valued doubles every partial sum is
 // an integer, so as long as all of them stay below 2^53 in magnitude the result is
 // exact in any summation order, FMA or not — the callers bound K accordingly.
+//
+// The packed panels live in the thread's workspace arena (workspace.h). Their
+// widths MC and NC shrink to fit what the caller left free; KC never changes, so
+// the summation order, and hence every float result, is the same for any width.
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
 
 #include "gemm.h"
-#include "scratch.h"
+#include "workspace.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define GOTEN_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
@@ -35,6 +39,36 @@ constexpr size_t NR = 64 / sizeof(T);
 constexpr size_t KC = 256;  // depth of a packed slab (one A panel, MR·KC, stays in L1)
 constexpr size_t MC = 120;  // rows of a packed A block (MC·KC in L2); a multiple of MR
 constexpr size_t NC = 2048; // columns of a packed B block (KC·NC in L3)
+
+// Widths of the packed blocks: mc rows of op(A) (a multiple of MR), nc columns of op(B).
+struct PackDims {
+  size_t mc, nc;
+};
+
+template <class T>
+size_t packBytes(PackDims d) {
+  return arenaBytes<T>(KC * d.mc) + arenaBytes<T>(KC * d.nc);
+}
+
+// The widest blocks whose panels fit in `bytes`: full MC × NC when possible, else
+// NC narrowed first (in steps of NR), then MC (in steps of MR); at least MR × NR
+// (which then exceeds `bytes`).
+template <class T>
+PackDims packDims(size_t bytes) {
+  constexpr size_t NR = goten::NR<T>;
+  const size_t words = bytes > 2 * kArenaAlign ? (bytes - 2 * kArenaAlign) / sizeof(T) / KC : 0;  // mc + nc
+  if (words >= MC + NC) return {MC, NC};
+  if (words >= MC + NR) return {MC, (words - MC) / NR * NR};
+  if (words >= MR + NR) return {(words - NR) / MR * MR, NR};
+  return {MR, NR};
+}
+
+// Blocks no wider than an m × n problem needs.
+template <class T>
+PackDims shrinkTo(PackDims d, size_t m, size_t n) {
+  constexpr size_t NR = goten::NR<T>;
+  return {std::min(d.mc, (m + MR - 1) / MR * MR), std::min(d.nc, (n + NR - 1) / NR * NR)};
+}
 
 // GCC/clang vector extension: 32 bytes of T; arithmetic on it is lane-wise and
 // compiles to AVX2 in the haswell clone, to pairs of SSE2 ops otherwise.
@@ -149,26 +183,29 @@ inline void macroT(size_t mc, size_t nc, size_t kc, const float* Ap, const float
 
 template <class T>
 void blocked(bool ta, bool tb, size_t m, size_t n, size_t k, const T* A, size_t lda, const T* B, size_t ldb, T beta,
-             T* C, size_t ldc, Scratch<T>& sa, Scratch<T>& sb) {
+             T* C, size_t ldc) {
   if (m == 0 || n == 0) return;
   if (k == 0) {
     if (beta == T(0))
       for (size_t i = 0; i < m; ++i) std::fill(C + i * ldc, C + i * ldc + n, T(0));
     return;
   }
-  constexpr size_t NR = goten::NR<T>;
-  const size_t ncMax = std::min(NC, (n + NR - 1) / NR * NR);
-  const size_t mcMax = std::min(MC, (m + MR - 1) / MR * MR);
-  T* Bp = sb.get(KC * ncMax);
-  T* Ap = sa.get(KC * mcMax);
-  for (size_t jc = 0; jc < n; jc += NC) {
-    const size_t nc = std::min(NC, n - jc);
+  // Inside a kernel call the panels use what the kernel left free (it reserved at
+  // least gemmPackBytes); called on its own, the GEMM reserves that itself.
+  Workspace& ws = workspace();
+  const size_t room = ws.active() ? ws.available() : builtinPackBytes(sizeof(T), ws.limit());
+  const PackDims d = shrinkTo<T>(packDims<T>(room), m, n);
+  Frame frame(ws, packBytes<T>(d));
+  T* Bp = frame.take<T>(KC * d.nc);
+  T* Ap = frame.take<T>(KC * d.mc);
+  for (size_t jc = 0; jc < n; jc += d.nc) {
+    const size_t nc = std::min(d.nc, n - jc);
     for (size_t pc = 0; pc < k; pc += KC) {
       const size_t kc = std::min(KC, k - pc);
       const bool overwrite = pc == 0 && beta == T(0);
       packB(tb, B, ldb, pc, kc, jc, nc, Bp);
-      for (size_t ic = 0; ic < m; ic += MC) {
-        const size_t mc = std::min(MC, m - ic);
+      for (size_t ic = 0; ic < m; ic += d.mc) {
+        const size_t mc = std::min(d.mc, m - ic);
         packA(ta, A, lda, ic, mc, pc, kc, Ap);
         macroT(mc, nc, kc, Ap, Bp, overwrite, C + ic * ldc + jc, ldc);
       }
@@ -178,15 +215,19 @@ void blocked(bool ta, bool tb, size_t m, size_t n, size_t k, const T* A, size_t 
 
 }  // namespace
 
+size_t builtinPackBytes(size_t elemBytes, size_t limit) {
+  // A third of the limit, which at the default 16 MiB holds the full blocks.
+  return elemBytes == sizeof(float) ? packBytes<float>(packDims<float>(limit / 3))
+                                    : packBytes<double>(packDims<double>(limit / 3));
+}
+
 void gemmBuiltin(bool ta, bool tb, size_t m, size_t n, size_t k, const double* A, size_t lda, const double* B,
                  size_t ldb, double beta, double* C, size_t ldc) {
-  Workspace& ws = workspace();
-  blocked<double>(ta, tb, m, n, k, A, lda, B, ldb, beta, C, ldc, ws.packA, ws.packB);
+  blocked<double>(ta, tb, m, n, k, A, lda, B, ldb, beta, C, ldc);
 }
 void gemmBuiltin(bool ta, bool tb, size_t m, size_t n, size_t k, const float* A, size_t lda, const float* B,
                  size_t ldb, float beta, float* C, size_t ldc) {
-  Workspace& ws = workspace();
-  blocked<float>(ta, tb, m, n, k, A, lda, B, ldb, beta, C, ldc, ws.fpackA, ws.fpackB);
+  blocked<float>(ta, tb, m, n, k, A, lda, B, ldb, beta, C, ldc);
 }
 
 }  // namespace goten

@@ -37,6 +37,7 @@ void gemm(bool ta, bool tb, size_t m, size_t n, size_t k, const float* A, size_t
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(m), int(n), int(k),
               1.0f, A, int(lda), B, int(ldb), beta, C, int(ldc));
 }
+size_t gemmPackBytes(size_t, size_t) { return 0; }
 const char* blasName() { return "openblas"; }
 int blasThreads() { return openblas_get_num_threads(); }
 void setBlasThreads(int n) { openblas_set_num_threads(n); }
@@ -59,6 +60,7 @@ void gemm(bool ta, bool tb, size_t m, size_t n, size_t k, const float* A, size_t
   if (trivial(m, n, k, beta, C, ldc)) return;
   gemmBuiltin(ta, tb, m, n, k, A, lda, B, ldb, beta, C, ldc);
 }
+size_t gemmPackBytes(size_t elemBytes, size_t limit) { return builtinPackBytes(elemBytes, limit); }
 const char* blasName() { return "builtin"; }
 int blasThreads() { return 1; }
 void setBlasThreads(int) {}

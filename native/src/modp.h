@@ -40,9 +40,9 @@ inline double reduceCentred(double c) { return double(reduceCentredI(c)); }
 // Index of the first element with |v| > HALF, or n when all are centred.
 size_t firstNonCentred(const int32_t* v, size_t n);
 
-// dst[i] = double(src[i]) for a centred operand; returns false (dst partly written)
-// if some element is not centred.
-bool widenCentred(const int32_t* src, double* dst, size_t n);
+// dst (rows × cols, dense) = double(src) for a rows × cols block of src with
+// leading dimension ld. No check: callers validate the whole operand first.
+void widenBlock(const int32_t* src, size_t rows, size_t cols, size_t ld, double* dst);
 
 // In-place centred reduction of a rows×cols block with leading dimension ld.
 void reduceInPlace(double* c, size_t rows, size_t cols, size_t ld);
@@ -60,6 +60,9 @@ void gemmModPChunked(bool ta, bool tb, size_t m, size_t n, size_t k, const doubl
 
 // C(m×n) = op(A)·op(B) mod P, centred, for centred Int32 operands and any K.
 // Throws std::range_error (naming the operand) if an input is not centred; C is then untouched.
+// Within the thread's workspace limit: C is computed in blocks of rows × columns,
+// each from its widened rows of op(A) and columns of op(B); every entry is the
+// same exact residue whatever the blocks.
 void gemmModP(bool ta, bool tb, size_t m, size_t n, size_t k, const int32_t* A, const int32_t* B, int32_t* C,
               const char* kernel);
 

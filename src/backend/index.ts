@@ -3,7 +3,9 @@
  *
  *   js      the pure-TypeScript reference (always available, 3–6 GFLOP/s here)
  *   native  the OpenBLAS addon (45–90 GFLOP/s mod P here); throws
- *           BackendUnavailableError when the addon did not build
+ *           BackendUnavailableError when the addon did not build. Its
+ *           workspace limit is GOTEN_NATIVE_WORKSPACE_MIB or 16 MiB
+ *           (createNativeBackend({ workspaceBytes }) for another)
  *   auto    native when available, else js with a one-time warning on stderr
  *
  * getBackend returns one shared instance per concrete backend (instances own
@@ -21,7 +23,14 @@ export { convGeometry, convOutH, convOutW, convSizes, validateConvGeometry } fro
 export type { BilinearOp, BilinearPass, BilinearSizes, LinearGeometry } from './bilinear.js';
 export { applyBilinearF32, applyBilinearModP, bilinearSizes } from './bilinear.js';
 export { createJsBackend } from './js/index.js';
-export { createNativeBackend, nativeAvailability } from './native/native-backend.js';
+export {
+  DEFAULT_NATIVE_WORKSPACE_BYTES,
+  NATIVE_WORKSPACE_ENV,
+  type NativeBackendOptions,
+  createNativeBackend,
+  defaultWorkspaceBytes,
+  nativeAvailability,
+} from './native/native-backend.js';
 
 /** Names accepted by getBackend (and by `--backend` on the command line). */
 export const backendNames = ['js', 'native', 'auto'] as const;

@@ -17,8 +17,17 @@ export interface NativeInfo {
   readonly threads: number;
   /** BLAS build/configuration string (OpenBLAS: version, DYNAMIC_ARCH, core). */
   readonly config: string;
-  /** Bytes held by this thread's reusable scratch buffers. */
+  /** Bytes held now by this thread's workspace (the arena all kernel temporaries come from). */
   readonly scratchBytes: number;
+  /**
+   * Most bytes this thread's workspace held at any time since it started or since
+   * releaseScratch(). Above workspaceLimit only when some call's smallest piece
+   * (one image's column matrix; one row and one column of a mod-P GEMM) did not fit;
+   * that call's workspace was freed on return.
+   */
+  readonly scratchPeakBytes: number;
+  /** This thread's workspace limit in bytes (the last setWorkspaceLimit; 16 MiB before any). */
+  readonly workspaceLimit: number;
 }
 
 type F32 = Float32Array;
@@ -35,7 +44,13 @@ type F64 = Float64Array;
 export interface NativeAddon {
   info(): NativeInfo;
   setThreads(n: number): void;
+  /** Frees this thread's workspace (re-created on demand) and resets scratchPeakBytes. */
   releaseScratch(): void;
+  /**
+   * This thread's workspace limit (integer bytes in [0, 2^53]): kernels split their
+   * work so that their temporaries fit it; a workspace above it is freed at once.
+   */
+  setWorkspaceLimit(bytes: number): void;
   /** Images per conv GEMM; 0 (the default) picks it from a cache budget. For tests and tuning. */
   setConvGroup(n: number): void;
   sgemm(m: number, k: number, n: number, transA: boolean, transB: boolean, a: F32, b: F32, c: F32, accumulate?: boolean): void;
@@ -67,7 +82,7 @@ export function loadNativeAddon(): AddonLoad {
   try {
     const mod = createRequire(import.meta.url)('@goten/native') as Partial<NativeAddon> & { unavailable?: string };
     if (typeof mod.unavailable === 'string') loaded = { ok: false, reason: mod.unavailable };
-    else if (typeof mod.gemmModP !== 'function' || typeof mod.info !== 'function')
+    else if (typeof mod.gemmModP !== 'function' || typeof mod.info !== 'function' || typeof mod.setWorkspaceLimit !== 'function')
       loaded = { ok: false, reason: 'the @goten/native addon is outdated (missing kernels); run `npm rebuild @goten/native`' };
     else loaded = { ok: true, addon: mod as NativeAddon };
   } catch (e) {
