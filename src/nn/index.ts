@@ -9,7 +9,7 @@ export { BatchNorm, type BatchNormOptions } from './layers/batchnorm.js';
 export { Conv2d, type Conv2dOptions } from './layers/conv2d.js';
 export { Dropout } from './layers/dropout.js';
 export { Flatten } from './layers/flatten.js';
-export { type Layer, type LayerContext, type LinearLayerInfo, makeParameter, Scratch } from './layers/layer.js';
+export { type Layer, type LayerContext, type LinearLayerInfo, makeParameter, parameterSize, Scratch, TensorParameter } from './layers/layer.js';
 export { Linear, type LinearOptions } from './layers/linear.js';
 export { AvgPool2d, GlobalAvgPool } from './layers/avgpool.js';
 export { MaxPool2d, type PoolOptions, type Window } from './layers/pool.js';
@@ -28,7 +28,7 @@ export {
   presetConfig,
   validateModelConfig,
 } from './models/index.js';
-export { Adam, type AdamOptions, type Optimizer, type OptimizerState, SGD, type SgdOptions } from './optim.js';
+export { Adam, type AdamOptions, type FusableOptimizer, type Optimizer, type OptimizerState, SGD, type SgdOptions, type SlotStream } from './optim.js';
 export { PlainExecutor } from './plain-executor.js';
 export { Rng } from './rng.js';
 export { constantLr, cosineLr, type LrSchedule, parseSchedule, type ScheduleOptions, stepLr } from './schedule.js';

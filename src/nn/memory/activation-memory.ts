@@ -3,7 +3,10 @@
  * the usable SGX1 EPC) by (1) giving every layer output, gradient and temporary a pooled, reference-counted
  * buffer that is returned as soon as its consumer is done, and (2) sealing the tensors layers save for
  * backward out to untrusted storage when keeping them would crowd the working set, and streaming them
- * back chunk by chunk just before the layer's backward. Numerics are untouched: the same kernels run on
+ * back chunk by chunk just before the layer's backward, and (3) by default keeping parameters and optimizer
+ * state sealed out between uses (parameter-store.ts): each leaf layer's own parameters are unsealed into
+ * pooled buffers for its forward and its backward, gradients exist only during that backward, and the
+ * optimizer update runs right after it (attachOptimizer). Numerics are untouched: the same kernels run on
  * the same values, only the buffers differ, so training is bit-identical with and without it (tested).
  *
  * The chains (sequential.ts) call the hooks: beginForward → afterForward(layer) … → beforeBackward(layer)
@@ -11,12 +14,14 @@
  *   leased bytes + external saved bytes + reserve > budget
  * seal the oldest resident saved tensor (backward uses it last), where reserve = reserveFactor × the
  * largest buffer this step has needed (a layer's working set: input, output, x̂ or a restored tensor, and
- * a gradient pair). Before a layer's backward the same rule makes room for what it restores.
+ * a gradient pair). Before a layer's backward the same rule makes room for what it restores (and before
+ * a leaf layer runs, for its unsealed parameters: enterLayer/leaveLayer).
  *
  * Counted and bounded: the pool (every leased and free buffer — with an executor that supports it also the
  * protocol's per-op operands, shares and received results, see LinearExecutor.attachMemory) and saved
  * tensors in buffers it does not own (the input batch). Counted but not offloaded (fixed): parameters,
- * gradients, optimizer state, BN running statistics, executor buffers outside the pool (when it reports
+ * gradients and optimizer state while resident in plain arrays ('resident' mode; in 'sealed' mode only
+ * before the first seal and inside withResidentState), BN running statistics, executor buffers outside the pool (when it reports
  * them; none once attached), the native backend's workspace and the idle buffers of the transport's own
  * receive pool (frames that do not land in the pool). Not counted: the data set, per-channel BN vectors,
  * JS objects, the runtime itself, garbage awaiting collection (docs/memory.md).

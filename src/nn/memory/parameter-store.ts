@@ -180,7 +180,7 @@ export class ParameterStore {
 
   /** Unseals a layer's parameters into pool leases; for backward also a zero-filled gradient lease each. */
   async load(ps: readonly Parameter[], backward: boolean): Promise<void> {
-    for (const p of ps) {
+    for (const [i, p] of ps.entries()) {
       const e = this.entry(p);
       if (e.state !== 'sealed') throw new Error(`managed memory: parameter '${p.name}' is not sealed out (${e.state}) when its layer starts`);
       const v = this.pool.f32(e.n);
@@ -188,6 +188,7 @@ export class ParameterStore {
         await this.read(e.value, v, p.name, 'value');
       } catch (err) {
         this.pool.release(v);
+        this.release(ps.slice(0, i)); // all or nothing
         throw err;
       }
       this.setState(e, 'leased', v, backward ? this.pool.f32(e.n).fill(0) : null);
