@@ -112,8 +112,8 @@ export class SecureExecutor implements LinearExecutor {
     const opId = this.#seq++ >>> 0;
     const label = opLabel(at);
     const leases = this.#mem ? new LeaseSet(this.#mem) : null;
-    // sends issued and not known to be complete: a healthy worker's may still read the operand buffers
-    let inFlight = false;
+    // managed: sends issued and not all complete, so a healthy worker's may still read the operand buffers
+    let sending = false;
     try {
       const prep = prepareAttempt(feeds, keys, noiseKey, at, headroom, a, b, leases ?? this.#pool, this.#kernels, this.#digest !== null);
       if (this.#digest) {
@@ -122,7 +122,7 @@ export class SecureExecutor implements LinearExecutor {
       }
       const header = { type: MsgType.OpRequest, opId, label, dtype: 'json' as const, value: opHeader(at) };
       const share = (data: Int32Array) => ({ type: MsgType.Shares, opId, label, dtype: 'int32' as const, data });
-      inFlight = true;
+      sending = true;
       const sends: Promise<void>[] = [];
       if (feeds.w0) sends.push(workers[0].send(header), workers[0].send(share(prep.e)), workers[0].send(share(prep.f)));
       if (feeds.w1) {
@@ -132,7 +132,15 @@ export class SecureExecutor implements LinearExecutor {
       sends.push(this.#masks.request(at, opId, label));
       const n = bilinearSizes(at.op).c;
       const sent = Promise.all(sends);
-      sent.catch(() => {}); // a failed send also fails its worker's result below, which is what we report
+      // once every send is out, the operands go back to the pool while the workers compute (the results
+      // arriving next can reuse them); a failed send also fails its worker's result below, which is what we report
+      sent.then(
+        () => {
+          sending = false;
+          leases?.release();
+        },
+        () => {},
+      );
       const parts = await Promise.allSettled([
         // values are checked inside the fused reconstruction below (parts 0 and 1)
         receiveResult(workers[0], 'worker 0', opId, n, this.#o.timeoutMs, null),
@@ -141,10 +149,13 @@ export class SecureExecutor implements LinearExecutor {
       ]);
       try {
         const bad = parts.find((p) => p.status === 'rejected');
-        if (bad) throw (bad as PromiseRejectedResult).reason;
+        if (bad) {
+          // sends to a healthy worker may still hold the pooled operand buffers:
+          // never reuse them after a failed attempt (managed: forgotten below)
+          if (!leases) this.#pool.clear();
+          throw (bad as PromiseRejectedResult).reason;
+        }
         await sent;
-        inFlight = false;
-        leases?.release(); // the reconstruction needs no operand: back to the pool before it
         const data = parts.map((p) => (p as PromiseFulfilledResult<{ data: Int32Array }>).value.data);
         // step 6, fused: draws the output masks M and reconstructs, dequantizes and guards in one sweep
         const masks = this.#masks.outputMasks.map((name) => maskStream(keys, name, at));
@@ -162,10 +173,8 @@ export class SecureExecutor implements LinearExecutor {
         for (const p of parts) if (p.status === 'fulfilled') p.value.release();
       }
     } finally {
-      // after a failed attempt, sends to a healthy worker may still hold the operand buffers: never reuse them
-      if (!inFlight) leases?.release();
-      else if (leases) leases.forget();
-      else this.#pool.clear();
+      if (sending) leases?.forget(); // failed with sends still out: TensorPool.forget, never reused
+      else leases?.release();
     }
   }
 

@@ -18,7 +18,7 @@ import { deriveStreamKeys, generateMasterSecret } from '../../src/protocol/key-s
 import { OfflineMaskSource } from '../../src/protocol/offline-masks.js';
 import { noiseKeyFromSeed } from '../../src/protocol/op-quantize.js';
 import type { SecureExecutor } from '../../src/protocol/secure-executor.js';
-import { startLocalCluster } from '../../src/roles/local-cluster.js';
+import { type LocalCluster, startLocalCluster } from '../../src/roles/local-cluster.js';
 import { MemoryBacking } from '../../src/tee/chunk-store.js';
 import { MemoryBudget } from '../../src/tee/memory-budget.js';
 import { oddBatch, oddModel } from './helpers.js';
@@ -183,41 +183,64 @@ describe('managed memory: a failed attempt', () => {
   const a = Float32Array.from({ length: 300 * 40 }, (_, i) => Math.sin(i));
   const b = Float32Array.from({ length: 4 * 300 }, (_, i) => Math.cos(i));
 
+  /** A cluster whose executor runs on a budgeted pool, after one good op; records the operand leases from then on. */
+  async function setUp() {
+    const cluster = await startLocalCluster({ backend, topology: 'single', noiseKey: noiseKeyFromSeed(SEED) });
+    const exec = cluster.executors[0];
+    const budget = new MemoryBudget(1 << 30);
+    const pool = new TensorPool(budget);
+    exec.attachMemory(pool);
+    await exec.run(op, tag, a, b, new Float32Array(160));
+    assert.equal(pool.inUse, 0, 'a good attempt returns everything');
+    const operands: ArrayBuffer[] = [];
+    const i32 = pool.i32.bind(pool);
+    pool.i32 = (n: number) => {
+      const v = i32(n);
+      operands.push(v.buffer as ArrayBuffer);
+      return v;
+    };
+    const stopRecording = () => (pool.i32 = i32);
+    return { cluster, exec, budget, pool, operands, stopRecording };
+  }
+
+  function breakWorker1(cluster: LocalCluster, how: 'malformed result' | 'killed connection'): void {
+    if (how === 'malformed result') {
+      const w1 = cluster.connections[0][1];
+      const expect = w1.expect.bind(w1);
+      w1.expect = async (type, opts) => {
+        const m = await expect(type, opts);
+        return m.dtype === 'int32' ? { ...m, data: m.data.subarray(1) } : m;
+      };
+    } else {
+      cluster.workers[1].onReceive = () => {
+        throw new Error('worker 1 dies');
+      };
+    }
+  }
+
   for (const how of ['malformed result', 'killed connection'] as const) {
-    it(`${how} from worker 1: its operand buffers are never reused, the accounting stays consistent`, async () => {
-      const cluster = await startLocalCluster({ backend, topology: 'single', noiseKey: noiseKeyFromSeed(SEED) });
+    it(`${how} from worker 1 while a send to worker 0 is still out: its operand buffers are never reused`, async () => {
+      const { cluster, exec, budget, pool, operands, stopRecording } = await setUp();
       try {
-        const exec = cluster.executors[0];
-        const budget = new MemoryBudget(1 << 30);
-        const pool = new TensorPool(budget);
-        exec.attachMemory(pool);
-        await exec.run(op, tag, a, b, new Float32Array(160));
-        assert.equal(pool.inUse, 0, 'a good attempt returns everything');
-        const operands: ArrayBuffer[] = [];
-        const i32 = pool.i32.bind(pool);
-        pool.i32 = (n: number) => {
-          const v = i32(n);
-          operands.push(v.buffer as ArrayBuffer);
-          return v;
-        };
-        if (how === 'malformed result') {
-          const w1 = cluster.connections[0][1];
-          const expect = w1.expect.bind(w1);
-          w1.expect = async (type, opts) => {
-            const m = await expect(type, opts);
-            return m.dtype === 'int32' ? { ...m, data: m.data.subarray(1) } : m;
-          };
-        } else {
-          cluster.workers[1].onReceive = () => {
-            throw new Error('worker 1 dies');
-          };
-        }
+        // worker 0's sends are not known to be complete until the gate opens (a full socket buffer, say)
+        const w0 = cluster.connections[0][0];
+        const send = w0.send.bind(w0);
+        let open!: () => void;
+        const gate = new Promise<void>((r) => (open = r));
+        w0.send = (m) => send(m).then(() => gate);
+        breakWorker1(cluster, how);
         await assert.rejects(exec.run(op, tag, a, b, new Float32Array(160)), /worker 1/);
-        pool.i32 = i32;
+        stopRecording();
         assert.equal(operands.length, 4, 'E, F, A1, B1 were leased');
-        assert.equal(pool.inUse, 0, 'received results released, operand leases ended');
-        assert.equal(pool.leases, 0);
-        assert.equal(budget.current('pool'), pool.allocated, 'the budget charges exactly what the pool holds');
+        const check = (when: string) => {
+          assert.equal(pool.inUse, 0, `${when}: received results released, operand leases ended`);
+          assert.equal(pool.leases, 0);
+          assert.equal(budget.current('pool'), pool.allocated, `${when}: the budget charges exactly what the pool holds`);
+        };
+        check('after the failure');
+        open(); // the sends complete late: that must not return the forgotten buffers
+        await new Promise((r) => setImmediate(r));
+        check('after the late sends');
         const reused = Array.from({ length: 16 }, () => pool.i32(300 * 40)).concat(Array.from({ length: 16 }, () => pool.i32(4 * 300)));
         for (const v of reused) assert.ok(!operands.includes(v.buffer as ArrayBuffer), 'a failed attempt’s operand buffer came back');
       } finally {
@@ -225,6 +248,22 @@ describe('managed memory: a failed attempt', () => {
       }
     });
   }
+
+  it('a failure after every send completed: the operands were back in the pool already, nothing is forgotten', async () => {
+    const { cluster, exec, budget, pool, operands, stopRecording } = await setUp();
+    try {
+      const allocated = pool.allocated;
+      breakWorker1(cluster, 'malformed result');
+      await assert.rejects(exec.run(op, tag, a, b, new Float32Array(160)), /worker 1/);
+      stopRecording();
+      assert.equal(pool.inUse, 0);
+      assert.equal(pool.allocated, allocated, 'the attempt reused the first op’s buffers and kept them');
+      assert.equal(budget.current('pool'), pool.allocated);
+      assert.ok(operands.includes(pool.i32(300 * 40).buffer as ArrayBuffer), 'its operand buffers are reusable');
+    } finally {
+      await cluster.close();
+    }
+  });
 
   it('offline: a tampered chunk gives the part buffer back', async () => {
     const keys = deriveStreamKeys(generateMasterSecret());
