@@ -10,7 +10,18 @@ import type { Backend } from '../src/backend/backend.js';
 import { type ConvGeometry, convGeometry, convOutH, convOutW, convSizes } from '../src/backend/geometry.js';
 import { HALF, P } from '../src/field/prime.js';
 
-export type KernelOp = 'gemm-modp' | 'gemm-f32' | 'conv2d-modp' | 'conv2d-f32';
+/** A conv pass: forward, grad-input (gi) or grad-weight (gw). */
+export type ConvPass = 'fwd' | 'gi' | 'gw';
+
+export type KernelOp =
+  | 'gemm-modp'
+  | 'gemm-f32'
+  | 'conv2d-modp'
+  | 'conv2d-f32'
+  | 'conv2d-gi-modp'
+  | 'conv2d-gi-f32'
+  | 'conv2d-gw-modp'
+  | 'conv2d-gw-f32';
 
 export interface KernelCase {
   readonly op: KernelOp;
@@ -28,6 +39,8 @@ export interface PreparedCase {
 
 /** The VGG-on-CIFAR layer of the reference measurements: batch 32, 128→128, 16×16, 3×3, pad 1. */
 export const VGG_CONV: ConvGeometry = convGeometry({ batch: 32, inC: 128, inH: 16, inW: 16, outC: 128, k: 3, pad: 1 });
+/** VGG-11's 512→512 layer at 4×4 (features.18), batch 32: float64 weights alone are 18.9 MB. */
+export const VGG_CONV_DEEP: ConvGeometry = convGeometry({ batch: 32, inC: 512, inH: 4, inW: 4, outC: 512, k: 3, pad: 1 });
 
 /** Deterministic xorshift32 in [0, 1), so every run times the same operands. */
 function rng(seed: number): () => number {
@@ -83,31 +96,43 @@ function gemmCase(op: 'gemm-modp' | 'gemm-f32', m: number, k: number, n: number)
   };
 }
 
-function convCase(op: 'conv2d-modp' | 'conv2d-f32', g: ConvGeometry): KernelCase {
+function convOp(pass: ConvPass, modP: boolean): KernelOp {
+  return `conv2d-${pass === 'fwd' ? '' : pass + '-'}${modP ? 'modp' : 'f32'}` as KernelOp;
+}
+
+/**
+ * One conv pass: forward y = conv(x, w), grad-input dx from (dy, w), grad-weight
+ * dw from (dy, x); all three are the same GEMM size.
+ */
+function convCase(pass: ConvPass, modP: boolean, g: ConvGeometry): KernelCase {
   const sz = convSizes(g);
+  // [first operand length, second operand length, output length] of the pass.
+  const lens = pass === 'fwd' ? [sz.input, sz.weight, sz.output] : pass === 'gi' ? [sz.output, sz.weight, sz.input] : [sz.output, sz.input, sz.weight];
   return {
-    op,
+    op: convOp(pass, modP),
     m: g.batch * convOutH(g) * convOutW(g),
     k: sz.patch,
     n: g.outC,
     prepare() {
-      const r = rng(sz.input + sz.weight);
-      if (op === 'conv2d-modp') {
-        const x = centred(sz.input, r);
-        const w = centred(sz.weight, r);
+      const r = rng(sz.input + sz.weight + lens[0]);
+      if (modP) {
+        const a = centred(lens[0], r);
+        const b = centred(lens[1], r);
+        const kernel = pass === 'fwd' ? 'conv2dModP' : pass === 'gi' ? 'conv2dGradInputModP' : 'conv2dGradWeightModP';
         return {
           runner(be) {
-            const out = new Int32Array(sz.output);
-            return { run: () => be.conv2dModP(g, x, w, out), out };
+            const out = new Int32Array(lens[2]);
+            return { run: () => be[kernel](g, a, b, out), out };
           },
         };
       }
-      const x = unit(sz.input, r);
-      const w = unit(sz.weight, r);
+      const a = unit(lens[0], r);
+      const b = unit(lens[1], r);
+      const kernel = pass === 'fwd' ? 'conv2dF32' : pass === 'gi' ? 'conv2dGradInputF32' : 'conv2dGradWeightF32';
       return {
         runner(be) {
-          const out = new Float32Array(sz.output);
-          return { run: () => be.conv2dF32(g, x, w, out), out };
+          const out = new Float32Array(lens[2]);
+          return { run: () => be[kernel](g, a, b, out), out };
         },
       };
     },
@@ -122,14 +147,22 @@ export const GEMM_SHAPES: ReadonlyArray<readonly [number, number, number]> = [
   [256, 4608, 512],
 ];
 
-/** All cases; `quick` drops 2048³ (several seconds per call on js). */
+const PASSES: readonly ConvPass[] = ['fwd', 'gi', 'gw'];
+
+/**
+ * All cases; `quick` drops 2048³ (several seconds per call on js) and the deep
+ * layer. Convs: the three passes of VGG_CONV mod P and float32, and of
+ * VGG_CONV_DEEP mod P (the layer whose float64 weights exceed the default
+ * native workspace limit).
+ */
 export function kernelCases(quick: boolean): KernelCase[] {
   const shapes = GEMM_SHAPES.filter(([m]) => !quick || m < 2048);
   return [
     ...shapes.map(([m, k, n]) => gemmCase('gemm-modp', m, k, n)),
     ...shapes.map(([m, k, n]) => gemmCase('gemm-f32', m, k, n)),
-    convCase('conv2d-modp', VGG_CONV),
-    convCase('conv2d-f32', VGG_CONV),
+    ...PASSES.map((p) => convCase(p, true, VGG_CONV)),
+    ...PASSES.map((p) => convCase(p, false, VGG_CONV)),
+    ...(quick ? [] : PASSES.map((p) => convCase(p, true, VGG_CONV_DEEP))),
   ];
 }
 
