@@ -14,6 +14,10 @@
  *   attached to it), the native backend's GEMM workspace. Those are set from measurements (`setFixed`),
  *   not charged per allocation.
  *
+ * The budget bounds the sum of both (all of the enclave's tensor memory): `fits()` answers for managed +
+ * fixed, and an excursion of that sum above the budget is what `overBudgetEvents` counts. The manager
+ * therefore keeps managed memory within the budget minus whatever fixed memory is resident.
+ *
  * The accountant only counts; it never refuses an allocation. Whoever allocates asks `fits()` first and
  * decides (spill, evict, or allocate anyway and let the report show the overshoot), so a wrong estimate
  * shows up as a peak above the budget instead of a crash in the middle of a training step.
@@ -34,13 +38,13 @@ export interface CategoryUsage {
 
 export interface MemoryReport {
   budgetBytes: number;
-  /** Managed bytes now and at their peak (the quantity the budget bounds). */
+  /** Managed bytes now and at their peak (the part the manager controls). */
   managed: CategoryUsage;
   /** Fixed (counted, not offloaded) bytes now and at their peak. */
   fixed: CategoryUsage;
   /** Peak of managed + fixed. */
   totalPeak: number;
-  /** How many times the managed total went above the budget (0 when the manager kept it inside). */
+  /** How many times managed + fixed went above the budget (0 when the manager kept it inside). */
   overBudgetEvents: number;
   categories: Record<MemoryCategory, CategoryUsage>;
 }
@@ -73,36 +77,49 @@ export class MemoryBudget {
     if (v < 0) throw new Error(`memory accounting: category '${cat}' would go negative (${v} bytes); a buffer was released twice`);
     this.cur.set(cat, v);
     if (v > this.pk.get(cat)!) this.pk.set(cat, v);
-    const wasOver = this.managedNow > this.budgetBytes;
+    const wasOver = this.isOver();
     this.managedNow += delta;
     if (this.managedNow > this.managedPeak) this.managedPeak = this.managedNow;
-    if (!wasOver && this.managedNow > this.budgetBytes) this.over++;
-    this.bumpTotal();
+    this.bumpTotal(wasOver);
   }
 
   /** Sets a fixed category to its measured size. */
   setFixed(cat: FixedCategory, bytes: number): void {
     if (!Number.isFinite(bytes) || bytes < 0) throw new RangeError(`memory accounting: '${cat}' cannot be ${bytes} bytes`);
+    const wasOver = this.isOver();
     this.fixedNow += bytes - this.cur.get(cat)!;
     this.cur.set(cat, bytes);
     if (bytes > this.pk.get(cat)!) this.pk.set(cat, bytes);
     if (this.fixedNow > this.fixedPeak) this.fixedPeak = this.fixedNow;
-    this.bumpTotal();
+    this.bumpTotal(wasOver);
   }
 
-  private bumpTotal(): void {
+  /** The whole tensor memory — managed plus fixed — is what the budget bounds. */
+  private isOver(): boolean {
+    return this.managedNow + this.fixedNow > this.budgetBytes;
+  }
+
+  /** Updates the total's peak and counts a new excursion above the budget. */
+  private bumpTotal(wasOver: boolean): void {
     const t = this.managedNow + this.fixedNow;
     if (t > this.totalPeak) this.totalPeak = t;
+    if (!wasOver && this.isOver()) this.over++;
   }
+
 
   /** Managed bytes now. */
   get managed(): number {
     return this.managedNow;
   }
 
-  /** Whether `extra` more managed bytes stay within the budget. */
+  /** Whether `extra` more managed bytes keep managed + fixed within the budget. */
   fits(extra: number): boolean {
-    return this.managedNow + extra <= this.budgetBytes;
+    return this.managedNow + this.fixedNow + extra <= this.budgetBytes;
+  }
+
+  /** Fixed bytes now (what the manager must leave room for). */
+  get fixed(): number {
+    return this.fixedNow;
   }
 
   current(cat: MemoryCategory): number {
@@ -115,7 +132,7 @@ export class MemoryBudget {
     this.managedPeak = this.managedNow;
     this.fixedPeak = this.fixedNow;
     this.totalPeak = this.managedNow + this.fixedNow;
-    this.over = this.managedNow > this.budgetBytes ? 1 : 0;
+    this.over = this.isOver() ? 1 : 0;
   }
 
   report(): MemoryReport {

@@ -89,13 +89,17 @@ describe('managed memory: bit-identical training', () => {
       const ref = await run(make(), null);
       const mem = new ActivationMemory({ budgetBytes: 1, chunkBytes: 64 });
       const got = await run(make(), mem, 3, (m) => {
-        // after a training forward under a 1-byte budget nothing the pool owns is kept resident
+        // after a training forward under a 1-byte budget nothing the pool owns is kept resident except
+        // the last layer's input (8 × 12 floats): room is made before each layer, and its backward comes first
         const { resident } = m.store.residency();
-        assert.ok(resident <= m.store.external, `resident saved bytes ${resident} beyond the input batch ${m.store.external}`);
+        const lastInput = 8 * 12 * 4;
+        assert.ok(resident <= m.store.external + lastInput, `resident saved bytes ${resident} beyond the input batch ${m.store.external} + ${lastInput}`);
       });
       assertBitIdentical(ref, got);
       const r = mem.report();
-      assert.ok(r.store.offloadedBytes > 0 && r.store.restoredBytes === r.store.offloadedBytes, 'everything offloaded came back once');
+      // every sealed tensor came back; under a 1-byte budget a tensor two layers share (the block input a
+      // residual body and shortcut both keep) can be dropped again between their backwards and restored twice
+      assert.ok(r.store.offloadedBytes > 0 && r.store.restoredBytes >= r.store.offloadedBytes, `offloaded ${r.store.offloadedBytes} B, restored ${r.store.restoredBytes} B`);
       assert.ok(r.store.chunksWritten > r.store.offloadedBytes / 64 - 1);
       assert.equal(r.store.records, 0, 'no saved tensor outlives its backward');
       const activations = [...(mem.backing as MemoryBacking).blobs.keys()].filter((k) => k.startsWith('activation:'));

@@ -31,7 +31,8 @@ describe('MemoryBudget', () => {
     assert.deepEqual(r.categories.pool, { current: 6 * MiB, peak: 10 * MiB });
     assert.equal(r.totalPeak, 8 * MiB + 30 * MiB, 'the largest sum at any one time');
     assert.equal(r.overBudgetEvents, 0);
-    assert.ok(b.fits(82 * MiB) && !b.fits(82 * MiB + 1));
+    // the budget bounds managed + fixed: 90 − 8 − 20 = 62 MiB left
+    assert.ok(b.fits(62 * MiB) && !b.fits(62 * MiB + 1));
   });
 
   it('counts each excursion above the budget once, and refuses negative totals and bad budgets', () => {
@@ -47,13 +48,34 @@ describe('MemoryBudget', () => {
     b.resetPeaks();
     assert.equal(b.report().managed.peak, 140);
   });
+
+  it('bounds managed + fixed: fixed memory alone can take the total over the budget', () => {
+    const b = new MemoryBudget(100);
+    b.charge('pool', 60);
+    assert.equal(b.report().overBudgetEvents, 0);
+    b.setFixed('backend', 50); // 110 > 100
+    assert.equal(b.report().overBudgetEvents, 1);
+    assert.equal(b.fixed, 50);
+    b.charge('pool', -20); // 90: back inside
+    assert.ok(b.fits(10) && !b.fits(11));
+    b.charge('pool', 11); // 101: a second excursion
+    assert.equal(b.report().overBudgetEvents, 2);
+    assert.equal(b.report().totalPeak, 110);
+  });
 });
 
 describe('TensorPool', () => {
-  it('rounds to power-of-two classes, reuses released buffers and refcounts holders', () => {
+  it('rounds to quarter-power-of-two classes, reuses released buffers and refcounts holders', () => {
     assert.equal(sizeClass(1), 4096);
-    assert.equal(sizeClass(4097), 8192);
+    assert.equal(sizeClass(4097), 5120);
     assert.equal(sizeClass(8 * MiB), 8 * MiB);
+    assert.equal(sizeClass(8 * MiB + 1), 10 * MiB);
+    assert.equal(sizeClass(9 * MiB), 10 * MiB, 'a 512×512×3×3 VGG weight: 10 MiB, not 16');
+    assert.equal(sizeClass(14 * MiB + 1), 16 * MiB);
+    for (let n = 1; n < 1 << 26; n = Math.ceil(n * 1.37) + 1) {
+      const c = sizeClass(n);
+      assert.ok(c >= n && c <= Math.max(4096, 1.25 * n) && c % 1024 === 0, `class of ${n}: ${c}`);
+    }
     const b = new MemoryBudget(64 * MiB);
     const p = new TensorPool(b);
     const a = p.f32(1000); // 4000 B → 4 KiB class
@@ -75,6 +97,25 @@ describe('TensorPool', () => {
     assert.equal(p.refCount(mine), 0);
   });
 
+  it('measures nested working sets: the most bytes leased at once since a mark, beyond those in use at it', () => {
+    const p = new TensorPool(new MemoryBudget(64 * MiB));
+    const keep = p.bytes(MiB);
+    p.openMark(); // outer (a residual block)
+    const a = p.bytes(2 * MiB);
+    p.openMark(); // inner (one of its layers)
+    const b = p.bytes(4 * MiB);
+    p.release(b);
+    const c = p.bytes(MiB);
+    assert.equal(p.closeMark(), 4 * MiB, 'inner: b alone');
+    p.release(a);
+    p.release(c);
+    assert.equal(p.closeMark(), 6 * MiB, 'outer: a and b at once');
+    p.openMark();
+    assert.equal(p.closeMark(), 0);
+    assert.throws(() => p.closeMark(), /without openMark/);
+    p.release(keep);
+  });
+
   it('drops free buffers of other classes when a new one would exceed the budget', () => {
     const b = new MemoryBudget(4 * MiB);
     const p = new TensorPool(b);
@@ -83,8 +124,8 @@ describe('TensorPool', () => {
     const y = p.bytes(MiB); // 2 MiB free + 1 MiB new = 3 MiB: fits
     assert.equal(p.allocated, 3 * MiB);
     p.release(y);
-    const z = p.bytes(3 * MiB); // the 4 MiB class needs everything: both free buffers are dropped first
-    assert.equal(p.allocated, 4 * MiB);
+    const z = p.bytes(3.5 * MiB); // the 3.5 MiB class needs everything: both free buffers are dropped first
+    assert.equal(p.allocated, 3.5 * MiB);
     assert.equal(b.report().overBudgetEvents, 0);
     p.release(z);
     p.trim();

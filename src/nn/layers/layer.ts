@@ -70,6 +70,8 @@ export interface Layer {
   flops(inShape: readonly number[]): number;
   /** What this layer keeps for backward (absent: nothing, or only through its children). */
   readonly saved?: SavedTensors;
+  /** True for a layer that runs chains of other layers (residual block): managed mode hooks its children, not it. */
+  readonly composite?: boolean;
   /** Switches the layer (and its children) to managed memory mode, or back with null. */
   attachMemory?(m: ActivationMemory | null): void;
 }

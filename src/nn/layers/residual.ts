@@ -21,6 +21,7 @@ export class Residual implements Layer {
   readonly type = 'residual';
   private readonly scratch = new Scratch();
   private inShape: readonly number[] | null = null;
+  readonly composite = true;
   private mem: ActivationMemory | null = null;
 
   constructor(

@@ -22,24 +22,32 @@ export function sameBuffer(a: Tensor, b: Tensor): boolean {
 }
 
 /** The parameters the manager must unseal around `l` (none unless parameters are sealed and `l` reads some itself). */
-function sealedOwn(l: Layer, mem: ActivationMemory | null): Parameter[] {
-  return mem !== null && mem.sealsParameters ? (l.ownParameters?.() ?? []) : [];
+function sealedOwn(l: Layer, mem: ActivationMemory): Parameter[] {
+  return mem.sealsParameters ? (l.ownParameters?.() ?? []) : [];
 }
 
+/**
+ * Managed mode: the manager's hooks wrap every leaf layer (beginLayer: room for its working set, restored
+ * saved tensors, unsealed parameters; endLayer: parameter update/release, working-set record, saved
+ * tensors dropped). A composite layer (residual block) runs chains of its own, whose layers get the hooks.
+ */
 export async function forwardChain(layers: readonly Layer[], x: Tensor, training: boolean, mem: ActivationMemory | null = null): Promise<Tensor> {
   let h = x;
   for (const l of layers) {
+    if (mem === null || l.composite) {
+      const y = await l.forward(h, training);
+      if (mem !== null && !sameBuffer(h, x) && !sameBuffer(y, h)) mem.release(h.data);
+      h = y;
+      continue;
+    }
     const own = sealedOwn(l, mem);
-    if (own.length > 0) await mem!.enterLayer(own, false);
-    let y: Tensor;
+    await mem.beginLayer(l, own, false);
+    let y: Tensor | null = null;
     try {
       y = await l.forward(h, training);
-    } finally {
-      if (own.length > 0) await mem!.leaveLayer(own, false);
-    }
-    if (mem !== null) {
       if (!sameBuffer(h, x) && !sameBuffer(y, h)) mem.release(h.data);
-      if (l.saved) await mem.afterForward(l.saved, training);
+    } finally {
+      await mem.endLayer(l, own, false, training, y !== null);
     }
     h = y;
   }
@@ -52,14 +60,17 @@ export async function backwardChain(layers: readonly Layer[], dy: Tensor, needIn
   for (let i = layers.length - 1; i >= 0; i--) {
     const need = i > 0 || needInputGrad;
     const l = layers[i];
-    const own = sealedOwn(l, mem);
-    if (mem !== null && l.saved) await mem.beforeBackward(l.saved);
-    if (own.length > 0) await mem!.enterLayer(own, true);
-    const d = await l.backward(g, need);
-    if (mem !== null) {
-      if (own.length > 0) await mem.leaveLayer(own, true);
-      if (l.saved) await mem.afterBackward(l.saved);
-      if (!sameBuffer(g, dy) && (d === null || !sameBuffer(d, g))) mem.release(g.data);
+    const hooked = mem !== null && !l.composite;
+    const own = hooked ? sealedOwn(l, mem) : [];
+    if (hooked) await mem.beginLayer(l, own, true);
+    let d: Tensor | null = null;
+    let done = false;
+    try {
+      d = await l.backward(g, need);
+      if (mem !== null && !sameBuffer(g, dy) && (d === null || !sameBuffer(d, g))) mem.release(g.data);
+      done = true;
+    } finally {
+      if (hooked) await mem.endLayer(l, own, true, true, done);
     }
     if (!need) return null;
     if (d === null) throw new Error(`${layers[i].type} '${layers[i].name}': returned no input gradient`);

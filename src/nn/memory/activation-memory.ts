@@ -32,7 +32,7 @@ import { MemoryBudget, type MemoryReport } from '../../tee/memory-budget.js';
 import { DEFAULT_MEMORY_BUDGET_BYTES } from '../../tee/provider.js';
 import { Sealer } from '../../tee/seal.js';
 import type { LinearExecutor } from '../executor.js';
-import { type Buffer, type Parameter, parameterSize } from '../layers/layer.js';
+import { type Buffer, type Layer, type Parameter, parameterSize } from '../layers/layer.js';
 import type { FusableOptimizer, Optimizer } from '../optim.js';
 import { ParameterStore, type ParameterStoreStats } from './parameter-store.js';
 import type { SavedTensors } from './saved.js';
@@ -99,6 +99,8 @@ export class ActivationMemory {
   /** Sealed parameters and optimizer state; null with parameters: 'resident'. */
   readonly params: ParameterStore | null;
   private readonly largestByBatch = new Map<number, number>();
+  /** Measured working set per leaf layer and `phase:batch` (see beginLayer). */
+  private readonly workingSets = new WeakMap<Layer, Map<string, number>>();
   private batch = 0;
   private model: TrackedModel | null = null;
   private sources: FixedSources = {};
@@ -151,19 +153,6 @@ export class ActivationMemory {
   /** Whether model.backward also applies the optimizer update (sealed mode with an attached optimizer). */
   get fusesOptimizer(): boolean {
     return (this.params?.optimizer ?? null) !== null;
-  }
-
-  /** Before a leaf layer's forward or backward: its own parameters unsealed (backward: and zeroed gradients). */
-  async enterLayer(own: readonly Parameter[], backward: boolean): Promise<void> {
-    const bytes = own.reduce((a, p) => a + sizeClass(4 * parameterSize(p)), 0);
-    await this.makeRoom(backward ? 2 * bytes : bytes);
-    await this.params!.load(own, backward);
-  }
-
-  /** After it: forward drops the copies (unchanged); backward runs the optimizer update and reseals. */
-  async leaveLayer(own: readonly Parameter[], backward: boolean): Promise<void> {
-    if (backward) await this.params!.update(own);
-    else this.params!.release(own);
   }
 
   /**
@@ -235,32 +224,61 @@ export class ActivationMemory {
     this.updateFixed();
   }
 
-  /** After a layer's forward: inference keeps nothing; training spills the oldest saved tensors if needed. */
-  async afterForward(saved: SavedTensors, training: boolean): Promise<void> {
-    if (!training) {
-      saved.clear();
-      return;
-    }
-    await this.makeRoom(0);
-  }
-
-  /** Before a layer's backward: makes room, then restores its offloaded tensors chunk by chunk. */
-  async beforeBackward(saved: SavedTensors): Promise<void> {
-    const recs = saved.records();
-    let need = 0;
+  /**
+   * Before a leaf layer's forward or backward (chain hook). Makes room for the layer's working set — the
+   * most pool bytes it leased at once beyond what was in use when it started, measured the last time it ran
+   * in this phase at this batch size (first time: reserveFactor × the largest buffer plus its parameters)
+   * — and, in backward, for the saved tensors it restores; then restores those chunk by chunk, opens the
+   * working-set measurement and, in sealed mode, unseals its own parameters (backward: with zeroed
+   * gradient leases).
+   */
+  async beginLayer(l: Layer, own: readonly Parameter[], backward: boolean): Promise<void> {
+    const recs = backward && l.saved ? l.saved.records() : [];
+    let restore = 0;
     for (const r of recs) {
       r.pinned = true;
-      if (r.view === null) need += r.byteLength;
+      if (r.view === null) restore += sizeClass(r.byteLength);
     }
-    if (need > 0) await this.makeRoom(need);
+    const measured = this.workingSets.get(l)?.get(this.phaseKey(backward));
+    const params = own.reduce((a, p) => a + sizeClass(4 * parameterSize(p)), 0) * (backward ? 2 : 1);
+    await this.makeRoom(restore + (measured ?? this.reserveFactor * this.pool.largestTaken + params));
     for (const r of recs) await this.store.restore(r);
-    if (need > 0) this.collect?.();
+    if (restore > 0) this.collect?.();
+    this.pool.openMark();
+    if (own.length > 0) await this.params!.load(own, backward);
   }
 
-  /** After a layer's backward: its saved tensors are released (shared ones stay for their other holder). */
-  async afterBackward(saved: SavedTensors): Promise<void> {
-    for (const r of saved.records()) r.pinned = false;
-    saved.clear();
+  /**
+   * After it (chain hook, after the chain has released the layer's input or incoming gradient): forward
+   * drops its parameter copies (unchanged), backward runs the optimizer update and reseals them; the
+   * working set is recorded; a backward releases the layer's saved tensors (shared ones stay for their
+   * other holder) and an inference forward keeps nothing saved. `ok` false (the layer threw): the
+   * parameter leases go back without an update, nothing else changes.
+   */
+  async endLayer(l: Layer, own: readonly Parameter[], backward: boolean, training: boolean, ok: boolean): Promise<void> {
+    try {
+      if (own.length > 0) {
+        if (backward && ok) await this.params!.update(own);
+        else this.params!.release(own);
+      }
+    } finally {
+      const grown = this.pool.closeMark();
+      let sets = this.workingSets.get(l);
+      if (sets === undefined) this.workingSets.set(l, (sets = new Map()));
+      const key = this.phaseKey(backward);
+      sets.set(key, Math.max(sets.get(key) ?? 0, grown));
+    }
+    if (!ok || !l.saved) return;
+    if (backward) {
+      for (const r of l.saved.records()) r.pinned = false;
+      l.saved.clear();
+    } else if (!training) {
+      l.saved.clear();
+    }
+  }
+
+  private phaseKey(backward: boolean): string {
+    return `${backward ? 'backward' : 'forward'}:${this.batch}`;
   }
 
   /** Start of a model backward: in sealed mode the optimizer's step begins (its update runs per layer). */
@@ -284,12 +302,13 @@ export class ActivationMemory {
   }
 
   /**
-   * Seals resident saved tensors, oldest first, until `extra` more bytes plus the working-set reserve fit.
-   * Only tensors whose buffer nobody else holds free anything now; the others are reconsidered after the
-   * chain lets go of them.
+   * Seals resident saved tensors, oldest first (backward needs them last), until `extra` more bytes fit
+   * next to the fixed memory. Only tensors whose buffer nobody else holds free anything now; the others
+   * are reconsidered after the chain lets go of them. Free pool buffers are dropped by the pool itself
+   * when a new lease would not fit.
    */
   private async makeRoom(extra: number): Promise<void> {
-    const limit = this.budget.budgetBytes - this.reserveFactor * this.pool.largestTaken - extra;
+    const limit = this.budget.budgetBytes - this.budget.fixed - extra;
     const used = (): number => this.pool.inUse + this.store.external;
     if (used() <= limit) return;
     let sealed = false;

@@ -3,8 +3,9 @@
  * is a lease on one pooled ArrayBuffer, returned when its last holder releases it, so one VGG-11 step
  * needs a working set of a few activations instead of one private buffer per layer and role.
  *
- * - Size classes are powers of two (≥ 4 KiB): a freed 8 MiB conv output is reused for the next 8 MiB (or
- *   5 MiB) tensor of any layer. Rounding up costs at most 2× on odd sizes and nothing on CIFAR/VGG shapes.
+ * - Size classes are quarter steps between powers of two (2^k · {1, 1.25, 1.5, 1.75}, ≥ 4 KiB): a freed
+ *   8 MiB conv output is reused for the next 8 MiB (or 7.5 MiB) tensor of any layer. Rounding up costs at
+ *   most 25 % (a 9 MiB VGG weight takes a 10 MiB buffer, not 16) and nothing on CIFAR/VGG activations.
  * - Leases are reference-counted per ArrayBuffer, because one buffer can be held by several parties at
  *   once: the chain that passes it to the next layer, and a saved-tensor record that keeps it for backward.
  * - Free buffers are kept for reuse (first touch of fresh memory costs ~11 µs per 4 KiB page here,
@@ -17,10 +18,11 @@ import type { MemoryBudget } from '../../tee/memory-budget.js';
 
 const MIN_CLASS = 4096;
 
-/** The pooled size class for `bytes`: the next power of two, at least 4 KiB. */
+/** The pooled size class for `bytes`: the next 2^k · {1, 1.25, 1.5, 1.75}, at least 4 KiB (a multiple of 1 KiB). */
 export function sizeClass(bytes: number): number {
   if (bytes <= MIN_CLASS) return MIN_CLASS;
-  return 2 ** Math.ceil(Math.log2(bytes));
+  const base = 2 ** Math.floor(Math.log2(bytes)); // ≥ 4096, so base / 4 is a whole number of KiB
+  return base * Math.ceil((4 * bytes) / base) / 4;
 }
 
 export class TensorPool {
@@ -30,6 +32,9 @@ export class TensorPool {
   private inUseBytes = 0;
   private largest = 0;
   private fresh = 0;
+  /** Highest in-use bytes since the innermost open mark, and the marks' entry values (nesting). */
+  private peakInUse = 0;
+  private readonly marks: { base: number; outerPeak: number }[] = [];
 
   constructor(private readonly budget: MemoryBudget) {}
 
@@ -61,6 +66,7 @@ export class TensorPool {
     }
     this.refs.set(buf, 1);
     this.inUseBytes += cls;
+    if (this.inUseBytes > this.peakInUse) this.peakInUse = this.inUseBytes;
     return buf;
   }
 
@@ -170,5 +176,22 @@ export class TensorPool {
 
   resetLargest(v = 0): void {
     this.largest = v;
+  }
+
+  /**
+   * Opens a working-set measurement (marks nest: a residual block's measurement contains its layers').
+   * `closeMark` returns the most bytes leased at once since, beyond those in use at the mark.
+   */
+  openMark(): void {
+    this.marks.push({ base: this.inUseBytes, outerPeak: this.peakInUse });
+    this.peakInUse = this.inUseBytes;
+  }
+
+  closeMark(): number {
+    const m = this.marks.pop();
+    if (m === undefined) throw new Error('TensorPool.closeMark without openMark');
+    const grown = this.peakInUse - m.base;
+    this.peakInUse = Math.max(this.peakInUse, m.outerPeak);
+    return Math.max(0, grown);
   }
 }
