@@ -41,7 +41,7 @@ export async function forwardChain(layers: readonly Layer[], x: Tensor, training
       continue;
     }
     const own = sealedOwn(l, mem);
-    await mem.beginLayer(l, own, false);
+    await mem.beginLayer(l, own, false, h.data);
     let y: Tensor | null = null;
     try {
       y = await l.forward(h, training);

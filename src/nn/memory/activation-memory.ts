@@ -212,6 +212,7 @@ export class ActivationMemory {
     const info = typeof b?.info === 'function' ? b.info() : undefined;
     this.budget.setFixed('backend', typeof info?.scratchBytes === 'number' ? info.scratchBytes : 0);
     this.budget.setFixed('transport', this.sources.transport?.stats().retainedBytes ?? 0);
+    this.pool.dropFreeFor(0); // fixed memory that grew (a backend's workspace) displaces idle pool buffers
   }
 
   /** Start of a model forward: finishes deferred deletions; a training forward starts a new version. */
@@ -228,11 +229,12 @@ export class ActivationMemory {
    * Before a leaf layer's forward or backward (chain hook). Makes room for the layer's working set — the
    * most pool bytes it leased at once beyond what was in use when it started, measured the last time it ran
    * in this phase at this batch size (first time: reserveFactor × the largest buffer plus its parameters)
-   * — and, in backward, for the saved tensors it restores; then restores those chunk by chunk, opens the
+   * — and, in forward, for an `input` outside the pool it may keep, in backward, for the saved tensors it
+   * restores; then restores those chunk by chunk, opens the
    * working-set measurement and, in sealed mode, unseals its own parameters (backward: with zeroed
    * gradient leases).
    */
-  async beginLayer(l: Layer, own: readonly Parameter[], backward: boolean): Promise<void> {
+  async beginLayer(l: Layer, own: readonly Parameter[], backward: boolean, input: ArrayBufferView | null = null): Promise<void> {
     const recs = backward && l.saved ? l.saved.records() : [];
     let restore = 0;
     for (const r of recs) {
@@ -241,7 +243,10 @@ export class ActivationMemory {
     }
     const measured = this.workingSets.get(l)?.get(this.phaseKey(backward));
     const params = own.reduce((a, p) => a + sizeClass(4 * parameterSize(p)), 0) * (backward ? 2 : 1);
-    await this.makeRoom(restore + (measured ?? this.reserveFactor * this.pool.largestTaken + params));
+    // an input the pool does not own (the batch) is charged as saved-external if the layer keeps it,
+    // outside the pool's working-set measurement
+    const external = input !== null && !this.pool.owns(input) ? input.byteLength : 0;
+    await this.makeRoom(restore + external + (measured ?? this.reserveFactor * this.pool.largestTaken + params));
     for (const r of recs) await this.store.restore(r);
     if (restore > 0) this.collect?.();
     this.pool.openMark();

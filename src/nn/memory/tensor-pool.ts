@@ -127,7 +127,11 @@ export class TensorPool {
    * fit the budget or nothing free is left. Dropped buffers are garbage once unreferenced.
    */
   private evictFree(needed: number, keep = needed): void {
-    const classes = [...this.free.keys()].sort((a, b) => (a === keep ? 1 : b === keep ? -1 : b - a));
+    this.dropInOrder(needed, [...this.free.keys()].sort((a, b) => (a === keep ? 1 : b === keep ? -1 : b - a)));
+  }
+
+  /** Drops free buffers, classes in the given order, until `needed` more bytes fit the budget. */
+  private dropInOrder(needed: number, classes: number[]): void {
     for (const cls of classes) {
       const list = this.free.get(cls)!;
       while (list.length > 0 && !this.budget.fits(needed)) {
@@ -138,6 +142,18 @@ export class TensorPool {
       if (list.length === 0) this.free.delete(cls);
       if (this.budget.fits(needed)) return;
     }
+  }
+
+  /**
+   * Drops free buffers until `bytes` more (charged outside the pool, e.g. a saved input batch) fit the
+   * budget: the smallest single class that covers the deficit first, then the others largest first.
+   */
+  dropFreeFor(bytes: number): void {
+    if (this.budget.fits(bytes)) return;
+    const deficit = this.budget.managed + this.budget.fixed + bytes - this.budget.budgetBytes;
+    const byDesc = [...this.free.keys()].sort((a, b) => b - a);
+    const cover = byDesc.filter((c) => c >= deficit).at(-1);
+    this.dropInOrder(bytes, cover === undefined ? byDesc : [cover, ...byDesc.filter((c) => c !== cover)]);
   }
 
   /** Drops every free buffer (e.g. after an evaluation pass at a larger batch). */

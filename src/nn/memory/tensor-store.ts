@@ -112,6 +112,7 @@ export class TensorStore {
     }
     const pooled = adopt ? this.pool.owns(data) : this.pool.retain(data);
     if (!pooled) {
+      this.pool.dropFreeFor(view.byteLength); // idle pool buffers count too: make the room from them
       this.externalBytes += view.byteLength;
       this.budget.charge('saved-external', view.byteLength);
     }
