@@ -173,6 +173,13 @@ export interface TimingPlan {
   readonly targetSeconds: number;
   readonly minReps: number;
   readonly maxReps: number;
+  /**
+   * Run every timed call right after an untimed one of the same runner. For runners
+   * that share per-thread state, such as native backends with different workspace
+   * limits (each call first shrinks the thread's workspace to its own limit, so the
+   * next runner would time re-allocating and first-touching its buffers).
+   */
+  readonly rewarm?: boolean;
 }
 
 export const FULL_PLAN: TimingPlan = { warmSeconds: 1.0, targetSeconds: 1.5, minReps: 3, maxReps: 9 };
@@ -203,6 +210,7 @@ export function timeInterleaved(runs: ReadonlyArray<() => void>, plan: TimingPla
   for (let round = 0; round < Math.max(...reps); round++) {
     runs.forEach((run, i) => {
       if (round >= reps[i]) return;
+      if (plan.rewarm) run();
       const t0 = performance.now();
       run();
       times[i].push((performance.now() - t0) / 1000);

@@ -6,7 +6,8 @@
  *
  * `--workspace 16,none` runs the native backend once per workspace limit (MiB, or
  * `none`), as backends `native@16MiB`, `native@none`, interleaved in one process,
- * and adds the ratio of each to the first limit (`none/16MiB`-style columns).
+ * and adds the ratio of each to the first limit (`none/16MiB`-style columns). The
+ * limits share the thread's workspace, so each timed call follows an untimed one.
  *
  * Default output is a table, one row per op and shape, printed as each finishes.
  * With --json, stdout carries one object per (backend, op, shape):
@@ -124,7 +125,8 @@ const fmt = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixe
 export async function runKernelBench(flags: KernelFlags): Promise<KernelRow[]> {
   const limits = flags.workspace === undefined ? undefined : parseWorkspace(flags.workspace);
   const backends = openBackends(parseBackends(flags.backends), limits, parseThreads(flags.threads));
-  const plan = flags.quick ? QUICK_PLAN : FULL_PLAN;
+  // Native backends with different limits share this thread's workspace: re-warm before each timed call.
+  const plan = { ...(flags.quick ? QUICK_PLAN : FULL_PLAN), rewarm: limits !== undefined && limits.length > 1 };
   const names = backends.map((b) => b.name);
   // native/js uses the first native column; further native columns are divided by it.
   const firstNative = backends.find((b) => b.kind === 'native')?.name;

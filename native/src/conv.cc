@@ -12,15 +12,14 @@
 //
 // The mod-P kernels also hold float64 copies of the weights (forward, grad-input)
 // or a float64 dW accumulator (grad-weight), O × K doubles (19 MB for 512→512 3×3).
-// Under the limit these are split along the weight dimension that is not reduced:
-// the forward takes output channels o0…o0+Ob (rows of W and of Y), grad-input and
-// grad-weight take input channels c0…c0+Cb (columns c0·kH·kW… of W, dW; im2col and
-// col2im restricted to those channels are the same maps on a C = Cb sub-image).
-// Every block is an independent part of the result (a set of output rows, input
-// channels or dW columns), reduced exactly as before, so mod-P results do not
-// depend on the limit. Float32 results may round differently with G (a different
-// GEMM width can change BLAS's summation order; grad-weight adds G-image partial
-// sums in float32).
+// Under the limit these are split by input channels c0…c0+Cb, i.e. columns
+// c0·kH·kW… of W and dW and rows of the column matrix; im2col and col2im of those
+// channels are the same maps on a Cb-channel sub-image. Grad-input and grad-weight
+// blocks are independent parts of the result (input channels of dX, columns of
+// dW); the forward sums the blocks' products into Y exactly (ExactSum). Either way
+// every mod-P result is the same residue for any limit. Float32 results may round
+// differently with G (another GEMM width can change BLAS's summation order, and
+// grad-weight adds G-image partial sums in float32).
 #include "conv.h"
 
 #include <algorithm>
@@ -159,60 +158,69 @@ void conv2dGradWeightF32(const ConvShape& g, const float* dy, const float* x, fl
 
 namespace {
 
-// A mod-P conv piece: `block` channels of the split dimension (D = O forward,
-// C otherwise) and G images. Its doubles: block·f1 for the weight-sized buffer
-// (and grad-input's image slice), plus G·(p0 + block·p1) for the per-image ones.
+// A mod-P conv piece: Cb input channels and G images. Its doubles: Cb·f1 for the
+// weight-sized buffer (and grad-input's image slice), plus G·(p0 + Cb·p1) for the
+// per-image ones.
 struct ModPCost {
-  size_t D, f1, p0, p1;
+  size_t f1, p0, p1;
 };
 struct ModPPlan {
-  size_t G, block;
+  size_t G, Cb;
 };
 
 ModPPlan planModP(const ConvShape& g, const ModPCost& c, size_t limit) {
   const size_t W = ownBudget(sizeof(double), limit) / sizeof(double);
   // The weight-sized buffer gets at most half of the budget, so that groups of
   // several images still fit next to it.
-  size_t block = evenPieces(c.D, c.D * c.f1 <= W / 2 ? c.D : (W / 2) / c.f1);
-  size_t G = W >= block * c.f1 ? (W - block * c.f1) / (c.p0 + block * c.p1) : 0;
+  size_t Cb = evenPieces(g.C, g.C * c.f1 <= W / 2 ? g.C : (W / 2) / c.f1);
+  size_t G = W >= Cb * c.f1 ? (W - Cb * c.f1) / (c.p0 + Cb * c.p1) : 0;
   if (G == 0) {
     // Not even one image next to it: narrow the block until one image fits
-    // (block·(f1 + p1) + p0 ≤ W); below one channel is the indivisible minimum.
-    block = evenPieces(c.D, W > c.p0 ? (W - c.p0) / (c.f1 + c.p1) : 1);
+    // (Cb·(f1 + p1) + p0 ≤ W); one channel of one image is the indivisible minimum.
+    Cb = evenPieces(g.C, W > c.p0 ? (W - c.p0) / (c.f1 + c.p1) : 1);
     G = 1;
   }
-  return {groupSize(g, sizeof(double), G), block};
+  return {groupSize(g, sizeof(double), G), Cb};
+}
+
+// Doubles of column c0·kH·kW… of the O × K weights, widened: O × kb, dense.
+void widenWeightColumns(const ConvShape& g, const int32_t* w, size_t c0, size_t cc, double* wd) {
+  const size_t kk = g.kH * g.kW;
+  widenBlock(w + c0 * kk, g.O, cc * kk, g.ckk(), wd);
 }
 
 }  // namespace
 
-// Forward: output channels o0 … o0+Ob at a time. Per group: col (K × G·L) once;
-// per block: its Ob widened rows of W (unless all O fit, widened once) and the
-// float64 product (Ob × G·L), reduced into those rows of each Y[n].
+// Forward: per group of G images, Y (O × G·L) = Σ over channel blocks of
+// W[:, block] (O × Kb) · col[block] (Kb × G·L), Kb = Cb·kH·kW, summed exactly and
+// reduced into each Y[n]. The widened weight block is re-made per group unless all
+// channels fit in one (then widened once).
 void conv2dModP(const ConvShape& g, const int32_t* x, const int32_t* w, int32_t* y) {
-  const size_t K = g.ckk(), L = g.ohw();
+  const size_t K = g.ckk(), L = g.ohw(), kk = g.kH * g.kW, HW = g.H * g.W;
   requireCentred("conv2dModP", "x", x, g.N * g.chw());
   requireCentred("conv2dModP", "w", w, g.O * K);
   Workspace& ws = workspace();
-  const ModPPlan p = planModP(g, {g.O, K, K * L, L}, ws.limit());
-  const size_t Ob = p.block;
-  const size_t bytes = arenaBytes<double>(Ob * K) + arenaBytes<double>(K * p.G * L) + arenaBytes<double>(Ob * p.G * L);
+  const ModPPlan p = planModP(g, {g.O * kk, g.O * L, kk * L}, ws.limit());
+  const size_t Cb = p.Cb, Kb = Cb * kk;
+  const size_t bytes = arenaBytes<double>(g.O * Kb) + arenaBytes<double>(Kb * p.G * L) + arenaBytes<double>(g.O * p.G * L);
   Frame frame(ws, bytes, gemmPackBytes(sizeof(double), ws.limit()));
-  double* wd = frame.take<double>(Ob * K);
-  double* col = frame.take<double>(K * p.G * L);
-  double* tmp = frame.take<double>(Ob * p.G * L);
-  const bool wholeW = Ob == g.O;
-  if (wholeW) widenBlock(w, g.O, K, K, wd);
+  double* wd = frame.take<double>(g.O * Kb);
+  double* col = frame.take<double>(Kb * p.G * L);
+  double* tmp = frame.take<double>(g.O * p.G * L);
+  const bool wholeW = Cb == g.C;
+  if (wholeW) widenWeightColumns(g, w, 0, g.C, wd);
   for (size_t n0 = 0; n0 < g.N; n0 += p.G) {
     const size_t gc = std::min(p.G, g.N - n0), ld = gc * L;
-    for (size_t i = 0; i < gc; ++i) im2col(g, x + (n0 + i) * g.chw(), col + i * L, ld);
-    for (size_t o0 = 0; o0 < g.O; o0 += Ob) {
-      const size_t ob = std::min(Ob, g.O - o0);
-      if (!wholeW) widenBlock(w + o0 * K, ob, K, K, wd);
-      // tmp (ob × ld) = W[o0…, :] · col, exact (K in chunks of ≤ 8192)
-      gemmModPChunked(false, false, ob, ld, K, wd, K, col, ld, tmp, ld);
-      for (size_t i = 0; i < gc; ++i) reduceToInt32(tmp + i * L, ob, L, ld, y + ((n0 + i) * g.O + o0) * L, L);
+    ExactSum sum(tmp, g.O, ld, ld);
+    for (size_t c0 = 0; c0 < g.C; c0 += Cb) {
+      const size_t cc = std::min(Cb, g.C - c0), kb = cc * kk;
+      if (!wholeW) widenWeightColumns(g, w, c0, cc, wd);
+      const ConvShape gs = channels(g, cc);
+      for (size_t i = 0; i < gc; ++i) im2col(gs, x + (n0 + i) * g.chw() + c0 * HW, col + i * L, ld);
+      // tmp (O × ld) += W[:, c0·kk…] (O × kb) · col (kb × ld)
+      sum.add(false, false, kb, wd, kb, col, ld);
     }
+    for (size_t i = 0; i < gc; ++i) reduceToInt32(tmp + i * L, g.O, L, ld, y + (n0 + i) * g.O * L, L);
   }
 }
 
@@ -225,8 +233,8 @@ void conv2dGradInputModP(const ConvShape& g, const int32_t* dy, const int32_t* w
   requireCentred("conv2dGradInputModP", "dy", dy, g.N * g.O * L);
   requireCentred("conv2dGradInputModP", "w", w, g.O * K);
   Workspace& ws = workspace();
-  const ModPPlan p = planModP(g, {g.C, g.O * kk + HW, g.O * L, kk * L}, ws.limit());
-  const size_t Cb = p.block, Kb = Cb * kk;
+  const ModPPlan p = planModP(g, {g.O * kk + HW, g.O * L, kk * L}, ws.limit());
+  const size_t Cb = p.Cb, Kb = Cb * kk;
   const size_t bytes = arenaBytes<double>(g.O * Kb) + arenaBytes<double>(g.O * p.G * L) +
                        arenaBytes<double>(Kb * p.G * L) + arenaBytes<double>(Cb * HW);
   Frame frame(ws, bytes, gemmPackBytes(sizeof(double), ws.limit()));
@@ -235,7 +243,7 @@ void conv2dGradInputModP(const ConvShape& g, const int32_t* dy, const int32_t* w
   double* dcol = frame.take<double>(Kb * p.G * L);
   double* img = frame.take<double>(Cb * HW);
   const bool wholeW = Cb == g.C;
-  if (wholeW) widenBlock(w, g.O, K, K, wd);
+  if (wholeW) widenWeightColumns(g, w, 0, g.C, wd);
   // A dx pixel sums at most kH·kW dcol entries of O products each; while
   // O·kH·kW ≤ 8192 that whole sum is exact unreduced, else reduce dcol first.
   const bool reduceCol = g.O * kk > MAX_EXACT_K;
@@ -244,9 +252,9 @@ void conv2dGradInputModP(const ConvShape& g, const int32_t* dy, const int32_t* w
     gatherBlocks(dy + n0 * g.O * L, gc, g.O, L, dyg);
     for (size_t c0 = 0; c0 < g.C; c0 += Cb) {
       const size_t cc = std::min(Cb, g.C - c0), kb = cc * kk;
-      if (!wholeW) widenBlock(w + c0 * kk, g.O, kb, K, wd);
-      // dcol (kb × ld) = W[:, c0·kk…]ᵀ (kb × O) · dYg (O × ld), exact (O in chunks of ≤ 8192)
-      gemmModPChunked(true, false, kb, ld, g.O, wd, kb, dyg, ld, dcol, ld);
+      if (!wholeW) widenWeightColumns(g, w, c0, cc, wd);
+      // dcol (kb × ld) = W[:, c0·kk…]ᵀ (kb × O) · dYg (O × ld), exact
+      ExactSum(dcol, kb, ld, ld).add(true, false, g.O, wd, kb, dyg, ld);
       if (reduceCol) reduceInPlace(dcol, kb, ld, ld);
       const ConvShape gs = channels(g, cc);
       for (size_t i = 0; i < gc; ++i) {
@@ -259,16 +267,16 @@ void conv2dGradInputModP(const ConvShape& g, const int32_t* dy, const int32_t* w
 }
 
 // Grad-weight: input channels c0 … c0+Cb at a time (columns c0·kH·kW … of dW).
-// Per block: a float64 accumulator (O × Kb) summed over all groups — dY gathered
-// (O × G·L) and col (Kb × G·L) of those channels per group — then reduced into
-// its dW columns. The reduction over N·L runs in chunks of ≤ 8192 terms.
+// Per block: a float64 accumulator (O × Kb) summed exactly over all groups — dY
+// gathered (O × G·L) and col (Kb × G·L) of those channels per group — then
+// reduced into its dW columns.
 void conv2dGradWeightModP(const ConvShape& g, const int32_t* dy, const int32_t* x, int32_t* dw) {
   const size_t K = g.ckk(), L = g.ohw(), kk = g.kH * g.kW, HW = g.H * g.W;
   requireCentred("conv2dGradWeightModP", "dy", dy, g.N * g.O * L);
   requireCentred("conv2dGradWeightModP", "x", x, g.N * g.chw());
   Workspace& ws = workspace();
-  const ModPPlan p = planModP(g, {g.C, g.O * kk, g.O * L, kk * L}, ws.limit());
-  const size_t Cb = p.block, Kb = Cb * kk;
+  const ModPPlan p = planModP(g, {g.O * kk, g.O * L, kk * L}, ws.limit());
+  const size_t Cb = p.Cb, Kb = Cb * kk;
   const size_t bytes =
       arenaBytes<double>(g.O * Kb) + arenaBytes<double>(g.O * p.G * L) + arenaBytes<double>(Kb * p.G * L);
   Frame frame(ws, bytes, gemmPackBytes(sizeof(double), ws.limit()));
@@ -281,25 +289,13 @@ void conv2dGradWeightModP(const ConvShape& g, const int32_t* dy, const int32_t* 
   for (size_t c0 = 0; c0 < g.C; c0 += Cb) {
     const size_t cc = std::min(Cb, g.C - c0), kb = cc * kk;
     const ConvShape gs = channels(g, cc);
-    // `terms` counts the products added to acc since it was last reduced; acc is
-    // reduced before a chunk would take it past 8192.
-    size_t terms = 0;
-    bool first = true;
+    ExactSum sum(acc, g.O, kb, kb);
     for (size_t n0 = 0; n0 < g.N; n0 += p.G) {
       const size_t gc = std::min(p.G, g.N - n0), ld = gc * L;
       if (!oneGroup) gatherBlocks(dy + n0 * g.O * L, gc, g.O, L, dyg);
       for (size_t i = 0; i < gc; ++i) im2col(gs, x + (n0 + i) * g.chw() + c0 * HW, col + i * L, ld);
-      for (size_t k0 = 0; k0 < ld; k0 += MAX_EXACT_K) {
-        const size_t kc = std::min(MAX_EXACT_K, ld - k0);
-        if (!first && terms + kc > MAX_EXACT_K) {
-          reduceInPlace(acc, g.O, kb, kb);
-          terms = 0;
-        }
-        // acc (O × kb) (+)= dYg[:, k0:k0+kc] · col[:, k0:k0+kc]ᵀ
-        gemm(false, true, g.O, kb, kc, dyg + k0, ld, col + k0, ld, first ? 0.0 : 1.0, acc, kb);
-        first = false;
-        terms += kc;
-      }
+      // acc (O × kb) += dYg (O × ld) · colᵀ (ld × kb)
+      sum.add(false, true, ld, dyg, ld, col, ld);
     }
     reduceToInt32(acc, g.O, kb, kb, dw + c0 * kk, K);
   }

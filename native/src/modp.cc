@@ -26,12 +26,17 @@ size_t firstNonCentred(const int32_t* v, size_t n) {
   return n;
 }
 
-void widenBlock(const int32_t* src, size_t rows, size_t cols, size_t ld, double* dst) {
+bool widenBlock(const int32_t* src, size_t rows, size_t cols, size_t ld, double* dst) {
+  int32_t bad = 0;  // sign bit set iff some |x| > HALF (as in firstNonCentred)
   for (size_t i = 0; i < rows; ++i) {
     const int32_t* s = src + i * ld;
     double* d = dst + i * cols;
-    for (size_t j = 0; j < cols; ++j) d[j] = double(s[j]);
+    for (size_t j = 0; j < cols; ++j) {
+      bad |= (HALF_I - s[j]) | (s[j] + HALF_I);
+      d[j] = double(s[j]);
+    }
   }
+  return bad >= 0;
 }
 
 void reduceInPlace(double* c, size_t rows, size_t cols, size_t ld) {
@@ -49,19 +54,24 @@ void reduceToInt32(const double* c, size_t rows, size_t cols, size_t ld, int32_t
   }
 }
 
-void gemmModPChunked(bool ta, bool tb, size_t m, size_t n, size_t k, const double* A, size_t lda,
-                     const double* B, size_t ldb, double* C, size_t ldc, bool accumulate) {
-  if (k == 0) {
-    gemm(ta, tb, m, n, 0, A, lda, B, ldb, accumulate ? 1.0 : 0.0, C, ldc);
+void ExactSum::add(bool ta, bool tb, size_t k, const double* A, size_t lda, const double* B, size_t ldb) {
+  if (k == 0 && first_) {
+    gemm(ta, tb, rows_, cols_, 0, A, lda, B, ldb, 0.0, c_, ld_);  // C = 0
+    first_ = false;
     return;
   }
   for (size_t k0 = 0; k0 < k; k0 += MAX_EXACT_K) {
     const size_t kc = std::min(MAX_EXACT_K, k - k0);
-    // Chunk k0..k0+kc of op(A) is columns of a row-major m×k A, rows of a stored k×m one.
+    if (!first_ && terms_ + kc > MAX_EXACT_K) {
+      reduceInPlace(c_, rows_, cols_, ld_);
+      terms_ = 0;
+    }
+    // Terms k0…k0+kc of op(A) are columns of a row-major rows × k A, rows of a stored k × rows one.
     const double* a = ta ? A + k0 * lda : A + k0;
     const double* b = tb ? B + k0 : B + k0 * ldb;
-    if (k0 > 0) reduceInPlace(C, m, n, ldc);
-    gemm(ta, tb, m, n, kc, a, lda, b, ldb, (k0 > 0 || accumulate) ? 1.0 : 0.0, C, ldc);
+    gemm(ta, tb, rows_, cols_, kc, a, lda, b, ldb, first_ ? 0.0 : 1.0, c_, ld_);
+    first_ = false;
+    terms_ += kc;
   }
 }
 
@@ -78,60 +88,74 @@ void requireCentred(const char* kernel, const char* name, const int32_t* v, size
 
 namespace {
 
-// Output blocks of a mod-P GEMM: mb rows × nb columns of C, each computed from
-// mb widened rows of op(A) (mb × k) and nb widened columns of op(B) (k × nb)
-// into an mb × nb float64 accumulator. bytes: their arena size (+ GEMM packs
-// separately, as headroom).
+// Blocks of a mod-P GEMM: output blocks of mb rows × nb columns, each summed over
+// depth chunks of kb terms from an mb × kb panel of op(A) and a kb × nb panel of
+// op(B), widened to double. bytes: the three buffers (GEMM packs come on top, as
+// headroom).
 struct GemmPlan {
-  size_t mb, nb, bytes;
+  size_t mb, nb, kb, bytes;
 };
 
 GemmPlan planGemmModP(size_t m, size_t n, size_t k, size_t limit) {
-  // Words (doubles) for the three blocks: limit less the GEMM's packs and the
-  // three takes' alignment.
+  // Doubles for the three buffers: the limit less the GEMM's packs and the takes' alignment.
   const size_t reserved = gemmPackBytes(sizeof(double), limit) + 3 * kArenaAlign;
   const size_t W = limit > reserved ? (limit - reserved) / sizeof(double) : 0;
-  size_t mb, nb;
+  // Output columns that fit next to all of op(A) in one panel (nb·(k + m) ≤ W − m·k),
+  // and rows next to all of op(B); 0 when that operand takes more than half the budget.
+  const size_t nbWithA = m * k <= W / 2 ? (W - m * k) / (k + m) : 0;
+  const size_t mbWithB = k * n <= W / 2 ? (W - k * n) / (k + n) : 0;
+  size_t mb = m, nb = n, kb = k;
   if (m * k + k * n + m * n <= W) {
-    mb = m, nb = n;  // one block: as without a limit
-  } else if (k * n <= W / 2) {
-    // All of op(B) widened once, A by row blocks: mb·(k + n) ≤ W − k·n.
-    nb = n, mb = (W - k * n) / (k + n);
-  } else if (m * k <= W / 2) {
-    // All of op(A) widened once, B by column blocks: nb·(k + m) ≤ W − m·k.
-    mb = m, nb = (W - m * k) / (k + m);
+    // One block: as without a limit.
+  } else if (nbWithA > 0) {
+    // op(A) widened once; op(B) by column blocks, each widened once.
+    nb = evenPieces(n, nbWithA);
+  } else if (mbWithB > 0) {
+    // op(B) widened once; op(A) by row blocks, each widened once.
+    mb = evenPieces(m, mbWithB);
   } else {
-    // Near-square blocks s × s: 2·s·k + s² ≤ W, i.e. s = √(k² + W) − k.
-    const double s = std::sqrt(double(k) * double(k) + double(W)) - double(k);
-    mb = std::min(m, size_t(std::max(1.0, s)));
-    mb = evenPieces(m, mb);
-    nb = W > mb * k ? (W - mb * k) / (k + mb) : 1;
+    // Output blocks of at most half the budget, as square as the shape allows (BLAS
+    // gets wide GEMMs, each panel is reused widely), summed over depth chunks.
+    const size_t half = W / 2;
+    if (m * n > half) {
+      const size_t s = size_t(std::sqrt(double(half)));
+      if (m <= s)
+        nb = half / m;
+      else if (n <= s)
+        mb = half / n;
+      else
+        mb = nb = s;
+    }
+    mb = evenPieces(m, mb), nb = evenPieces(n, nb);
+    // The rest holds the two panels, (mb + nb)·kb doubles. The smallest piece is one
+    // entry of C from one term, 3 doubles.
+    kb = evenPieces(k, W > mb * nb ? (W - mb * nb) / (mb + nb) : 1);
   }
-  // Smallest piece: one row of op(A) and one column of op(B), (2k + 1) doubles.
-  mb = evenPieces(m, mb), nb = evenPieces(n, nb);
-  const size_t bytes = arenaBytes<double>(mb * k) + arenaBytes<double>(k * nb) + arenaBytes<double>(mb * nb);
-  return {mb, nb, bytes};
+  const size_t bytes = arenaBytes<double>(mb * kb) + arenaBytes<double>(kb * nb) + arenaBytes<double>(mb * nb);
+  return {mb, nb, kb, bytes};
 }
 
-// Rows [i0, i0 + rows) of op(A) (m × k; A stored k × m when ta) as a dense block;
-// returns its leading dimension (k, or rows when transposed).
-size_t widenRowsOfOpA(bool ta, const int32_t* A, size_t m, size_t k, size_t i0, size_t rows, double* dst) {
+// Rows [i0, i0 + rows) × terms [p0, p0 + depth) of op(A) (m × k; A stored k × m
+// when ta) as a dense panel in the same orientation; returns its leading dimension.
+size_t widenPanelA(bool ta, const int32_t* A, size_t m, size_t k, size_t i0, size_t rows, size_t p0, size_t depth,
+                   double* dst) {
   if (ta) {
-    widenBlock(A + i0, k, rows, m, dst);  // k × rows
+    widenBlock(A + p0 * m + i0, depth, rows, m, dst);  // depth × rows
     return rows;
   }
-  widenBlock(A + i0 * k, rows, k, k, dst);  // rows × k
-  return k;
+  widenBlock(A + i0 * k + p0, rows, depth, k, dst);  // rows × depth
+  return depth;
 }
 
-// Columns [j0, j0 + cols) of op(B) (k × n; B stored n × k when tb) as a dense
-// block; returns its leading dimension (cols, or k when transposed).
-size_t widenColsOfOpB(bool tb, const int32_t* B, size_t k, size_t n, size_t j0, size_t cols, double* dst) {
+// Terms [p0, p0 + depth) × columns [j0, j0 + cols) of op(B) (k × n; B stored n × k
+// when tb) as a dense panel in the same orientation; returns its leading dimension.
+size_t widenPanelB(bool tb, const int32_t* B, size_t k, size_t n, size_t p0, size_t depth, size_t j0, size_t cols,
+                   double* dst) {
   if (tb) {
-    widenBlock(B + j0 * k, cols, k, k, dst);  // cols × k
-    return k;
+    widenBlock(B + j0 * k + p0, cols, depth, k, dst);  // cols × depth
+    return depth;
   }
-  widenBlock(B + j0, k, cols, n, dst);  // k × cols
+  widenBlock(B + p0 * n + j0, depth, cols, n, dst);  // depth × cols
   return cols;
 }
 
@@ -140,25 +164,52 @@ size_t widenColsOfOpB(bool tb, const int32_t* B, size_t k, size_t n, size_t j0, 
 void gemmModP(bool ta, bool tb, size_t m, size_t n, size_t k, const int32_t* A, const int32_t* B, int32_t* C,
               const char* kernel) {
   if (m == 0 || n == 0) return;
-  requireCentred(kernel, "a", A, m * k);
-  requireCentred(kernel, "b", B, k * n);
   Workspace& ws = workspace();
   const GemmPlan p = planGemmModP(m, n, k, ws.limit());
+  // One block widens both operands whole before C is written, checking on the way;
+  // blocks write C as they go, so the operands are checked first.
+  const bool oneBlock = p.mb == m && p.nb == n && p.kb == k;
+  if (!oneBlock || k == 0) {
+    requireCentred(kernel, "a", A, m * k);
+    requireCentred(kernel, "b", B, k * n);
+  }
+  if (k == 0) {
+    std::fill(C, C + m * n, 0);
+    return;
+  }
   Frame frame(ws, p.bytes, gemmPackBytes(sizeof(double), ws.limit()));
-  double* a = frame.take<double>(p.mb * k);
-  double* b = frame.take<double>(k * p.nb);
+  double* a = frame.take<double>(p.mb * p.kb);
+  double* b = frame.take<double>(p.kb * p.nb);
   double* c = frame.take<double>(p.mb * p.nb);
-  // With a single column block, op(B) is widened once for all row blocks.
-  const bool wholeB = p.nb == n;
-  size_t ldb = wholeB ? widenColsOfOpB(tb, B, k, n, 0, n, b) : 0;
+  if (oneBlock) {
+    // c = op(A)·op(B) on the operands widened whole, exact, then reduced into C.
+    if (!widenBlock(A, 1, m * k, m * k, a)) throwNonCentred(kernel, "a", A, firstNonCentred(A, m * k));
+    if (!widenBlock(B, 1, k * n, k * n, b)) throwNonCentred(kernel, "b", B, firstNonCentred(B, k * n));
+    ExactSum(c, m, n, n).add(ta, tb, k, a, ta ? m : k, b, tb ? k : n);
+    reduceToInt32(c, m, n, n, C, n);
+    return;
+  }
+  // With the whole depth in one panel, a panel of op(A) serves a whole row of
+  // output blocks, and a single column block's op(B) panel serves them all.
+  const bool oneChunk = p.kb == k;
+  size_t lda = 0, ldb = 0;
+  if (oneChunk && p.nb == n) ldb = widenPanelB(tb, B, k, n, 0, k, 0, n, b);
   for (size_t i0 = 0; i0 < m; i0 += p.mb) {
     const size_t mi = std::min(p.mb, m - i0);
-    const size_t lda = widenRowsOfOpA(ta, A, m, k, i0, mi, a);
+    if (oneChunk) lda = widenPanelA(ta, A, m, k, i0, mi, 0, k, a);
     for (size_t j0 = 0; j0 < n; j0 += p.nb) {
       const size_t nj = std::min(p.nb, n - j0);
-      if (!wholeB) ldb = widenColsOfOpB(tb, B, k, n, j0, nj, b);
-      // c (mi × nj) = op(A)[i0.., :] · op(B)[:, j0..], exact, then reduced into C's block.
-      gemmModPChunked(ta, tb, mi, nj, k, a, lda, b, ldb, c, nj);
+      if (oneChunk && p.nb < n) ldb = widenPanelB(tb, B, k, n, 0, k, j0, nj, b);
+      // c (mi × nj) = Σ over depth chunks of op(A)[i0…, p0…] · op(B)[p0…, j0…], exact
+      ExactSum sum(c, mi, nj, nj);
+      for (size_t p0 = 0; p0 < k; p0 += p.kb) {
+        const size_t pc = std::min(p.kb, k - p0);
+        if (!oneChunk) {
+          lda = widenPanelA(ta, A, m, k, i0, mi, p0, pc, a);
+          ldb = widenPanelB(tb, B, k, n, p0, pc, j0, nj, b);
+        }
+        sum.add(ta, tb, pc, a, lda, b, ldb);
+      }
       reduceToInt32(c, mi, nj, nj, C + i0 * n + j0, n);
     }
   }

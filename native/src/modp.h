@@ -41,8 +41,9 @@ inline double reduceCentred(double c) { return double(reduceCentredI(c)); }
 size_t firstNonCentred(const int32_t* v, size_t n);
 
 // dst (rows × cols, dense) = double(src) for a rows × cols block of src with
-// leading dimension ld. No check: callers validate the whole operand first.
-void widenBlock(const int32_t* src, size_t rows, size_t cols, size_t ld, double* dst);
+// leading dimension ld; returns whether every element was centred (the check
+// rides along at no extra pass; dst is fully written either way).
+bool widenBlock(const int32_t* src, size_t rows, size_t cols, size_t ld, double* dst);
 
 // In-place centred reduction of a rows×cols block with leading dimension ld.
 void reduceInPlace(double* c, size_t rows, size_t cols, size_t ld);
@@ -50,19 +51,34 @@ void reduceInPlace(double* c, size_t rows, size_t cols, size_t ld);
 // out[i][j] = reduceCentred(c[i][j]) for a rows×cols block (leading dims ld, ldo).
 void reduceToInt32(const double* c, size_t rows, size_t cols, size_t ld, int32_t* out, size_t ldo);
 
-// C(m×n, ldc) = op(A)·op(B) over centred double operands, K split into chunks of at
-// most MAX_EXACT_K with C reduced in place between chunks. With accumulate, C must
-// hold centred values on entry and the product is added. On return C is exact but
-// NOT reduced (|C| ≤ HALF + 8192·HALF² < 2^53): the caller reduces, usually fused
-// with its output conversion.
-void gemmModPChunked(bool ta, bool tb, size_t m, size_t n, size_t k, const double* A, size_t lda,
-                     const double* B, size_t ldb, double* C, size_t ldc, bool accumulate = false);
+// An exact float64 sum of products of centred values into C (rows × cols, leading
+// dimension ld), for reductions of any length added in pieces: each add() runs
+// its K terms as GEMMs of at most MAX_EXACT_K terms, and C is reduced in place
+// just before a GEMM would take the terms added since the last reduction past
+// MAX_EXACT_K. So |C| ≤ HALF + 8192·HALF² < 2^53 throughout and every partial sum
+// is an exact integer. C is not read before the first add (which overwrites it);
+// after at least one add it holds an exact, not necessarily reduced, value (the
+// caller reduces, usually fused with its output conversion), and the result is
+// the same residue however the terms were split.
+class ExactSum {
+ public:
+  ExactSum(double* c, size_t rows, size_t cols, size_t ld) : c_(c), rows_(rows), cols_(cols), ld_(ld) {}
+  // C += op(A)·op(B): op(A) is rows × k (stored k × rows when ta), op(B) is k × cols
+  // (stored cols × k when tb), centred double operands.
+  void add(bool ta, bool tb, size_t k, const double* A, size_t lda, const double* B, size_t ldb);
+
+ private:
+  double* c_;
+  size_t rows_, cols_, ld_;
+  size_t terms_ = 0;  // products added to C since it was last reduced (or overwritten)
+  bool first_ = true;
+};
 
 // C(m×n) = op(A)·op(B) mod P, centred, for centred Int32 operands and any K.
 // Throws std::range_error (naming the operand) if an input is not centred; C is then untouched.
-// Within the thread's workspace limit: C is computed in blocks of rows × columns,
-// each from its widened rows of op(A) and columns of op(B); every entry is the
-// same exact residue whatever the blocks.
+// Within the thread's workspace limit: C is computed in output blocks, each summed
+// over depth chunks of widened op(A) and op(B) panels (ExactSum), so every entry is
+// the same exact residue whatever the blocks.
 void gemmModP(bool ta, bool tb, size_t m, size_t n, size_t k, const int32_t* A, const int32_t* B, int32_t* C,
               const char* kernel);
 

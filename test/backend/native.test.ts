@@ -362,8 +362,8 @@ if (!load.ok) {
     it('a piece larger than the limit takes what it needs, is freed on return and shows in the peak', () => {
       const be = createNativeBackend({ workspaceBytes: 1024 });
       be.releaseScratch();
-      // One image's column matrix: 200·64 doubles = 100 KiB.
-      const g = convGeometry({ batch: 3, inC: 200, inH: 8, inW: 8, outC: 2, k: 1 });
+      // One image's float64 output (O × OH·OW, summed over channel blocks): 200·64 doubles = 100 KiB.
+      const g = convGeometry({ batch: 3, inC: 2, inH: 8, inW: 8, outC: 200, k: 1 });
       const s = convSizes(g);
       const r = rng(81);
       const [x, w] = [randCentred(s.input, r), randCentred(s.weight, r)];

@@ -21,9 +21,10 @@ export interface NativeInfo {
   readonly scratchBytes: number;
   /**
    * Most bytes this thread's workspace held at any time since it started or since
-   * releaseScratch(). Above workspaceLimit only when some call's smallest piece
-   * (one image's column matrix; one row and one column of a mod-P GEMM) did not fit;
-   * that call's workspace was freed on return.
+   * releaseScratch(). Above workspaceLimit only when some call's smallest piece did
+   * not fit (float32 conv: one image's column matrix; mod-P conv: one input channel
+   * of one image with its float64 output; see native/README.md); that call's
+   * workspace was freed on return.
    */
   readonly scratchPeakBytes: number;
   /** This thread's workspace limit in bytes (the last setWorkspaceLimit; 16 MiB before any). */

@@ -41,8 +41,9 @@ export interface NativeBackendOptions {
   /**
    * Workspace limit in bytes while this backend's kernels run: an integer ≥ 0, or
    * Infinity for none. Default: GOTEN_NATIVE_WORKSPACE_MIB, else 16 MiB. A call whose
-   * smallest piece (one image's column matrix; one row and column of a mod-P GEMM)
-   * exceeds it takes what it needs and frees it on return (see info().scratchPeakBytes).
+   * smallest piece exceeds it (float32 conv: one image's column matrix; mod-P conv:
+   * one input channel of one image with its float64 output) takes what it needs and
+   * frees it on return (see info().scratchPeakBytes).
    */
   readonly workspaceBytes?: number;
 }
