@@ -9,6 +9,7 @@
       "target_name": "goten_native",
       "sources": [
         "src/addon.cc",
+        "src/addon_aead.cc",
         "src/addon_gemm.cc",
         "src/addon_conv.cc",
         "src/addon_enclave.cc",

@@ -7,6 +7,10 @@
 #include "gemm.h"
 #include "workspace.h"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 namespace goten {
 
 namespace {
@@ -54,6 +58,28 @@ Napi::Value SetWorkspaceLimit(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// tuneMallocForBudget() → bool: glibc only (false elsewhere). A fixed mmap threshold of 128 KiB (which also
+// turns off glibc's dynamic threshold) and one malloc arena: every tensor-sized block is its own mapping,
+// returned to the kernel when freed, instead of staying in an arena after the first large free raised the
+// threshold — so the process's RSS follows the enclave's budgeted tensor memory (docs/memory.md).
+Napi::Value TuneMallocForBudget(const Napi::CallbackInfo& info) {
+#if defined(__GLIBC__)
+  const bool ok = mallopt(M_MMAP_THRESHOLD, 128 * 1024) == 1 && mallopt(M_ARENA_MAX, 1) == 1;
+  return Napi::Boolean::New(info.Env(), ok);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
+
+// mallocTrim() → bool: glibc's malloc_trim(0), giving free heap memory back to the kernel.
+Napi::Value MallocTrim(const Napi::CallbackInfo& info) {
+#if defined(__GLIBC__)
+  return Napi::Boolean::New(info.Env(), malloc_trim(0) == 1);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -62,9 +88,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setConvGroup", Napi::Function::New(env, SetConvGroup, "setConvGroup"));
   exports.Set("releaseScratch", Napi::Function::New(env, ReleaseScratch, "releaseScratch"));
   exports.Set("setWorkspaceLimit", Napi::Function::New(env, SetWorkspaceLimit, "setWorkspaceLimit"));
+  exports.Set("tuneMallocForBudget", Napi::Function::New(env, TuneMallocForBudget, "tuneMallocForBudget"));
+  exports.Set("mallocTrim", Napi::Function::New(env, MallocTrim, "mallocTrim"));
   registerGemm(env, exports);
   registerConv(env, exports);
   registerEnclave(env, exports);
+  registerAead(env, exports);
   return exports;
 }
 

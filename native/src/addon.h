@@ -10,4 +10,6 @@ void registerGemm(Napi::Env env, Napi::Object exports);
 void registerConv(Napi::Env env, Napi::Object exports);
 // enclaveInfo, prgCentred, prgNoise, maxAbsF32, isCentredI32, quantizeMaskShare, reconstructDequantize
 void registerEnclave(Napi::Env env, Napi::Object exports);
+// aeadAvailable, aesGcmSeal, aesGcmOpen (sealing into caller buffers, Node's OpenSSL)
+void registerAead(Napi::Env env, Napi::Object exports);
 }  // namespace goten

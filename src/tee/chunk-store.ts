@@ -11,24 +11,53 @@
  * SGX (no monotonic counters in recent SGX SDKs) nor configfs-tsm offers one, so that is left to the caller.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SealError } from './errors.js';
-import type { Sealer } from './seal.js';
+import { sealedLength, type Sealer } from './seal.js';
 
-/** Untrusted storage for sealed blobs: may lose, swap, replay, truncate or alter anything. */
+/**
+ * Untrusted storage for sealed blobs: may lose, swap, replay, truncate or alter anything. `put` must be done
+ * with `blob` when its promise settles (callers reuse the buffer). `getInto`, where offered, reads into a
+ * buffer from `scratch(bytes)` instead of allocating one per read.
+ */
 export interface UntrustedBacking {
   put(key: string, blob: Uint8Array): Promise<void>;
   get(key: string): Promise<Uint8Array | undefined>;
+  getInto?(key: string, scratch: (bytes: number) => Uint8Array): Promise<Uint8Array | undefined>;
   delete(key: string): Promise<void>;
 }
+
+/**
+ * Reusable blob buffers for sealing and file reads, shared by every chunk store of the process (a VGG-11
+ * step seals and reads hundreds of 1 MiB chunks: allocating each would leave that much garbage resident
+ * until V8 collects it). Leases are short (one put or get); a few are kept per size class.
+ */
+class BlobScratch {
+  private readonly free = new Map<number, Uint8Array[]>();
+
+  take(bytes: number): Uint8Array {
+    const cls = Math.max(65536, 2 ** Math.ceil(Math.log2(bytes)));
+    return this.free.get(cls)?.pop() ?? new Uint8Array(cls);
+  }
+
+  give(b: Uint8Array): void {
+    let list = this.free.get(b.length);
+    if (!list) this.free.set(b.length, (list = []));
+    if (list.length < 2) list.push(b);
+  }
+}
+
+const scratch = new BlobScratch();
 
 /** Host-memory backing. `blobs` is public on purpose: it is untrusted, tests play the attacker through it. */
 export class MemoryBacking implements UntrustedBacking {
   readonly blobs = new Map<string, Uint8Array>();
   async put(key: string, blob: Uint8Array): Promise<void> {
-    this.blobs.set(key, blob);
+    // a fresh copy (callers reuse `blob`; an attacker holding the old blob keeps the old bytes)
+    this.blobs.set(key, blob.slice());
   }
+
   async get(key: string): Promise<Uint8Array | undefined> {
     return this.blobs.get(key);
   }
@@ -58,6 +87,28 @@ export class FileBacking implements UntrustedBacking {
       throw e;
     }
   }
+  async getInto(key: string, take: (bytes: number) => Uint8Array): Promise<Uint8Array | undefined> {
+    let f;
+    try {
+      f = await open(this.path(key), 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+    try {
+      const { size } = await f.stat();
+      const buf = take(size).subarray(0, size);
+      for (let off = 0; off < size; ) {
+        const { bytesRead } = await f.read(buf, off, size - off, off);
+        if (bytesRead === 0) return buf.subarray(0, off); // shrank under us: the length check refuses it
+        off += bytesRead;
+      }
+      return buf;
+    } finally {
+      await f.close();
+    }
+  }
+
   async delete(key: string): Promise<void> {
     await rm(this.path(key), { force: true });
   }
@@ -95,9 +146,15 @@ export class SealedChunkStore {
       throw new RangeError(`chunk "${id}" of "${this.stream}": version ${version} does not exceed the recorded ${last}`);
     }
     version ??= last + 1;
-    const blob = this.sealer.seal(data, { purpose: this.stream, chunkId: id, version });
-    await this.backing.put(this.key(id), blob);
-    this.table.set(id, { version, sealedLength: blob.length, plaintextLength: data.length });
+    const ctx = { purpose: this.stream, chunkId: id, version };
+    const buf = scratch.take(sealedLength(data.length, ctx));
+    try {
+      const blob = this.sealer.seal(data, ctx, buf);
+      await this.backing.put(this.key(id), blob);
+      this.table.set(id, { version, sealedLength: blob.length, plaintextLength: data.length });
+    } finally {
+      scratch.give(buf);
+    }
     return version;
   }
 
@@ -105,14 +162,25 @@ export class SealedChunkStore {
   async get(id: string, into?: Uint8Array): Promise<Uint8Array> {
     const e = this.table.get(id);
     if (!e) throw new SealError('UNKNOWN_CHUNK', `stream "${this.stream}" has no chunk "${id}"`);
-    const blob = await this.backing.get(this.key(id));
-    if (!blob) throw new SealError('MISSING', `chunk "${id}" of "${this.stream}" is missing from untrusted storage`);
-    const plain = this.sealer.unseal(blob, { purpose: this.stream, chunkId: id, version: e.version }, into);
-    if (blob.length !== e.sealedLength || plain.length !== e.plaintextLength) {
-      // Unreachable unless the key was reused across stores: the header is authenticated. Kept as a guard.
-      throw new SealError('TRUNCATED', `chunk "${id}" has ${blob.length} sealed bytes, ${e.sealedLength} were written`);
+    // file reads land in a scratch buffer, given back once the plaintext is out (only when `into` holds it)
+    const leased: Uint8Array[] = [];
+    const take = (n: number): Uint8Array => {
+      const b = scratch.take(n);
+      leased.push(b);
+      return b;
+    };
+    try {
+      const blob = this.backing.getInto && into ? await this.backing.getInto(this.key(id), take) : await this.backing.get(this.key(id));
+      if (!blob) throw new SealError('MISSING', `chunk "${id}" of "${this.stream}" is missing from untrusted storage`);
+      const plain = this.sealer.unseal(blob, { purpose: this.stream, chunkId: id, version: e.version }, into);
+      if (blob.length !== e.sealedLength || plain.length !== e.plaintextLength) {
+        // Unreachable unless the key was reused across stores: the header is authenticated. Kept as a guard.
+        throw new SealError('TRUNCATED', `chunk "${id}" has ${blob.length} sealed bytes, ${e.sealedLength} were written`);
+      }
+      return plain;
+    } finally {
+      for (const b of leased) scratch.give(b);
     }
-    return plain;
   }
 
   async delete(id: string): Promise<void> {

@@ -13,10 +13,12 @@
  * AAD = bytes [0, H): the whole header. The header is readable by the host but cannot be changed without
  * failing authentication; it is read before decryption only to give precise refusal reasons.
  *
- * Large buffers go through the cipher in ≤ 64 KiB `update()` calls written into one preallocated output
- * (node-performance.md §5: one huge update is ~20× slower because of page faults on the fresh output).
+ * The cipher writes straight into the blob (`seal(…, out)` can take a caller's reusable buffer) and
+ * unsealing straight into the caller's `into` (aead.ts: native when the addon is built, else node:crypto),
+ * so the hot path — chunks the memory manager seals and restores every step — allocates nothing per chunk.
  */
-import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
+import { aead } from './aead.js';
 import { SealError } from './errors.js';
 import { asBuffer } from './bytes.js';
 
@@ -36,7 +38,7 @@ export interface SealedHeader extends SealContext {
 const MAGIC = 'GTS1';
 const FIXED = 36;
 const TAG = 16;
-export const SEAL_UPDATE_BYTES = 64 * 1024;
+export { SEAL_UPDATE_BYTES } from './aead.js';
 
 /** Parses the (unauthenticated until decryption) header of a sealed blob. */
 export function readSealedHeader(blob: Uint8Array): SealedHeader {
@@ -59,44 +61,43 @@ export function readSealedHeader(blob: Uint8Array): SealedHeader {
 }
 
 export class Sealer {
-  private constructor(private readonly key: KeyObject) {}
+  /** The raw AES-256 key (never logged; lives only in this object). */
+  private constructor(private readonly key: Buffer) {}
 
   /** Derives the AES-256 key with HKDF-SHA256 from provider key material (never stored or logged). */
   static derive(ikm: Uint8Array, salt: string, info: string): Sealer {
-    return new Sealer(createSecretKey(Buffer.from(hkdfSync('sha256', asBuffer(ikm), salt, info, 32))));
+    return new Sealer(Buffer.from(hkdfSync('sha256', asBuffer(ikm), salt, info, 32)));
   }
 
   static fromKey(key32: Uint8Array): Sealer {
     if (key32.length !== 32) throw new TypeError('AES-256 key must be 32 bytes');
-    return new Sealer(createSecretKey(Buffer.from(key32)));
+    return new Sealer(Buffer.from(key32));
   }
 
-  seal(plaintext: Uint8Array, ctx: SealContext): Uint8Array {
+  /**
+   * Seals `plaintext` as chunk `ctx`. The blob is written into `out` when given (at least
+   * `sealedLength(plaintext.length, ctx)` bytes; the returned view is its prefix), else into a new buffer.
+   */
+  seal(plaintext: Uint8Array, ctx: SealContext, out?: Uint8Array): Uint8Array {
     if (!Number.isSafeInteger(ctx.version) || ctx.version < 0) throw new TypeError('seal version must be a non-negative safe integer');
     const purpose = Buffer.from(ctx.purpose, 'utf8');
     const id = Buffer.from(ctx.chunkId, 'utf8');
     if (purpose.length > 0xffff || id.length > 0xffff) throw new TypeError('purpose and chunk id must each be < 64 KiB');
     const h = FIXED + purpose.length + id.length;
-    const out = Buffer.allocUnsafe(h + plaintext.length + TAG);
-    out.write(MAGIC, 0, 'latin1');
-    out.writeUInt16LE(purpose.length, 4);
-    out.writeUInt16LE(id.length, 6);
-    out.writeBigUInt64LE(BigInt(ctx.version), 8);
-    out.writeBigUInt64LE(BigInt(plaintext.length), 16);
-    const iv = randomBytes(12);
-    iv.copy(out, 24);
-    purpose.copy(out, FIXED);
-    id.copy(out, FIXED + purpose.length);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
-    cipher.setAAD(out.subarray(0, h));
-    let w = h;
-    const src = asBuffer(plaintext);
-    for (let off = 0; off < src.length; off += SEAL_UPDATE_BYTES) {
-      w += cipher.update(src.subarray(off, Math.min(src.length, off + SEAL_UPDATE_BYTES))).copy(out, w);
-    }
-    w += cipher.final().copy(out, w);
-    cipher.getAuthTag().copy(out, w);
-    return new Uint8Array(out.buffer, out.byteOffset, out.length);
+    const total = h + plaintext.length + TAG;
+    if (out !== undefined && out.length < total) throw new RangeError(`seal: output buffer of ${out.length} bytes, ${total} needed`);
+    const b = out === undefined ? Buffer.allocUnsafe(total) : asBuffer(out).subarray(0, total);
+    b.write(MAGIC, 0, 'latin1');
+    b.writeUInt16LE(purpose.length, 4);
+    b.writeUInt16LE(id.length, 6);
+    b.writeBigUInt64LE(BigInt(ctx.version), 8);
+    b.writeBigUInt64LE(BigInt(plaintext.length), 16);
+    randomBytes(12).copy(b, 24);
+    purpose.copy(b, FIXED);
+    id.copy(b, FIXED + purpose.length);
+    const ctEnd = h + plaintext.length;
+    aead().seal(this.key, b.subarray(24, 36), b.subarray(0, h), plaintext, b.subarray(h, ctEnd), b.subarray(ctEnd, total));
+    return new Uint8Array(b.buffer, b.byteOffset, total);
   }
 
   /**
@@ -117,20 +118,8 @@ export class Sealer {
     if (b.length !== want) throw new SealError('TRUNCATED', `${what}: blob is ${b.length} bytes, its header says ${want} (truncated or extended)`);
     const out = into ? asBuffer(into) : Buffer.allocUnsafe(hdr.plaintextLength);
     if (out.length !== hdr.plaintextLength) throw new TypeError(`unseal target must be ${hdr.plaintextLength} bytes`);
-    const decipher = createDecipheriv('aes-256-gcm', this.key, b.subarray(24, 36));
-    decipher.setAAD(b.subarray(0, hdr.headerLength));
-    decipher.setAuthTag(b.subarray(want - TAG));
-    const ct = b.subarray(hdr.headerLength, want - TAG);
-    let w = 0;
-    try {
-      for (let off = 0; off < ct.length; off += SEAL_UPDATE_BYTES) {
-        w += decipher.update(ct.subarray(off, Math.min(ct.length, off + SEAL_UPDATE_BYTES))).copy(out, w);
-      }
-      decipher.final();
-    } catch {
-      out.fill(0);
-      throw new SealError('ALTERED', `${what}: authentication failed (altered ciphertext or header, or another key)`);
-    }
+    const ok = aead().open(this.key, b.subarray(24, 36), b.subarray(0, hdr.headerLength), b.subarray(hdr.headerLength, want - TAG), b.subarray(want - TAG, want), out);
+    if (!ok) throw new SealError('ALTERED', `${what}: authentication failed (altered ciphertext or header, or another key)`);
     return new Uint8Array(out.buffer, out.byteOffset, out.length);
   }
 }

@@ -67,6 +67,16 @@ export interface NativeAddon {
   conv2dModP(g: ConvGeometry, x: I32, w: I32, y: I32): void;
   conv2dGradInputModP(g: ConvGeometry, dy: I32, w: I32, dx: I32): void;
   conv2dGradWeightModP(g: ConvGeometry, dy: I32, x: I32, dw: I32): void;
+  /** glibc: fixed 128 KiB mmap threshold and one arena, so freed tensor blocks leave the RSS; false elsewhere. */
+  tuneMallocForBudget?(): boolean;
+  /** glibc malloc_trim(0); false elsewhere. */
+  mallocTrim?(): boolean;
+  /** AES-256-GCM into caller buffers (Node's OpenSSL; src/tee/aead.ts). Absent in addons built before it. */
+  aeadAvailable?(): boolean;
+  /** out ← E(plain) (same length; in place allowed), tag ← the 16-byte GCM tag. */
+  aesGcmSeal?(key: Uint8Array, iv: Uint8Array, aad: Uint8Array, plain: Uint8Array, out: Uint8Array, tag: Uint8Array): void;
+  /** out ← D(ct) and true when the tag verifies; false with out zeroed otherwise. */
+  aesGcmOpen?(key: Uint8Array, iv: Uint8Array, aad: Uint8Array, ct: Uint8Array, tag: Uint8Array, out: Uint8Array): boolean;
 }
 
 export type AddonLoad = { readonly ok: true; readonly addon: NativeAddon } | { readonly ok: false; readonly reason: string };
