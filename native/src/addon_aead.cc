@@ -5,13 +5,16 @@
 // buffer. The cipher is Node's own OpenSSL (its symbols are exported to addons): the same
 // implementation node:crypto uses, so the two paths give identical bytes (tested).
 //
-//   aeadAvailable() → true
+//   aeadAvailable() → true (false when the addon was built without Node's OpenSSL headers; then only it exists)
 //   aesGcmSeal(key32, iv12, aad, plain, out, tag16)      out ← E(plain), tag16 ← GCM tag
 //   aesGcmOpen(key32, iv12, aad, ct, tag16, out) → bool  out ← D(ct) when the tag verifies;
 //       false (out zeroed) when it does not
 // `out` must have exactly the input's length and must not overlap it partially (in place,
 // out === input, is allowed: GCM is a stream mode).
+#if __has_include(<openssl/evp.h>)
 #include <openssl/evp.h>
+#define GOTEN_HAVE_OPENSSL 1
+#endif
 
 #include <cstring>
 #include <memory>
@@ -20,6 +23,7 @@
 #include "addon.h"
 
 namespace goten {
+#ifdef GOTEN_HAVE_OPENSSL
 namespace {
 
 struct CtxFree {
@@ -120,5 +124,11 @@ void registerAead(Napi::Env env, Napi::Object exports) {
   exports.Set("aesGcmSeal", Napi::Function::New(env, AesGcmSeal, "aesGcmSeal"));
   exports.Set("aesGcmOpen", Napi::Function::New(env, AesGcmOpen, "aesGcmOpen"));
 }
+#else
+// Node's headers without OpenSSL: the rest of the addon still builds; sealing uses node:crypto.
+void registerAead(Napi::Env env, Napi::Object exports) {
+  exports.Set("aeadAvailable", Napi::Function::New(env, [](const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), false); }, "aeadAvailable"));
+}
+#endif
 
 }  // namespace goten
