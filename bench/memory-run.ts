@@ -50,6 +50,8 @@ export interface MemoryRun {
   fixed: Record<string, number>;
   /** Managed runs: the accountant's peak of managed bytes, and how often it exceeded the budget. */
   managedPeak: number | null;
+  /** Managed runs: the accountant's peak of all tensor memory (managed + fixed), the quantity the budget bounds. */
+  totalPeak: number | null;
   overBudgetEvents: number | null;
   /** Managed runs, per measured step: bytes sealed out (and streamed back), chunks, seal/unseal ms. */
   offload: { bytes: number; chunks: number; sealMs: number; unsealMs: number } | null;
@@ -100,7 +102,7 @@ export function baselineRun(model: string): MemoryRun {
   return {
     bench: 'memory', kind: 'baseline', mode: null, model, batch: 0, budgetBytes: null, backing: null, collect: false,
     peakRss: procStatusBytes('VmHWM'), hwmReset: false, sampledMaxRss: process.memoryUsage.rss(), rssBeforeSteps: process.memoryUsage.rss(), usageAtMax: process.memoryUsage(),
-    fixed: {}, managedPeak: null, overBudgetEvents: null, offload: null, wallMsPerStep: [],
+    fixed: {}, managedPeak: null, totalPeak: null, overBudgetEvents: null, offload: null, wallMsPerStep: [],
   };
 }
 
@@ -173,6 +175,7 @@ export async function measureRun(o: RunOptions): Promise<MemoryRun> {
       budgetBytes: mem ? o.budgetBytes : null, backing: mem ? o.backing : null, collect: collect !== undefined,
       peakRss, hwmReset, sampledMaxRss: sampled, rssBeforeSteps, usageAtMax, fixed,
       managedPeak: r ? r.managed.peak : null,
+      totalPeak: r ? r.totalPeak : null,
       overBudgetEvents: r ? r.overBudgetEvents : null,
       offload: st && offload0 ? {
         bytes: (st.offloadedBytes - offload0.offloadedBytes) / o.steps,

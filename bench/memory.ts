@@ -110,12 +110,14 @@ function printTable(rs: MemoryRun[]): void {
   }
   const man = rs.find((r) => r.kind === 'managed');
   if (man && base && man.budgetBytes !== null) {
-    const fixed = Object.values(man.fixed).reduce((a, b) => a + b, 0);
-    const bound = man.budgetBytes + fixed + base.peakRss;
+    const total = man.totalPeak ?? 0;
+    const bound = man.budgetBytes + base.peakRss;
+    const heap = man.usageAtMax ? man.usageAtMax.heapTotal - (base.usageAtMax?.heapTotal ?? 0) : null;
     process.stdout.write(
-      `managed: budget ${mib(man.budgetBytes)} + fixed ${mib(fixed)} + runtime ${mib(base.peakRss)} = ${mib(bound)} MiB; ` +
-        `measured peak RSS ${mib(man.peakRss)} MiB (${man.peakRss <= bound ? 'within' : 'ABOVE'}); accountant's managed peak ${M(man.managedPeak)} MiB ` +
-        `(${man.overBudgetEvents ? `over the budget ${man.overBudgetEvents}×` : 'never above the budget'})\n`,
+      `managed: tensor memory (managed + fixed) peaked at ${mib(total)} of ${mib(man.budgetBytes)} MiB ` +
+        `(${man.overBudgetEvents ? `ABOVE the budget ${man.overBudgetEvents}×` : 'never above the budget'}); ` +
+        `peak RSS ${mib(man.peakRss)} MiB against budget + runtime = ${mib(man.budgetBytes)} + ${mib(base.peakRss)} = ${mib(bound)} MiB ` +
+        `(${man.peakRss <= bound ? 'within' : `+${mib(man.peakRss - bound)}`}${heap === null ? '' : `; V8 heap ${heap >= 0 ? '+' : '−'}${mib(Math.abs(heap))} against the bare runtime`})\n`,
     );
   }
 }
