@@ -68,13 +68,13 @@ export function memorySummary(mem: ActivationMemory): string {
   const c = r.categories;
   const over = r.overBudgetEvents > 0 ? `, above it ${r.overBudgetEvents}× (a layer's working set or an evaluation batch did not fit)` : '';
   return (
-    `memory: managed peak ${mib(r.managed.peak)} of ${mib(r.budgetBytes)} MiB budget${over}; ` +
+    `memory: tensor memory peak ${mib(r.totalPeak)} of ${mib(r.budgetBytes)} MiB budget (managed ${mib(r.managed.peak)}, fixed ${mib(r.fixed.peak)})${over}; ` +
     `sealed out ${mib(r.store.offloadedBytes)} MiB in ${r.store.chunksWritten} chunks over ${r.steps} steps; ` +
     (r.parameters === null
       ? ''
       : `parameters and optimizer state sealed at rest (${r.parameters.chunks} chunks; ${mib(r.parameters.sealedBytes)} MiB sealed, ` +
         `${mib(r.parameters.unsealedBytes)} MiB unsealed in total; resident outside the pool only while a checkpoint is written or read); `) +
-    `resident outside the budget ${mib(r.fixed.peak)} MiB (parameters ${mib(c.parameters.peak)}, gradients ${mib(c.gradients.peak)}, ` +
+    `fixed (counted, not offloaded) ${mib(r.fixed.peak)} MiB (parameters ${mib(c.parameters.peak)}, gradients ${mib(c.gradients.peak)}, ` +
     `optimizer ${mib(c.optimizer.peak)}, executor ${mib(c.executor.peak)}, native workspace ${mib(c.backend.peak)}, ` +
     `transport buffers ${mib(c.transport.peak)})`
   );

@@ -49,7 +49,7 @@ test('goten train --memory-budget <tiny> --offload-dir: same metrics, chunks sea
   const managed = goten(...base, '--memory-budget', '0.001', '--offload-dir', off);
   assert.equal(managed.code, 0, managed.stderr);
   assert.deepEqual(rows(managed.stdout), rows(plain.stdout));
-  const m = /^memory: managed peak [\d.]+ of [\d.]+ MiB budget.*; sealed out ([\d.]+) MiB in (\d+) chunks over 8 steps/m.exec(managed.stderr);
+  const m = /^memory: tensor memory peak [\d.]+ of [\d.]+ MiB budget.*; sealed out ([\d.]+) MiB in (\d+) chunks over 8 steps/m.exec(managed.stderr);
   assert.ok(m, managed.stderr);
   assert.ok(Number(m[2]) > 0, 'chunks were sealed out');
   assert.deepEqual(readdirSync(off), [], 'no sealed chunk outlives its backward');
