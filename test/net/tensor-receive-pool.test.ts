@@ -10,7 +10,7 @@ import { encodeFrame } from '../../src/net/frame.js';
 import { InprocNetwork, inprocTransport } from '../../src/net/inproc.js';
 import { MsgType } from '../../src/net/message-types.js';
 import type { Connection } from '../../src/net/transport.js';
-import { TensorPool } from '../../src/nn/memory/tensor-pool.js';
+import { sizeClass, TensorPool } from '../../src/nn/memory/tensor-pool.js';
 import { receiveLeases } from '../../src/protocol/managed-buffers.js';
 import { MemoryBudget } from '../../src/tee/memory-budget.js';
 
@@ -39,8 +39,8 @@ describe('received tensor frames in a budgeted TensorPool', () => {
       const m = await server.recv();
       assert.ok(m.dtype === 'int32' && pool.owns(m.data), 'the payload lives in a pool lease');
       assert.deepEqual([...m.data], [...data]);
-      assert.equal(pool.inUse, 16384, 'one 16 KiB size class in use');
-      assert.equal(budget.current('pool'), 16384);
+      assert.equal(pool.inUse, sizeClass(12000), 'one size class (12 KiB) in use');
+      assert.equal(budget.current('pool'), sizeClass(12000));
       m.release();
       m.release(); // a second release must not drop another holder's lease
       assert.equal(pool.inUse, 0);
@@ -82,7 +82,7 @@ describe('received tensor frames in a budgeted TensorPool', () => {
     const f = encodeFrame({ type: MsgType.Result, opId: 1, dtype: 'int32', data: new Int32Array(5000) });
     await new Promise<void>((r) => raw.write([f.header, f.payload.subarray(0, 1000)], () => r()));
     await new Promise((r) => setImmediate(r));
-    assert.equal(pool.inUse, 32768, 'the frame in flight is charged');
+    assert.equal(pool.inUse, sizeClass(20000), 'the frame in flight is charged (its 20 KiB class)');
     server.destroy();
     await server.closed;
     assert.equal(pool.inUse, 0, 'released when the connection closes mid-frame');
