@@ -9,13 +9,15 @@
  * optimizer update runs right after it (attachOptimizer). Numerics are untouched: the same kernels run on
  * the same values, only the buffers differ, so training is bit-identical with and without it (tested).
  *
- * The chains (sequential.ts) call the hooks: beginForward → afterForward(layer) … → beforeBackward(layer)
- * → afterBackward(layer) … → endBackward. Residency policy, after every layer's forward: while
- *   leased bytes + external saved bytes + reserve > budget
- * seal the oldest resident saved tensor (backward uses it last), where reserve = reserveFactor × the
- * largest buffer this step has needed (a layer's working set: input, output, x̂ or a restored tensor, and
- * a gradient pair). Before a layer's backward the same rule makes room for what it restores (and before
- * a leaf layer runs, for its unsealed parameters: enterLayer/leaveLayer).
+ * The chains (sequential.ts) call the hooks: beginForward → beginLayer/endLayer around every leaf layer's
+ * forward … → beginBackward → beginLayer/endLayer around every leaf layer's backward … → endBackward.
+ * Residency policy, before each leaf layer: while
+ *   leased bytes + external saved bytes + fixed bytes + room > budget
+ * seal the oldest resident saved tensor (backward uses it last), where room = the layer's working set as
+ * measured the last time it ran in this phase at this batch size (a pool watermark: output, temporaries,
+ * parameter and gradient leases, protocol operands and results), plus what it restores or an external input
+ * it may keep; before the first measurement, reserveFactor × the largest buffer this step has needed plus
+ * its parameters. The budget bounds managed + fixed.
  *
  * Counted and bounded: the pool (every leased and free buffer — with an executor that supports it also the
  * protocol's per-op operands, shares and received results, see LinearExecutor.attachMemory) and saved
