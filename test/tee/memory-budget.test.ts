@@ -116,16 +116,24 @@ describe('TensorPool', () => {
     p.release(keep);
   });
 
-  it('drops free buffers of other classes when a new one would exceed the budget', () => {
+  it('serves a lease from a free buffer up to 2× its class, else drops free buffers of other classes to fit', () => {
     const b = new MemoryBudget(4 * MiB);
     const p = new TensorPool(b);
     const x = p.bytes(2 * MiB);
     p.release(x);
-    const y = p.bytes(MiB); // 2 MiB free + 1 MiB new = 3 MiB: fits
-    assert.equal(p.allocated, 3 * MiB);
+    const y = p.bytes(MiB); // the free 2 MiB buffer is within 2×: reused, nothing new allocated
+    assert.equal(y.buffer, x.buffer);
+    assert.equal(p.allocated, 2 * MiB);
+    assert.equal(p.inUse, 2 * MiB, 'a lease counts the buffer it really holds');
+    const w = p.bytes(0.75 * MiB); // no free buffer: a fresh 0.75 MiB one (2.75 MiB fits)
+    assert.equal(p.allocated, 2.75 * MiB);
     p.release(y);
-    const z = p.bytes(3.5 * MiB); // the 3.5 MiB class needs everything: both free buffers are dropped first
-    assert.equal(p.allocated, 3.5 * MiB);
+    p.release(w);
+    const v = p.bytes(0.25 * MiB); // free 2 and 0.75 MiB are both more than 2× away: a fresh buffer
+    assert.equal(p.allocated, 3 * MiB);
+    p.release(v);
+    const z = p.bytes(3.5 * MiB); // needs 3.5 of 4 MiB: free buffers dropped, largest first, until it fits
+    assert.equal(p.allocated, 3.75 * MiB, 'the 2 and 0.75 MiB buffers dropped, the 0.25 MiB one kept');
     assert.equal(b.report().overBudgetEvents, 0);
     p.release(z);
     p.trim();
