@@ -269,7 +269,13 @@ export class ActivationMemory {
     for (const r of recs) await this.store.restore(r);
     if (restore > 0) this.collect?.();
     this.pool.openMark();
-    if (own.length > 0) await this.params!.load(own, backward);
+    if (own.length === 0) return;
+    try {
+      await this.params!.load(own, backward);
+    } catch (e) {
+      this.pool.closeMark(); // the chain calls endLayer only for a layer that started
+      throw e;
+    }
   }
 
   /**
