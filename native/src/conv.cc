@@ -168,12 +168,30 @@ struct ModPPlan {
   size_t G, Cb;
 };
 
-ModPPlan planModP(const ConvShape& g, const ModPCost& c, size_t limit) {
+// Channel blocks of forward and grad-input keep at least this many GEMM rows or
+// columns (Cb·kH·kW) when they are narrowed to make room for more images.
+constexpr size_t kMinBlockK = 256;
+
+// `wide`: the pass's GEMM is as wide as its image group (forward O × Kb × G·L,
+// grad-input Kb × O × G·L), so BLAS gains from G more than from Kb; grad-weight's
+// (O × Kb × G·L reduction) does not.
+ModPPlan planModP(const ConvShape& g, const ModPCost& c, size_t limit, bool wide) {
   const size_t W = ownBudget(sizeof(double), limit) / sizeof(double);
+  // Images per group next to Cb channels: (W − Cb·f1) / (p0 + Cb·p1).
+  auto fitImages = [&](size_t Cb) { return W >= Cb * c.f1 ? (W - Cb * c.f1) / (c.p0 + Cb * c.p1) : 0; };
   // The weight-sized buffer gets at most half of the budget, so that groups of
   // several images still fit next to it.
   size_t Cb = evenPieces(g.C, g.C * c.f1 <= W / 2 ? g.C : (W / 2) / c.f1);
-  size_t G = W >= Cb * c.f1 ? (W - Cb * c.f1) / (c.p0 + Cb * c.p1) : 0;
+  size_t G = fitImages(Cb);
+  const size_t want = evenPieces(g.N, preferredGroup(g, sizeof(double)));
+  if (wide && G > 0 && G < want) {
+    // Trade channels for images: the narrowest block that fits `want` images
+    // (Cb·(f1 + want·p1) + want·p0 ≤ W), but not below kMinBlockK GEMM rows.
+    const size_t kk = g.kH * g.kW, minCb = std::min(g.C, (kMinBlockK + kk - 1) / kk);
+    const size_t cb = W > want * c.p0 ? (W - want * c.p0) / (c.f1 + want * c.p1) : 0;
+    const size_t narrower = evenPieces(g.C, std::min(Cb, std::max(cb, minCb)));
+    if (fitImages(narrower) > G) Cb = narrower, G = fitImages(narrower);
+  }
   if (G == 0) {
     // Not even one image next to it: narrow the block until one image fits
     // (Cb·(f1 + p1) + p0 ≤ W); one channel of one image is the indivisible minimum.
@@ -200,7 +218,7 @@ void conv2dModP(const ConvShape& g, const int32_t* x, const int32_t* w, int32_t*
   requireCentred("conv2dModP", "x", x, g.N * g.chw());
   requireCentred("conv2dModP", "w", w, g.O * K);
   Workspace& ws = workspace();
-  const ModPPlan p = planModP(g, {g.O * kk, g.O * L, kk * L}, ws.limit());
+  const ModPPlan p = planModP(g, {g.O * kk, g.O * L, kk * L}, ws.limit(), true);
   const size_t Cb = p.Cb, Kb = Cb * kk;
   const size_t bytes = arenaBytes<double>(g.O * Kb) + arenaBytes<double>(Kb * p.G * L) + arenaBytes<double>(g.O * p.G * L);
   Frame frame(ws, bytes, gemmPackBytes(sizeof(double), ws.limit()));
@@ -233,7 +251,7 @@ void conv2dGradInputModP(const ConvShape& g, const int32_t* dy, const int32_t* w
   requireCentred("conv2dGradInputModP", "dy", dy, g.N * g.O * L);
   requireCentred("conv2dGradInputModP", "w", w, g.O * K);
   Workspace& ws = workspace();
-  const ModPPlan p = planModP(g, {g.O * kk + HW, g.O * L, kk * L}, ws.limit());
+  const ModPPlan p = planModP(g, {g.O * kk + HW, g.O * L, kk * L}, ws.limit(), true);
   const size_t Cb = p.Cb, Kb = Cb * kk;
   const size_t bytes = arenaBytes<double>(g.O * Kb) + arenaBytes<double>(g.O * p.G * L) +
                        arenaBytes<double>(Kb * p.G * L) + arenaBytes<double>(Cb * HW);
@@ -275,7 +293,7 @@ void conv2dGradWeightModP(const ConvShape& g, const int32_t* dy, const int32_t* 
   requireCentred("conv2dGradWeightModP", "dy", dy, g.N * g.O * L);
   requireCentred("conv2dGradWeightModP", "x", x, g.N * g.chw());
   Workspace& ws = workspace();
-  const ModPPlan p = planModP(g, {g.O * kk, g.O * L, kk * L}, ws.limit());
+  const ModPPlan p = planModP(g, {g.O * kk, g.O * L, kk * L}, ws.limit(), false);
   const size_t Cb = p.Cb, Kb = Cb * kk;
   const size_t bytes =
       arenaBytes<double>(g.O * Kb) + arenaBytes<double>(g.O * p.G * L) + arenaBytes<double>(Kb * p.G * L);
