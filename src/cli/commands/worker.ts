@@ -4,10 +4,20 @@
  * plaintext, labels or losses; they log only counts and timings.
  */
 import type { Command } from 'commander';
-import { getBackend, isBackendName } from '../../backend/index.js';
+import { type Backend, type BackendName, NATIVE_WORKSPACE_ENV, createNativeBackend, getBackend, isBackendName, nativeAvailability } from '../../backend/index.js';
 import { loadClusterConfig, loadLocalIdentity } from '../../net/cluster-config.js';
 import { runWorker } from '../../roles/worker.js';
 import type { WorkerParty } from '../../roles/worker-service.js';
+
+/**
+ * A worker has no enclave memory budget: unless GOTEN_NATIVE_WORKSPACE_MIB says otherwise, its native backend
+ * runs without a workspace limit (the 16 MiB default costs up to ~17 % on large mod-P GEMMs at 2 threads;
+ * docs/benchmarks.md).
+ */
+function workerBackend(name: BackendName): Backend {
+  const unlimited = name !== 'js' && process.env[NATIVE_WORKSPACE_ENV] === undefined && nativeAvailability().available;
+  return unlimited ? createNativeBackend({ workspaceBytes: Infinity }) : getBackend(name);
+}
 
 export function parseWorkerParty(s: string): WorkerParty {
   const m = /^w?([012])$/.exec(s.trim());
@@ -31,6 +41,6 @@ export function register(program: Command): void {
       const config = loadClusterConfig(opts.config);
       const identity = loadLocalIdentity(config, `w${party}`, opts.key);
       const log = opts.quiet ? undefined : (line: string) => process.stderr.write(`[goten worker] ${line}\n`);
-      await runWorker({ config, party, identity, backend: getBackend(opts.backend), once: opts.once, log });
+      await runWorker({ config, party, identity, backend: workerBackend(opts.backend), once: opts.once, log });
     });
 }
