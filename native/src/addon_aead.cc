@@ -37,11 +37,8 @@ struct Bytes {
 };
 
 Bytes bytesArg(const Args& a, const Napi::CallbackInfo& info, size_t i, const char* name) {
-  Napi::Value v = info[i];
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    a.typeError(std::string("'") + name + "' must be a Uint8Array");
-  Napi::Uint8Array u = v.As<Napi::Uint8Array>();
-  return {u.Data(), u.ElementLength()};
+  const Args::View v = a.view(info[i], name, napi_uint8_array);
+  return {static_cast<uint8_t*>(v.data), v.length};
 }
 
 Bytes sized(const Args& a, const Napi::CallbackInfo& info, size_t i, const char* name, size_t len) {

@@ -51,21 +51,28 @@ bool streamRef(const Args& a, const Napi::Value& v, const char* name, bool optio
   return true;
 }
 
+// A typed array argument of any length (or exactly `len` elements unless SIZE_MAX);
+// nullptr for null/undefined when optional. A present but empty array gives a
+// non-null pointer that is never dereferenced, so nullptr always means "absent".
 template <class T>
-T* typed(const Args& a, const Napi::Value& v, napi_typedarray_type type, const char* tname, const char* name, size_t len,
-         bool optional) {
+T* typed(const Args& a, const Napi::Value& v, napi_typedarray_type type, const char* name, size_t len, bool optional) {
   if (optional && (v.IsNull() || v.IsUndefined())) return nullptr;
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type)
-    a.typeError(std::string("'") + name + "' must be a " + tname + (optional ? " or null" : ""));
-  Napi::TypedArray t = v.As<Napi::TypedArray>();
-  if (len != SIZE_MAX && t.ElementLength() != len)
-    a.rangeError(std::string("'") + name + "' has length " + std::to_string(t.ElementLength()) + ", expected " + std::to_string(len));
-  if (t.ElementLength() == 0) return reinterpret_cast<T*>(alignof(T));  // never dereferenced
-  return reinterpret_cast<T*>(static_cast<uint8_t*>(t.ArrayBuffer().Data()) + t.ByteOffset());
+  const Args::View t = a.view(v, name, type, optional ? " or null" : "");
+  if (len != SIZE_MAX && t.length != len)
+    a.rangeError(std::string("'") + name + "' has length " + std::to_string(t.length) + ", expected " + std::to_string(len));
+  if (t.length == 0) return reinterpret_cast<T*>(alignof(T));
+  return static_cast<T*>(t.data);
 }
 
 size_t lengthOf(const Napi::Value& v) { return v.As<Napi::TypedArray>().ElementLength(); }
 
+// The power-of-two scale 2^scaleExp of argument v (scaleExp an integer in [−300, 300]).
+double scaleArg(const Args& a, const Napi::Value& v) {
+  if (!v.IsNumber()) a.typeError("scaleExp must be a number");
+  const double se = v.As<Napi::Number>().DoubleValue();
+  if (!(se == std::floor(se)) || se < -300 || se > 300) a.rangeError("scaleExp must be an integer in [-300, 300]");
+  return std::ldexp(1.0, int(se));
+}
 
 Napi::Value EnclaveInfo(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
@@ -79,7 +86,7 @@ Napi::Value PrgCentred(const Napi::CallbackInfo& info) {
   uint8_t key[16];
   uint64_t id;
   streamRef(a, info[0], "ref", false, key, &id);
-  int32_t* out = typed<int32_t>(a, info[1], napi_int32_array, "Int32Array", "out", SIZE_MAX, false);
+  int32_t* out = typed<int32_t>(a, info[1], napi_int32_array, "out", SIZE_MAX, false);
   PrgStream s(key, id);
   s.centred(out, lengthOf(info[1]));
   return info.Env().Undefined();
@@ -91,7 +98,7 @@ Napi::Value PrgNoise(const Napi::CallbackInfo& info) {
   uint8_t key[16];
   uint64_t id;
   streamRef(a, info[0], "ref", false, key, &id);
-  double* out = typed<double>(a, info[1], napi_float64_array, "Float64Array", "out", SIZE_MAX, false);
+  double* out = typed<double>(a, info[1], napi_float64_array, "out", SIZE_MAX, false);
   PrgStream s(key, id);
   s.noise(out, lengthOf(info[1]));
   return info.Env().Undefined();
@@ -99,7 +106,7 @@ Napi::Value PrgNoise(const Napi::CallbackInfo& info) {
 
 Napi::Value MaxAbsF32(const Napi::CallbackInfo& info) {
   Args a(info, "maxAbsF32");
-  const float* x = typed<float>(a, info[0], napi_float32_array, "Float32Array", "x", SIZE_MAX, false);
+  const float* x = typed<float>(a, info[0], napi_float32_array, "x", SIZE_MAX, false);
   const size_t n = lengthOf(info[0]);
   bool finite = true;
   const float m = enclave::maxAbsBlock(x, n, &finite);
@@ -108,28 +115,25 @@ Napi::Value MaxAbsF32(const Napi::CallbackInfo& info) {
 
 Napi::Value IsCentredI32(const Napi::CallbackInfo& info) {
   Args a(info, "isCentredI32");
-  const int32_t* v = typed<int32_t>(a, info[0], napi_int32_array, "Int32Array", "v", SIZE_MAX, false);
+  const int32_t* v = typed<int32_t>(a, info[0], napi_int32_array, "v", SIZE_MAX, false);
   return Napi::Boolean::New(info.Env(), enclave::isCentred(v, lengthOf(info[0])));
 }
 
 Napi::Value QuantizeMaskShare(const Napi::CallbackInfo& info) {
   Args a(info, "quantizeMaskShare");
   requireAes(a);
-  const float* x = typed<float>(a, info[0], napi_float32_array, "Float32Array", "x", SIZE_MAX, false);
+  const float* x = typed<float>(a, info[0], napi_float32_array, "x", SIZE_MAX, false);
   const size_t n = lengthOf(info[0]);
-  if (!info[1].IsNumber()) a.typeError("scaleExp must be a number");
-  const double se = info[1].As<Napi::Number>().DoubleValue();
-  if (!(se == std::floor(se)) || se < -300 || se > 300) a.rangeError("scaleExp must be an integer in [-300, 300]");
-  const double scale = std::ldexp(1.0, int(se));
+  const double scale = scaleArg(a, info[1]);
   uint8_t kN[16], kU[16], kS[16];
   uint64_t iN, iU, iS;
   streamRef(a, info[2], "noiseRef", false, kN, &iN);
   const bool hasU = streamRef(a, info[3], "uRef", true, kU, &iU);
   const bool hasS = streamRef(a, info[4], "s0Ref", true, kS, &iS);
   if (hasS && !hasU) a.typeError("s0Ref needs uRef");
-  int32_t* q = typed<int32_t>(a, info[5], napi_int32_array, "Int32Array", "q", n, true);
-  int32_t* e = typed<int32_t>(a, info[6], napi_int32_array, "Int32Array", "e", n, !hasU);
-  int32_t* s1 = typed<int32_t>(a, info[7], napi_int32_array, "Int32Array", "s1", n, !hasS);
+  int32_t* q = typed<int32_t>(a, info[5], napi_int32_array, "q", n, true);
+  int32_t* e = typed<int32_t>(a, info[6], napi_int32_array, "e", n, !hasU);
+  int32_t* s1 = typed<int32_t>(a, info[7], napi_int32_array, "s1", n, !hasS);
   if (!hasU && q == nullptr) a.typeError("'q' is required without uRef");
   if (!hasU) e = nullptr;
   if (!hasS) s1 = nullptr;
@@ -166,10 +170,10 @@ Napi::Value ReconstructDequantize(const Napi::CallbackInfo& info) {
   if (np < 1 || np > 4) a.rangeError("1 to 4 parts");
   if (nm > 3) a.rangeError("at most 3 mask streams");
   if (nm > 0) requireAes(a);
-  float* out = typed<float>(a, info[3], napi_float32_array, "Float32Array", "out", SIZE_MAX, false);
+  float* out = typed<float>(a, info[3], napi_float32_array, "out", SIZE_MAX, false);
   const size_t n = lengthOf(info[3]);
   const int32_t* parts[4];
-  for (size_t k = 0; k < np; k++) parts[k] = typed<int32_t>(a, pa.Get(uint32_t(k)), napi_int32_array, "Int32Array", "part", n, false);
+  for (size_t k = 0; k < np; k++) parts[k] = typed<int32_t>(a, pa.Get(uint32_t(k)), napi_int32_array, "part", n, false);
   PrgStream ms[3];
   for (size_t k = 0; k < nm; k++) {
     uint8_t key[16];
@@ -177,10 +181,7 @@ Napi::Value ReconstructDequantize(const Napi::CallbackInfo& info) {
     streamRef(a, ma.Get(uint32_t(k)), "maskRef", false, key, &id);
     ms[k].open(key, id);
   }
-  if (!info[2].IsNumber()) a.typeError("scaleExp must be a number");
-  const double se = info[2].As<Napi::Number>().DoubleValue();
-  if (!(se == std::floor(se)) || se < -300 || se > 300) a.rangeError("scaleExp must be an integer in [-300, 300]");
-  const double scale = std::ldexp(1.0, int(se));
+  const double scale = scaleArg(a, info[2]);
   size_t checkFirst = 0;
   if (!info[4].IsUndefined()) {
     checkFirst = a.dim(4, "checkFirst");

@@ -89,24 +89,26 @@ napi_typedarray_type Args::arrayType(size_t i, const char* name) const {
   return v.As<Napi::TypedArray>().TypedArrayType();
 }
 
-void* Args::arrayData(size_t i, const char* name, napi_typedarray_type type, size_t len,
-                      const std::string& formula) const {
-  const Napi::Value v = info_[i];
+Args::View Args::view(const Napi::Value& v, const char* name, napi_typedarray_type type, const char* orElse) const {
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type)
-    typeError(std::string("'") + name + "' must be a " + typeName(type) + ", got " + describe(v));
+    typeError(std::string("'") + name + "' must be a " + typeName(type) + orElse + ", got " + describe(v));
   // napi_get_typedarray_info gives the data pointer (already offset) for views of
   // ArrayBuffers and SharedArrayBuffers alike; ArrayBuffer().Data() rejects the latter.
   napi_typedarray_type t;
-  size_t length = 0;
-  void* data = nullptr;
-  if (napi_get_typedarray_info(env(), v, &t, &length, &data, nullptr, nullptr) != napi_ok)
+  View r{nullptr, 0};
+  if (napi_get_typedarray_info(env(), v, &t, &r.length, &r.data, nullptr, nullptr) != napi_ok)
     typeError(std::string("cannot read typed array '") + name + "'");
-  if (length != len)
-    rangeError(std::string("buffer '") + name + "' has length " + std::to_string(length) + ", expected " + formula +
+  if (r.length > 0 && r.data == nullptr) rangeError(std::string("buffer '") + name + "' is detached");
+  return r;
+}
+
+void* Args::arrayData(size_t i, const char* name, napi_typedarray_type type, size_t len,
+                      const std::string& formula) const {
+  const View v = view(info_[i], name, type);
+  if (v.length != len)
+    rangeError(std::string("buffer '") + name + "' has length " + std::to_string(v.length) + ", expected " + formula +
                " = " + std::to_string(len));
-  if (len == 0) return nullptr;
-  if (data == nullptr) rangeError(std::string("buffer '") + name + "' is detached");
-  return data;
+  return len == 0 ? nullptr : v.data;
 }
 
 void Args::noOverlap(const char* out, const void* po, size_t bo, const char* in, const void* pi, size_t bi) const {

@@ -31,6 +31,14 @@ class Args {
   T* array(size_t i, const char* name, size_t len, const std::string& formula) const;
   // Element type of argument i, or throws TypeError if it is not a typed array.
   napi_typedarray_type arrayType(size_t i, const char* name) const;
+  // A typed array of the given element type and any length in v (an argument, or
+  // an element of an Array argument): its data and length. `orElse` extends the
+  // TypeError's "must be a <type>" (e.g. " or null" for an optional one).
+  struct View {
+    void* data;  // not nullptr when length > 0
+    size_t length;
+  };
+  View view(const Napi::Value& v, const char* name, napi_typedarray_type type, const char* orElse = "") const;
   // A ConvGeometry object: {batch, inC, inH, inW, outC, kH, kW, strideH, strideW, padH, padW}.
   ConvShape geometry(size_t i) const;
   // Throws RangeError if the byte ranges of output `out` and input `in` overlap.
