@@ -73,33 +73,38 @@ ConvShape channels(const ConvShape& g, size_t cc) {
 
 // ---------------------------------------------------------------- float32 ----
 
-// A float32 group of G images takes K×G·L floats (col or dcol) and, when G > 1,
-// O×G·L more (the gathered dY or the GEMM output before scattering). G = 1 (one
-// image's column matrix, written to / read from the caller's arrays) is the
-// smallest piece.
-struct F32Plan {
-  size_t G, bytes;
-};
+// A float32 pass's workspace: groups of G images, K×G·L floats (col or dcol) and,
+// when G > 1, O×G·L more (the gathered dY or the GEMM output before scattering).
+// G = 1 (one image's column matrix, written to / read from the caller's arrays) is
+// the smallest piece.
+struct F32Work {
+  size_t G;
+  Frame frame;
+  float* cols;  // K × G·L
+  float* wide;  // O × G·L, or nullptr when G = 1
 
-F32Plan planF32(const ConvShape& g, size_t limit) {
-  const size_t K = g.ckk(), L = g.ohw();
-  const size_t G = groupSize(g, sizeof(float), ownBudget(sizeof(float), limit) / ((K + g.O) * L * sizeof(float)));
-  return {G, arenaBytes<float>(K * G * L) + (G > 1 ? arenaBytes<float>(g.O * G * L) : 0)};
-}
+  F32Work(const ConvShape& g, Workspace& ws)
+      : G(groupSize(g, sizeof(float), ownBudget(sizeof(float), ws.limit()) / ((g.ckk() + g.O) * g.ohw() * sizeof(float)))),
+        frame(ws, arenaBytes<float>(colFloats(g)) + arenaBytes<float>(wideFloats(g)), gemmPackBytes(sizeof(float), ws.limit())),
+        cols(frame.take<float>(colFloats(g))),
+        wide(G > 1 ? frame.take<float>(wideFloats(g)) : nullptr) {}
+
+ private:
+  size_t colFloats(const ConvShape& g) const { return g.ckk() * G * g.ohw(); }
+  size_t wideFloats(const ConvShape& g) const { return G > 1 ? g.O * G * g.ohw() : 0; }
+};
 
 }  // namespace
 
 void setConvGroup(size_t g) { forcedGroup.store(g); }
 
 void conv2dF32(const ConvShape& g, const float* x, const float* w, float* y) {
-  Workspace& ws = workspace();
   const size_t K = g.ckk(), L = g.ohw();
-  const F32Plan p = planF32(g, ws.limit());
-  Frame frame(ws, p.bytes, gemmPackBytes(sizeof(float), ws.limit()));
-  float* col = frame.take<float>(K * p.G * L);
-  float* tmp = p.G > 1 ? frame.take<float>(g.O * p.G * L) : nullptr;
-  for (size_t n0 = 0; n0 < g.N; n0 += p.G) {
-    const size_t gc = std::min(p.G, g.N - n0), ld = gc * L;
+  F32Work work(g, workspace());
+  float* col = work.cols;
+  float* tmp = work.wide;
+  for (size_t n0 = 0; n0 < g.N; n0 += work.G) {
+    const size_t gc = std::min(work.G, g.N - n0), ld = gc * L;
     for (size_t i = 0; i < gc; ++i) im2col(g, x + (n0 + i) * g.chw(), col + i * L, ld);
     float* yn = y + n0 * g.O * L;
     if (gc == 1) {
@@ -112,14 +117,12 @@ void conv2dF32(const ConvShape& g, const float* x, const float* w, float* y) {
 }
 
 void conv2dGradInputF32(const ConvShape& g, const float* dy, const float* w, float* dx) {
-  Workspace& ws = workspace();
   const size_t K = g.ckk(), L = g.ohw();
-  const F32Plan p = planF32(g, ws.limit());
-  Frame frame(ws, p.bytes, gemmPackBytes(sizeof(float), ws.limit()));
-  float* dcol = frame.take<float>(K * p.G * L);
-  float* dyg = p.G > 1 ? frame.take<float>(g.O * p.G * L) : nullptr;
-  for (size_t n0 = 0; n0 < g.N; n0 += p.G) {
-    const size_t gc = std::min(p.G, g.N - n0), ld = gc * L;
+  F32Work work(g, workspace());
+  float* dcol = work.cols;
+  float* dyg = work.wide;
+  for (size_t n0 = 0; n0 < g.N; n0 += work.G) {
+    const size_t gc = std::min(work.G, g.N - n0), ld = gc * L;
     const float* b = dy + n0 * g.O * L;
     if (gc > 1) {
       gatherBlocks(b, gc, g.O, L, dyg);
@@ -135,14 +138,12 @@ void conv2dGradInputF32(const ConvShape& g, const float* dy, const float* w, flo
 }
 
 void conv2dGradWeightF32(const ConvShape& g, const float* dy, const float* x, float* dw) {
-  Workspace& ws = workspace();
   const size_t K = g.ckk(), L = g.ohw();
-  const F32Plan p = planF32(g, ws.limit());
-  Frame frame(ws, p.bytes, gemmPackBytes(sizeof(float), ws.limit()));
-  float* col = frame.take<float>(K * p.G * L);
-  float* dyg = p.G > 1 ? frame.take<float>(g.O * p.G * L) : nullptr;
-  for (size_t n0 = 0; n0 < g.N; n0 += p.G) {
-    const size_t gc = std::min(p.G, g.N - n0), ld = gc * L;
+  F32Work work(g, workspace());
+  float* col = work.cols;
+  float* dyg = work.wide;
+  for (size_t n0 = 0; n0 < g.N; n0 += work.G) {
+    const size_t gc = std::min(work.G, g.N - n0), ld = gc * L;
     const float* a = dy + n0 * g.O * L;
     if (gc > 1) {
       gatherBlocks(a, gc, g.O, L, dyg);

@@ -149,14 +149,11 @@ size_t widenPanelA(bool ta, const int32_t* A, size_t m, size_t k, size_t i0, siz
 
 // Terms [p0, p0 + depth) × columns [j0, j0 + cols) of op(B) (k × n; B stored n × k
 // when tb) as a dense panel in the same orientation; returns its leading dimension.
+// That is widenPanelA's copy on B seen as the n × k operand op'(B) = op(B)ᵀ (op'
+// transposes exactly when op does not): rows j0… and terms p0… of it.
 size_t widenPanelB(bool tb, const int32_t* B, size_t k, size_t n, size_t p0, size_t depth, size_t j0, size_t cols,
                    double* dst) {
-  if (tb) {
-    widenBlock(B + j0 * k + p0, cols, depth, k, dst);  // cols × depth
-    return depth;
-  }
-  widenBlock(B + p0 * n + j0, depth, cols, n, dst);  // depth × cols
-  return cols;
+  return widenPanelA(!tb, B, n, k, j0, cols, p0, depth, dst);
 }
 
 }  // namespace
