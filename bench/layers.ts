@@ -35,6 +35,7 @@ import { noiseKeyFromSeed } from '../src/protocol/op-quantize.js';
 import { FEEDS_SINGLE } from '../src/protocol/secure-executor.js';
 import type { OpAttempt } from '../src/protocol/worker-compute.js';
 import { Tensor } from '../src/tensor/tensor.js';
+import { inputShape, int } from './options.js';
 import { type Span, now, since } from './step-instrument.js';
 import { table } from './step-report.js';
 
@@ -77,14 +78,13 @@ function gflop(op: BilinearOp): number {
 }
 
 async function run(f: LayersFlags): Promise<void> {
-  const batch = Number(f.batch);
-  const reps = Number(f.reps);
-  if (!Number.isInteger(batch) || batch < 1 || !Number.isInteger(reps) || reps < 1) throw new RangeError('--batch and --reps must be positive integers');
+  const batch = int(f.batch, '--batch', 1);
+  const reps = int(f.reps, '--reps', 1);
   const backend = getBackend('auto');
   const addon = loadNativeAddon();
   if (addon.ok) addon.addon.setThreads(1);
   const kernels = enclaveKernels('auto');
-  const shape: [number, number, number] = f.model.startsWith('mnist') ? [1, 28, 28] : [3, 32, 32];
+  const shape = inputShape(f.model);
   const rec = new RecordingPlain(new PlainExecutor(backend));
   const model = buildModel(f.model, { inputShape: shape, numClasses: 10, seed: 1, executor: rec });
   const rng = new Rng(2);

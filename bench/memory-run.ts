@@ -24,6 +24,7 @@ import { SGD } from '../src/nn/optim.js';
 import { Rng } from '../src/nn/rng.js';
 import { FileBacking, MemoryBacking } from '../src/tee/chunk-store.js';
 import { Tensor } from '../src/tensor/tensor.js';
+import { inputShape } from './options.js';
 import { openMode, type StepMode } from './step-modes.js';
 
 export type RunKind = 'baseline' | 'unmanaged' | 'managed';
@@ -110,7 +111,7 @@ export async function measureRun(o: RunOptions): Promise<MemoryRun> {
   const rig = await openMode(o.mode, { backend: o.backend, seed: o.seed, transport: 'tcp', workerBackend: o.backend.name });
   const dir = o.kind === 'managed' && o.backing === 'file' ? mkdtempSync(join(tmpdir(), 'goten-offload-')) : null;
   try {
-    const shape: [number, number, number] = o.model.startsWith('mnist') ? [1, 28, 28] : [3, 32, 32];
+    const shape = inputShape(o.model);
     const model = buildModel(o.model, { inputShape: shape, numClasses: 10, seed: o.seed, executor: rig.executor });
     const gc = (globalThis as { gc?: () => void }).gc;
     if (o.collect && typeof gc !== 'function') throw new Error('--gc needs node --expose-gc');

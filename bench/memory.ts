@@ -16,6 +16,7 @@ import { loadNativeAddon } from '../src/backend/native/addon.js';
 import { mib } from '../src/tee/memory-budget.js';
 import { DEFAULT_MEMORY_BUDGET_BYTES } from '../src/tee/provider.js';
 import { baselineRun, measureRun, type MemoryRun, type RunKind } from './memory-run.js';
+import { int } from './options.js';
 import { STEP_MODES, type StepMode } from './step-modes.js';
 
 interface MemoryFlags {
@@ -34,12 +35,6 @@ interface MemoryFlags {
 }
 
 const KINDS: readonly RunKind[] = ['baseline', 'unmanaged', 'managed'];
-
-function int(s: string, what: string, min: number): number {
-  const v = Number(s);
-  if (!Number.isInteger(v) || v < min) throw new RangeError(`${what} must be an integer ≥ ${min}, got '${s}'`);
-  return v;
-}
 
 function budgetBytes(s: string): number {
   const v = Number(s);

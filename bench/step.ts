@@ -30,6 +30,7 @@ import { nativeKernelsAvailability } from '../src/protocol/enclave-kernels.js';
 import { OfflineMaskSource } from '../src/protocol/offline-masks.js';
 import { opTraffic } from '../src/protocol/traffic.js';
 import { Tensor } from '../src/tensor/tensor.js';
+import { inputShape, int } from './options.js';
 import { LayerTimers, type Span, TimingExecutor, now, since } from './step-instrument.js';
 import { type ModeRig, STEP_MODES, type StepMode, type WorkerSnapshot, openMode } from './step-modes.js';
 import { printStepTables } from './step-report.js';
@@ -72,20 +73,10 @@ export interface StepResult {
   layers: { layer: string; type: string; fwdLinear: Span; fwdNonLinear: Span; bwdLinear: Span; bwdNonLinear: Span }[];
 }
 
-function inputShape(model: string): [number, number, number] {
-  return model.startsWith('mnist') ? [1, 28, 28] : [3, 32, 32];
-}
-
 function parseModes(list: string): StepMode[] {
   const modes = list.split(',').map((s) => s.trim()).filter(Boolean);
   for (const m of modes) if (!(STEP_MODES as readonly string[]).includes(m)) throw new RangeError(`--modes: unknown mode '${m}' (expected ${STEP_MODES.join(', ')})`);
   return modes as StepMode[];
-}
-
-function int(s: string, what: string, min: number): number {
-  const v = Number(s);
-  if (!Number.isInteger(v) || v < min) throw new RangeError(`${what} must be an integer ≥ ${min}, got '${s}'`);
-  return v;
 }
 
 /** Formula bytes (tensor payloads only, 4 bytes per element) per worker for the listed ops. */
