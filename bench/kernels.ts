@@ -21,6 +21,7 @@ import type { Backend } from '../src/backend/backend.js';
 import { getBackend, nativeAvailability } from '../src/backend/index.js';
 import { createNativeBackend } from '../src/backend/native/native-backend.js';
 import { FULL_PLAN, type KernelOp, QUICK_PLAN, kernelCases, timeInterleaved } from './kernel-cases.js';
+import { int } from './options.js';
 
 interface KernelFlags {
   readonly json?: boolean;
@@ -107,13 +108,6 @@ function openBackends(names: readonly Known[], limits: readonly WorkspaceLimit[]
   return out;
 }
 
-function parseThreads(threads: string | undefined): number | undefined {
-  if (threads === undefined) return undefined;
-  const t = Number(threads);
-  if (!Number.isInteger(t) || t < 1) throw new RangeError(`--threads: expected a positive integer, got ${threads}`);
-  return t;
-}
-
 function sameOutput(a: Int32Array | Float32Array, b: Int32Array | Float32Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -124,7 +118,7 @@ const fmt = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixe
 
 export async function runKernelBench(flags: KernelFlags): Promise<KernelRow[]> {
   const limits = flags.workspace === undefined ? undefined : parseWorkspace(flags.workspace);
-  const backends = openBackends(parseBackends(flags.backends), limits, parseThreads(flags.threads));
+  const backends = openBackends(parseBackends(flags.backends), limits, flags.threads === undefined ? undefined : int(flags.threads, '--threads', 1));
   // Native backends with different limits share this thread's workspace: re-warm before each timed call.
   const plan = { ...(flags.quick ? QUICK_PLAN : FULL_PLAN), rewarm: limits !== undefined && limits.length > 1 };
   const names = backends.map((b) => b.name);

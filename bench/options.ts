@@ -1,6 +1,6 @@
 /**
- * What the training-step benches (step, memory, layers) parse alike: integer
- * flags (the CLI's own check) and the input shape of a built-in model.
+ * What the benches parse alike: integer flags (the CLI's own check) and the
+ * input shape of a built-in model.
  */
 import { intOption } from '../src/cli/train-setup.js';
 
