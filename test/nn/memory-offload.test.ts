@@ -10,8 +10,6 @@ import { loadDataset } from '../../src/data/spec.js';
 import type { LinearExecutor } from '../../src/nn/executor.js';
 import { softmaxCrossEntropy } from '../../src/nn/loss.js';
 import { ActivationMemory, type ActivationMemoryOptions } from '../../src/nn/memory/index.js';
-import type { ModelConfig } from '../../src/nn/models/config.js';
-import { buildModel } from '../../src/nn/models/index.js';
 import type { SequentialModel } from '../../src/nn/model.js';
 import { SGD } from '../../src/nn/optim.js';
 import { PlainExecutor } from '../../src/nn/plain-executor.js';
@@ -19,25 +17,8 @@ import { QuantizedExecutor } from '../../src/protocol/quantized-executor.js';
 import { MemoryBacking } from '../../src/tee/chunk-store.js';
 import { SealError } from '../../src/tee/errors.js';
 import { testBackend } from './helpers.js';
+import { buildMemoryTestModel } from './memory-model.js';
 
-/** Every layer kind that saves something or passes buffers through: conv, BN, ReLU, max/avg-pool, residual, flatten, linear, dropout. */
-const CONFIG: ModelConfig = {
-  name: 'memory-test',
-  layers: [
-    { type: 'conv', out: 6, kernel: 3, pad: 1 },
-    { type: 'bn2d' },
-    { type: 'relu' },
-    { type: 'maxpool', kernel: 2 },
-    { type: 'residual', body: [{ type: 'conv', out: 6, kernel: 3, pad: 1 }, { type: 'bn2d' }, { type: 'relu' }, { type: 'conv', out: 6, kernel: 3, pad: 1 }] },
-    { type: 'residual', body: [{ type: 'conv', out: 8, kernel: 1, stride: 2 }, { type: 'relu' }], shortcut: [{ type: 'avgpool', kernel: 2 }, { type: 'conv', out: 8, kernel: 1 }] },
-    { type: 'relu' },
-    { type: 'flatten' },
-    { type: 'linear', out: 12 },
-    { type: 'relu' },
-    { type: 'dropout', p: 0.3 },
-    { type: 'linear', out: 'classes' },
-  ],
-};
 const data = loadDataset('synthetic:3x8x8:4', { limitTrain: 24, limitTest: 8, seed: 5 });
 const backend = await testBackend();
 
@@ -49,7 +30,7 @@ interface Run {
 
 /** `steps` SGD steps (with an inference forward in between, as the trainer's evaluation does). */
 async function run(executor: LinearExecutor, mem: ActivationMemory | null, steps = 3, onForward?: (m: ActivationMemory) => void): Promise<Run> {
-  const model = buildModel(CONFIG, { inputShape: [3, 8, 8], numClasses: 4, seed: 7, executor });
+  const model = buildMemoryTestModel(executor);
   if (mem) model.attachMemory(mem);
   const opt = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 });
   mem?.attachOptimizer(opt); // sealed parameters (the default): the update runs inside backward
@@ -131,7 +112,7 @@ describe('managed memory: bit-identical training', () => {
 
   it('the pool reaches a steady state: later steps allocate no new buffers', async () => {
     const mem = new ActivationMemory({ budgetBytes: 1 << 20 });
-    const model = buildModel(CONFIG, { inputShape: [3, 8, 8], numClasses: 4, seed: 7, executor: new PlainExecutor(backend) });
+    const model = buildMemoryTestModel(new PlainExecutor(backend));
     model.attachMemory(mem);
     mem.attachOptimizer(new SGD(model.parameters(), { lr: 0.05, momentum: 0.9 }));
     const loader = new BatchLoader(data.train, { batchSize: 8, shuffle: false, seed: 2, norm: channelStats(data.train) });
@@ -153,7 +134,7 @@ describe('managed memory: tampered offloaded chunks', () => {
   /** One training forward with everything offloaded; returns the model, the batch's gradient and the untrusted blobs. */
   async function forwardOffloaded() {
     const mem = new ActivationMemory({ budgetBytes: 1, chunkBytes: 256 });
-    const model = buildModel(CONFIG, { inputShape: [3, 8, 8], numClasses: 4, seed: 7, executor: new PlainExecutor(backend) });
+    const model = buildMemoryTestModel(new PlainExecutor(backend));
     model.attachMemory(mem);
     mem.attachOptimizer(new SGD(model.parameters(), { lr: 0.05 }));
     const loader = new BatchLoader(data.train, { batchSize: 8, shuffle: false, seed: 2, norm: channelStats(data.train) });

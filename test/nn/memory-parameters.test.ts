@@ -16,33 +16,14 @@ import { type Parameter, parameterSize } from '../../src/nn/layers/layer.js';
 import { softmaxCrossEntropy } from '../../src/nn/loss.js';
 import { ActivationMemory } from '../../src/nn/memory/index.js';
 import type { SequentialModel } from '../../src/nn/model.js';
-import type { ModelConfig } from '../../src/nn/models/config.js';
-import { buildModel } from '../../src/nn/models/index.js';
 import { Adam, type FusableOptimizer, SGD } from '../../src/nn/optim.js';
 import { PlainExecutor } from '../../src/nn/plain-executor.js';
 import { QuantizedExecutor } from '../../src/protocol/quantized-executor.js';
 import type { MemoryBacking } from '../../src/tee/chunk-store.js';
 import { SealError } from '../../src/tee/errors.js';
 import { testBackend } from './helpers.js';
+import { buildMemoryTestModel } from './memory-model.js';
 
-/** conv, BN, ReLU, max/avg-pool, residual blocks (identity and projection shortcut), flatten, linear (with bias), dropout. */
-export const CONFIG: ModelConfig = {
-  name: 'sealed-params-test',
-  layers: [
-    { type: 'conv', out: 6, kernel: 3, pad: 1 },
-    { type: 'bn2d' },
-    { type: 'relu' },
-    { type: 'maxpool', kernel: 2 },
-    { type: 'residual', body: [{ type: 'conv', out: 6, kernel: 3, pad: 1 }, { type: 'bn2d' }, { type: 'relu' }, { type: 'conv', out: 6, kernel: 3, pad: 1 }] },
-    { type: 'residual', body: [{ type: 'conv', out: 8, kernel: 1, stride: 2 }, { type: 'relu' }], shortcut: [{ type: 'avgpool', kernel: 2 }, { type: 'conv', out: 8, kernel: 1 }] },
-    { type: 'relu' },
-    { type: 'flatten' },
-    { type: 'linear', out: 12 },
-    { type: 'relu' },
-    { type: 'dropout', p: 0.3 },
-    { type: 'linear', out: 'classes' },
-  ],
-};
 const CHUNK = 64;
 const data = loadDataset('synthetic:3x8x8:4', { limitTrain: 32, limitTest: 8, seed: 5 });
 const backend = await testBackend();
@@ -70,7 +51,7 @@ interface Rig {
 }
 
 function rig(exec: LinearExecutor, makeOpt: (ps: Parameter[]) => FusableOptimizer, mem: ActivationMemory | null): Rig {
-  const model = buildModel(CONFIG, { inputShape: [3, 8, 8], numClasses: 4, seed: 7, executor: exec });
+  const model = buildMemoryTestModel(exec);
   if (mem) model.attachMemory(mem);
   const opt = makeOpt(model.parameters());
   mem?.attachOptimizer(opt);
@@ -166,7 +147,7 @@ describe('sealed parameters: at rest', () => {
 
   it('backward without an attached optimizer is refused', async () => {
     const mem = sealed();
-    const model = buildModel(CONFIG, { inputShape: [3, 8, 8], numClasses: 4, seed: 7, executor: new PlainExecutor(backend) });
+    const model = buildMemoryTestModel(new PlainExecutor(backend));
     model.attachMemory(mem);
     const b = await evalBatch();
     const r = softmaxCrossEntropy(await model.forward(b.x, true), b.labels);
@@ -209,6 +190,20 @@ describe('sealed parameters: tampered chunks', () => {
     for (let s = 0; s < steps; s++) await r.step(s);
     return { r, blobs: (r.mem!.backing as MemoryBacking).blobs };
   }
+  /** Flips `bit` in byte `back` bytes before the end of chunk `key`. */
+  const alter = (blobs: Map<string, Uint8Array>, key: string, back: number, bit: number) => {
+    const bad = blobs.get(key)!.slice();
+    bad[bad.length - back] ^= bit;
+    blobs.set(key, bad);
+  };
+  /** Keeps chunk `key` as of after step 1, plays it back after step 2 has resealed it; returns step 3. */
+  async function replayed(key: string): Promise<number> {
+    const { r, blobs } = await stepped(1);
+    const old = blobs.get(key)!;
+    await r.step(1);
+    blobs.set(key, old);
+    return r.step(2);
+  }
   const refused = (code: string, re: RegExp) => (e: unknown) => {
     assert.ok(e instanceof SealError && e.code === code, String(e));
     assert.match(e.message, re);
@@ -217,10 +212,7 @@ describe('sealed parameters: tampered chunks', () => {
 
   it('an altered parameter chunk stops the next forward with ALTERED naming the parameter', async () => {
     const { r, blobs } = await stepped(1);
-    const k = 'parameter:4.body.0.weight/3';
-    const bad = blobs.get(k)!.slice();
-    bad[bad.length - 20] ^= 1;
-    blobs.set(k, bad);
+    alter(blobs, 'parameter:4.body.0.weight/3', 20, 1);
     await assert.rejects(r.step(1), refused('ALTERED', /parameter '4\.body\.0\.weight' value \(chunk 3, version \d+\) could not be unsealed/));
   });
 
@@ -233,27 +225,16 @@ describe('sealed parameters: tampered chunks', () => {
   });
 
   it("a parameter chunk replayed from the previous step is refused as REPLAYED", async () => {
-    const { r, blobs } = await stepped(1);
-    const old = blobs.get('parameter:8.bias/0')!;
-    await r.step(1);
-    blobs.set('parameter:8.bias/0', old);
-    await assert.rejects(r.step(2), refused('REPLAYED', /parameter '8\.bias'/));
+    await assert.rejects(replayed('parameter:8.bias/0'), refused('REPLAYED', /parameter '8\.bias'/));
   });
 
   it('a momentum chunk replayed from the previous step stops backward with REPLAYED naming the parameter', async () => {
-    const { r, blobs } = await stepped(1);
-    const old = blobs.get('optimizer:momentum.5.shortcut.1.weight/0')!;
-    await r.step(1);
-    blobs.set('optimizer:momentum.5.shortcut.1.weight/0', old);
-    await assert.rejects(r.step(2), refused('REPLAYED', /parameter '5\.shortcut\.1\.weight' optimizer state 'momentum'/));
+    await assert.rejects(replayed('optimizer:momentum.5.shortcut.1.weight/0'), refused('REPLAYED', /parameter '5\.shortcut\.1\.weight' optimizer state 'momentum'/));
   });
 
   it('an altered momentum chunk is ALTERED; a lost parameter chunk is MISSING', async () => {
     const { r, blobs } = await stepped(1);
-    const k = 'optimizer:momentum.11.weight/0';
-    const bad = blobs.get(k)!.slice();
-    bad[bad.length - 17] ^= 4;
-    blobs.set(k, bad);
+    alter(blobs, 'optimizer:momentum.11.weight/0', 17, 4);
     await assert.rejects(r.step(1), refused('ALTERED', /parameter '11\.weight' optimizer state 'momentum'/));
     const { r: r2, blobs: b2 } = await stepped(1);
     b2.delete('parameter:1.bias/0');
