@@ -15,10 +15,7 @@ namespace goten {
 namespace enclave {
 
 namespace {
-constexpr uint32_t MASK21 = 0x1FFFFF;
 constexpr double NOISE_STEP = 1.0 / 16777216.0;
-constexpr double ROUND = 6755399441055744.0;  // 1.5 · 2^52
-constexpr double INV_P = 1.0 / 2097143.0;
 }  // namespace
 
 GOTEN_ENCLAVE_CLONES int32_t mapCentredOptimistic(const uint32_t* w, int32_t* out, size_t m) {
@@ -53,11 +50,7 @@ void quantizeScalar(const float* x, const double* g, double scale, int32_t* q, s
 
 int32_t reconstructScalar(const int32_t* acc, double scale, float* out, size_t m, int32_t mx) {
   for (size_t k = 0; k < m; k++) {
-    const double c = double(acc[k]);
-    const double qd = (c * INV_P + ROUND) - ROUND;  // nearest quotient, up to one off
-    int32_t r = int32_t(c - qd * double(P));       // exact
-    r -= P & ((HALF - r) >> 31);
-    r += P & ((r + HALF) >> 31);
+    const int32_t r = reduceCentredI(double(acc[k]));
     out[k] = float(double(r) * scale);
     const int32_t a = r < 0 ? -r : r;
     mx = a > mx ? a : mx;

@@ -6,11 +6,16 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "modp.h"
+
 namespace goten {
 namespace enclave {
 
-constexpr int32_t P = 2097143;
-constexpr int32_t HALF = 1048571;
+// The field of modp.h under the reference's names, and the bits of a keystream word
+// that make a candidate element.
+constexpr int32_t P = P_I;
+constexpr int32_t HALF = HALF_I;
+constexpr uint32_t MASK21 = 0x1FFFFF;
 
 // Keystream words → centred elements, optimistically: out[k] = centre(w[k] & 0x1FFFFF) for all k,
 // returning the AND of (v − P) over the block (negative iff no word was rejected).

@@ -13,9 +13,9 @@
 namespace goten {
 namespace {
 
-constexpr uint32_t MASK21 = 0x1FFFFF;
-constexpr int32_t P = 2097143;
-constexpr int32_t HALF = 1048571;
+using enclave::HALF;
+using enclave::MASK21;
+using enclave::P;
 
 #ifdef GOTEN_X86
 int detectPath() {
