@@ -3,35 +3,24 @@
  * per-epoch metrics as the default run, says what the budget held, and leaves no sealed chunk behind.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { gotenTrain, writeTinyConfig } from './cli.js';
 
-const root = new URL('../..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'goten-cli-mem-'));
-const config = join(dir, 'tiny.json');
-writeFileSync(
-  config,
-  JSON.stringify({
-    name: 'tiny',
-    layers: [
-      { type: 'conv', out: 4, kernel: 3, pad: 1 },
-      { type: 'bn2d' },
-      { type: 'relu' },
-      { type: 'maxpool', kernel: 2 },
-      { type: 'flatten' },
-      { type: 'linear', out: 'classes' },
-    ],
-  }),
-);
+const config = writeTinyConfig(dir, [
+  { type: 'conv', out: 4, kernel: 3, pad: 1 },
+  { type: 'bn2d' },
+  { type: 'relu' },
+  { type: 'maxpool', kernel: 2 },
+  { type: 'flatten' },
+  { type: 'linear', out: 'classes' },
+]);
 const base = ['--model', config, '--data', 'synthetic:1x8x8:3', '--batch', '16', '--limit-train', '64', '--limit-test', '32', '--seed', '4', '--epochs', '2', '--mode', 'quantized', '--json'];
 
-function goten(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', ...args], { cwd: root, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const goten = (...args: string[]) => gotenTrain(args);
 
 /** Per-epoch rows without the timing fields. */
 function rows(stdout: string): Record<string, unknown>[] {

@@ -1,32 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gotenTrain, writeTinyConfig } from './cli.js';
 
-const root = new URL('../..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'goten-cli-'));
-const config = join(dir, 'tiny.json');
-writeFileSync(
-  config,
-  JSON.stringify({
-    name: 'tiny',
-    layers: [
-      { type: 'conv', out: 4, kernel: 3, pad: 1, bias: true },
-      { type: 'relu' },
-      { type: 'maxpool', kernel: 2 },
-      { type: 'flatten' },
-      { type: 'linear', out: 'classes' },
-    ],
-  }),
-);
+const config = writeTinyConfig(dir, [
+  { type: 'conv', out: 4, kernel: 3, pad: 1, bias: true },
+  { type: 'relu' },
+  { type: 'maxpool', kernel: 2 },
+  { type: 'flatten' },
+  { type: 'linear', out: 'classes' },
+]);
 const base = ['--model', config, '--data', 'synthetic:1x8x8:3', '--batch', '16', '--limit-train', '96', '--limit-test', '32', '--seed', '4'];
 
-function goten(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', ...args], { cwd: root, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const goten = (...args: string[]) => gotenTrain(args);
 
 function jsonLines(stdout: string): Record<string, unknown>[] {
   const lines = stdout.trim().split('\n');

@@ -9,18 +9,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createJsBackend } from '../../src/backend/js/index.js';
-import { loadDataset } from '../../src/data/index.js';
 import { loadCheckpoint } from '../../src/nn/checkpoint.js';
-import type { LinearExecutor } from '../../src/nn/executor.js';
 import { ActivationMemory } from '../../src/nn/memory/index.js';
 import type { SequentialModel } from '../../src/nn/model.js';
 import { buildModel, type ModelConfig } from '../../src/nn/models/index.js';
 import { SGD } from '../../src/nn/optim.js';
-import { PlainExecutor } from '../../src/nn/plain-executor.js';
-import { cosineLr } from '../../src/nn/schedule.js';
-import { type EpochMetrics, train, type TrainOptions } from '../../src/nn/trainer.js';
-import { createQuantizedExecutor } from '../../src/protocol/quantized-executor.js';
+import { train } from '../../src/nn/trainer.js';
+import { makeExecutor, type Mode, opts, strip } from './resume-rig.js';
 
 const tiny: ModelConfig = {
   name: 'tiny',
@@ -35,34 +30,12 @@ const tiny: ModelConfig = {
     { type: 'linear', out: 'classes' },
   ],
 };
-const spec = 'synthetic:1x8x8:3';
-const data = loadDataset(spec, { seed: 3, limitTrain: 44, limitTest: 12 }); // 6 batches of 8 (last one 4)
-const backend = createJsBackend();
-
-type Mode = 'plain' | 'quantized';
-
 function setup(mode: Mode, sealed: boolean, modelSeed = 11) {
-  const executor: LinearExecutor = mode === 'plain' ? new PlainExecutor(backend) : createQuantizedExecutor({ backend, seed: 5 });
-  const model = buildModel(tiny, { inputShape: [1, 8, 8], numClasses: 3, seed: modelSeed, executor });
+  const model = buildModel(tiny, { inputShape: [1, 8, 8], numClasses: 3, seed: modelSeed, executor: makeExecutor(mode) });
   const optimizer = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9, weightDecay: 5e-4, nesterov: true });
   const mem = sealed ? new ActivationMemory({ budgetBytes: 1, chunkBytes: 64 }) : null;
   if (mem) model.attachMemory(mem);
   return { model, optimizer, mem };
-}
-
-function opts(mode: Mode, s: ReturnType<typeof setup>, extra: Partial<TrainOptions>): TrainOptions {
-  return {
-    model: s.model,
-    optimizer: s.optimizer,
-    data,
-    schedule: cosineLr(0.1, 2),
-    epochs: 2,
-    batchSize: 8,
-    seed: 7,
-    augment: true,
-    describe: { model: 'tiny', data: spec, mode, hyper: { lr: 0.1 } },
-    ...extra,
-  };
 }
 
 /** Parameters, BN buffers and momentum, as numbers (unsealed for the moment when sealed). */
@@ -74,7 +47,6 @@ async function state(s: ReturnType<typeof setup>): Promise<number[][]> {
   ];
   return s.mem ? s.mem.withResidentState(() => read(s.model), { write: false }) : read(s.model);
 }
-const strip = (e: EpochMetrics) => ({ ...e, seconds: 0, evalSeconds: 0, imagesPerSecond: 0, ops: 0 });
 
 for (const mode of ['plain', 'quantized'] as const) {
   test(`${mode}: sealed-parameter training equals unmanaged; checkpoints resume across modes bit-identically`, async () => {

@@ -3,17 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createJsBackend } from '../../src/backend/js/index.js';
-import { loadDataset } from '../../src/data/index.js';
 import { loadCheckpoint } from '../../src/nn/checkpoint.js';
-import type { LinearExecutor } from '../../src/nn/executor.js';
 import type { Model } from '../../src/nn/model.js';
 import { buildModel, type ModelConfig } from '../../src/nn/models/index.js';
 import { SGD } from '../../src/nn/optim.js';
-import { PlainExecutor } from '../../src/nn/plain-executor.js';
-import { cosineLr } from '../../src/nn/schedule.js';
-import { type EpochMetrics, train, type TrainOptions } from '../../src/nn/trainer.js';
-import { createQuantizedExecutor } from '../../src/protocol/quantized-executor.js';
+import { train } from '../../src/nn/trainer.js';
+import { makeExecutor, type Mode, opts, spec, strip } from './resume-rig.js';
 
 /** conv-BN-ReLU-pool, dropout, FC: exercises weights, BN buffers, the model Rng and momentum. */
 const tiny: ModelConfig = {
@@ -28,35 +23,13 @@ const tiny: ModelConfig = {
     { type: 'linear', out: 'classes' },
   ],
 };
-const spec = 'synthetic:1x8x8:3';
-const data = loadDataset(spec, { seed: 3, limitTrain: 44, limitTest: 12 }); // 6 batches of 8 (last one 4)
-const backend = createJsBackend();
-
-function setup(mode: 'plain' | 'quantized', modelSeed = 11) {
-  const executor: LinearExecutor = mode === 'plain' ? new PlainExecutor(backend) : createQuantizedExecutor({ backend, seed: 5 });
-  const model = buildModel(tiny, { inputShape: [1, 8, 8], numClasses: 3, seed: modelSeed, executor });
+function setup(mode: Mode, modelSeed = 11) {
+  const model = buildModel(tiny, { inputShape: [1, 8, 8], numClasses: 3, seed: modelSeed, executor: makeExecutor(mode) });
   const optimizer = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
   return { model, optimizer };
 }
 
-function opts(mode: 'plain' | 'quantized', s: ReturnType<typeof setup>, extra: Partial<TrainOptions>): TrainOptions {
-  return {
-    model: s.model,
-    optimizer: s.optimizer,
-    data,
-    schedule: cosineLr(0.1, 2),
-    epochs: 2,
-    batchSize: 8,
-    seed: 7,
-    augment: true, // exercises the augmentation stream too
-    describe: { model: 'tiny', data: spec, mode, hyper: { lr: 0.1 } },
-    ...extra,
-  };
-}
-
 const state = (m: Model) => [...m.parameters().map((p) => Array.from(p.value)), ...m.buffers().map((b) => Array.from(b.value))];
-// timings differ, and `ops` counts only the products run in this process
-const strip = (e: EpochMetrics) => ({ ...e, seconds: 0, evalSeconds: 0, imagesPerSecond: 0, ops: 0 });
 
 for (const mode of ['plain', 'quantized'] as const) {
   test(`save/resume continues bit-identically (${mode}, at an epoch boundary and mid-epoch)`, async () => {

@@ -4,22 +4,17 @@
  * plaintext checkpoint, and an altered file is refused with a clear error.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { gotenTrain } from './cli.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'goten-sealed-'));
 const env = { ...process.env, GOTEN_SIM_QUOTING_KEY: join(dir, 'sim-key') };
 const base = ['--model', 'mnist-cnn', '--data', 'synthetic:1x28x28:10', '--batch', '32', '--limit-train', '64', '--limit-test', '32', '--seed', '2', '--mode', 'quantized', '--schedule', 'none', '--json'];
 
-function train(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', ...base, ...args], { cwd: root, encoding: 'utf8', env });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const train = (...args: string[]) => gotenTrain([...base, ...args], env);
 
 const lines = (s: string) => s.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 const strip = (m: Record<string, unknown>) => ({ ...m, seconds: 0, imagesPerSecond: 0 });
