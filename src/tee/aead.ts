@@ -68,9 +68,7 @@ export function aead(): Aead {
   const l = process.env.GOTEN_AEAD === 'node' ? null : loadNativeAddon();
   const a = l?.ok ? l.addon : null;
   if (a && typeof a.aesGcmSeal === 'function' && typeof a.aesGcmOpen === 'function' && a.aeadAvailable?.() === true) {
-    const seal = a.aesGcmSeal.bind(a);
-    const open = a.aesGcmOpen.bind(a);
-    chosen = { name: 'native', seal: (k, iv, aad, p, o, t) => seal(k, iv, aad, p, o, t), open: (k, iv, aad, c, t, o) => open(k, iv, aad, c, t, o) };
+    chosen = { name: 'native', seal: a.aesGcmSeal.bind(a), open: a.aesGcmOpen.bind(a) };
   } else {
     chosen = nodeAead;
   }

@@ -163,14 +163,10 @@ export class SealedChunkStore {
     const e = this.table.get(id);
     if (!e) throw new SealError('UNKNOWN_CHUNK', `stream "${this.stream}" has no chunk "${id}"`);
     // file reads land in a scratch buffer, given back once the plaintext is out (only when `into` holds it)
-    const leased: Uint8Array[] = [];
-    const take = (n: number): Uint8Array => {
-      const b = scratch.take(n);
-      leased.push(b);
-      return b;
-    };
+    let lease: Uint8Array | undefined;
     try {
-      const blob = this.backing.getInto && into ? await this.backing.getInto(this.key(id), take) : await this.backing.get(this.key(id));
+      const blob =
+        this.backing.getInto && into ? await this.backing.getInto(this.key(id), (n) => (lease = scratch.take(n))) : await this.backing.get(this.key(id));
       if (!blob) throw new SealError('MISSING', `chunk "${id}" of "${this.stream}" is missing from untrusted storage`);
       const plain = this.sealer.unseal(blob, { purpose: this.stream, chunkId: id, version: e.version }, into);
       if (blob.length !== e.sealedLength || plain.length !== e.plaintextLength) {
@@ -179,7 +175,7 @@ export class SealedChunkStore {
       }
       return plain;
     } finally {
-      for (const b of leased) scratch.give(b);
+      if (lease) scratch.give(lease);
     }
   }
 

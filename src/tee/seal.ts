@@ -17,7 +17,7 @@
  * unsealing straight into the caller's `into` (aead.ts: native when the addon is built, else node:crypto),
  * so the hot path — chunks the memory manager seals and restores every step — allocates nothing per chunk.
  */
-import { hkdfSync, randomBytes } from 'node:crypto';
+import { hkdfSync, randomFillSync } from 'node:crypto';
 import { aead } from './aead.js';
 import { SealError } from './errors.js';
 import { asBuffer } from './bytes.js';
@@ -80,21 +80,22 @@ export class Sealer {
    */
   seal(plaintext: Uint8Array, ctx: SealContext, out?: Uint8Array): Uint8Array {
     if (!Number.isSafeInteger(ctx.version) || ctx.version < 0) throw new TypeError('seal version must be a non-negative safe integer');
-    const purpose = Buffer.from(ctx.purpose, 'utf8');
-    const id = Buffer.from(ctx.chunkId, 'utf8');
-    if (purpose.length > 0xffff || id.length > 0xffff) throw new TypeError('purpose and chunk id must each be < 64 KiB');
-    const h = FIXED + purpose.length + id.length;
+    // header fields written in place: nothing is allocated per chunk when `out` is given
+    const p = Buffer.byteLength(ctx.purpose, 'utf8');
+    const i = Buffer.byteLength(ctx.chunkId, 'utf8');
+    if (p > 0xffff || i > 0xffff) throw new TypeError('purpose and chunk id must each be < 64 KiB');
+    const h = FIXED + p + i;
     const total = h + plaintext.length + TAG;
     if (out !== undefined && out.length < total) throw new RangeError(`seal: output buffer of ${out.length} bytes, ${total} needed`);
     const b = out === undefined ? Buffer.allocUnsafe(total) : asBuffer(out).subarray(0, total);
     b.write(MAGIC, 0, 'latin1');
-    b.writeUInt16LE(purpose.length, 4);
-    b.writeUInt16LE(id.length, 6);
+    b.writeUInt16LE(p, 4);
+    b.writeUInt16LE(i, 6);
     b.writeBigUInt64LE(BigInt(ctx.version), 8);
     b.writeBigUInt64LE(BigInt(plaintext.length), 16);
-    randomBytes(12).copy(b, 24);
-    purpose.copy(b, FIXED);
-    id.copy(b, FIXED + purpose.length);
+    randomFillSync(b, 24, 12);
+    b.write(ctx.purpose, FIXED, 'utf8');
+    b.write(ctx.chunkId, FIXED + p, 'utf8');
     const ctEnd = h + plaintext.length;
     aead().seal(this.key, b.subarray(24, 36), b.subarray(0, h), plaintext, b.subarray(h, ctEnd), b.subarray(ctEnd, total));
     return new Uint8Array(b.buffer, b.byteOffset, total);
