@@ -96,9 +96,10 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     },
   };
   const maxChunk = o.maxUploadChunk ?? 4 << 20;
+  const trainMode = o.trainMode ?? o.mode;
   if (o.ownerKey) {
     core.uploads = new UploadStore(sealer, backing, { maxTotalBytes: o.maxUploadBytes ?? 256 << 20, maxPending: 16, maxChunk });
-    core.training = new TrainingJob(o.trainMode ?? o.mode, (seed) => o.makeExecutor(o.trainMode ?? o.mode, seed), (ck, ex) => lifecycle.onTrained(ck, ex), log);
+    core.training = new TrainingJob(trainMode, (seed) => o.makeExecutor(trainMode, seed), (ck, ex) => lifecycle.onTrained(ck, ex), log);
   }
   const lifecycle = lifecycleRoutes(core, maxChunk);
   const routes: Record<string, EncryptedRoute> = {
@@ -116,7 +117,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       mode: o.mode,
       model: m ? { name: m.name, digest: m.digest, inputShape: [...m.inputShape], numClasses: m.numClasses } : null,
       owner: core.ownerKey ? lifecycle.ownerHex : null,
-      trainMode: o.ownerKey ? (o.trainMode ?? o.mode) : null,
+      trainMode: o.ownerKey ? trainMode : null,
       maxBatch,
       maxInputsPerQuery: core.maxInputsPerQuery,
       maxUploadChunk: maxChunk,
@@ -191,7 +192,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   const port = (server.address() as AddressInfo).port;
   const url = `http://${o.host ?? '127.0.0.1'}:${port}`;
   if (o.provider.simulated) log('WARNING: SIMULATED TEE — NO SECURITY. Attestation reports can be forged; for development and CI only.');
-  log(`listening on ${url} (${o.provider.kind} TEE, predictions ${o.mode}${o.ownerKey ? `, uploads + ${o.trainMode ?? o.mode} training for owner ${lifecycle.ownerHex.slice(0, 16)}…` : ''})`);
+  log(`listening on ${url} (${o.provider.kind} TEE, predictions ${o.mode}${o.ownerKey ? `, uploads + ${trainMode} training for owner ${lifecycle.ownerHex.slice(0, 16)}…` : ''})`);
   return {
     url,
     port,

@@ -121,7 +121,13 @@ export class UploadStore {
   private async load(u: Upload): Promise<Dataset> {
     const payload = Buffer.allocUnsafe(u.bytes);
     let at = 0;
-    for (let i = 0; i < u.chunks; i++) at += Buffer.from(await this.store.get(`${u.id}/${i}`)).copy(payload, at);
+    for (let i = 0; i < u.chunks; i++) {
+      // unsealed straight into its place in the payload (no per-chunk plaintext copy)
+      const id = `${u.id}/${i}`;
+      const n = this.store.plaintextLength(id) ?? 0;
+      await this.store.get(id, payload.subarray(at, at + n));
+      at += n;
+    }
     return decodeDatasetPayload(u.header, payload);
   }
 

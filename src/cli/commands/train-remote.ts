@@ -9,18 +9,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import { startTraining, type TrainingStatus, waitForTraining } from '../../client/flows.js';
+import { startTraining, type TrainingStatus, type TrainParams, waitForTraining } from '../../client/flows.js';
 import { type ClientFlags, connectFromFlags } from '../client-setup.js';
 import { intOption, numOption } from '../train-setup.js';
 
-interface RemoteTrainFlags extends ClientFlags {
+/** The /train request's fields (the --model flag is a name or a config file path) and the client's. */
+interface RemoteTrainFlags extends ClientFlags, TrainParams {
   model: string;
-  epochs: number;
-  batch: number;
-  lr?: number;
-  seed: number;
-  optimizer: 'sgd' | 'adam';
-  schedule: string;
   wait: boolean;
 }
 
