@@ -45,24 +45,27 @@ export interface LocalClusterOptions {
   parties?: readonly PartyName[];
   host?: string;
   basePort?: number;
+  /** One port per party, in party order (instead of basePort, basePort+1, …). */
+  ports?: readonly number[];
   transport?: 'tls' | 'tcp';
   topology?: 'single' | 'replicated';
 }
 
 /**
  * Generate fresh identity keys for each party into DIR/keys/ and write
- * DIR/cluster.json pointing at them (ports basePort, basePort+1, … in party
- * order). Returns the config file path.
+ * DIR/cluster.json pointing at them (ports `ports`, or basePort, basePort+1, …
+ * in party order). Returns the config file path.
  */
 export function writeLocalCluster(dir: string, opts: LocalClusterOptions = {}): string {
   const parties = opts.parties ?? (opts.topology === 'replicated' ? ['e0', 'e1', 'w0', 'w1', 'w2'] : ['e0', 'w0', 'w1', 'w2']);
   const host = opts.host ?? '127.0.0.1';
   const basePort = opts.basePort ?? 47100;
+  if (opts.ports && opts.ports.length !== parties.length) throw new RangeError(`${parties.length} parties need ${parties.length} ports, got ${opts.ports.length}`);
   const entries: Record<string, unknown> = {};
   parties.forEach((name, i) => {
     const id = generateIdentity(name);
     saveIdentity(id, join(dir, 'keys'), { force: true });
-    entries[name] = { host, port: basePort + i, publicKey: id.publicKeyText, keyFile: `keys/${name}.key` };
+    entries[name] = { host, port: opts.ports?.[i] ?? basePort + i, publicKey: id.publicKeyText, keyFile: `keys/${name}.key` };
   });
   const cfg: Record<string, unknown> = { version: 1, transport: opts.transport ?? 'tls' };
   if (opts.topology) cfg.topology = opts.topology;

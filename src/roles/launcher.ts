@@ -7,7 +7,7 @@
  * pinned keys by default).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,14 +64,13 @@ export async function launchLocalCluster(o: LaunchOptions): Promise<LaunchedClus
   // checked before anything is spawned or written: a late throw would orphan the
   // worker processes and leave the private keys in the temporary directory
   if (o.topology === 'replicated' && !o.replicaArgs) throw new Error('the replicated topology needs the replica command (replicaArgs)');
-  const dir = mkdtempSync(join(tmpdir(), 'goten-cluster-'));
   const workers = ['w0', 'w1', 'w2'].slice(0, o.workers ?? 3) as ('w0' | 'w1' | 'w2')[];
   const parties = [...(o.topology === 'replicated' ? (['e0', 'e1'] as const) : (['e0'] as const)), ...workers];
-  const configPath = writeLocalCluster(dir, { topology: o.topology, transport: o.transport ?? 'tls', parties });
-  // replace the default consecutive ports with free ones
-  const cfg = JSON.parse(readFileSync(configPath, 'utf8')) as { parties: Record<string, { port: number }> };
-  for (const p of Object.values(cfg.parties)) p.port = await freePort();
-  writeFileSync(configPath, JSON.stringify(cfg, null, 2) + '\n');
+  // free ports instead of the default consecutive ones (found before the key directory exists)
+  const ports: number[] = [];
+  for (const _ of parties) ports.push(await freePort());
+  const dir = mkdtempSync(join(tmpdir(), 'goten-cluster-'));
+  const configPath = writeLocalCluster(dir, { topology: o.topology, transport: o.transport ?? 'tls', parties, ports });
   const node = cliCommand();
   const children: ChildProcess[] = [];
   // All parties share this machine's cores: one BLAS thread per process avoids

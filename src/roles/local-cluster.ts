@@ -81,22 +81,20 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     await l.close();
     replicaLinks = [c0, c1];
   }
-  const executors = connections.map(
-    (row, e) =>
-      new SecureExecutor({
-        workers: nWorkers === 3 ? [row[0], row[1], row[2]] : [row[0], row[1]],
-        maskSource:
-          nWorkers === 2
-            ? new OfflineMaskSource({ keys, backend: o.backend, kernels: enclaveKernels(o.kernels), budgetBytes: o.offlineBudgetBytes })
-            : undefined,
-        kernels: enclaveKernels(o.kernels),
-        feeds: feedsFor[e],
-        keys,
-        noiseKey: o.noiseKey,
-        replica: replicaLinks?.[e],
-        timeoutMs: 120_000,
-      }),
-  );
+  const executors = connections.map((row, e) => {
+    // one kernel set per enclave, shared by its executor and its offline mask source
+    const kernels = enclaveKernels(o.kernels);
+    return new SecureExecutor({
+      workers: nWorkers === 3 ? [row[0], row[1], row[2]] : [row[0], row[1]],
+      maskSource: nWorkers === 2 ? new OfflineMaskSource({ keys, backend: o.backend, kernels, budgetBytes: o.offlineBudgetBytes }) : undefined,
+      kernels,
+      feeds: feedsFor[e],
+      keys,
+      noiseKey: o.noiseKey,
+      replica: replicaLinks?.[e],
+      timeoutMs: 120_000,
+    });
+  });
   return {
     executors,
     workers,

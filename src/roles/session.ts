@@ -64,7 +64,8 @@ async function connectWithRetry(t: Transport, config: ClusterConfig, party: stri
       const code = (err as NodeJS.ErrnoException).code ?? '';
       const retryable = code === 'ECONNREFUSED' || /ECONNREFUSED|nothing listens/.test((err as Error).message);
       if (!retryable || Date.now() + delay > deadline) {
-        throw new Error(`cannot reach ${party} at ${partyConfig(config, party).host}:${partyConfig(config, party).port}: ${(err as Error).message}`);
+        const p = partyConfig(config, party);
+        throw new Error(`cannot reach ${party} at ${p.host}:${p.port}: ${(err as Error).message}`);
       }
       await new Promise((r) => setTimeout(r, delay));
     }
@@ -131,9 +132,12 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
       if (self === 'e0') await sendSeedBundle(conn, hs.sessionKey, seedBundleFor(w, keys));
       workers.push(conn);
     }
+    // one kernel set, shared by the executor and (offline) its mask source
+    const kernels = enclaveKernels();
     return new SecureExecutor({
       workers: nWorkers === 3 ? [workers[0], workers[1], workers[2]] : [workers[0], workers[1]],
-      maskSource: nWorkers === 2 ? new OfflineMaskSource({ keys, backend: o.enclaveBackend ?? getBackend('auto'), kernels: enclaveKernels(), backing: o.offlineBacking }) : undefined,
+      maskSource: nWorkers === 2 ? new OfflineMaskSource({ keys, backend: o.enclaveBackend ?? getBackend('auto'), kernels, backing: o.offlineBacking }) : undefined,
+      kernels,
       feeds,
       keys,
       noiseKey: o.noiseKey,

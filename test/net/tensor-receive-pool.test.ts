@@ -28,6 +28,18 @@ async function pair(mode: 'wire' | 'copy'): Promise<{ client: Connection; server
   return { client, server };
 }
 
+/** A raw byte channel into a wire-mode server connection whose tensor frames land in `pool`. */
+async function rawPair(pool: TensorPool) {
+  const t = inprocTransport('wire', new InprocNetwork());
+  const l = await t.listen();
+  const raw = await t.connectRaw(l.host, l.port);
+  const server = await l.accept();
+  await l.close();
+  server.setTensorPool!(receiveLeases(pool));
+  raw.start({ data: () => {}, end: () => {}, close: () => {} });
+  return { raw, server };
+}
+
 describe('received tensor frames in a budgeted TensorPool', () => {
   for (const mode of ['wire', 'copy'] as const) {
     it(`inproc ${mode}: charged on arrival, released exactly once, reused; JSON frames stay outside`, async () => {
@@ -72,13 +84,7 @@ describe('received tensor frames in a budgeted TensorPool', () => {
 
   it('a frame cut off by a local destroy gives its buffer back', async () => {
     const { pool } = budgeted();
-    const t = inprocTransport('wire', new InprocNetwork());
-    const l = await t.listen();
-    const raw = await t.connectRaw(l.host, l.port);
-    const server = await l.accept();
-    await l.close();
-    server.setTensorPool!(receiveLeases(pool));
-    raw.start({ data: () => {}, end: () => {}, close: () => {} });
+    const { raw, server } = await rawPair(pool);
     const f = encodeFrame({ type: MsgType.Result, opId: 1, dtype: 'int32', data: new Int32Array(5000) });
     await new Promise<void>((r) => raw.write([f.header, f.payload.subarray(0, 1000)], () => r()));
     await new Promise((r) => setImmediate(r));
@@ -91,13 +97,7 @@ describe('received tensor frames in a budgeted TensorPool', () => {
 
   it('an Error frame with a tensor body gives its buffer back', async () => {
     const { pool } = budgeted();
-    const t = inprocTransport('wire', new InprocNetwork());
-    const l = await t.listen();
-    const raw = await t.connectRaw(l.host, l.port);
-    const server = await l.accept();
-    await l.close();
-    server.setTensorPool!(receiveLeases(pool));
-    raw.start({ data: () => {}, end: () => {}, close: () => {} });
+    const { raw, server } = await rawPair(pool);
     const f = encodeFrame({ type: MsgType.Error, opId: 1, dtype: 'int32', data: new Int32Array(5000) });
     await new Promise<void>((r) => raw.write([f.header, f.payload], () => r()));
     await assert.rejects(server.recv({ timeoutMs: 2000 }));
