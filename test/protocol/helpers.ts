@@ -2,6 +2,7 @@
  * Shared fixtures for the protocol tests: a small odd-shaped network, a
  * recording executor wrapper and a few training steps.
  */
+import assert from 'node:assert/strict';
 import type { BilinearOp } from '../../src/backend/bilinear.js';
 import type { ExecutorStats, LinearExecutor, OpTag } from '../../src/nn/executor.js';
 import { softmaxCrossEntropy } from '../../src/nn/loss.js';
@@ -46,6 +47,19 @@ export class RecordingExecutor implements LinearExecutor {
   }
   endStep(): Promise<void> {
     return this.inner.endStep?.() ?? Promise.resolve();
+  }
+}
+
+/** Asserts that `got` recorded the same ops, in the same order, with bit-identical results as `ref`. */
+export function assertSameRecords(ref: RecordingExecutor, got: RecordingExecutor, what: string): void {
+  assert.equal(got.records.length, ref.records.length, `${what}: number of ops`);
+  for (let i = 0; i < ref.records.length; i++) {
+    const r = ref.records[i];
+    const g = got.records[i];
+    assert.equal(g.key, r.key, `${what}: op ${i} order`);
+    const rb = Buffer.from(r.c.buffer, r.c.byteOffset, r.c.byteLength);
+    const gb = Buffer.from(g.c.buffer, g.c.byteOffset, g.c.byteLength);
+    assert.ok(rb.equals(gb), `${what}: op ${i} (${r.key}) differs`);
   }
 }
 

@@ -21,19 +21,10 @@ import { AttemptCounter } from '../../src/protocol/op-streams.js';
 import { QuantizedExecutor } from '../../src/protocol/quantized-executor.js';
 import { startLocalCluster } from '../../src/roles/local-cluster.js';
 import { FileBacking, MemoryBacking } from '../../src/tee/chunk-store.js';
-import { RecordingExecutor, oddModel, trainSteps } from './helpers.js';
+import { RecordingExecutor, assertSameRecords, oddModel, trainSteps } from './helpers.js';
 
 const backend = createJsBackend();
 const SEED = 11;
-
-function assertSame(ref: RecordingExecutor, got: RecordingExecutor, what: string): void {
-  assert.equal(got.records.length, ref.records.length, `${what}: number of ops`);
-  for (let i = 0; i < ref.records.length; i++) {
-    const [r, g] = [ref.records[i], got.records[i]];
-    assert.equal(g.key, r.key);
-    assert.ok(Buffer.from(g.c.buffer, g.c.byteOffset, g.c.byteLength).equals(Buffer.from(r.c.buffer, r.c.byteOffset, r.c.byteLength)), `${what}: op ${i} (${r.key})`);
-  }
-}
 
 /** 3 steps at batch 3, then one at batch 2 (a "last partial batch"). */
 async function run(rec: RecordingExecutor): Promise<number[]> {
@@ -57,8 +48,8 @@ describe('offline two-worker mode', () => {
         const onLosses = await Promise.all(on.map(run));
         const offLosses = await Promise.all(off.map(run));
         for (let i = 0; i < off.length; i++) {
-          assertSame(on[i], off[i], `${topology} replica ${i}: offline vs online`);
-          assertSame(ref, off[i], `${topology} replica ${i}: offline vs quantized`);
+          assertSameRecords(on[i], off[i], `${topology} replica ${i}: offline vs online`);
+          assertSameRecords(ref, off[i], `${topology} replica ${i}: offline vs quantized`);
           assert.deepEqual(offLosses[i], onLosses[i]);
           assert.deepEqual(offLosses[i], refLosses);
           const st = offline.executors[i].maskStats();
@@ -87,7 +78,7 @@ describe('offline two-worker mode', () => {
         assert.equal(cluster.executors[0].kernels, 'js');
         const rec = new RecordingExecutor(cluster.executors[0]);
         await run(rec);
-        assertSame(ref, rec, `${workers} workers, js kernels`);
+        assertSameRecords(ref, rec, `${workers} workers, js kernels`);
       } finally {
         await cluster.close();
       }
