@@ -17,7 +17,7 @@
 import { MsgType } from '../net/message-types.js';
 import type { Connection, ReceivedMessage } from '../net/transport.js';
 import type { TensorPool } from '../nn/memory/tensor-pool.js';
-import { ProtocolError, checkShareTensor, opHeader } from './messages.js';
+import { ProtocolError, checkShareTensor, opHeader, sayBye } from './messages.js';
 import type { AttemptCounter, MaskKeyName } from './op-streams.js';
 import type { OpAttempt } from './worker-compute.js';
 
@@ -123,7 +123,7 @@ export class OnlineMaskSource implements MaskSource {
   }
 
   async close(): Promise<void> {
-    if (this.feeds && !this.conn.isClosed) await this.conn.send({ type: MsgType.Bye, dtype: 'json', value: {} }).catch(() => {});
+    if (this.feeds) await sayBye(this.conn);
     await this.conn.close().catch(() => {});
   }
 }

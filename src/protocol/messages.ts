@@ -9,6 +9,8 @@ import type { BilinearOp, BilinearPass } from '../backend/bilinear.js';
 import { bilinearSizes } from '../backend/bilinear.js';
 import { validateConvGeometry } from '../backend/geometry.js';
 import { isCentredArray } from '../field/share.js';
+import { MsgType } from '../net/message-types.js';
+import type { Connection } from '../net/transport.js';
 import type { OpAttempt } from './worker-compute.js';
 
 /** Largest tensor (elements) a worker accepts in one op: 2^27 (512 MiB as Int32). */
@@ -107,4 +109,9 @@ export function checkShareTensor(
 /** Traffic label of an op (counters group bytes by it). */
 export function opLabel(at: OpAttempt): string {
   return `L${at.layer}.${at.op.layer}.${at.op.pass}`;
+}
+
+/** Tells a worker the session is over (Bye), unless the connection is already closed; a failed send is ignored. */
+export async function sayBye(conn: Connection): Promise<void> {
+  if (!conn.isClosed) await conn.send({ type: MsgType.Bye, dtype: 'json', value: {} }).catch(() => {});
 }

@@ -33,7 +33,7 @@ import { type EnclaveKernels, NonCentredPartError, enclaveKernels } from './encl
 import { type Feeds, maskStream, prepareAttempt } from './enclave-op.js';
 import { LeaseSet, receiveLeases } from './managed-buffers.js';
 import { type MaskSource, type MaskSourceStats, OnlineMaskSource, receiveResult } from './mask-source.js';
-import { ProtocolError, opHeader, opLabel } from './messages.js';
+import { ProtocolError, opHeader, opLabel, sayBye } from './messages.js';
 import { AttemptCounter, type MaskKeys } from './op-streams.js';
 import { HEADROOM_STEP, MAX_RETRIES, OverflowError } from './overflow.js';
 import { checkLengths } from './quantized-executor.js';
@@ -258,7 +258,7 @@ export class SecureExecutor implements LinearExecutor {
     const { workers, feeds } = this.#o;
     const fed = [feeds.w0, feeds.w1];
     const w01 = [workers[0], workers[1]];
-    await Promise.allSettled(w01.map((w, i) => (fed[i] && !w.isClosed ? w.send({ type: MsgType.Bye, dtype: 'json', value: {} }) : null)));
+    await Promise.all(w01.map((w, i) => (fed[i] ? sayBye(w) : null)));
     await Promise.allSettled([...w01.map((w) => w.close()), this.#masks.close(), this.#o.replica?.close()]);
   }
 }

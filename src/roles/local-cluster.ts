@@ -7,9 +7,9 @@
  */
 import type { Backend } from '../backend/backend.js';
 import { inprocTransport } from '../net/inproc.js';
-import { MsgType } from '../net/message-types.js';
 import type { Connection, Transport } from '../net/transport.js';
 import { deriveStreamKeys, generateMasterSecret, seedBundleFor } from '../protocol/key-schedule.js';
+import { sayBye } from '../protocol/messages.js';
 import { FEEDS_REPLICA0, FEEDS_REPLICA1, FEEDS_SINGLE, SecureExecutor } from '../protocol/secure-executor.js';
 import { type KernelChoice, enclaveKernels } from '../protocol/enclave-kernels.js';
 import { OfflineMaskSource } from '../protocol/offline-masks.js';
@@ -101,7 +101,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     connections,
     async close() {
       for (const row of connections) {
-        for (const c of row) if (!c.isClosed) await c.send({ type: MsgType.Bye, dtype: 'json', value: {} }).catch(() => {});
+        for (const c of row) await sayBye(c);
       }
       await Promise.allSettled(executors.map((x) => x.close()));
       await Promise.allSettled(serving);
