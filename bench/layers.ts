@@ -18,7 +18,7 @@
  * With --json: one object per op, then {"summary":…}.
  */
 import type { Command } from 'commander';
-import { type BilinearOp, applyBilinearF32, bilinearSizes } from '../src/backend/bilinear.js';
+import { type BilinearOp, applyBilinearF32, bilinearSizes, operandKinds } from '../src/backend/bilinear.js';
 import { getBackend } from '../src/backend/index.js';
 import { loadNativeAddon } from '../src/backend/native/addon.js';
 import type { ExecutorStats, LinearExecutor, OpTag } from '../src/nn/executor.js';
@@ -32,6 +32,7 @@ import { maskStream, prepareAttempt } from '../src/protocol/enclave-op.js';
 import { deriveStreamKeys, generateMasterSecret } from '../src/protocol/key-schedule.js';
 import { OfflineMaskSource } from '../src/protocol/offline-masks.js';
 import { noiseKeyFromSeed } from '../src/protocol/op-quantize.js';
+import type { OperandUse } from '../src/protocol/operands.js';
 import { FEEDS_SINGLE } from '../src/protocol/secure-executor.js';
 import type { OpAttempt } from '../src/protocol/worker-compute.js';
 import { Tensor } from '../src/tensor/tensor.js';
@@ -104,6 +105,9 @@ async function run(f: LayersFlags): Promise<void> {
   let best = 0;
   // one source for all ops (its buffers stay warm, as in a run); chunks are keyed by layer/pass/attempt
   const offline = new OfflineMaskSource({ keys, backend, kernels, budgetBytes: 0 });
+  // fresh operand versions every repetition, as in a step's first use of each tensor
+  const uses = (r: Recorded, version: number): OperandUse[] =>
+    operandKinds(r.op.pass).map((kind, i) => ({ kind, version, exp: kernels.exponent(i === 0 ? r.a : r.b), headroom: 0, fresh: true }));
   for (const r of rec.ops) {
     const sz = bilinearSizes(r.op);
     const c = new Float32Array(sz.c);
@@ -117,17 +121,19 @@ async function run(f: LayersFlags): Promise<void> {
 
       const at: OpAttempt = { op: r.op, layer: r.tag.index, attempt: k };
       t0 = now();
-      let prep = prepareAttempt(FEEDS_SINGLE, keys, noiseKey, at, 0, r.a, r.b, pool, kernels);
+      let [ua, ub] = uses(r, k);
+      prepareAttempt(FEEDS_SINGLE, keys, noiseKey, at, ua, ub, r.a, r.b, pool, kernels);
       kernels.isCentred(parts[2]); // worker 2's part is checked on receipt; 0 and 1 inside the reconstruction
       const masks = (['CM0', 'CM1', 'CMZ'] as const).map((m) => maskStream(keys, m, at));
-      kernels.reconstructDequantize(parts, masks, prep.eA + prep.eB - 12, c, 2);
+      kernels.reconstructDequantize(parts, masks, ua.exp + ub.exp - 12, c, 2);
       t.online.push(since(t0));
 
       const atOff: OpAttempt = { ...at, attempt: 1000 + k };
       t0 = now();
-      prep = prepareAttempt(FEEDS_SINGLE, keys, noiseKey, atOff, 0, r.a, r.b, pool, kernels);
+      [ua, ub] = uses(r, 1000 + k);
+      prepareAttempt(FEEDS_SINGLE, keys, noiseKey, atOff, ua, ub, r.a, r.b, pool, kernels);
       const z = await offline.take(atOff, 0, sz.c);
-      kernels.reconstructDequantize([parts[0], parts[1], z.data], [], prep.eA + prep.eB - 12, c, 2);
+      kernels.reconstructDequantize([parts[0], parts[1], z.data], [], ua.exp + ub.exp - 12, c, 2);
       t.offline.push(since(t0));
     }
     const m = { plain: median(t.plain.map((s) => s.cpuMs)), online: median(t.online.map((s) => s.cpuMs)), offline: median(t.offline.map((s) => s.cpuMs)) };

@@ -21,6 +21,30 @@ export interface LinearGeometry {
 
 export type BilinearPass = 'forward' | 'grad-input' | 'grad-weight';
 
+/**
+ * The tensors a linear layer's three ops multiply: its weight W, its input X and the gradient
+ * dY of its output. Each appears in two of the ops (forward f(W, X), grad-input f(W, dY),
+ * grad-weight f(dY, X)), so within one training step every tensor can be quantized (and, in
+ * the secure protocol, masked and sent) once and used twice.
+ */
+export type OperandKind = 'W' | 'X' | 'dY';
+export const OPERAND_KINDS: readonly OperandKind[] = ['W', 'X', 'dY'];
+
+/** [kind of A, kind of B] of a pass. */
+export function operandKinds(pass: BilinearPass): readonly [OperandKind, OperandKind] {
+  return pass === 'forward' ? ['W', 'X'] : pass === 'grad-input' ? ['W', 'dY'] : ['dY', 'X'];
+}
+
+/**
+ * Which operands of an op are, unchanged, the same tensor of the same kind as in an earlier op of
+ * this layer since its last forward: a layer's backward reuses the forward's X in grad-weight, and
+ * the forward's W and grad-weight's dY in grad-input. The caller vouches for "unchanged".
+ */
+export interface OperandReuse {
+  readonly a: boolean;
+  readonly b: boolean;
+}
+
 export type BilinearOp =
   | { readonly layer: 'linear'; readonly pass: BilinearPass; readonly geom: LinearGeometry }
   | { readonly layer: 'conv'; readonly pass: BilinearPass; readonly geom: ConvGeometry };

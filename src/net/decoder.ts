@@ -249,7 +249,7 @@ export class FrameDecoder {
       const release = lease ? lease.release : NOOP;
       if (dtype === 'int32') msg = { ...meta, dtype, dims, data: new Int32Array(buffer, 0, n >> 2), release };
       else if (dtype === 'float32') msg = { ...meta, dtype, dims, data: new Float32Array(buffer, 0, n >> 2), release };
-      else msg = { ...meta, dtype, dims, data: new Uint8Array(buffer, 0, n), release };
+      else msg = { ...meta, dtype, dims, data: new Uint8Array(buffer, 0, n), release }; // uint8 and int24 (packed bytes)
     }
     this.onFrame(msg);
   }

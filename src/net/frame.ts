@@ -5,7 +5,8 @@
  *   0      4     magic "GTN" (0x47 0x54 0x4E) + format version (0x01)
  *   4      2     message type, u16 (src/net/message-types.ts; unknown codes are rejected)
  *   6      2     flags, u16 (application-defined)
- *   8      1     dtype: 1 Int32, 2 Float32, 3 Uint8, 4 JSON (UTF-8 text)
+ *   8      1     dtype: 1 Int32, 2 Float32, 3 Uint8, 4 JSON (UTF-8 text), 5 Int24 (3 bytes per
+ *                element, little-endian two's complement; the packed wire form of Z_P elements)
  *   9      1     ndim, 0..8 (must be 0 for JSON)
  *   10     1     label length L, 0..64 (printable ASCII op label, e.g. "conv1.fwd")
  *   11     1     reserved, must be 0
@@ -13,7 +14,7 @@
  *   16     4     payload length in bytes, u32
  *   20     4·ndim dims, u32 each
  *   …      L     label
- *   …      n     payload: little-endian elements (Int32/Float32/Uint8) or UTF-8 JSON
+ *   …      n     payload: little-endian elements (Int32/Float32/Uint8/Int24) or UTF-8 JSON
  *
  * Header length = 20 + 4·ndim + L. All integers are little-endian. A tensor's
  * element count is the product of its dims (1 for ndim = 0) and must equal
@@ -36,10 +37,10 @@ export const MAX_LABEL_BYTES = 64;
 /** Default receive/send limit for one frame (header + payload). */
 export const DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024;
 
-export type DType = 'int32' | 'float32' | 'uint8' | 'json';
-export const DTYPE_CODE: Record<DType, number> = { int32: 1, float32: 2, uint8: 3, json: 4 };
-export const DTYPE_BY_CODE: readonly (DType | undefined)[] = [undefined, 'int32', 'float32', 'uint8', 'json'];
-export const ELEMENT_BYTES: Record<DType, number> = { int32: 4, float32: 4, uint8: 1, json: 1 };
+export type DType = 'int32' | 'float32' | 'uint8' | 'json' | 'int24';
+export const DTYPE_CODE: Record<DType, number> = { int32: 1, float32: 2, uint8: 3, json: 4, int24: 5 };
+export const DTYPE_BY_CODE: readonly (DType | undefined)[] = [undefined, 'int32', 'float32', 'uint8', 'json', 'int24'];
+export const ELEMENT_BYTES: Record<DType, number> = { int32: 4, float32: 4, uint8: 1, json: 1, int24: 3 };
 
 /** Routing fields every message has. */
 export interface MessageMeta {
@@ -53,10 +54,16 @@ export interface MessageMeta {
   flags: number;
 }
 
+/**
+ * Tensor payloads. `int24` carries its elements packed, 3 bytes each: `data` is the raw
+ * byte view (3 · element count bytes); unpacking belongs to whoever knows what they are
+ * (src/field/pack.ts for field elements).
+ */
 export type TensorBody =
   | { dtype: 'int32'; dims: readonly number[]; data: Int32Array }
   | { dtype: 'float32'; dims: readonly number[]; data: Float32Array }
-  | { dtype: 'uint8'; dims: readonly number[]; data: Uint8Array };
+  | { dtype: 'uint8'; dims: readonly number[]; data: Uint8Array }
+  | { dtype: 'int24'; dims: readonly number[]; data: Uint8Array };
 export type JsonBody = { dtype: 'json'; value: unknown };
 
 /**
@@ -67,8 +74,14 @@ export type OutgoingMessage = { type: number; opId?: number; label?: string; fla
   | { dtype: 'int32'; dims?: readonly number[]; data: Int32Array }
   | { dtype: 'float32'; dims?: readonly number[]; data: Float32Array }
   | { dtype: 'uint8'; dims?: readonly number[]; data: Uint8Array }
+  | { dtype: 'int24'; dims?: readonly number[]; data: Uint8Array }
   | JsonBody
 );
+
+/** Elements of an outgoing tensor (int24: 3 bytes each). */
+export function tensorElements(msg: Exclude<OutgoingMessage, JsonBody>): number {
+  return msg.dtype === 'int24' ? msg.data.length / 3 : msg.data.length;
+}
 
 /**
  * What `Connection.recv` returns. Tensor `data` is a view into a pooled,
@@ -155,13 +168,15 @@ export function encodeFrame(msg: OutgoingMessage, maxFrameBytes = DEFAULT_MAX_FR
     dims = [];
   } else {
     const data = msg.data;
-    dims = msg.dims ?? [data.length];
+    const count = tensorElements(msg);
+    if (!Number.isInteger(count)) throw new FrameError('BAD_DIMS', `an int24 payload of ${data.length} bytes is not a whole number of elements`);
+    dims = msg.dims ?? [count];
     if (dims.length > MAX_NDIM) throw new FrameError('BAD_DIMS', `ndim ${dims.length} > ${MAX_NDIM}`);
     for (const d of dims) {
       if (!Number.isInteger(d) || d < 0 || d > 0xffffffff) throw new FrameError('BAD_DIMS', `dims must be u32 values, got [${dims.join(',')}]`);
     }
-    if (elementCount(dims, data.length) !== data.length) {
-      throw new FrameError('BAD_DIMS', `dims [${dims.join(',')}] do not match ${data.length} elements (${messageTypeName(type)})`);
+    if (elementCount(dims, count) !== count) {
+      throw new FrameError('BAD_DIMS', `dims [${dims.join(',')}] do not match ${count} elements (${messageTypeName(type)})`);
     }
     payload = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   }

@@ -11,7 +11,7 @@
  * Listeners live in an InprocNetwork keyed by "host:port" (port 0 picks a free one).
  */
 import { BaseConnection } from './connection.js';
-import { DEFAULT_MAX_FRAME_BYTES, encodeFrame, type OutgoingMessage, type ReceivedMessage } from './frame.js';
+import { DEFAULT_MAX_FRAME_BYTES, encodeFrame, tensorElements, type OutgoingMessage, type ReceivedMessage } from './frame.js';
 import { AcceptQueue } from './listener.js';
 import { bytePipe } from './pipe.js';
 import { defaultPool, type BufferPool, type ReceivePool } from './pool.js';
@@ -37,7 +37,7 @@ function materialize(msg: OutgoingMessage, frameBytes: number, payload: Uint8Arr
   if (msg.dtype === 'json') {
     return { ...meta, dtype: 'json', dims: [], value: JSON.parse(Buffer.from(payload).toString('utf8')), release: NOOP };
   }
-  const dims = [...(msg.dims ?? [msg.data.length])];
+  const dims = [...(msg.dims ?? [tensorElements(msg)])];
   let buffer = msg.data.buffer as ArrayBuffer;
   let offset = msg.data.byteOffset;
   let release = NOOP;
@@ -51,7 +51,7 @@ function materialize(msg: OutgoingMessage, frameBytes: number, payload: Uint8Arr
   const n = msg.data.length;
   if (msg.dtype === 'int32') return { ...meta, dtype: 'int32', dims, data: new Int32Array(buffer, offset, n), release };
   if (msg.dtype === 'float32') return { ...meta, dtype: 'float32', dims, data: new Float32Array(buffer, offset, n), release };
-  return { ...meta, dtype: 'uint8', dims, data: new Uint8Array(buffer, offset, n), release };
+  return { ...meta, dtype: msg.dtype, dims, data: new Uint8Array(buffer, offset, n), release }; // uint8 and int24 (packed bytes)
 }
 
 /** One end of a message-passing pair ('copy' and 'share' modes). */

@@ -8,6 +8,9 @@
  *   secure     the Goten protocol over three untrusted workers
  */
 import type { BilinearOp } from '../backend/bilinear.js';
+import type { OperandReuse } from '../backend/bilinear.js';
+
+export type { OperandReuse } from '../backend/bilinear.js';
 import type { TensorPool } from './memory/tensor-pool.js';
 
 /** Identifies one linear op of one layer; the executor counts invocations per tag. */
@@ -28,8 +31,13 @@ export interface ExecutorStats {
 
 export interface LinearExecutor {
   readonly mode: 'plain' | 'quantized' | 'secure';
-  /** c = f(a, b) for `op` (see backend/bilinear.ts), float32 in and out. */
-  run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array): void | Promise<void>;
+  /**
+   * c = f(a, b) for `op` (see backend/bilinear.ts), float32 in and out. `reuse` says which operands are,
+   * unchanged, tensors this layer already handed over since its last forward (bilinear.ts
+   * `OperandReuse`); quantizing executors then reuse their quantized form (and the secure protocol
+   * their masked form already held by the workers). Absent: nothing is reused.
+   */
+  run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, reuse?: OperandReuse): void | Promise<void>;
   stats(): ExecutorStats;
   /**
    * Called by the trainer after every optimizer step. The replicated secure

@@ -1,24 +1,18 @@
 /**
  * Step 1 of every linear op, shared by the quantized reference and the secure
- * protocol (DESIGN §3, §5):
+ * protocols (DESIGN §3, §5): each side's operand version (operands.ts) is
  *
- *   AQ, eA = quantize(A; noise stream (noiseKey, id(layer, pass, attempt, NOISE_A)), headroom)
- *   BQ, eB = quantize(B; noise stream (noiseKey, id(layer, pass, attempt, NOISE_B)), headroom)
+ *   XQ = quantize(X; exponent e, noise stream (noiseKey, operandStreamId(layer, kind, version, NOISE)))
  *
- * with exponent e = floor(log2 max|x|) + headroom, so the result's scale is
- * 2^(eA + eB − 12). The rounding noise has its own key, independent of every
- * mask, so a worker that knows a mask learns nothing about the rounding.
+ * with e = floor(log2 max|x|) + headroom, so the result's scale is 2^(eA + eB − 12).
+ * The rounding noise has its own key, independent of every mask, so a worker that
+ * knows a mask learns nothing about the rounding.
  */
 import { createHash } from 'node:crypto';
-import type { BilinearPass } from '../backend/bilinear.js';
 import { FieldStream, deriveStreamKey } from '../field/prg.js';
-import { EXP_MAX, quantize, tensorExponent } from '../field/quantize.js';
-import { SLOT_NOISE_A, SLOT_NOISE_B, opStreamId } from './op-streams.js';
-
-export interface QuantizedOperands {
-  readonly eA: number;
-  readonly eB: number;
-}
+import { quantize } from '../field/quantize.js';
+import type { OperandUse } from './operands.js';
+import { SLOT_NOISE, operandStreamId } from './op-streams.js';
 
 /**
  * The rounding-noise key of a run, derived from the run's seed:
@@ -33,24 +27,12 @@ export function noiseKeyFromSeed(seed: number | string): Uint8Array {
   return deriveStreamKey(new Uint8Array(master), 'noise');
 }
 
-function quantizeWithHeadroom(x: Float32Array, key: Uint8Array, id: bigint, out: Int32Array, headroom: number): number {
-  const e = Math.min(EXP_MAX, tensorExponent(x) + headroom);
-  return quantize(x, FieldStream.open(key, id), out, e);
+/** The rounding-noise stream id of one operand version. */
+export function noiseStreamId(layerIndex: number, use: OperandUse): bigint {
+  return operandStreamId(layerIndex, use.kind, use.version, SLOT_NOISE);
 }
 
-/** Quantizes both operands of one op attempt into aq and bq. */
-export function quantizeOperands(
-  noiseKey: Uint8Array,
-  layerIndex: number,
-  pass: BilinearPass,
-  attempt: number,
-  headroom: number,
-  a: Float32Array,
-  b: Float32Array,
-  aq: Int32Array,
-  bq: Int32Array,
-): QuantizedOperands {
-  const eA = quantizeWithHeadroom(a, noiseKey, opStreamId(layerIndex, pass, attempt, SLOT_NOISE_A), aq, headroom);
-  const eB = quantizeWithHeadroom(b, noiseKey, opStreamId(layerIndex, pass, attempt, SLOT_NOISE_B), bq, headroom);
-  return { eA, eB };
+/** Quantizes one operand version into out (same values however often it is called). */
+export function quantizeOperand(noiseKey: Uint8Array, layerIndex: number, use: OperandUse, x: Float32Array, out: Int32Array): void {
+  quantize(x, FieldStream.open(noiseKey, noiseStreamId(layerIndex, use)), out, use.exp);
 }

@@ -3,16 +3,19 @@
  *
  * Every stream is (key, 64-bit stream id) — see field/prg.ts. Keys are per
  * purpose (MASK_KEY_NAMES, plus the rounding-noise key); the stream id says
- * which op attempt a stream belongs to, so that every party holding a key draws
- * the same values for the same attempt from nothing but the id in the request:
+ * which op attempt or which operand a stream belongs to, so that every party
+ * holding a key draws the same values from nothing but the ids in the request:
  *
- *   id = streamIdFor(op = layer index, pass, invocation = attempt, slot)
+ *   op streams       id = streamIdFor(op = layer index, pass code 0–2, invocation = attempt, slot)
+ *   operand streams  id = streamIdFor(op = layer index, kind code 16–18, invocation = version, slot)
  *
  * `attempt` is a per-(layer, pass) counter that increases on every attempt,
- * retries after a detected overflow included, so no mask is ever drawn twice
- * under one key.
+ * retries after a detected overflow included; `version` is a per-(layer, kind)
+ * counter that increases every time an operand (W, X or dY; operands.ts) is
+ * quantized anew. So no mask is ever drawn twice under one key, and one
+ * operand version is masked with one mask however often it is used.
  */
-import type { BilinearPass } from '../backend/bilinear.js';
+import type { BilinearPass, OperandKind } from '../backend/bilinear.js';
 import { streamIdFor } from '../field/prg.js';
 
 /** Purposes with their own mask key. Workers hold only the keys DESIGN §3 gives them. */
@@ -22,23 +25,34 @@ export type MaskKeys = Readonly<Record<MaskKeyName, Uint8Array>>;
 
 /** Slots of one attempt: which tensor a stream fills (masks use slot Main under their own key). */
 export const SLOT_MAIN = 0;
-export const SLOT_NOISE_A = 1;
-export const SLOT_NOISE_B = 2;
+/** Slot of an operand version's rounding noise (under the noise key). */
+export const SLOT_NOISE = 1;
 
 export const PASS_CODE: Readonly<Record<BilinearPass, number>> = { forward: 0, 'grad-input': 1, 'grad-weight': 2 };
 export const PASS_BY_CODE: readonly BilinearPass[] = ['forward', 'grad-input', 'grad-weight'];
+
+/** Codes of the operand kinds in operand stream ids (distinct from the pass codes). */
+export const KIND_CODE: Readonly<Record<OperandKind, number>> = { W: 16, X: 17, dY: 18 };
 
 /** The 64-bit stream id of one (layer, pass, attempt, slot). */
 export function opStreamId(layerIndex: number, pass: BilinearPass, attempt: number, slot: number): bigint {
   return streamIdFor(layerIndex, PASS_CODE[pass], attempt, slot);
 }
 
-/** Per-(layer, pass) attempt counters; every attempt takes a fresh number. */
+/** The 64-bit stream id of one (layer, operand kind, version, slot). */
+export function operandStreamId(layerIndex: number, kind: OperandKind, version: number, slot: number): bigint {
+  return streamIdFor(layerIndex, KIND_CODE[kind], version, slot);
+}
+
+/**
+ * Per-(layer, pass) attempt counters and per-(layer, operand kind) version counters
+ * (operands.ts); every attempt or version takes a fresh number.
+ */
 export class AttemptCounter {
   readonly #next = new Map<string, number>();
 
-  /** Takes the next attempt number for this (layer, pass). */
-  take(layerIndex: number, pass: BilinearPass): number {
+  /** Takes the next number for this (layer, pass) or (layer, operand kind). */
+  take(layerIndex: number, pass: BilinearPass | OperandKind): number {
     const key = `${layerIndex}/${pass}`;
     const n = this.#next.get(key) ?? 0;
     this.#next.set(key, n + 1);

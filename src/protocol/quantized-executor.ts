@@ -2,7 +2,9 @@
  * The quantized reference: the exact plaintext oracle of the secure protocol.
  * Per op attempt (DESIGN §3 without the sharing):
  *
- *   AQ, eA, BQ, eB = quantizeOperands(A, B)          (op-quantize.ts)
+ *   (A, eA), (B, eB) = the attempt's operand versions (operands.ts)
+ *   AQ, BQ = quantizeOperand(A), quantizeOperand(B)   (op-quantize.ts; a reused version
+ *                                                       is quantized again: same values)
  *   C   = f(AQ, BQ) mod P, exact, centred             (Backend.…ModP)
  *   out = C · 2^(eA + eB − 12), guarded               (reconstruct.ts)
  *
@@ -14,13 +16,15 @@
  * pool for the duration of one op instead of buffers kept forever.
  */
 import type { Backend } from '../backend/backend.js';
-import { type BilinearOp, applyBilinearModP, bilinearSizes } from '../backend/bilinear.js';
+import { type BilinearOp, type OperandReuse, applyBilinearModP, bilinearSizes } from '../backend/bilinear.js';
+import { tensorExponent } from '../field/quantize.js';
 import type { ExecutorStats, LinearExecutor, OpTag } from '../nn/executor.js';
 import type { TensorPool } from '../nn/memory/tensor-pool.js';
 import { BufferPool } from './buffer-pool.js';
 import { LeaseSet } from './managed-buffers.js';
-import { noiseKeyFromSeed, quantizeOperands } from './op-quantize.js';
+import { noiseKeyFromSeed, quantizeOperand } from './op-quantize.js';
 import { AttemptCounter } from './op-streams.js';
+import { NO_REUSE, OperandTracker } from './operands.js';
 import { HEADROOM_STEP, MAX_RETRIES, OverflowError } from './overflow.js';
 import { reconstructDequantize } from './reconstruct.js';
 
@@ -34,6 +38,7 @@ export interface QuantizedExecutorOptions {
 export class QuantizedExecutor implements LinearExecutor {
   readonly mode = 'quantized' as const;
   readonly attempts = new AttemptCounter();
+  readonly #operands = new OperandTracker(this.attempts);
   readonly #backend: Backend;
   readonly #noiseKey: Uint8Array;
   readonly #pool = new BufferPool();
@@ -46,7 +51,7 @@ export class QuantizedExecutor implements LinearExecutor {
     this.#noiseKey = opts.noiseKey ?? noiseKeyFromSeed(opts.seed ?? 0);
   }
 
-  run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array): void {
+  run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, reuse: OperandReuse = NO_REUSE): void {
     const sz = bilinearSizes(op);
     checkLengths(op, sz, a, b, c);
     const leases = this.#mem ? new LeaseSet(this.#mem) : null;
@@ -57,11 +62,12 @@ export class QuantizedExecutor implements LinearExecutor {
       const cq = buf.int32('cq', sz.c);
       this.#stats.ops++;
       for (let retry = 0; ; retry++) {
-        const attempt = this.attempts.take(tag.index, op.pass);
-        const headroom = retry * HEADROOM_STEP;
-        const { eA, eB } = quantizeOperands(this.#noiseKey, tag.index, op.pass, attempt, headroom, a, b, aq, bq);
+        this.attempts.take(tag.index, op.pass); // the secure protocols' attempt numbers, kept in step
+        const [ua, ub] = this.#operands.plan(tag.index, op.pass, reuse, retry * HEADROOM_STEP, a, b, tensorExponent);
+        quantizeOperand(this.#noiseKey, tag.index, ua, a, aq);
+        quantizeOperand(this.#noiseKey, tag.index, ub, b, bq);
         applyBilinearModP(this.#backend, op, aq, bq, cq);
-        const r = reconstructDequantize([cq], eA + eB - 12, c);
+        const r = reconstructDequantize([cq], ua.exp + ub.exp - 12, c);
         if (!r.flagged) return;
         this.#stats.overflows++;
         if (retry === MAX_RETRIES) throw new OverflowError(tag.layer, op.pass, r.maxAbs);

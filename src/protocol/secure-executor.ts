@@ -23,7 +23,7 @@
  * (eA, eB, AQ, BQ) of every attempt, and compare the digests after every step.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { type BilinearOp, bilinearSizes } from '../backend/bilinear.js';
+import { type BilinearOp, type OperandReuse, bilinearSizes } from '../backend/bilinear.js';
 import { MsgType } from '../net/message-types.js';
 import type { Connection } from '../net/transport.js';
 import type { ExecutorStats, LinearExecutor, OpTag } from '../nn/executor.js';
@@ -35,6 +35,7 @@ import { LeaseSet, receiveLeases } from './managed-buffers.js';
 import { type MaskSource, type MaskSourceStats, OnlineMaskSource, receiveResult } from './mask-source.js';
 import { ProtocolError, opHeader, opLabel, sayBye } from './messages.js';
 import { AttemptCounter, type MaskKeys } from './op-streams.js';
+import { NO_REUSE, OperandTracker, type OperandUse } from './operands.js';
 import { HEADROOM_STEP, MAX_RETRIES, OverflowError } from './overflow.js';
 import { checkLengths } from './quantized-executor.js';
 import { GUARD } from './reconstruct.js';
@@ -67,6 +68,7 @@ export const FEEDS_REPLICA1: Feeds = { w0: false, w1: true, w2: false };
 export class SecureExecutor implements LinearExecutor {
   readonly mode = 'secure' as const;
   readonly attempts = new AttemptCounter();
+  readonly #operands = new OperandTracker(this.attempts);
   readonly #o: SecureExecutorOptions;
   readonly #masks: MaskSource;
   readonly #kernels: EnclaveKernels;
@@ -90,13 +92,14 @@ export class SecureExecutor implements LinearExecutor {
     this.#masks = o.maskSource ?? new OnlineMaskSource(w2!, o.feeds.w2, o.timeoutMs, this.#kernels.isCentred);
   }
 
-  async run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array): Promise<void> {
+  async run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, reuse: OperandReuse = NO_REUSE): Promise<void> {
     const sz = bilinearSizes(op);
     checkLengths(op, sz, a, b, c);
     this.#stats.ops++;
     for (let retry = 0; ; retry++) {
       const at: OpAttempt = { op, layer: tag.index, attempt: this.attempts.take(tag.index, op.pass) };
-      const { maxAbs, flagged } = await this.#attempt(at, retry * HEADROOM_STEP, a, b, c);
+      const uses = this.#operands.plan(tag.index, op.pass, reuse, retry * HEADROOM_STEP, a, b, this.#kernels.exponent);
+      const { maxAbs, flagged } = await this.#attempt(at, uses, a, b, c);
       if (!flagged) return;
       // Diverged replicas reconstruct garbage, which lands in the guard band: both
       // replicas see the same flagged result, so they can compare digests right away
@@ -107,7 +110,7 @@ export class SecureExecutor implements LinearExecutor {
     }
   }
 
-  async #attempt(at: OpAttempt, headroom: number, a: Float32Array, b: Float32Array, c: Float32Array) {
+  async #attempt(at: OpAttempt, [ua, ub]: [OperandUse, OperandUse], a: Float32Array, b: Float32Array, c: Float32Array) {
     const { feeds, keys, noiseKey, workers } = this.#o;
     const opId = this.#seq++ >>> 0;
     const label = opLabel(at);
@@ -115,9 +118,9 @@ export class SecureExecutor implements LinearExecutor {
     // managed: sends issued and not all complete, so a healthy worker's may still read the operand buffers
     let sending = false;
     try {
-      const prep = prepareAttempt(feeds, keys, noiseKey, at, headroom, a, b, leases ?? this.#pool, this.#kernels, this.#digest !== null);
+      const prep = prepareAttempt(feeds, keys, noiseKey, at, ua, ub, a, b, leases ?? this.#pool, this.#kernels, this.#digest !== null);
       if (this.#digest) {
-        this.#digest.update(Int32Array.of(at.layer, at.attempt, prep.eA, prep.eB));
+        this.#digest.update(Int32Array.of(at.layer, at.attempt, ua.exp, ub.exp));
         this.#digest.update(prep.aq!).update(prep.bq!);
       }
       const header = { type: MsgType.OpRequest, opId, label, dtype: 'json' as const, value: opHeader(at) };
@@ -161,7 +164,7 @@ export class SecureExecutor implements LinearExecutor {
         const masks = this.#masks.outputMasks.map((name) => maskStream(keys, name, at));
         let maxAbs: number;
         try {
-          maxAbs = this.#kernels.reconstructDequantize(data, masks, prep.eA + prep.eB - 12, c, 2);
+          maxAbs = this.#kernels.reconstructDequantize(data, masks, ua.exp + ub.exp - 12, c, 2);
         } catch (err) {
           if (!(err instanceof NonCentredPartError)) throw err;
           const e = new ProtocolError(`result of worker ${err.part}: values outside the centred range of Z_P`);

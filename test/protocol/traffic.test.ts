@@ -9,7 +9,7 @@ import { bilinearSizes, type BilinearOp } from '../../src/backend/bilinear.js';
 import { frameSize } from '../../src/net/frame.js';
 import { MsgType } from '../../src/net/message-types.js';
 import { inprocTransport } from '../../src/net/inproc.js';
-import type { ExecutorStats, LinearExecutor, OpTag } from '../../src/nn/executor.js';
+import type { ExecutorStats, LinearExecutor, OpTag, OperandReuse } from '../../src/nn/executor.js';
 import { opHeader, opLabel } from '../../src/protocol/messages.js';
 import { noiseKeyFromSeed } from '../../src/protocol/op-quantize.js';
 import { opTraffic } from '../../src/protocol/traffic.js';
@@ -24,9 +24,9 @@ class OpLog implements LinearExecutor {
   get mode() {
     return this.inner.mode;
   }
-  async run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array) {
+  async run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, reuse?: OperandReuse) {
     this.ops.push({ op, tag });
-    await this.inner.run(op, tag, a, b, c);
+    await this.inner.run(op, tag, a, b, c, reuse);
   }
   stats(): ExecutorStats {
     return this.inner.stats();

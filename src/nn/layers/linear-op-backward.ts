@@ -62,6 +62,9 @@ export abstract class LinearOpLayer implements LinearOpLayerParts {
   }
 }
 
+const REUSE_X = { a: false, b: true } as const;
+const REUSE_BOTH = { a: true, b: true } as const;
+
 export async function backwardLinearOp(
   l: LinearOpLayerParts,
   ops: { readonly gradWeight: BilinearOp; readonly gradInput: BilinearOp },
@@ -72,13 +75,15 @@ export async function backwardLinearOp(
   needInputGrad: boolean,
 ): Promise<Tensor | null> {
   const dw = l.scratch.get('dw', parameterSize(l.weight));
-  await l.ctx.executor.run(ops.gradWeight, l.tag, dy.data, x.data, dw);
+  // x is the forward's input, unchanged (bilinear.ts OperandReuse)
+  await l.ctx.executor.run(ops.gradWeight, l.tag, dy.data, x.data, dw, REUSE_X);
   accumulate(l.weight.grad, dw);
   l.scratch.release(dw);
   if (l.bias !== null) reduceChannelBias(l.bias.grad, dy.data, x.shape[0], channels, plane);
   if (!needInputGrad) return null;
   const dx = l.scratch.get('dx', x.size);
-  await l.ctx.executor.run(ops.gradInput, l.tag, l.weight.value, dy.data, dx);
+  // W is the forward's weight (the update comes after backward), dy the one grad-weight used
+  await l.ctx.executor.run(ops.gradInput, l.tag, l.weight.value, dy.data, dx, REUSE_BOTH);
   return new Tensor(x.shape, dx);
 }
 

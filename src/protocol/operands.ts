@@ -1,0 +1,82 @@
+/**
+ * Which quantized version of each operand an op attempt uses.
+ *
+ * A linear layer's three ops share three tensors (backend/bilinear.ts OperandKind):
+ * forward f(W, X), grad-input f(W, dY), grad-weight f(dY, X). Each tensor is quantized
+ * once per training step and used twice; in the lean protocol its masked form is also
+ * sent to the workers once. The rule, shared by the quantized reference and both secure
+ * protocols so that they take the same decisions and stay bit-identical:
+ *
+ *   an attempt with headroom h uses for each side (kind K of layer L)
+ *     - the cached version of (L, K), when the caller marked that side as reused
+ *       (OperandReuse) and the cached version was quantized with headroom h;
+ *     - otherwise a new version v = counter(L, K)++ with exponent
+ *       e = min(EXP_MAX, floor(log2 max|x|) + h), which becomes the cached version.
+ *   A forward forgets the layer's dY (the next backward starts from a new gradient).
+ *
+ * Version v is quantized with the rounding noise of stream (noise key,
+ * operandStreamId(L, K, v, SLOT_NOISE)), so the same tensor, version and exponent
+ * always give the same quantized values: a party that did not keep them can quantize
+ * again and get them back exactly. The counters live in the executor's AttemptCounter
+ * (saved in checkpoints), so versions, like attempts, never repeat under one key.
+ */
+import { type BilinearPass, type OperandKind, type OperandReuse, operandKinds } from '../backend/bilinear.js';
+import { EXP_MAX } from '../field/quantize.js';
+import type { AttemptCounter } from './op-streams.js';
+
+/** One side of one op attempt. */
+export interface OperandUse {
+  readonly kind: OperandKind;
+  readonly version: number;
+  /** The exponent it is quantized with (tensor exponent plus headroom). */
+  readonly exp: number;
+  readonly headroom: number;
+  /** True when this attempt quantizes it (a new version); false when it uses the cached one. */
+  readonly fresh: boolean;
+}
+
+export const NO_REUSE: OperandReuse = { a: false, b: false };
+
+export class OperandTracker {
+  readonly #cache = new Map<string, OperandUse>();
+
+  constructor(readonly counter: AttemptCounter) {}
+
+  /**
+   * The two sides of an attempt of `pass` at layer `layer` with `headroom`; `exponent(x)` is the
+   * tensor exponent floor(log2 max|x|), called only for new versions.
+   */
+  plan(
+    layer: number,
+    pass: BilinearPass,
+    reuse: OperandReuse,
+    headroom: number,
+    a: Float32Array,
+    b: Float32Array,
+    exponent: (x: Float32Array) => number,
+  ): [OperandUse, OperandUse] {
+    if (pass === 'forward') this.#cache.delete(`${layer}/dY`);
+    const [ka, kb] = operandKinds(pass);
+    return [this.#use(layer, ka, reuse.a, headroom, a, exponent), this.#use(layer, kb, reuse.b, headroom, b, exponent)];
+  }
+
+  #use(layer: number, kind: OperandKind, reuse: boolean, headroom: number, x: Float32Array, exponent: (x: Float32Array) => number): OperandUse {
+    const key = `${layer}/${kind}`;
+    const cached = this.#cache.get(key);
+    if (reuse && cached !== undefined && cached.headroom === headroom) return { ...cached, fresh: false };
+    const use: OperandUse = {
+      kind,
+      version: this.counter.take(layer, kind),
+      exp: Math.min(EXP_MAX, exponent(x) + headroom),
+      headroom,
+      fresh: true,
+    };
+    this.#cache.set(key, use);
+    return use;
+  }
+
+  /** Forgets every cached version (a new session: the workers hold none of them). */
+  clear(): void {
+    this.#cache.clear();
+  }
+}
