@@ -19,6 +19,7 @@
         "src/gemm_builtin.cc",
         "src/gemm_dispatch.cc",
         "src/modp.cc",
+        "src/pack24.cc",
         "src/prg_stream.cc",
         "src/workspace.cc"
       ],

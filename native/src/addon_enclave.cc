@@ -13,11 +13,18 @@
 //       e_i  = q_i − u_i  mod P (centred)                       u from uRef   (when uRef)
 //       s1_i = q_i − s0_i mod P (centred)                       s0 from s0Ref (when s0Ref)
 //     q, e, s1: Int32Array or null (q may be null when e is given; e/s1 are required with uRef/s0Ref)
-//   reconstructDequantize(parts: Int32Array[], maskRefs: Uint8Array[], scaleExp, out: Float32Array, checkFirst?)
+//   quantizeMaskPack(x, scaleExp, noiseRef, s0Ref, dRef, q, packed)   (the lean protocol's operand sweep)
+//       q_i = clamp(floor(x_i·2^scaleExp + g_i), −128, 127)             g from noiseRef
+//       e_i = q_i − s0_i − d_i mod P (centred), packed into 3 bytes       s0, d from s0Ref, dRef
+//     q: Int32Array or null; packed: Uint8Array (3·n bytes) or null (then s0Ref/dRef are ignored)
+//   reconstructDequantize(parts: (Int32Array | Uint8Array)[], maskRefs: Uint8Array[], scaleExp, out: Float32Array, checkFirst?)
 //       → max |C|, or −(k + 1) if part k < checkFirst holds a value outside [−HALF, HALF] (out is then garbage)
 //       C_i = centre(Σ_k parts[k][i] + Σ_m mask_m[i]) mod P;   out_i = C_i · 2^scaleExp
-//     1 ≤ parts ≤ 4 and 0 ≤ masks ≤ 3 (|Σ| ≤ 7·HALF < 2^23, exact in int32 once the parts are checked;
-//     unchecked parts must be centred, e.g. produced by the enclave itself)
+//     a Uint8Array part holds its n elements packed (3·n bytes, pack24.h); 1 ≤ parts ≤ 4 and
+//     0 ≤ masks ≤ 3 (|Σ| ≤ 7·HALF < 2^23, exact in int32 once the parts are checked; unchecked
+//     parts must be centred, e.g. produced by the enclave itself)
+//   packCentred24(v: Int32Array, packed: Uint8Array)                   packed ← v (3·n bytes)
+//   unpackCentred24(packed: Uint8Array, v: Int32Array) → boolean       v ← packed; false if some value is not centred
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -25,6 +32,7 @@
 
 #include "addon.h"
 #include "enclave_kernels.h"
+#include "pack24.h"
 #include "prg_stream.h"
 
 namespace goten {
@@ -161,6 +169,60 @@ Napi::Value QuantizeMaskShare(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value QuantizeMaskPack(const Napi::CallbackInfo& info) {
+  Args a(info, "quantizeMaskPack");
+  requireAes(a);
+  const float* x = typed<float>(a, info[0], napi_float32_array, "x", SIZE_MAX, false);
+  const size_t n = lengthOf(info[0]);
+  const double scale = scaleArg(a, info[1]);
+  uint8_t kN[16], kS[16], kD[16];
+  uint64_t iN, iS, iD;
+  streamRef(a, info[2], "noiseRef", false, kN, &iN);
+  int32_t* q = typed<int32_t>(a, info[5], napi_int32_array, "q", n, true);
+  uint8_t* packed = typed<uint8_t>(a, info[6], napi_uint8_array, "packed", 3 * n, true);
+  if (q == nullptr && packed == nullptr) a.typeError("nothing to write: give q, packed or both");
+  PrgStream sN(kN, iN), sS, sD;
+  if (packed) {
+    streamRef(a, info[3], "s0Ref", false, kS, &iS);
+    streamRef(a, info[4], "dRef", false, kD, &iD);
+    sS.open(kS, iS);
+    sD.open(kD, iD);
+  }
+  alignas(64) double g[CHUNK];
+  alignas(64) int32_t qb[CHUNK], s0[CHUNK], d[CHUNK];
+  for (size_t start = 0; start < n; start += CHUNK) {
+    const size_t m = n - start < CHUNK ? n - start : CHUNK;
+    sN.noise(g, m);
+    int32_t* qs = q ? q + start : qb;
+    enclave::quantizeBlock(x + start, g, scale, qs, m);
+    if (!packed) continue;
+    sS.centred(s0, m);
+    sD.centred(d, m);
+    enclave::subTwoCentredBlock(qs, s0, d, s0, m);
+    pack24::pack(s0, packed + 3 * start, m);
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value PackCentred24(const Napi::CallbackInfo& info) {
+  Args a(info, "packCentred24");
+  const int32_t* v = typed<int32_t>(a, info[0], napi_int32_array, "v", SIZE_MAX, false);
+  const size_t n = lengthOf(info[0]);
+  uint8_t* packed = typed<uint8_t>(a, info[1], napi_uint8_array, "packed", 3 * n, false);
+  a.noOverlap("packed", packed, 3 * n, "v", v, 4 * n);
+  pack24::pack(v, packed, n);
+  return info.Env().Undefined();
+}
+
+Napi::Value UnpackCentred24(const Napi::CallbackInfo& info) {
+  Args a(info, "unpackCentred24");
+  int32_t* v = typed<int32_t>(a, info[1], napi_int32_array, "v", SIZE_MAX, false);
+  const size_t n = lengthOf(info[1]);
+  const uint8_t* packed = typed<uint8_t>(a, info[0], napi_uint8_array, "packed", 3 * n, false);
+  a.noOverlap("v", v, 4 * n, "packed", packed, 3 * n);
+  return Napi::Boolean::New(info.Env(), pack24::unpack(packed, v, n));
+}
+
 Napi::Value ReconstructDequantize(const Napi::CallbackInfo& info) {
   Args a(info, "reconstructDequantize");
   if (!info[0].IsArray()) a.typeError("parts must be an array of Int32Arrays");
@@ -173,7 +235,13 @@ Napi::Value ReconstructDequantize(const Napi::CallbackInfo& info) {
   float* out = typed<float>(a, info[3], napi_float32_array, "out", SIZE_MAX, false);
   const size_t n = lengthOf(info[3]);
   const int32_t* parts[4];
-  for (size_t k = 0; k < np; k++) parts[k] = typed<int32_t>(a, pa.Get(uint32_t(k)), napi_int32_array, "part", n, false);
+  const uint8_t* packedParts[4];
+  for (size_t k = 0; k < np; k++) {
+    const Napi::Value v = pa.Get(uint32_t(k));
+    const bool packed = v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array;
+    parts[k] = packed ? nullptr : typed<int32_t>(a, v, napi_int32_array, "part (Int32Array or packed Uint8Array)", n, false);
+    packedParts[k] = packed ? typed<uint8_t>(a, v, napi_uint8_array, "packed part", 3 * n, false) : nullptr;
+  }
   PrgStream ms[3];
   for (size_t k = 0; k < nm; k++) {
     uint8_t key[16];
@@ -199,6 +267,11 @@ Napi::Value ReconstructDequantize(const Napi::CallbackInfo& info) {
     }
     for (size_t k = 0; k < np; k++) {
       // checked while the block is in L1; a bad part may have overflowed acc, so stop before using it
+      if (packedParts[k]) {
+        // a packed value is < 2^23 in magnitude: acc cannot overflow before the check fails
+        if (!pack24::accumulate(acc, packedParts[k] + 3 * start, m) && k < checkFirst) return Napi::Number::New(info.Env(), -double(k + 1));
+        continue;
+      }
       if (k < checkFirst && !enclave::isCentred(parts[k] + start, m)) return Napi::Number::New(info.Env(), -double(k + 1));
       enclave::addBlock(acc, parts[k] + start, m);
     }
@@ -217,6 +290,9 @@ void registerEnclave(Napi::Env env, Napi::Object exports) {
   exports.Set("isCentredI32", Napi::Function::New(env, IsCentredI32, "isCentredI32"));
   exports.Set("quantizeMaskShare", Napi::Function::New(env, QuantizeMaskShare, "quantizeMaskShare"));
   exports.Set("reconstructDequantize", Napi::Function::New(env, ReconstructDequantize, "reconstructDequantize"));
+  exports.Set("quantizeMaskPack", Napi::Function::New(env, QuantizeMaskPack, "quantizeMaskPack"));
+  exports.Set("packCentred24", Napi::Function::New(env, PackCentred24, "packCentred24"));
+  exports.Set("unpackCentred24", Napi::Function::New(env, UnpackCentred24, "unpackCentred24"));
 }
 
 }  // namespace goten

@@ -117,6 +117,16 @@ GOTEN_ENCLAVE_CLONES void subCentredBlock(const int32_t* q, const int32_t* u, in
   }
 }
 
+GOTEN_ENCLAVE_CLONES void subTwoCentredBlock(const int32_t* q, const int32_t* s, const int32_t* d, int32_t* out, size_t m) {
+  for (size_t k = 0; k < m; k++) {
+    // |q − s − d| ≤ 128 + 2·HALF = P + 127: one correction either way lands in [−HALF, HALF]
+    int32_t t = q[k] - s[k] - d[k];
+    t -= P & ((HALF - t) >> 31);
+    t += P & ((t + HALF) >> 31);
+    out[k] = t;
+  }
+}
+
 GOTEN_ENCLAVE_CLONES void addBlock(int32_t* acc, const int32_t* p, size_t m) {
   for (size_t k = 0; k < m; k++) acc[k] += p[k];
 }

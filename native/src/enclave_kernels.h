@@ -26,6 +26,8 @@ void mapNoise(const uint32_t* w, double* g, size_t m);
 void quantizeBlock(const float* x, const double* g, double scale, int32_t* q, size_t m);
 // out[k] = q[k] − u[k] mod P, centred (q small or centred, u centred).
 void subCentredBlock(const int32_t* q, const int32_t* u, int32_t* out, size_t m);
+// out[k] = q[k] − s[k] − d[k] mod P, centred (|q| ≤ 128, s and d centred).
+void subTwoCentredBlock(const int32_t* q, const int32_t* s, const int32_t* d, int32_t* out, size_t m);
 // acc[k] += p[k]
 void addBlock(int32_t* acc, const int32_t* p, size_t m);
 // out[k] = float(centre(acc[k]) · scale) for |acc[k]| ≤ 2^30; returns max(maxIn, max_k |centre(acc[k])|).

@@ -15,7 +15,12 @@
  *   e_i  = q_i − u_i  mod P                                   u ← U   (masked operand)
  *   s1_i = q_i − s0_i mod P                                   s0 ← S0 (worker 1's share)
  *
- * and for one result with parts p_k (centred) and output-mask streams M_m:
+ * and, the lean protocol's operand sweep (streams N, S0, D; the mask is s0 + d):
+ *
+ *   e_i  = q_i − s0_i − d_i mod P, packed into 3 bytes (field/pack.ts)
+ *
+ * and for one result with parts p_k (centred; Int32, or packed 3 bytes per element) and
+ * output-mask streams M_m:
  *
  *   C_i   = centre(Σ_k p_k[i] + Σ_m mask_m[i]) mod P,   out_i = C_i · 2^scaleExp,
  *
@@ -25,7 +30,8 @@ import { createRequire } from 'node:module';
 import { FieldStream } from '../field/prg.js';
 import { EXP_MAX, EXP_MIN, FRAC_SHIFT, exponentOf, maxAbs as maxAbsRef, quantize } from '../field/quantize.js';
 import { maskAndShare } from '../field/combine.js';
-import { isCentredArray } from '../field/share.js';
+import { packCentred24, unpackCentred24 } from '../field/pack.js';
+import { isCentredArray, subModP } from '../field/share.js';
 import { BufferPool } from './buffer-pool.js';
 import { reconstructDequantize } from './reconstruct.js';
 
@@ -58,14 +64,27 @@ export interface EnclaveKernels {
     share1: Int32Array | null,
   ): void;
   /**
+   * The lean protocol's operand sweep: quantize x with exponent e (noise from `noise`) into q (if
+   * given); with `packed` (3·n bytes), e_i = q_i − s0_i − d_i mod P packed into it (s0, d required then).
+   */
+  quantizeMaskPack(x: Float32Array, e: number, noise: StreamRef, s0: StreamRef | null, d: StreamRef | null, q: Int32Array | null, packed: Uint8Array | null): void;
+  /**
    * out = centre(Σ parts + Σ masks) · 2^scaleExp; returns max |C|. 1–4 parts, 0–3 masks, ≤ 6 in all.
+   * A part is an Int32Array, or a Uint8Array holding its elements packed (3 bytes each, field/pack.ts).
    * Parts 0 … checkFirst − 1 are untrusted and checked to be centred on the way (NonCentredPartError
    * naming the first bad part; `out` is then undefined); the others must be centred already.
    */
-  reconstructDequantize(parts: readonly Int32Array[], masks: readonly StreamRef[], scaleExp: number, out: Float32Array, checkFirst?: number): number;
+  reconstructDequantize(parts: readonly FieldPart[], masks: readonly StreamRef[], scaleExp: number, out: Float32Array, checkFirst?: number): number;
   /** out ← centred field elements of stream s (from its start). */
   fillCentred(s: StreamRef, out: Int32Array): Int32Array;
+  /** packed (3·n bytes) ← the centred elements of v. */
+  pack(v: Int32Array, packed: Uint8Array): Uint8Array;
+  /** v ← the elements packed in `packed`; false when some value is not centred (untrusted input). */
+  unpack(packed: Uint8Array, v: Int32Array): boolean;
 }
+
+/** A reconstruction part: Int32 elements, or the same elements packed 3 bytes each. */
+export type FieldPart = Int32Array | Uint8Array;
 
 function checkQms(n: number, u: StreamRef | null, s0: StreamRef | null, q: Int32Array | null, masked: Int32Array | null, share1: Int32Array | null): void {
   if (s0 && !u) throw new TypeError('quantizeMaskShare: a share stream needs a mask stream');
@@ -75,6 +94,13 @@ function checkQms(n: number, u: StreamRef | null, s0: StreamRef | null, q: Int32
   for (const a of [q, u ? masked : null, s0 ? share1 : null]) {
     if (a && a.length !== n) throw new RangeError(`quantizeMaskShare: output of ${a.length} elements for ${n} inputs`);
   }
+}
+
+function checkQmp(n: number, s0: StreamRef | null, d: StreamRef | null, q: Int32Array | null, packed: Uint8Array | null): void {
+  if (!q && !packed) throw new TypeError('quantizeMaskPack: nothing to write');
+  if (packed && (!s0 || !d)) throw new TypeError('quantizeMaskPack: the packed output needs the s0 and d streams');
+  if (q && q.length !== n) throw new RangeError(`quantizeMaskPack: q has ${q.length} elements for ${n} inputs`);
+  if (packed && packed.length !== 3 * n) throw new RangeError(`quantizeMaskPack: packed has ${packed.length} bytes for ${n} inputs (need ${3 * n})`);
 }
 
 /** A part handed to reconstructDequantize for checking holds a value outside [−HALF, HALF]. */
@@ -109,13 +135,35 @@ export function createJsKernels(): EnclaveKernels {
       const ss = s0 ? FieldStream.open(s0.key, s0.id).fillCentred(pool.int32('s0', n)) : null;
       maskAndShare(qq, uu, ss, masked, s0 ? share1 : null);
     },
+    quantizeMaskPack(x, e, noise, s0, d, q, packed) {
+      const n = x.length;
+      checkQmp(n, s0, d, q, packed);
+      const qq = q ?? pool.int32('q', n);
+      quantize(x, FieldStream.open(noise.key, noise.id), qq, e);
+      if (!packed || !s0 || !d) return;
+      const m = FieldStream.open(s0.key, s0.id).fillCentred(pool.int32('s0', n));
+      const dd = FieldStream.open(d.key, d.id).fillCentred(pool.int32('d', n));
+      const t = subModP(subModP(qq, m, m), dd, m);
+      packCentred24(t, packed);
+    },
     reconstructDequantize(parts, masks, scaleExp, out, checkFirst = 0) {
       checkParts(parts.length, masks.length);
-      for (let k = 0; k < checkFirst; k++) if (!isCentredArray(parts[k])) throw new NonCentredPartError(k);
-      const drawn = masks.map((m, i) => FieldStream.open(m.key, m.id).fillCentred(pool.int32(`m${i}`, out.length)));
-      return reconstructDequantize([...parts, ...drawn], scaleExp, out).maxAbs;
+      const n = out.length;
+      const ints = parts.map((p, k) => {
+        if (!(p instanceof Uint8Array)) {
+          if (k < checkFirst && !isCentredArray(p)) throw new NonCentredPartError(k);
+          return p;
+        }
+        const v = pool.int32(`p${k}`, n);
+        if (!unpackCentred24(p, v) && k < checkFirst) throw new NonCentredPartError(k);
+        return v;
+      });
+      const drawn = masks.map((m, i) => FieldStream.open(m.key, m.id).fillCentred(pool.int32(`m${i}`, n)));
+      return reconstructDequantize([...ints, ...drawn], scaleExp, out).maxAbs;
     },
     fillCentred: (s, out) => FieldStream.open(s.key, s.id).fillCentred(out),
+    pack: (v, packed) => packCentred24(v, packed),
+    unpack: (packed, v) => unpackCentred24(packed, v),
   };
   return kernels;
 }
@@ -136,7 +184,10 @@ interface EnclaveAddon {
     e: Int32Array | null,
     s1: Int32Array | null,
   ): void;
-  reconstructDequantize(parts: Int32Array[], maskRefs: Uint8Array[], scaleExp: number, out: Float32Array, checkFirst?: number): number;
+  reconstructDequantize(parts: FieldPart[], maskRefs: Uint8Array[], scaleExp: number, out: Float32Array, checkFirst?: number): number;
+  quantizeMaskPack(x: Float32Array, scaleExp: number, noiseRef: Uint8Array, s0Ref: Uint8Array | null, dRef: Uint8Array | null, q: Int32Array | null, packed: Uint8Array | null): void;
+  packCentred24(v: Int32Array, packed: Uint8Array): void;
+  unpackCentred24(packed: Uint8Array, v: Int32Array): boolean;
 }
 
 /** 24-byte stream reference for the addon: key ‖ id (big-endian). */
@@ -161,7 +212,7 @@ function loadAddon(): EnclaveAddon | null {
   try {
     const mod = createRequire(import.meta.url)('@goten/native') as Partial<EnclaveAddon> & { unavailable?: string };
     if (typeof mod.unavailable === 'string') addonReason = mod.unavailable;
-    else if (typeof mod.quantizeMaskShare !== 'function' || typeof mod.isCentredI32 !== 'function' || typeof mod.enclaveInfo !== 'function')
+    else if (typeof mod.quantizeMaskPack !== 'function' || typeof mod.isCentredI32 !== 'function' || typeof mod.enclaveInfo !== 'function')
       addonReason = 'the @goten/native addon has no enclave kernels (outdated build; run `npm rebuild @goten/native`)';
     else if (mod.enclaveInfo().aes === 'none') addonReason = 'this CPU has no AES-NI';
     else addon = mod as EnclaveAddon;
@@ -195,10 +246,15 @@ export function createNativeKernels(): EnclaveKernels {
       if (!Number.isInteger(e) || e < EXP_MIN || e > EXP_MAX) throw new RangeError(`quantize: exponent must be an integer in [${EXP_MIN}, ${EXP_MAX}], got ${e}`);
       a.quantizeMaskShare(x, FRAC_SHIFT - e, ref(noise), u ? ref(u) : null, s0 ? ref(s0) : null, q, u ? masked : null, s0 ? share1 : null);
     },
+    quantizeMaskPack(x, e, noise, s0, d, q, packed) {
+      checkQmp(x.length, s0, d, q, packed);
+      if (!Number.isInteger(e) || e < EXP_MIN || e > EXP_MAX) throw new RangeError(`quantize: exponent must be an integer in [${EXP_MIN}, ${EXP_MAX}], got ${e}`);
+      a.quantizeMaskPack(x, FRAC_SHIFT - e, ref(noise), packed ? ref(s0!) : null, packed ? ref(d!) : null, q, packed);
+    },
     reconstructDequantize(parts, masks, scaleExp, out, checkFirst = 0) {
       checkParts(parts.length, masks.length);
       if (checkFirst > parts.length) throw new RangeError('reconstructDequantize: checkFirst exceeds the number of parts');
-      const r = a.reconstructDequantize(parts as Int32Array[], masks.map(ref), scaleExp, out, checkFirst);
+      const r = a.reconstructDequantize(parts as FieldPart[], masks.map(ref), scaleExp, out, checkFirst);
       if (r < 0) throw new NonCentredPartError(-r - 1);
       return r;
     },
@@ -206,6 +262,11 @@ export function createNativeKernels(): EnclaveKernels {
       a.prgCentred(ref(s), out);
       return out;
     },
+    pack(v, packed) {
+      a.packCentred24(v, packed);
+      return packed;
+    },
+    unpack: (packed, v) => a.unpackCentred24(packed, v),
   };
 }
 

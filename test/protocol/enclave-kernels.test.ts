@@ -144,8 +144,90 @@ describe('native enclave kernels equal the TypeScript reference', { skip }, () =
     same(ok, ref, 'checked reconstruction');
   });
 
+  it('lean sweep: quantize + mask (s0 + d) + pack, with and without q', () => {
+    for (const n of [1, 7, 8, 1023, 1025, 300_007]) {
+      const noise = stream(31n);
+      const s0 = streamWithRejection(Math.max(n, 600_000));
+      const d = stream(33n);
+      for (const [x, e] of [
+        [tensor(n, 6, 3.7), 1],
+        [tensor(n, 7, 0.5), -3],
+        [tensor(n, 8, 1e-30), -100],
+      ] as const) {
+        const qa = new Int32Array(n);
+        const qb = new Int32Array(n);
+        const pa = new Uint8Array(3 * n);
+        const pb = new Uint8Array(3 * n);
+        js.quantizeMaskPack(x, e, noise, s0, d, qa, pa);
+        nat.quantizeMaskPack(x, e, noise, s0, d, qb, pb);
+        same(qb, qa, `q (n = ${n}, e = ${e})`);
+        same(pb, pa, `packed (n = ${n}, e = ${e})`);
+        // the packed values are q − s0 − d, centred
+        const v = new Int32Array(n);
+        assert.equal(js.unpack(pa, v), true);
+        const m0 = js.fillCentred(s0, new Int32Array(n));
+        const m1 = js.fillCentred(d, new Int32Array(n));
+        for (const i of [0, n >> 1, n - 1]) {
+          const r = (((qa[i] - m0[i] - m1[i] - v[i]) % 2097143) + 2097143) % 2097143;
+          assert.equal(r, 0, `element ${i} is q − s0 − d mod P`);
+        }
+        const pc = new Uint8Array(3 * n);
+        nat.quantizeMaskPack(x, e, noise, s0, d, null, pc);
+        same(pc, pa, 'packed without q');
+        const qc = new Int32Array(n);
+        nat.quantizeMaskPack(x, e, noise, null, null, qc, null);
+        same(qc, qa, 'q alone');
+      }
+    }
+  });
+
+  it('pack / unpack: 3 bytes per element, range checked, identical to the reference', () => {
+    for (const n of [0, 1, 5, 8, 9, 1000, 100_003]) {
+      const v = js.fillCentred(stream(BigInt(40 + n)), new Int32Array(n));
+      if (n >= 10) v.fill(1048571, 0, 3).fill(-1048571, 3, 6);
+      const pa = js.pack(v, new Uint8Array(3 * n));
+      const pb = nat.pack(v, new Uint8Array(3 * n));
+      same(pb, pa, `packed ${n}`);
+      const back = new Int32Array(n);
+      assert.equal(nat.unpack(pa, back), true);
+      same(back, v, `round trip ${n}`);
+      if (n === 0) continue;
+      for (const bad of [0x7fffff, 0x800000, HALF + 1, -HALF - 1]) {
+        for (const at of [0, n - 1, n >> 1]) {
+          const p = pa.slice();
+          p[3 * at] = bad & 0xff;
+          p[3 * at + 1] = (bad >> 8) & 0xff;
+          p[3 * at + 2] = (bad >> 16) & 0xff;
+          assert.equal(nat.unpack(p, new Int32Array(n)), false, `${bad} at ${at} of ${n} (native)`);
+          assert.equal(js.unpack(p, new Int32Array(n)), false, `${bad} at ${at} of ${n} (js)`);
+        }
+      }
+    }
+  });
+
+  it('reconstruction from packed parts equals the Int32 parts, and checks them', () => {
+    const n = 70_001;
+    const parts = [51n, 52n].map((id) => js.fillCentred(stream(id), new Int32Array(n)));
+    const packed = parts.map((p) => js.pack(p, new Uint8Array(3 * n)));
+    const masks = [stream(53n)];
+    const ref = new Float32Array(n);
+    const mref = js.reconstructDequantize(parts, masks, -9, ref);
+    for (const kern of [js, nat]) {
+      const out = new Float32Array(n);
+      assert.equal(kern.reconstructDequantize([packed[0], parts[1]], masks, -9, out, 1), mref);
+      same(out, ref, `${kern.name}: packed + Int32`);
+      const bad = packed[0].slice();
+      bad[3 * (n - 1) + 2] = 0x40; // 2^22: outside the centred range
+      assert.throws(() => kern.reconstructDequantize([bad, parts[1]], masks, -9, new Float32Array(n), 1), (e: Error) => e instanceof NonCentredPartError && e.part === 0);
+    }
+  });
+
   it('argument errors are exceptions, not crashes', () => {
     const x = new Float32Array(10);
+    assert.throws(() => nat.quantizeMaskPack(x, 0, stream(1n), stream(2n), stream(3n), null, new Uint8Array(29)), RangeError);
+    assert.throws(() => nat.quantizeMaskPack(x, 0, stream(1n), null, null, null, new Uint8Array(30)), TypeError);
+    assert.throws(() => nat.unpack(new Uint8Array(29), new Int32Array(10)), RangeError);
+    assert.throws(() => nat.reconstructDequantize([new Uint8Array(29)], [], 0, x), RangeError);
     assert.throws(() => nat.quantizeMaskShare(x, 0, stream(1n), stream(2n), null, null, new Int32Array(9), null), RangeError);
     assert.throws(() => nat.quantizeMaskShare(x, 500, stream(1n), null, null, new Int32Array(10), null, null), RangeError);
     assert.throws(() => nat.reconstructDequantize([], [], 0, x), RangeError);
