@@ -34,7 +34,7 @@ import { OfflineMaskSource } from '../src/protocol/offline-masks.js';
 import { noiseKeyFromSeed } from '../src/protocol/op-quantize.js';
 import type { OperandUse } from '../src/protocol/operands.js';
 import { FEEDS_SINGLE } from '../src/protocol/secure-executor.js';
-import type { OpAttempt } from '../src/protocol/worker-compute.js';
+import type { OpAttempt } from '../src/protocol/op-attempt.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { inputShape, int } from './options.js';
 import { type Span, now, since } from './step-instrument.js';

@@ -131,8 +131,8 @@ async function runMode(mode: StepMode, f: StepFlags, rig: ModeRig): Promise<Step
   let offline: StepResult['offline'] = null;
   const src = rig.secure?.maskSource;
   if (src instanceof OfflineMaskSource && rig.secure) {
-    src.learnStep();
-    const r = await src.precomputeSteps(steps, rig.secure.attempts);
+    src.learnStep(rig.secure.attempts);
+    const r = await src.precomputeSteps(steps);
     offline = { phaseMs: r.ms, phaseCpuMs: r.cpuMs, attempts: r.attempts, bytes: r.bytes, onDemand: 0, served: 0 };
   }
   timers.reset();

@@ -41,6 +41,23 @@ export async function connectToParty(
   return transport.connect({ host: p.host, port: p.port, peer: party, ...opts });
 }
 
+/** Connects to a configured party, retrying while it is not listening yet (until `deadline`, ms since the epoch). */
+export async function connectWithRetry(t: Transport, config: ClusterConfig, party: string, deadline: number): Promise<Connection> {
+  for (let delay = 50; ; delay = Math.min(1000, delay * 2)) {
+    try {
+      return await connectToParty(t, config, party, { timeoutMs: Math.max(1000, deadline - Date.now()) });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      const retryable = code === 'ECONNREFUSED' || /ECONNREFUSED|nothing listens/.test((err as Error).message);
+      if (!retryable || Date.now() + delay > deadline) {
+        const p = partyConfig(config, party);
+        throw new Error(`cannot reach ${party} at ${p.host}:${p.port}: ${(err as Error).message}`);
+      }
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
 export interface LocalClusterOptions {
   parties?: readonly PartyName[];
   host?: string;

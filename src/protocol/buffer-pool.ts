@@ -7,6 +7,7 @@
 export class BufferPool {
   readonly #i32 = new Map<string, Int32Array>();
   readonly #f32 = new Map<string, Float32Array>();
+  readonly #u8 = new Map<string, Uint8Array>();
 
   /** An Int32Array view of length n for `name`, reused across calls (contents undefined). */
   int32(name: string, n: number): Int32Array {
@@ -28,16 +29,26 @@ export class BufferPool {
     return b.length === n ? b : b.subarray(0, n);
   }
 
+  /** A Uint8Array view of length n for `name`, reused across calls (contents undefined). */
+  uint8(name: string, n: number): Uint8Array {
+    let b = this.#u8.get(name);
+    if (!b || b.length < n) {
+      b = new Uint8Array(n);
+      this.#u8.set(name, b);
+    }
+    return b.length === n ? b : b.subarray(0, n);
+  }
+
   /** Bytes currently held. */
   bytes(): number {
     let s = 0;
-    for (const b of this.#i32.values()) s += b.byteLength;
-    for (const b of this.#f32.values()) s += b.byteLength;
+    for (const m of [this.#i32, this.#f32, this.#u8]) for (const b of m.values()) s += b.byteLength;
     return s;
   }
 
   clear(): void {
     this.#i32.clear();
     this.#f32.clear();
+    this.#u8.clear();
   }
 }

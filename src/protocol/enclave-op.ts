@@ -22,7 +22,7 @@ import type { Int32Buffers } from './managed-buffers.js';
 import { noiseStreamId } from './op-quantize.js';
 import { type MaskKeyName, type MaskKeys, SLOT_MAIN, opStreamId } from './op-streams.js';
 import type { OperandUse } from './operands.js';
-import type { OpAttempt } from './worker-compute.js';
+import type { OpAttempt } from './op-attempt.js';
 
 /** Which worker requests this enclave builds. */
 export interface Feeds {
@@ -43,7 +43,7 @@ export interface PreparedAttempt {
 }
 
 /** The stream (key `name`, this attempt, slot) as a kernel argument. */
-export function maskStream(keys: MaskKeys, name: MaskKeyName, at: OpAttempt): StreamRef {
+export function maskStream<K extends MaskKeyName>(keys: Pick<MaskKeys, K>, name: K, at: OpAttempt): StreamRef {
   return { key: keys[name], id: opStreamId(at.layer, at.op.pass, at.attempt, SLOT_MAIN) };
 }
 

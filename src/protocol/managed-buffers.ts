@@ -12,17 +12,28 @@ export interface Int32Buffers {
   int32(name: string, n: number): Int32Array;
 }
 
+/** Int32 and byte buffers by role (the lean protocol's packed operands are bytes). */
+export interface AttemptBuffers extends Int32Buffers {
+  uint8(name: string, n: number): Uint8Array;
+}
+
 /**
  * The leases of one op attempt: every `int32` call is a fresh lease (names only matter to a BufferPool),
  * ended together by `release` (back for reuse) or `forget` (never reused: a send may still read them).
  */
-export class LeaseSet implements Int32Buffers {
-  readonly #held: Int32Array[] = [];
+export class LeaseSet implements AttemptBuffers {
+  readonly #held: ArrayBufferView[] = [];
 
   constructor(readonly pool: TensorPool) {}
 
   int32(_name: string, n: number): Int32Array {
     const v = this.pool.i32(n);
+    this.#held.push(v);
+    return v;
+  }
+
+  uint8(_name: string, n: number): Uint8Array {
+    const v = this.pool.bytes(n);
     this.#held.push(v);
     return v;
   }

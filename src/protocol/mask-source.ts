@@ -1,29 +1,36 @@
 /**
- * Where the third part of a reconstruction comes from (DESIGN §2 "Modes", §3 step 6).
- * With C0', C1' from workers 0 and 1, the enclave needs a part T and a set of
- * output-mask streams M such that
+ * Where the third part of a reconstruction comes from (docs/protocol.md, "Modes").
+ * With C0' + C1' = f(AQ, BQ) − f(U, V) − CM0 − CM1 from workers 0 and 1 (worker-compute.ts,
+ * lean-compute.ts), the enclave needs a part T (or none) and a set of output-mask streams M
+ * such that the sum of everything is f(AQ, BQ) mod P. The sources, per protocol:
  *
- *   C0' + C1' + T + Σ_{m ∈ M} mask_m = f(AQ, BQ)   (mod P),
- *
- * given C0' + C1' = f(AQ, BQ) − f(U, V) − CM0 − CM1 (worker-compute.ts). Two sources:
- *
- *   online   T = Z' = f(U, V) − CMZ from worker 2,      M = {CM0, CM1, CMZ}
- *   offline  T = Z̃ = f(U, V) + CM0 + CM1 computed by the enclave itself (it holds the
- *            U, V, CM0, CM1 keys) ahead of time and sealed to untrusted storage,
- *            M = {}  (offline-masks.ts). Z never leaves the enclave, so no CMZ.
+ *   goten online   T = Z' = f(U, V) − CMZ from worker 2,      M = {CM0, CM1, CMZ}
+ *   lean online    no part: worker 2 sends Z' = f(U, V) − T + CM0 + CM1 to worker 1, whose
+ *                  aggregate S = C0' + C1' + Z' the enclave receives;   M = {T}
+ *   offline        T = Z̃ = f(U, V) + CM0 + CM1 computed by the enclave itself (it holds every
+ *                  key) ahead of time and sealed to untrusted storage, M = {} (offline-masks.ts;
+ *                  U, V per op attempt in goten, per operand version in lean)
  *
  * The secure executor injects one MaskSource and is otherwise the same in both modes.
  */
 import { MsgType } from '../net/message-types.js';
 import type { Connection, ReceivedMessage } from '../net/transport.js';
 import type { TensorPool } from '../nn/memory/tensor-pool.js';
-import { ProtocolError, checkShareTensor, opHeader, sayBye } from './messages.js';
+import { leanHeader, type LeanAttempt } from './lean-op.js';
+import { ProtocolError, checkPackedTensor, checkShareTensor, opHeader, sayBye } from './messages.js';
 import type { AttemptCounter, MaskKeyName } from './op-streams.js';
-import type { OpAttempt } from './worker-compute.js';
+import type { OpAttempt } from './op-attempt.js';
+import type { ProtocolName } from './variant.js';
 
 /** A received or loaded tensor, valid until release(). */
 export interface Part {
   readonly data: Int32Array;
+  release(): void;
+}
+
+/** A received packed tensor (3 bytes per element, values not yet checked), valid until release(). */
+export interface PackedPart {
+  readonly data: Uint8Array;
   release(): void;
 }
 
@@ -51,8 +58,8 @@ export interface MaskSource {
   readonly outputMasks: readonly MaskKeyName[];
   /** The attempt's requests are going out (online: the op header to worker 2 if this enclave feeds it). */
   request(at: OpAttempt, opId: number, label: string): Promise<void>;
-  /** The third part T of this attempt (n elements). */
-  take(at: OpAttempt, opId: number, n: number): Promise<Part>;
+  /** The third part T of this attempt (n elements), or null when the enclave gets none (lean online). */
+  take(at: OpAttempt, opId: number, n: number): Promise<Part | null>;
   /** After every training step (offline: may run an offline phase for the coming steps). */
   endStep?(attempts: AttemptCounter): Promise<void>;
   stats(): MaskSourceStats;
@@ -94,28 +101,57 @@ export async function receiveResult(
   }
 }
 
-/** Online mode: worker 2 computes Z' = f(U, V) − CMZ from its seeds; the enclave adds CM0 + CM1 + CMZ. */
+/**
+ * Like receiveResult for a packed result (int24 frame of 3·n bytes); the values are checked by the
+ * caller's reconstruction (enclave-kernels.ts, packed parts).
+ */
+export async function receivePackedResult(conn: Connection, who: string, opId: number, n: number, timeoutMs?: number): Promise<PackedPart> {
+  let msg: ReceivedMessage;
+  try {
+    msg = await conn.expect(MsgType.Result, { opId, timeoutMs });
+  } catch (err) {
+    throw new ProtocolError(`${who} (${conn.peer}) failed during op ${opId}: ${(err as Error).message}`);
+  }
+  try {
+    const data = checkPackedTensor(msg.dtype === 'int24' ? msg.data : null, n, `result of ${who}`);
+    return { data, release: () => msg.release() };
+  } catch (err) {
+    msg.release();
+    conn.destroy(err as Error);
+    throw err;
+  }
+}
+
+/**
+ * Online mode. goten: worker 2 computes Z' = f(U, V) − CMZ from its seeds and sends it here; the enclave
+ * adds CM0 + CM1 + CMZ. lean: worker 2 sends its Z' to worker 1 (lean-compute.ts); the enclave adds T.
+ */
 export class OnlineMaskSource implements MaskSource {
   readonly mode = 'online' as const;
-  readonly outputMasks: readonly MaskKeyName[] = ['CM0', 'CM1', 'CMZ'];
+  readonly outputMasks: readonly MaskKeyName[];
   #served = 0;
 
   /** `feeds`: whether this enclave sends worker 2 its requests (replica 1 only listens); `centred`: the result check. */
   constructor(
     readonly conn: Connection,
     readonly feeds: boolean,
+    readonly protocol: ProtocolName,
     readonly timeoutMs?: number,
     readonly centred?: (v: Int32Array) => boolean,
-  ) {}
-
-  async request(at: OpAttempt, opId: number, label: string): Promise<void> {
-    if (this.feeds) await this.conn.send({ type: MsgType.OpRequest, opId, label, dtype: 'json', value: opHeader(at) });
+  ) {
+    this.outputMasks = protocol === 'lean' ? ['T'] : ['CM0', 'CM1', 'CMZ'];
   }
 
-  async take(_at: OpAttempt, opId: number, n: number): Promise<Part> {
-    const part = await receiveResult(this.conn, 'worker 2', opId, n, this.timeoutMs, this.centred);
+  async request(at: OpAttempt, opId: number, label: string): Promise<void> {
+    if (!this.feeds) return;
+    const value = this.protocol === 'lean' ? leanHeader(at as LeanAttempt) : opHeader(at);
+    await this.conn.send({ type: MsgType.OpRequest, opId, label, dtype: 'json', value });
+  }
+
+  async take(_at: OpAttempt, opId: number, n: number): Promise<Part | null> {
     this.#served++;
-    return part;
+    if (this.protocol === 'lean') return null;
+    return receiveResult(this.conn, 'worker 2', opId, n, this.timeoutMs, this.centred);
   }
 
   stats(): MaskSourceStats {

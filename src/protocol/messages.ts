@@ -11,7 +11,7 @@ import { validateConvGeometry } from '../backend/geometry.js';
 import { isCentredArray } from '../field/share.js';
 import { MsgType } from '../net/message-types.js';
 import type { Connection } from '../net/transport.js';
-import type { OpAttempt } from './worker-compute.js';
+import type { OpAttempt } from './op-attempt.js';
 
 /** Largest tensor (elements) a worker accepts in one op: 2^27 (512 MiB as Int32). */
 export const MAX_OP_ELEMENTS = 1 << 27;
@@ -103,6 +103,13 @@ export function checkShareTensor(
   if (!(data instanceof Int32Array)) throw new ProtocolError(`${what}: expected an int32 tensor`);
   if (data.length !== n) throw new ProtocolError(`${what}: expected ${n} elements, got ${data.length}`);
   if (centred && !centred(data)) throw new ProtocolError(`${what}: values outside the centred range of Z_P`);
+  return data;
+}
+
+/** Checks an untrusted packed tensor's length (3·n bytes); its values are checked where they are unpacked. */
+export function checkPackedTensor(data: unknown, n: number, what: string): Uint8Array {
+  if (!(data instanceof Uint8Array)) throw new ProtocolError(`${what}: expected an int24 (packed) tensor`);
+  if (data.length !== 3 * n) throw new ProtocolError(`${what}: expected ${n} packed elements, got ${data.length / 3}`);
   return data;
 }
 

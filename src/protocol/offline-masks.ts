@@ -1,15 +1,16 @@
 /**
  * Offline (two-worker) mode: the enclave precomputes the third reconstruction part
  * itself and keeps it sealed in untrusted storage until the online phase needs it
- * (DESIGN §2 "Modes"; goten-spec §1.4). For an op attempt `at` (stream ids as in
- * op-streams.ts):
+ * (docs/protocol.md "Modes"). For an op attempt `at` (stream ids as in op-streams.ts):
  *
- *   U, V, CM0, CM1 ← streams of `at`          (the enclave holds every key)
+ *   U, V      goten: streams U, V of `at`;  lean: S0 + D of the attempt's operand versions
+ *   CM0, CM1  streams of `at`                    (the enclave holds every key)
  *   Z̃ = f(U, V) + CM0 + CM1   mod P          (the enclave's own backend)
  *
- * so that the online reconstruction is C = centre(C0' + C1' + Z̃) with no output-mask
- * draws at all (mask-source.ts gives the algebra). Z̃ depends on no data, only on
- * the keys and the attempt number, so it can be made any time before the attempt.
+ * so that the online reconstruction is C = centre(C0' + C1' + Z̃) (lean: S + Z̃ with
+ * S = C0' + C1' from worker 1) with no output-mask draws at all (mask-source.ts gives the
+ * algebra). Z̃ depends on no data, only on the keys, the attempt number and the operand
+ * versions, so it can be made any time before the attempt.
  *
  * Storage: each Z̃ is one chunk of a SealedChunkStore (src/tee): AES-256-GCM under
  * an ephemeral key that never leaves this object, chunk id "layer/pass/attempt"
@@ -26,8 +27,10 @@
  *
  * Offline phases: explicitly (`precompute`, `precomputeSteps`), or automatically
  * at the end of a training step (`endStep`) whenever the next step's chunks are
- * missing, for as many steps as fit in `budgetBytes` (at most `maxSteps`; the
- * step's op list is learned from the previous step).
+ * missing, for as many steps as fit in `budgetBytes` (at most `maxSteps`). The
+ * step's op list is learned from the previous step: its first attempt of every
+ * (layer, pass), and how far each counter (attempts, operand versions) advanced in
+ * that step, which predicts the numbers of the steps to come.
  */
 import { randomBytes } from 'node:crypto';
 import type { Backend } from '../backend/backend.js';
@@ -39,12 +42,16 @@ import { Sealer } from '../tee/seal.js';
 import { BufferPool } from './buffer-pool.js';
 import type { EnclaveKernels } from './enclave-kernels.js';
 import { maskStream } from './enclave-op.js';
+import { leanMask } from './lean-compute.js';
 import { LeaseSet, releaseOnce } from './managed-buffers.js';
 import type { MaskSource, MaskSourceStats, Part } from './mask-source.js';
 import { type AttemptCounter, type MaskKeyName, type MaskKeys, PASS_CODE } from './op-streams.js';
-import type { OpAttempt } from './worker-compute.js';
+import type { OpAttempt } from './op-attempt.js';
+import type { ProtocolName } from './variant.js';
 
 export interface OfflineMaskOptions {
+  /** Whose masks (default lean): per op attempt (goten) or per operand version (lean). */
+  readonly protocol?: ProtocolName;
   readonly keys: MaskKeys;
   /** The enclave's own backend for f(U, V). */
   readonly backend: Backend;
@@ -57,10 +64,13 @@ export interface OfflineMaskOptions {
   readonly maxSteps?: number;
 }
 
-/** One op site of a training step (the attempt number is filled in per step). */
+/**
+ * One op site of a training step: an attempt as it happened in a learned step, and how far each of
+ * its numbers advances per step (attempt; operand versions, lean).
+ */
 export interface OpSite {
-  readonly op: BilinearOp;
-  readonly layer: number;
+  readonly at: OpAttempt;
+  readonly steps: { readonly attempt: number; readonly a: number; readonly b: number };
 }
 
 export interface OfflinePhaseReport {
@@ -76,8 +86,20 @@ function chunkId(layer: number, pass: BilinearOp['pass'], attempt: number): stri
   return `${layer}/${PASS_CODE[pass]}/${attempt}`;
 }
 
-function opSignature(op: BilinearOp): string {
-  return JSON.stringify(op);
+/** What a precomputed Z̃ depends on besides its chunk id: the geometry and (lean) the operand versions. */
+function signature(at: OpAttempt): string {
+  return JSON.stringify([at.op, at.operands?.map((r) => [r.kind, r.version])]);
+}
+
+/** Attempt `at` advanced by k steps of `site`. */
+function advance(site: OpSite, k: number): OpAttempt {
+  const { at, steps } = site;
+  const ops = at.operands;
+  return {
+    ...at,
+    attempt: at.attempt + k * steps.attempt,
+    ...(ops ? { operands: [{ ...ops[0], version: ops[0].version + k * steps.a }, { ...ops[1], version: ops[1].version + k * steps.b }] as const } : {}),
+  };
 }
 
 function cpuMs(): number {
@@ -95,8 +117,8 @@ export class OfflineMaskSource implements MaskSource {
   readonly #pool = new BufferPool();
   /** Managed memory: the budgeted pool per-attempt buffers are leased from (null: #pool). */
   #mem: TensorPool | null = null;
-  /** Op sites seen in the current step (first attempt of each layer/pass), and in the last full step. */
-  #current = new Map<string, OpSite>();
+  /** Attempts seen in the current step (the first of each layer/pass), and the last learned step's sites. */
+  #current = new Map<string, OpAttempt>();
   #template: OpSite[] = [];
   #served = 0;
   #onDemand = 0;
@@ -117,8 +139,16 @@ export class OfflineMaskSource implements MaskSource {
     const leases = this.#mem ? new LeaseSet(this.#mem) : null;
     const buf = leases ?? this.#pool;
     try {
-      const u = kernels.fillCentred(maskStream(keys, 'U', at), buf.int32('u', sz.a));
-      const v = kernels.fillCentred(maskStream(keys, 'V', at), buf.int32('v', sz.b));
+      let u: Int32Array;
+      let v: Int32Array;
+      if ((this.#o.protocol ?? 'lean') === 'lean') {
+        if (!at.operands) throw new Error('offline mask source (lean): the attempt has no operand versions');
+        u = leanMask(kernels, keys, at.layer, at.operands[0], sz.a, buf, 'u');
+        v = leanMask(kernels, keys, at.layer, at.operands[1], sz.b, buf, 'v');
+      } else {
+        u = kernels.fillCentred(maskStream(keys, 'U', at), buf.int32('u', sz.a));
+        v = kernels.fillCentred(maskStream(keys, 'V', at), buf.int32('v', sz.b));
+      }
       applyBilinearModP(backend, at.op, u, v, out);
       const m0 = kernels.fillCentred(maskStream(keys, 'CM0', at), buf.int32('cm0', sz.c));
       const m1 = kernels.fillCentred(maskStream(keys, 'CM1', at), buf.int32('cm1', sz.c));
@@ -151,7 +181,7 @@ export class OfflineMaskSource implements MaskSource {
       } finally {
         zb.release(); // sealed (a copy) before put returns
       }
-      this.#planned.set(id, opSignature(at.op));
+      this.#planned.set(id, signature(at));
     }
     const ms = performance.now() - t0;
     const cpu = cpuMs() - c0;
@@ -161,19 +191,16 @@ export class OfflineMaskSource implements MaskSource {
     return { attempts: plan.length, bytes, ms, cpuMs: cpu };
   }
 
-  /** The attempts of the next `steps` steps of `sites`, numbered from the counters' next values. */
-  static plan(sites: readonly OpSite[], steps: number, attempts: AttemptCounter): OpAttempt[] {
-    const state = attempts.getState();
+  /** The attempts of the `steps` steps after the learned one (`skip` of them already precomputed). */
+  static plan(sites: readonly OpSite[], steps: number, skip = 0): OpAttempt[] {
     const plan: OpAttempt[] = [];
-    for (let k = 0; k < steps; k++) {
-      for (const s of sites) plan.push({ op: s.op, layer: s.layer, attempt: (state[`${s.layer}/${s.op.pass}`] ?? 0) + k });
-    }
+    for (let k = 1 + skip; k <= steps + skip; k++) for (const s of sites) plan.push(advance(s, k));
     return plan;
   }
 
-  /** An offline phase for the next `steps` steps of `sites` (default: the last step's op sites). */
-  precomputeSteps(steps: number, attempts: AttemptCounter, sites: readonly OpSite[] = this.#template): Promise<OfflinePhaseReport> {
-    return this.precompute(OfflineMaskSource.plan(sites, steps, attempts));
+  /** An offline phase for the `steps` steps after the last learned step (default: its op sites). */
+  precomputeSteps(steps: number, sites: readonly OpSite[] = this.#template): Promise<OfflinePhaseReport> {
+    return this.precompute(OfflineMaskSource.plan(sites, steps));
   }
 
   /** The op sites of the last completed step. */
@@ -185,7 +212,7 @@ export class OfflineMaskSource implements MaskSource {
 
   async take(at: OpAttempt, _opId: number, n: number): Promise<Part> {
     const key = `${at.layer}/${at.op.pass}`;
-    if (!this.#current.has(key)) this.#current.set(key, { op: at.op, layer: at.layer });
+    if (!this.#current.has(key)) this.#current.set(key, at);
     const part = this.#take('part', n);
     const out = part.data;
     try {
@@ -193,7 +220,7 @@ export class OfflineMaskSource implements MaskSource {
       const sig = this.#planned.get(id);
       if (sig !== undefined) {
         this.#planned.delete(id);
-        if (sig === opSignature(at.op) && bilinearSizes(at.op).c === n) {
+        if (sig === signature(at) && bilinearSizes(at.op).c === n) {
           await this.#store.get(id, new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
           await this.#store.delete(id);
           this.#served++;
@@ -212,22 +239,37 @@ export class OfflineMaskSource implements MaskSource {
     }
   }
 
-  /** Ends a step: its op sites (first attempt of every layer/pass) become the template of the next offline phase. */
-  learnStep(): void {
-    if (this.#current.size > 0) this.#template = [...this.#current.values()];
+  /**
+   * Ends a step: its op sites (first attempt of every layer/pass) become the template of the next
+   * offline phase; each number advances per step by as much as its counter (`attempts`, the executor's)
+   * advanced from its value in that site to the end of the step.
+   */
+  learnStep(attempts: AttemptCounter): void {
+    if (this.#current.size > 0) {
+      const end = attempts.getState();
+      const inc = (key: string, v: number) => Math.max(1, (end[key] ?? v + 1) - v);
+      this.#template = [...this.#current.values()].map((at) => ({
+        at,
+        steps: {
+          attempt: inc(`${at.layer}/${at.op.pass}`, at.attempt),
+          a: at.operands ? inc(`${at.layer}/${at.operands[0].kind}`, at.operands[0].version) : 0,
+          b: at.operands ? inc(`${at.layer}/${at.operands[1].kind}`, at.operands[1].version) : 0,
+        },
+      }));
+    }
     this.#current = new Map();
   }
 
   /** Learns the step's op sites; if the next step's chunks are missing, runs an offline phase. */
   async endStep(attempts: AttemptCounter): Promise<void> {
-    this.learnStep();
+    this.learnStep(attempts);
     const budget = this.#o.budgetBytes ?? 256 * 2 ** 20;
     if (budget <= 0 || this.#template.length === 0) return;
-    const next = OfflineMaskSource.plan(this.#template, 1, attempts);
+    const next = OfflineMaskSource.plan(this.#template, 1);
     if (next.every((at) => this.#planned.has(chunkId(at.layer, at.op.pass, at.attempt)))) return;
-    const perStep = this.#template.reduce((s, t) => s + 4 * bilinearSizes(t.op).c, 0);
+    const perStep = this.#template.reduce((s, t) => s + 4 * bilinearSizes(t.at.op).c, 0);
     const steps = Math.max(1, Math.min(this.#o.maxSteps ?? 8, Math.floor(budget / perStep)));
-    await this.precomputeSteps(steps, attempts);
+    await this.precomputeSteps(steps);
   }
 
   stats(): MaskSourceStats {

@@ -18,8 +18,12 @@
 import type { BilinearPass, OperandKind } from '../backend/bilinear.js';
 import { streamIdFor } from '../field/prg.js';
 
-/** Purposes with their own mask key. Workers hold only the keys DESIGN §3 gives them. */
-export const MASK_KEY_NAMES = ['A0', 'B0', 'U', 'V', 'CM0', 'CM1', 'CMZ'] as const;
+/**
+ * Purposes with their own mask key (key-schedule.ts WORKER_STREAMS says who holds which):
+ * the paper's protocol draws A0, B0, U, V, CM0, CM1, CMZ per op attempt; the lean one draws
+ * S0 and D per operand version (the mask of an operand is S0 + D) and CM0, CM1, T per attempt.
+ */
+export const MASK_KEY_NAMES = ['A0', 'B0', 'U', 'V', 'CM0', 'CM1', 'CMZ', 'S0', 'D', 'T'] as const;
 export type MaskKeyName = (typeof MASK_KEY_NAMES)[number];
 export type MaskKeys = Readonly<Record<MaskKeyName, Uint8Array>>;
 

@@ -1,26 +1,22 @@
 /**
- * The secure LinearExecutor: the enclave side of the Goten protocol over
- * untrusted workers (DESIGN §3). Per op attempt:
+ * The secure LinearExecutor: the enclave side of a secure protocol over untrusted workers
+ * (docs/protocol.md). It owns what both protocols share — the op loop with the overflow
+ * retries (overflow.ts), operand versions (operands.ts), attempt numbering, per-attempt
+ * buffers, the replicas' digests and the connections — and runs each attempt with its
+ * protocol (variant.ts):
  *
- *   1–3. prepareAttempt: quantize A, B; E = AQ − U, F = BQ − V; A1 = AQ − A0, B1 = BQ − B0
- *   4.   send   w0 ← header, E, F        w1 ← header, A1, B1, E, F
- *        (only the workers this enclave feeds; see enclave-op.ts), and the mask
- *        source's request (online: w2 ← header)
- *   5.   workers compute C0', C1'; the mask source yields the third part T
- *   6.   C = centre(C0' + C1' + T + Σ_{m ∈ M} CM_m) · 2^(eA + eB − 12), guarded, in one
- *        fused sweep that draws the output masks M; on a flagged result, a new
- *        attempt with more headroom (overflow.ts)
+ *   lean   lean-attempt.ts: fresh operand versions masked and packed once, S = C − T from w1
+ *   goten  goten-attempt.ts: the paper's per-op shares, C0', C1' and the third part
  *
- * The MaskSource (mask-source.ts) decides T and M: online, T = Z' from worker 2 and
- * M = {CM0, CM1, CMZ}; offline (two workers), T = Z̃ = f(U,V) + CM0 + CM1 precomputed
- * by the enclave and M = {} (offline-masks.ts).
+ * The MaskSource (mask-source.ts) decides the third part and the output masks: online
+ * (worker 2) or offline (two workers; the enclave precomputes Z̃, offline-masks.ts).
  *
  * Results are validated (length, centred) before use; a malformed result or a
  * dead worker rejects the op with a clear error naming the worker.
- * Managed memory (attachMemory): operands, shares and received results are leases
- * on the enclave's budgeted pool, ended as soon as the attempt is done with them.
+ * Managed memory (attachMemory): operands, shares and received results are leases on the
+ * enclave's budgeted pool, ended as soon as the attempt is done with them (attempt.ts).
  * Replicated topology: both replicas run this with different `feeds`, hash
- * (eA, eB, AQ, BQ) of every attempt, and compare the digests after every step.
+ * (exponents, quantized operands) of every attempt, and compare the digests after every step.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { type BilinearOp, type OperandReuse, bilinearSizes } from '../backend/bilinear.js';
@@ -28,20 +24,27 @@ import { MsgType } from '../net/message-types.js';
 import type { Connection } from '../net/transport.js';
 import type { ExecutorStats, LinearExecutor, OpTag } from '../nn/executor.js';
 import type { TensorPool } from '../nn/memory/tensor-pool.js';
+import { type AttemptEnv, type AttemptFn, SendTracker } from './attempt.js';
 import { BufferPool } from './buffer-pool.js';
-import { type EnclaveKernels, NonCentredPartError, enclaveKernels } from './enclave-kernels.js';
-import { type Feeds, maskStream, prepareAttempt } from './enclave-op.js';
+import { type EnclaveKernels, enclaveKernels } from './enclave-kernels.js';
+import type { Feeds } from './enclave-op.js';
+import { gotenAttempt } from './goten-attempt.js';
+import { leanAttempt } from './lean-attempt.js';
+import { operandRef } from './lean-op.js';
 import { LeaseSet, receiveLeases } from './managed-buffers.js';
-import { type MaskSource, type MaskSourceStats, OnlineMaskSource, receiveResult } from './mask-source.js';
-import { ProtocolError, opHeader, opLabel, sayBye } from './messages.js';
+import { type MaskSource, type MaskSourceStats, OnlineMaskSource } from './mask-source.js';
+import { opLabel, sayBye } from './messages.js';
+import type { OpAttempt } from './op-attempt.js';
 import { AttemptCounter, type MaskKeys } from './op-streams.js';
 import { NO_REUSE, OperandTracker, type OperandUse } from './operands.js';
 import { HEADROOM_STEP, MAX_RETRIES, OverflowError } from './overflow.js';
 import { checkLengths } from './quantized-executor.js';
 import { GUARD } from './reconstruct.js';
-import type { OpAttempt } from './worker-compute.js';
+import { DEFAULT_PROTOCOL, type ProtocolName } from './variant.js';
 
 export interface SecureExecutorOptions {
+  /** Which protocol the workers were set up for (default lean). */
+  readonly protocol?: ProtocolName;
   /** Connections to workers 0, 1 and, online, 2 (already keyed and greeted). */
   readonly workers: readonly [Connection, Connection] | readonly [Connection, Connection, Connection];
   /** The third part's source (default: online, worker 2 over workers[2]). */
@@ -65,13 +68,18 @@ export const FEEDS_SINGLE: Feeds = { w0: true, w1: true, w2: true };
 export const FEEDS_REPLICA0: Feeds = { w0: true, w1: false, w2: true };
 export const FEEDS_REPLICA1: Feeds = { w0: false, w1: true, w2: false };
 
+const ATTEMPTS: Readonly<Record<ProtocolName, AttemptFn>> = { lean: leanAttempt, goten: gotenAttempt };
+
 export class SecureExecutor implements LinearExecutor {
   readonly mode = 'secure' as const;
+  readonly protocol: ProtocolName;
   readonly attempts = new AttemptCounter();
   readonly #operands = new OperandTracker(this.attempts);
   readonly #o: SecureExecutorOptions;
   readonly #masks: MaskSource;
   readonly #kernels: EnclaveKernels;
+  readonly #env: AttemptEnv;
+  readonly #attemptFn: AttemptFn;
   readonly #pool = new BufferPool();
   /** Managed memory: the budgeted pool per-attempt buffers are leased from (null: #pool). */
   #mem: TensorPool | null = null;
@@ -85,11 +93,14 @@ export class SecureExecutor implements LinearExecutor {
 
   constructor(o: SecureExecutorOptions) {
     this.#o = o;
+    this.protocol = o.protocol ?? DEFAULT_PROTOCOL;
     this.#digest = o.replica ? createHash('sha256') : null;
     this.#kernels = o.kernels ?? enclaveKernels('auto');
     const w2 = o.workers[2];
     if (!o.maskSource && !w2) throw new Error('online mode needs a connection to worker 2 (or pass an offline mask source)');
-    this.#masks = o.maskSource ?? new OnlineMaskSource(w2!, o.feeds.w2, o.timeoutMs, this.#kernels.isCentred);
+    this.#masks = o.maskSource ?? new OnlineMaskSource(w2!, o.feeds.w2, this.protocol, o.timeoutMs, this.#kernels.isCentred);
+    this.#attemptFn = ATTEMPTS[this.protocol];
+    this.#env = { workers: o.workers, feeds: o.feeds, keys: o.keys, noiseKey: o.noiseKey, kernels: this.#kernels, masks: this.#masks, timeoutMs: o.timeoutMs };
   }
 
   async run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, reuse: OperandReuse = NO_REUSE): Promise<void> {
@@ -97,10 +108,11 @@ export class SecureExecutor implements LinearExecutor {
     checkLengths(op, sz, a, b, c);
     this.#stats.ops++;
     for (let retry = 0; ; retry++) {
-      const at: OpAttempt = { op, layer: tag.index, attempt: this.attempts.take(tag.index, op.pass) };
+      const attempt = this.attempts.take(tag.index, op.pass);
       const uses = this.#operands.plan(tag.index, op.pass, reuse, retry * HEADROOM_STEP, a, b, this.#kernels.exponent);
-      const { maxAbs, flagged } = await this.#attempt(at, uses, a, b, c);
-      if (!flagged) return;
+      const at: OpAttempt = { op, layer: tag.index, attempt, ...(this.protocol === 'lean' ? { operands: [operandRef(uses[0]), operandRef(uses[1])] } : {}) };
+      const maxAbs = await this.#attempt(at, uses, a, b, c);
+      if (maxAbs < GUARD) return;
       // Diverged replicas reconstruct garbage, which lands in the guard band: both
       // replicas see the same flagged result, so they can compare digests right away
       // and report the real cause instead of retrying.
@@ -110,74 +122,19 @@ export class SecureExecutor implements LinearExecutor {
     }
   }
 
-  async #attempt(at: OpAttempt, [ua, ub]: [OperandUse, OperandUse], a: Float32Array, b: Float32Array, c: Float32Array) {
-    const { feeds, keys, noiseKey, workers } = this.#o;
-    const opId = this.#seq++ >>> 0;
-    const label = opLabel(at);
+  async #attempt(at: OpAttempt, uses: [OperandUse, OperandUse], a: Float32Array, b: Float32Array, c: Float32Array): Promise<number> {
     const leases = this.#mem ? new LeaseSet(this.#mem) : null;
-    // managed: sends issued and not all complete, so a healthy worker's may still read the operand buffers
-    let sending = false;
+    const sends = new SendTracker(leases, () => this.#pool.clear());
+    const state = { at, uses, opId: this.#seq++ >>> 0, label: opLabel(at), bufs: leases ?? this.#pool, digest: this.#digest, sends };
     try {
-      const prep = prepareAttempt(feeds, keys, noiseKey, at, ua, ub, a, b, leases ?? this.#pool, this.#kernels, this.#digest !== null);
-      if (this.#digest) {
-        this.#digest.update(Int32Array.of(at.layer, at.attempt, ua.exp, ub.exp));
-        this.#digest.update(prep.aq!).update(prep.bq!);
-      }
-      const header = { type: MsgType.OpRequest, opId, label, dtype: 'json' as const, value: opHeader(at) };
-      const share = (data: Int32Array) => ({ type: MsgType.Shares, opId, label, dtype: 'int32' as const, data });
-      sending = true;
-      const sends: Promise<void>[] = [];
-      if (feeds.w0) sends.push(workers[0].send(header), workers[0].send(share(prep.e)), workers[0].send(share(prep.f)));
-      if (feeds.w1) {
-        const w = workers[1];
-        sends.push(w.send(header), w.send(share(prep.a1!)), w.send(share(prep.b1!)), w.send(share(prep.e)), w.send(share(prep.f)));
-      }
-      sends.push(this.#masks.request(at, opId, label));
-      const n = bilinearSizes(at.op).c;
-      const sent = Promise.all(sends);
-      // once every send is out, the operands go back to the pool while the workers compute (the results
-      // arriving next can reuse them); a failed send also fails its worker's result below, which is what we report
-      sent.then(
-        () => {
-          sending = false;
-          leases?.release();
-        },
-        () => {},
-      );
-      const parts = await Promise.allSettled([
-        // values are checked inside the fused reconstruction below (parts 0 and 1)
-        receiveResult(workers[0], 'worker 0', opId, n, this.#o.timeoutMs, null),
-        receiveResult(workers[1], 'worker 1', opId, n, this.#o.timeoutMs, null),
-        this.#masks.take(at, opId, n),
-      ]);
-      try {
-        const bad = parts.find((p) => p.status === 'rejected');
-        if (bad) {
-          // sends to a healthy worker may still hold the pooled operand buffers:
-          // never reuse them after a failed attempt (managed: forgotten below)
-          if (!leases) this.#pool.clear();
-          throw (bad as PromiseRejectedResult).reason;
-        }
-        await sent;
-        const data = parts.map((p) => (p as PromiseFulfilledResult<{ data: Int32Array }>).value.data);
-        // step 6, fused: draws the output masks M and reconstructs, dequantizes and guards in one sweep
-        const masks = this.#masks.outputMasks.map((name) => maskStream(keys, name, at));
-        let maxAbs: number;
-        try {
-          maxAbs = this.#kernels.reconstructDequantize(data, masks, ua.exp + ub.exp - 12, c, 2);
-        } catch (err) {
-          if (!(err instanceof NonCentredPartError)) throw err;
-          const e = new ProtocolError(`result of worker ${err.part}: values outside the centred range of Z_P`);
-          workers[err.part].destroy(e);
-          throw e;
-        }
-        return { maxAbs, flagged: maxAbs >= GUARD };
-      } finally {
-        for (const p of parts) if (p.status === 'fulfilled') p.value.release();
-      }
+      return await this.#attemptFn(this.#env, state, a, b, c);
+    } catch (err) {
+      sends.failed();
+      // the workers may hold operand versions this attempt sent or meant to send: send every one again
+      this.#operands.clear();
+      throw err;
     } finally {
-      if (sending) leases?.forget(); // failed with sends still out: TensorPool.forget, never reused
-      else leases?.release();
+      sends.end();
     }
   }
 

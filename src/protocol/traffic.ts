@@ -1,34 +1,48 @@
 /**
- * The protocol's traffic formula per op attempt (DESIGN §3), in tensor
- * elements (4 bytes each on the wire), for sizes a = |A|, b = |B|, c = |C|:
+ * The protocols' traffic formulas per op attempt (docs/protocol.md), in tensor elements,
+ * for sizes a = |A|, b = |B|, c = |C|. Each tensor is one frame; each op request adds one
+ * small JSON header frame per fed worker. `frameSize` (net/frame.ts) gives the exact bytes.
  *
- *   online, single topology (one enclave feeds all workers)
- *     enclave → w0:  E, F            a + b        w0 → enclave: C0'   c
- *     enclave → w1:  A1, B1, E, F    2a + 2b      w1 → enclave: C1'   c
- *     enclave → w2:  (header only)   0            w2 → enclave: Z'    c
- *     enclave egress 3a + 3b, ingress 3c; one round per worker.
+ * goten (the paper's), 4 bytes per element:
+ *   enclave → w0:  E, F            a + b        w0 → enclave: C0'   c
+ *   enclave → w1:  A1, B1, E, F    2a + 2b      w1 → enclave: C1'   c
+ *   enclave → w2:  (header only)   0            w2 → enclave: Z'    c   (online)
+ *   enclave egress 3a + 3b, ingress 3c (2c offline); replicated: e0 feeds w0 and w2,
+ *   e1 feeds w1, every worker sends its result to both replicas.
  *
- *   online, replicated topology
- *     e0 → w0: a + b;   e1 → w1: 2a + 2b;   e0 → w2: 0
- *     every worker sends its result to both replicas: 2c each.
- *
- * Worker 0 regenerates A0, B0 and CM0 from its seeds, so they never travel;
- * the prototype shipped them (goten-spec §2.4: 2a + 2b + c per enclave → host).
- * Each tensor is one frame; each op request adds one small JSON header frame
- * per fed worker. `frameSize` (net/frame.ts) gives the exact bytes of both.
+ * lean, 3 bytes per element; fA, fB ∈ {0, 1}: whether A's / B's version is fresh in this
+ * attempt (operands.ts: within a step, W and X leave once for forward, dY once for
+ * grad-weight, and grad-input sends nothing):
+ *   enclave → w0:  E (if fresh)    fA·a         w0 → enclave: —
+ *   enclave → w1:  F (if fresh)    fB·b         w1 → enclave: S     c
+ *   enclave → w2:  (header only)   0            w2 → enclave: —
+ *   w0 → w1: fA·a + c (E, C0');   w1 → w0: fB·b (F);   w2 → w1: c (Z', online)
+ *   enclave egress fA·a + fB·b ≤ a + b, ingress c; replicated: e0 feeds w0 (E) and w2,
+ *   e1 feeds w1 (F), and w1 sends S to both replicas.
  */
 import { bilinearSizes, type BilinearOp } from '../backend/bilinear.js';
+import type { ProtocolName } from './variant.js';
+
+/** Bytes per tensor element on the wire. */
+export const ELEMENT_BYTES: Readonly<Record<ProtocolName, number>> = { goten: 4, lean: 3 };
 
 export interface WorkerTraffic {
   /** Elements the worker receives from enclave(s) per attempt (tensor payloads only). */
   readonly inElements: number;
-  /** Int32 tensors (frames) those elements arrive in. */
+  /** Tensors (frames) those elements arrive in. */
   readonly inTensors: number;
-  /** Elements of the result the worker sends to each subscribed enclave. */
+  /** Elements the worker sends to each subscribed enclave. */
   readonly outElements: number;
 }
 
-/** Per-worker traffic of one op attempt (same for both topologies, except results go to 1 or 2 enclaves). */
+/** Elements on the links between workers in one lean attempt. */
+export interface WorkerLinkTraffic {
+  readonly w0ToW1: number;
+  readonly w1ToW0: number;
+  readonly w2ToW1: number;
+}
+
+/** Per-worker traffic of one attempt of the paper's protocol (same for both topologies, except results go to 1 or 2 enclaves). */
 export function opTraffic(op: BilinearOp): readonly [WorkerTraffic, WorkerTraffic, WorkerTraffic] {
   const { a, b, c } = bilinearSizes(op);
   return [
@@ -36,4 +50,20 @@ export function opTraffic(op: BilinearOp): readonly [WorkerTraffic, WorkerTraffi
     { inElements: 2 * a + 2 * b, inTensors: 4, outElements: c },
     { inElements: 0, inTensors: 0, outElements: c },
   ];
+}
+
+/** Per-worker traffic with the enclave(s) in one lean attempt whose operand versions are fresh or not. */
+export function leanTraffic(op: BilinearOp, freshA: boolean, freshB: boolean): readonly [WorkerTraffic, WorkerTraffic, WorkerTraffic] {
+  const { a, b, c } = bilinearSizes(op);
+  return [
+    { inElements: freshA ? a : 0, inTensors: freshA ? 1 : 0, outElements: 0 },
+    { inElements: freshB ? b : 0, inTensors: freshB ? 1 : 0, outElements: c },
+    { inElements: 0, inTensors: 0, outElements: 0 },
+  ];
+}
+
+/** The lean attempt's traffic between workers (online: with worker 2). */
+export function leanLinkTraffic(op: BilinearOp, freshA: boolean, freshB: boolean, online: boolean): WorkerLinkTraffic {
+  const { a, b, c } = bilinearSizes(op);
+  return { w0ToW1: (freshA ? a : 0) + c, w1ToW0: freshB ? b : 0, w2ToW1: online ? c : 0 };
 }

@@ -22,14 +22,9 @@ import { addSubModP } from '../field/combine.js';
 import { FieldStream } from '../field/prg.js';
 import { subModP } from '../field/share.js';
 import type { BufferPool } from './buffer-pool.js';
+import type { OpAttempt } from './op-attempt.js';
 import { SLOT_MAIN, opStreamId } from './op-streams.js';
 
-/** Identifies one op attempt: the geometry plus the stream coordinates. */
-export interface OpAttempt {
-  readonly op: BilinearOp;
-  readonly layer: number;
-  readonly attempt: number;
-}
 
 /** Fills `out` from stream (key, id of this attempt). */
 export function drawMask(key: Uint8Array, at: OpAttempt, out: Int32Array): Int32Array {

@@ -13,12 +13,16 @@ import { sayBye } from '../protocol/messages.js';
 import { FEEDS_REPLICA0, FEEDS_REPLICA1, FEEDS_SINGLE, SecureExecutor } from '../protocol/secure-executor.js';
 import { type KernelChoice, enclaveKernels } from '../protocol/enclave-kernels.js';
 import { OfflineMaskSource } from '../protocol/offline-masks.js';
+import { DEFAULT_PROTOCOL, type ProtocolName } from '../protocol/variant.js';
+import type { LeanLinks } from './lean-worker-op.js';
 import { type WorkerKeys, type WorkerParty, WorkerService } from './worker-service.js';
 
 export type Topology = 'single' | 'replicated';
 
 
 export interface LocalClusterOptions {
+  /** Default lean. */
+  readonly protocol?: ProtocolName;
   readonly backend: Backend;
   readonly topology: Topology;
   readonly noiseKey: Uint8Array;
@@ -41,11 +45,31 @@ export interface LocalCluster {
   readonly workers: WorkerService[];
   /** Every enclave-side connection, per executor: [w0, w1, w2]. */
   readonly connections: Connection[][];
+  /** Lean: each worker's links to the others (both ends), per worker. */
+  readonly links: LeanLinks[];
   close(): Promise<void>;
+}
+
+/** Lean links w0 ↔ w1 and (online) w2 → w1, each end as the worker holding it sees it. */
+async function connectLinks(transport: Transport, nWorkers: number): Promise<LeanLinks[]> {
+  const hub = await transport.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    const link = async (from: string) => {
+      const out = await transport.connect({ host: hub.host, port: hub.port, peer: 'w1' });
+      const inn = await hub.accept();
+      return [out, inn, from] as const;
+    };
+    const [w0out, w0in] = await link('w0');
+    const w2 = nWorkers === 3 ? await link('w2') : null;
+    return [{ w1: w0out }, { w0: w0in, w2: w2?.[1] }, { w1: w2?.[0] }];
+  } finally {
+    await hub.close();
+  }
 }
 
 export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCluster> {
   const transport = o.transport ?? inprocTransport('copy');
+  const protocol = o.protocol ?? DEFAULT_PROTOCOL;
   const keys = deriveStreamKeys(o.master ?? generateMasterSecret());
   const nEnclaves = o.topology === 'single' ? 1 : 2;
   const workers: WorkerService[] = [];
@@ -61,9 +85,14 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     }
     connections.push(row);
   }
+  const links = protocol === 'lean' ? await connectLinks(transport, nWorkers) : [];
   for (let w = 0; w < nWorkers; w++) {
     const party = w as WorkerParty;
-    const svc = new WorkerService(party, o.workerBackends?.[w] ?? o.backend, seedBundleFor(party, keys).keys as WorkerKeys);
+    const svc = new WorkerService(party, o.workerBackends?.[w] ?? o.backend, seedBundleFor(party, keys, protocol).keys as WorkerKeys, {
+      protocol,
+      links: links[w],
+      kernels: enclaveKernels(o.kernels),
+    });
     workers.push(svc);
     for (let e = 0; e < nEnclaves; e++) {
       const conn = await listeners[w].accept();
@@ -85,8 +114,9 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     // one kernel set per enclave, shared by its executor and its offline mask source
     const kernels = enclaveKernels(o.kernels);
     return new SecureExecutor({
+      protocol,
       workers: nWorkers === 3 ? [row[0], row[1], row[2]] : [row[0], row[1]],
-      maskSource: nWorkers === 2 ? new OfflineMaskSource({ keys, backend: o.backend, kernels, budgetBytes: o.offlineBudgetBytes }) : undefined,
+      maskSource: nWorkers === 2 ? new OfflineMaskSource({ protocol, keys, backend: o.backend, kernels, budgetBytes: o.offlineBudgetBytes }) : undefined,
       kernels,
       feeds: feedsFor[e],
       keys,
@@ -99,12 +129,14 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     executors,
     workers,
     connections,
+    links,
     async close() {
       for (const row of connections) {
         for (const c of row) await sayBye(c);
       }
       await Promise.allSettled(executors.map((x) => x.close()));
       await Promise.allSettled(serving);
+      await Promise.allSettled(links.flatMap((l) => [l.w0, l.w1, l.w2].map((c) => c?.close())));
     },
   };
 }

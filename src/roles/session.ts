@@ -1,19 +1,26 @@
 /**
  * Session set-up between enclave(s) and workers over a cluster config
- * (DESIGN §2, §8): authenticated connections, the AKE, the key schedule and a
- * hello that tells each worker whom it serves.
+ * (docs/net.md, docs/protocol.md): authenticated connections, the AKE, the key
+ * schedule and a hello that tells each worker whom it serves and how.
  *
  *   enclave e0 (and e1)                         worker wi
  *   connect (TLS with pinned keys, or TCP) ───▶ accept
- *   AKE initiator (signed X25519 + HKDF)   ◀──▶ AKE responder (accepts e0/e1 keys only)
- *   Control {kind:'hello', enclave, feeds} ───▶ records feeder / subscriber
- *   SeedBundle (e0 only, sealed)           ───▶ the worker's keys, nothing more
+ *   AKE initiator (signed X25519 + HKDF)   ◀──▶ AKE responder (accepts the pinned e0/e1 keys)
+ *   Control {kind:'hello', enclave, feeds,  ───▶ records feeder / subscriber
+ *            topology, protocol, workers, session}
+ *   SeedBundle (e0 only, sealed)           ───▶ the worker's keys for that protocol, nothing more
+ *
+ * Lean protocol: the workers then link up among themselves (roles/worker.ts): w0 and,
+ * online, w2 connect to w1, run the AKE with the pinned worker keys and name the session.
+ * The session id (16 bytes, hex) is derived from the master secret, so both replicas
+ * send the same one; it only ties the links to the session, it protects nothing.
  *
  * Replicated topology: e1 connects to e0 first; after their AKE, e0 sends the
  * random master secret sealed under the pairwise key; both derive every
  * stream key from it (protocol/key-schedule.ts).
  */
-import { connectToParty, listenAsParty, transportFor } from '../net/cluster.js';
+import { hkdfSync } from 'node:crypto';
+import { connectWithRetry, listenAsParty, transportFor } from '../net/cluster.js';
 import { type ClusterConfig, partyConfig } from '../net/cluster-config.js';
 import type { Identity } from '../net/identity.js';
 import { MsgType } from '../net/message-types.js';
@@ -32,12 +39,15 @@ import type { Backend } from '../backend/backend.js';
 import { getBackend } from '../backend/index.js';
 import { enclaveKernels } from '../protocol/enclave-kernels.js';
 import { OfflineMaskSource } from '../protocol/offline-masks.js';
+import { DEFAULT_PROTOCOL, type ProtocolName } from '../protocol/variant.js';
 import type { UntrustedBacking } from '../tee/chunk-store.js';
 
 export const SESSION_CONTEXT = 'goten/session/v1';
 export const REPLICA_CONTEXT = 'goten/replicas/v1';
 
 export interface EnclaveSessionOptions {
+  /** Default lean. */
+  readonly protocol?: ProtocolName;
   readonly config: ClusterConfig;
   readonly self: 'e0' | 'e1';
   readonly identity: Identity;
@@ -55,21 +65,23 @@ export interface EnclaveSessionOptions {
   readonly offlineBacking?: UntrustedBacking;
 }
 
-/** Connects, retrying while the peer is not listening yet. */
-async function connectWithRetry(t: Transport, config: ClusterConfig, party: string, deadline: number): Promise<Connection> {
-  for (let delay = 50; ; delay = Math.min(1000, delay * 2)) {
-    try {
-      return await connectToParty(t, config, party, { timeoutMs: Math.max(1000, deadline - Date.now()) });
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? '';
-      const retryable = code === 'ECONNREFUSED' || /ECONNREFUSED|nothing listens/.test((err as Error).message);
-      if (!retryable || Date.now() + delay > deadline) {
-        const p = partyConfig(config, party);
-        throw new Error(`cannot reach ${party} at ${p.host}:${p.port}: ${(err as Error).message}`);
-      }
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
+/** What an enclave tells each worker after the AKE. */
+export interface SessionHello {
+  readonly kind: 'hello';
+  readonly enclave: 'e0' | 'e1';
+  /** Whether this enclave sends the worker its op requests (else it only receives results). */
+  readonly feeds: boolean;
+  readonly topology: 'single' | 'replicated';
+  readonly protocol: ProtocolName;
+  /** 3 online, 2 offline (no worker 2). */
+  readonly workers: 2 | 3;
+  /** Ties the lean workers' links to this session (hex). */
+  readonly session: string;
+}
+
+/** The session id both replicas derive from the master secret (public, pseudorandom). */
+export function sessionId(master: Uint8Array): string {
+  return Buffer.from(hkdfSync('sha256', master, 'goten/session-id/v1', 'session', 16)).toString('hex');
 }
 
 /** Enclave side: returns a ready SecureExecutor (and owns its connections). */
@@ -113,7 +125,9 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
       master = generateMasterSecret();
     }
     const keys = deriveStreamKeys(master);
+    const session = sessionId(master);
     master.fill(0);
+    const protocol = o.protocol ?? DEFAULT_PROTOCOL;
     const feeds = topology === 'single' ? FEEDS_SINGLE : self === 'e0' ? FEEDS_REPLICA0 : FEEDS_REPLICA1;
     // 2. every worker: connect, AKE, hello, seeds (e0 only)
     const workers: Connection[] = [];
@@ -128,15 +142,18 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
         context: SESSION_CONTEXT,
       });
       const fed = w === 0 ? feeds.w0 : w === 1 ? feeds.w1 : feeds.w2;
-      await conn.send({ type: MsgType.Control, dtype: 'json', value: { kind: 'hello', enclave: self, feeds: fed, topology } });
-      if (self === 'e0') await sendSeedBundle(conn, hs.sessionKey, seedBundleFor(w, keys));
+      const hello: SessionHello = { kind: 'hello', enclave: self, feeds: fed, topology, protocol, workers: nWorkers, session };
+      await conn.send({ type: MsgType.Control, dtype: 'json', value: hello });
+      if (self === 'e0') await sendSeedBundle(conn, hs.sessionKey, seedBundleFor(w, keys, protocol));
       workers.push(conn);
     }
     // one kernel set, shared by the executor and (offline) its mask source
     const kernels = enclaveKernels();
     return new SecureExecutor({
+      protocol,
       workers: nWorkers === 3 ? [workers[0], workers[1], workers[2]] : [workers[0], workers[1]],
-      maskSource: nWorkers === 2 ? new OfflineMaskSource({ keys, backend: o.enclaveBackend ?? getBackend('auto'), kernels, backing: o.offlineBacking }) : undefined,
+      maskSource:
+        nWorkers === 2 ? new OfflineMaskSource({ protocol, keys, backend: o.enclaveBackend ?? getBackend('auto'), kernels, backing: o.offlineBacking }) : undefined,
       kernels,
       feeds,
       keys,

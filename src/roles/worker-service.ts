@@ -1,8 +1,10 @@
 /**
- * An untrusted worker's op loop (DESIGN §2–§3). It receives op requests from
- * its feeding enclave, computes its party's formula (protocol/worker-compute.ts)
- * on the backend, and sends the result to every subscribed enclave (one in the
- * single topology, both replicas in the replicated one).
+ * An untrusted worker's op loop (docs/protocol.md). It receives op requests from
+ * its feeding enclave and computes its party's formula on the backend:
+ *   goten  protocol/worker-compute.ts; the result goes to every subscribed enclave
+ *          (one in the single topology, both replicas in the replicated one);
+ *   lean   lean-worker-op.ts; the workers exchange operands and parts over their
+ *          links, and worker 1 sends the aggregate to every subscribed enclave.
  *
  * Every input is untrusted: a malformed header, a tensor of the wrong size or
  * with values outside Z_P's centred range closes that connection with a clear
@@ -13,9 +15,14 @@ import { bilinearSizes } from '../backend/bilinear.js';
 import { MsgType } from '../net/message-types.js';
 import { ConnectionClosedError, type Connection, type ReceivedMessage } from '../net/transport.js';
 import { BufferPool } from '../protocol/buffer-pool.js';
+import { type EnclaveKernels, enclaveKernels } from '../protocol/enclave-kernels.js';
+import { type LeanAttempt, parseLeanHeader } from '../protocol/lean-op.js';
 import { ProtocolError, checkShareTensor, parseOpHeader } from '../protocol/messages.js';
+import type { ProtocolName } from '../protocol/variant.js';
+import { type LeanLinks, type LeanWorkerContext, OperandCache, serveLeanOp } from './lean-worker-op.js';
+import type { LeanWorker0Keys, LeanWorker1Keys, LeanWorker2Keys } from '../protocol/lean-compute.js';
+import type { OpAttempt } from '../protocol/op-attempt.js';
 import {
-  type OpAttempt,
   type Worker0Keys,
   type Worker1Keys,
   type Worker2Keys,
@@ -25,7 +32,16 @@ import {
 } from '../protocol/worker-compute.js';
 
 export type WorkerParty = 0 | 1 | 2;
-export type WorkerKeys = Worker0Keys | Worker1Keys | Worker2Keys;
+export type WorkerKeys = Worker0Keys | Worker1Keys | Worker2Keys | LeanWorker0Keys | LeanWorker1Keys | LeanWorker2Keys;
+
+export interface WorkerServiceOptions {
+  /** Default goten (a lean session needs `links`). */
+  readonly protocol?: ProtocolName;
+  /** Lean: the links to the other workers. */
+  readonly links?: LeanLinks;
+  /** Kernels for PRG draws and packing (default: native when available). */
+  readonly kernels?: EnclaveKernels;
+}
 
 export interface WorkerStats {
   ops: number;
@@ -39,16 +55,37 @@ export class WorkerService {
   readonly stats: WorkerStats = { ops: 0, busyMs: 0 };
   /**
    * Observer of every tensor this worker receives (auditing and the privacy
-   * tests). Called with the validated payload before it is used; must not keep
-   * the array (it is a pooled buffer).
+   * tests). Called with the validated values before they are used and, for a
+   * tensor that arrived packed (lean), its bytes as they were on the wire; must
+   * not keep either array (they are pooled buffers).
    */
-  onReceive: ((what: string, data: Int32Array, at: OpAttempt) => void) | null = null;
+  onReceive: ((what: string, data: Int32Array, at: OpAttempt, wire?: Uint8Array) => void) | null = null;
+  readonly protocol: ProtocolName;
+  readonly #lean: LeanWorkerContext | null;
 
   constructor(
     readonly party: WorkerParty,
     readonly backend: Backend,
     readonly keys: WorkerKeys,
-  ) {}
+    o: WorkerServiceOptions = {},
+  ) {
+    this.protocol = o.protocol ?? 'goten';
+    this.#lean =
+      this.protocol === 'lean'
+        ? {
+            party,
+            backend,
+            kernels: o.kernels ?? enclaveKernels('auto'),
+            keys: keys as LeanWorkerContext['keys'],
+            links: o.links ?? {},
+            cache: new OperandCache(),
+            pool: this.#pool,
+            subscribers: () => [...this.#subscribers],
+            onReceive: (what, data, at, wire) => this.onReceive?.(what, data, at, wire),
+            busy: (ms) => (this.stats.busyMs += ms),
+          }
+        : null;
+  }
 
   /** Results of every op go to this connection too (until it closes). */
   addSubscriber(conn: Connection): void {
@@ -108,13 +145,19 @@ export class WorkerService {
         if (req.type !== MsgType.OpRequest || req.dtype !== 'json') {
           throw new ProtocolError(`expected an op request, got message type ${req.type}`);
         }
-        await this.#serveOp(conn, req.opId, req.label, parseOpHeader(req.value));
+        if (this.#lean) await this.#serveLean(this.#lean, conn, req.opId, req.label, parseLeanHeader(req.value));
+        else await this.#serveOp(conn, req.opId, req.label, parseOpHeader(req.value));
       } catch (err) {
         req.release();
         conn.destroy(err as Error);
         return err as Error;
       }
     }
+  }
+
+  async #serveLean(ctx: LeanWorkerContext, conn: Connection, opId: number, label: string, at: LeanAttempt): Promise<void> {
+    await serveLeanOp(ctx, conn, opId, label, at);
+    this.stats.ops++;
   }
 
   async #serveOp(conn: Connection, opId: number, label: string, at: OpAttempt): Promise<void> {

@@ -1,13 +1,19 @@
 /**
  * The worker role as a long-running service (`goten worker`): listens on its
  * configured port, and for each session accepts the topology's enclave(s),
- * runs the AKE as responder (only the pinned enclave keys are accepted),
- * receives its seed bundle from e0, then serves op requests until the
- * enclaves leave. A failed or malicious connection ends that session with a
- * clear log line; the worker keeps listening for the next one (unless `once`).
+ * runs the AKE as responder (only pinned keys are accepted), receives the hello
+ * (protocol, feeds, session) and its seed bundle from e0, links up with the other
+ * workers when the protocol is lean, then serves op requests until the enclaves
+ * leave. A failed or malicious connection ends that session with a clear log
+ * line; the worker keeps listening for the next one (unless `once`).
+ *
+ * Lean links (docs/protocol.md): worker 1 is the hub. w0 and, online, w2 connect to
+ * w1 once their enclave's hello has arrived, run the AKE with w1's pinned key and
+ * send {kind:'link', from, session}; w1 accepts them on its listener next to the
+ * enclaves (any order) and keeps only links naming its session.
  */
 import type { Backend } from '../backend/backend.js';
-import { listenAsParty, transportFor } from '../net/cluster.js';
+import { connectWithRetry, listenAsParty, transportFor } from '../net/cluster.js';
 import { type ClusterConfig, partyConfig } from '../net/cluster-config.js';
 import type { Identity } from '../net/identity.js';
 import { samePublicKey } from '../net/identity.js';
@@ -16,7 +22,9 @@ import { DEFAULT_MAX_FRAME_BYTES } from '../net/frame.js';
 import { MsgType } from '../net/message-types.js';
 import type { Connection, Listener, Transport } from '../net/transport.js';
 import { performHandshake, receiveSeedBundle } from '../protocol/key-schedule.js';
-import { SESSION_CONTEXT } from './session.js';
+import { isProtocolName } from '../protocol/variant.js';
+import type { LeanLinks } from './lean-worker-op.js';
+import { SESSION_CONTEXT, type SessionHello } from './session.js';
 import { type WorkerKeys, type WorkerParty, WorkerService } from './worker-service.js';
 
 /** Receive limits for connections that have not authenticated yet. */
@@ -34,31 +42,90 @@ export interface WorkerRoleOptions {
   readonly log?: (line: string) => void;
   /** Called once the listener is bound. */
   readonly onListening?: (l: Listener) => void;
+  /** How long w0/w2 keep trying to reach w1 for a lean session (ms, default 30 s). */
+  readonly linkTimeoutMs?: number;
 }
 
 interface Joined {
   conn: Connection;
-  enclave: 'e0' | 'e1';
-  feeds: boolean;
+  hello: SessionHello;
   keys?: WorkerKeys;
 }
 
-/** Accepts one enclave connection and runs the session handshake on it. */
-async function join(o: WorkerRoleOptions, conn: Connection): Promise<Joined> {
+interface Link {
+  conn: Connection;
+  from: 'w0' | 'w2';
+  session: string;
+}
+
+const ENCLAVES = ['e0', 'e1'] as const;
+const LINK_FROM = ['w0', 'w2'] as const;
+
+function parseHello(v: unknown, enclave: 'e0' | 'e1'): SessionHello {
+  const h = v as Partial<SessionHello> | null;
+  const ok =
+    h !== null &&
+    typeof h === 'object' &&
+    h.kind === 'hello' &&
+    h.enclave === enclave &&
+    typeof h.feeds === 'boolean' &&
+    (h.topology === 'single' || h.topology === 'replicated') &&
+    isProtocolName(h.protocol) &&
+    (h.workers === 2 || h.workers === 3) &&
+    typeof h.session === 'string' &&
+    /^[0-9a-f]{32}$/.test(h.session);
+  if (!ok) throw new Error(`enclave ${enclave} sent a malformed hello`);
+  return h as SessionHello;
+}
+
+/** Authenticates one incoming connection: an enclave (hello, keys from e0) or, at w1, a lean link. */
+async function admit(o: WorkerRoleOptions, conn: Connection): Promise<Joined | Link> {
   const { config, identity, party } = o;
-  const enclaveKeys = (['e0', 'e1'] as const).filter((e) => config.parties[e]).map((e) => partyConfig(config, e).publicKey);
-  const hs = await performHandshake(conn, { self: identity, expectedPeer: enclaveKeys, role: 'responder', context: SESSION_CONTEXT });
-  const enclave = samePublicKey(hs.peerPublicKey, partyConfig(config, 'e0').publicKey) ? 'e0' : 'e1';
-  const hello = await conn.expect(MsgType.Control, { timeoutMs: 30_000 });
-  const v = (hello.dtype === 'json' ? hello.value : null) as { kind?: unknown; enclave?: unknown; feeds?: unknown } | null;
-  if (!v || v.kind !== 'hello' || v.enclave !== enclave || typeof v.feeds !== 'boolean') {
-    const err = new Error(`enclave ${enclave} sent a malformed hello`);
-    conn.destroy(err);
+  const enclaves = ENCLAVES.filter((e) => config.parties[e]);
+  const links = party === 1 ? LINK_FROM.filter((w) => config.parties[w]) : [];
+  const keyOf = (p: string) => partyConfig(config, p).publicKey;
+  const hs = await performHandshake(conn, {
+    self: identity,
+    expectedPeer: [...enclaves, ...links].map(keyOf),
+    role: 'responder',
+    context: SESSION_CONTEXT,
+  });
+  const who = [...enclaves, ...links].find((p) => samePublicKey(hs.peerPublicKey, keyOf(p)))!;
+  const first = await conn.expect(MsgType.Control, { timeoutMs: 30_000 });
+  const v = first.dtype === 'json' ? first.value : null;
+  if (who === 'w0' || who === 'w2') {
+    const l = v as { kind?: unknown; from?: unknown; session?: unknown } | null;
+    if (!l || l.kind !== 'link' || l.from !== who || typeof l.session !== 'string') throw new Error(`worker ${who} sent a malformed link hello`);
+    return { conn, from: who, session: l.session };
+  }
+  const hello = parseHello(v, who as 'e0' | 'e1');
+  const joined: Joined = { conn, hello };
+  if (who === 'e0') joined.keys = (await receiveSeedBundle(conn, hs.sessionKey, party, hello.protocol, { timeoutMs: 30_000 })).keys as WorkerKeys;
+  return joined;
+}
+
+/** w0 / w2: the lean link to w1 for `hello`'s session. */
+async function dialHub(o: WorkerRoleOptions, transport: Transport, hello: SessionHello): Promise<Connection> {
+  const conn = await connectWithRetry(transport, o.config, 'w1', Date.now() + (o.linkTimeoutMs ?? 30_000));
+  try {
+    await performHandshake(conn, { self: o.identity, expectedPeer: partyConfig(o.config, 'w1').publicKey, role: 'initiator', context: SESSION_CONTEXT });
+    await conn.send({ type: MsgType.Control, dtype: 'json', value: { kind: 'link', from: `w${o.party}`, session: hello.session } });
+    return conn;
+  } catch (err) {
+    conn.destroy(err as Error);
     throw err;
   }
-  const joined: Joined = { conn, enclave, feeds: v.feeds };
-  if (enclave === 'e0') joined.keys = (await receiveSeedBundle(conn, hs.sessionKey, party, { timeoutMs: 30_000 })).keys as WorkerKeys;
-  return joined;
+}
+
+/** The hello every joined enclave agrees on (replicas must describe the same session). */
+function agreedHello(joined: readonly Joined[]): SessionHello {
+  const h = joined[0].hello;
+  for (const j of joined) {
+    if (j.hello.protocol !== h.protocol || j.hello.session !== h.session || j.hello.workers !== h.workers || j.hello.topology !== h.topology) {
+      throw new Error('the enclave replicas describe different sessions (protocol, workers, topology or session id)');
+    }
+  }
+  return h;
 }
 
 /** Runs the worker until `once` completes a session (or forever). */
@@ -76,35 +143,61 @@ export async function runWorker(o: WorkerRoleOptions): Promise<void> {
   o.onListening?.(listener);
   log(`${name}: listening on ${listener.host}:${listener.port} (${o.config.transport}, backend ${o.backend.name})`);
   const expected = (o.config.topology ?? 'single') === 'replicated' ? 2 : 1;
+  let pendingLinks: Link[] = [];
   try {
     for (;;) {
       const joined: Joined[] = [];
-      while (joined.length < expected) {
+      const links: { -readonly [K in keyof LeanLinks]: LeanLinks[K] } = {};
+      // enclaves, and at w1 the lean links, in any order
+      const linksNeeded = () => {
+        if (joined.length < expected || o.party !== 1) return 0;
+        const h = joined[0].hello;
+        return h.protocol === 'lean' ? (h.workers === 3 ? 2 : 1) : 0;
+      };
+      const takeLinks = () => {
+        if (joined.length < expected) return;
+        const session = joined[0].hello.session;
+        for (const l of pendingLinks) {
+          if (l.session !== session || links[l.from]) {
+            log(`${name}: dropped a link from ${l.from} for another session`);
+            l.conn.destroy(new Error('link for another session'));
+          } else links[l.from] = l.conn;
+        }
+        pendingLinks = [];
+      };
+      while (joined.length < expected || [links.w0, links.w2].filter(Boolean).length < linksNeeded()) {
         const conn = await listener.accept();
         try {
-          const j = await join(o, conn);
-          if (joined.some((x) => x.enclave === j.enclave)) throw new Error(`enclave ${j.enclave} joined twice`);
+          const j = await admit(o, conn);
           conn.setReceiveLimits?.({ maxFrameBytes: DEFAULT_MAX_FRAME_BYTES, maxQueuedBytes: DEFAULT_MAX_QUEUED_BYTES });
-          joined.push(j);
+          if ('from' in j) pendingLinks.push(j);
+          else {
+            if (joined.some((x) => x.hello.enclave === j.hello.enclave)) throw new Error(`enclave ${j.hello.enclave} joined twice`);
+            joined.push(j);
+          }
+          takeLinks();
         } catch (err) {
           log(`${name}: session set-up failed: ${(err as Error).message}`);
           conn.destroy(err as Error);
         }
       }
+      const hello = agreedHello(joined);
       const keys = joined.find((j) => j.keys)?.keys;
       if (!keys) throw new Error(`${name}: no seed bundle received from e0`);
-      const svc = new WorkerService(o.party, o.backend, keys);
+      if (hello.protocol === 'lean' && o.party !== 1 && (o.party === 0 || hello.workers === 3)) links.w1 = await dialHub(o, transport, hello);
+      const svc = new WorkerService(o.party, o.backend, keys, { protocol: hello.protocol, links });
       for (const j of joined) svc.addSubscriber(j.conn);
-      const ends = await Promise.all(joined.filter((j) => j.feeds).map((j) => svc.serveFeeder(j.conn)));
-      for (const j of joined) await j.conn.close().catch(() => {});
+      const ends = await Promise.all(joined.filter((j) => j.hello.feeds).map((j) => svc.serveFeeder(j.conn)));
+      for (const c of [...joined.map((j) => j.conn), links.w0, links.w1, links.w2]) await c?.close().catch(() => {});
       const errors = ends.filter((e): e is Error => e !== null);
       log(
-        `${name}: session ended after ${svc.stats.ops} ops, ${(svc.stats.busyMs / 1000).toFixed(1)} s computing` +
+        `${name}: session ended after ${svc.stats.ops} ops (${hello.protocol} protocol), ${(svc.stats.busyMs / 1000).toFixed(1)} s computing` +
           (errors.length ? `; error: ${errors.map((e) => e.message).join('; ')}` : ''),
       );
       if (o.once) return;
     }
   } finally {
+    for (const l of pendingLinks) l.conn.destroy();
     await listener.close();
   }
 }

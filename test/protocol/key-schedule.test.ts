@@ -161,26 +161,39 @@ describe('stream keys and seed bundles', () => {
     assert.throws(() => deriveStreamKeys(new Uint8Array(16)), KeyScheduleError);
   });
 
-  it('gives each worker exactly its keys: w0 {A0,B0,CM0}, w1 {CM1}, w2 only {U,V,CMZ}', () => {
-    assert.deepEqual(Object.keys(seedBundleFor(0, keys).keys).sort(), ['A0', 'B0', 'CM0']);
-    assert.deepEqual(Object.keys(seedBundleFor(1, keys).keys), ['CM1']);
-    const b2 = seedBundleFor(2, keys);
+  it('gives each worker exactly its keys (goten): w0 {A0,B0,CM0}, w1 {CM1}, w2 only {U,V,CMZ}', () => {
+    assert.deepEqual(Object.keys(seedBundleFor(0, keys, 'goten').keys).sort(), ['A0', 'B0', 'CM0']);
+    assert.deepEqual(Object.keys(seedBundleFor(1, keys, 'goten').keys), ['CM1']);
+    const b2 = seedBundleFor(2, keys, 'goten');
     assert.deepEqual(Object.keys(b2.keys).sort(), ['CMZ', 'U', 'V']);
     for (const n of ['U', 'V', 'CMZ'] as const) assert.deepEqual(b2.keys[n], keys[n]);
-    assert.deepEqual(WORKER_STREAMS[2], ['U', 'V', 'CMZ']);
-    assert.throws(() => seedBundleFor(3, keys), KeyScheduleError);
-    assert.throws(() => encryptSeedBundle({ worker: 2, keys: { ...b2.keys, A0: keys.A0 } }, new Uint8Array(32)), /must not receive the keys A0/);
+    assert.deepEqual(WORKER_STREAMS.goten[2], ['U', 'V', 'CMZ']);
+    assert.throws(() => seedBundleFor(3, keys, 'goten'), KeyScheduleError);
+    assert.throws(() => encryptSeedBundle({ worker: 2, protocol: 'goten', keys: { ...b2.keys, A0: keys.A0 } }, new Uint8Array(32)), /must not receive the keys A0/);
   });
 
-  it('seals bundles under the session key: wrong key, wrong worker or a flipped bit fail', () => {
+  it('gives each worker exactly its keys (lean): w0 {S0,CM0}, w1 {D,CM1}, w2 {S0,D,CM0,CM1,T}', () => {
+    assert.deepEqual(Object.keys(seedBundleFor(0, keys, 'lean').keys).sort(), ['CM0', 'S0']);
+    assert.deepEqual(Object.keys(seedBundleFor(1, keys, 'lean').keys).sort(), ['CM1', 'D']);
+    assert.deepEqual(Object.keys(seedBundleFor(2, keys, 'lean').keys).sort(), ['CM0', 'CM1', 'D', 'S0', 'T']);
+    // worker 0 never holds D or T, worker 1 never S0 or T: each alone lacks half of every mask
+    assert.throws(() => encryptSeedBundle({ worker: 0, protocol: 'lean', keys: { ...seedBundleFor(0, keys, 'lean').keys, D: keys.D } }, new Uint8Array(32)), /must not receive the keys D/);
+    assert.throws(() => encryptSeedBundle({ worker: 1, protocol: 'lean', keys: { ...seedBundleFor(1, keys, 'lean').keys, T: keys.T } }, new Uint8Array(32)), /must not receive the keys T/);
+  });
+
+  it('seals bundles under the session key: wrong key, wrong worker, wrong protocol or a flipped bit fail', () => {
     const sk = new Uint8Array(32).fill(7);
-    const box = encryptSeedBundle(seedBundleFor(2, keys), sk);
-    assert.deepEqual(decryptSeedBundle(box, sk, 2).keys, seedBundleFor(2, keys).keys);
-    assert.throws(() => decryptSeedBundle(box, new Uint8Array(32).fill(8), 2), /authentication failed/);
-    assert.throws(() => decryptSeedBundle(box, sk, 0), /authentication failed/);
+    const box = encryptSeedBundle(seedBundleFor(2, keys, 'goten'), sk);
+    assert.deepEqual(decryptSeedBundle(box, sk, 2, 'goten').keys, seedBundleFor(2, keys, 'goten').keys);
+    assert.throws(() => decryptSeedBundle(box, new Uint8Array(32).fill(8), 2, 'goten'), /authentication failed/);
+    assert.throws(() => decryptSeedBundle(box, sk, 0, 'goten'), /authentication failed/);
+    assert.throws(() => decryptSeedBundle(box, sk, 2, 'lean'), /authentication failed/);
+    const lean = encryptSeedBundle(seedBundleFor(1, keys, 'lean'), sk);
+    assert.deepEqual(decryptSeedBundle(lean, sk, 1, 'lean').keys, seedBundleFor(1, keys, 'lean').keys);
+    assert.throws(() => decryptSeedBundle(lean, sk, 1, 'goten'), /authentication failed/);
     const bad = box.slice();
     bad[20] ^= 1;
-    assert.throws(() => decryptSeedBundle(bad, sk, 2), KeyScheduleError);
+    assert.throws(() => decryptSeedBundle(bad, sk, 2, 'goten'), KeyScheduleError);
     assert.equal(Buffer.from(box).includes(Buffer.from(keys.U)), false, 'no key in the clear');
   });
 
@@ -200,13 +213,13 @@ describe('stream keys and seed bundles', () => {
       performHandshake(cw, { self: enclave, expectedPeer: worker.publicKeyText, role: 'initiator' }),
       performHandshake(sw, { self: worker, expectedPeer: enclave.publicKeyText, role: 'responder' }),
     ]);
-    await sendSeedBundle(cw, ke.sessionKey, seedBundleFor(2, keys));
-    const got = await receiveSeedBundle(sw, kw.sessionKey, 2);
+    await sendSeedBundle(cw, ke.sessionKey, seedBundleFor(2, keys, 'goten'));
+    const got = await receiveSeedBundle(sw, kw.sessionKey, 2, 'goten');
     assert.deepEqual(Object.keys(got.keys).sort(), ['CMZ', 'U', 'V']);
     assert.deepEqual(got.keys.V, keys.V);
     // A bundle under another session key is rejected and ends the connection.
-    await sendSeedBundle(cw, new Uint8Array(32), seedBundleFor(2, keys));
-    await assert.rejects(receiveSeedBundle(sw, kw.sessionKey, 2), /authentication failed/);
+    await sendSeedBundle(cw, new Uint8Array(32), seedBundleFor(2, keys, 'goten'));
+    await assert.rejects(receiveSeedBundle(sw, kw.sessionKey, 2, 'goten'), /authentication failed/);
     assert.ok(sw.isClosed);
   });
 });

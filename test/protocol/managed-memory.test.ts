@@ -19,6 +19,7 @@ import { OfflineMaskSource } from '../../src/protocol/offline-masks.js';
 import { noiseKeyFromSeed } from '../../src/protocol/op-quantize.js';
 import type { SecureExecutor } from '../../src/protocol/secure-executor.js';
 import { type LocalCluster, startLocalCluster } from '../../src/roles/local-cluster.js';
+import { PROTOCOLS, type ProtocolName } from '../../src/protocol/variant.js';
 import { MemoryBacking } from '../../src/tee/chunk-store.js';
 import { MemoryBudget } from '../../src/tee/memory-budget.js';
 import { oddBatch, oddModel } from './helpers.js';
@@ -32,7 +33,7 @@ interface StepLog {
   inUseAfter: number;
   leasesAfter: number;
   allocationsAfter: number;
-  /** Byte-view leases taken during the step (received results), and the attempts it ran. */
+  /** Received tensor frames (results) leased from the pool during the step, and the attempts it ran. */
   received: number;
   attempts: number;
 }
@@ -49,15 +50,15 @@ interface Run {
  */
 async function train(exec: SecureExecutor, mem: ActivationMemory | null, pool: TensorPool | null = mem?.pool ?? null): Promise<Run> {
   const model = oddModel(SEED, exec);
+  let received = 0;
+  for (const conn of exec.connections) {
+    // count the received tensor frames that land in the pool the executor installs
+    const set = conn.setTensorPool!.bind(conn);
+    conn.setTensorPool = (p) => set(p && { acquire: (n: number) => (received++, p.acquire(n)) });
+  }
   if (mem) model.attachMemory!(mem);
   else if (pool) exec.attachMemory(pool);
   const opt = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 });
-  let received = 0;
-  if (pool) {
-    // received frames are the pool's only byte-view leases here (nothing is restored under a generous budget)
-    const bytes = pool.bytes.bind(pool);
-    pool.bytes = (n: number) => (received++, bytes(n));
-  }
   const losses: number[] = [];
   const steps: StepLog[] = [];
   for (let s = 0; s < STEPS; s++) {
@@ -88,8 +89,11 @@ async function train(exec: SecureExecutor, mem: ActivationMemory | null, pool: T
 
 type Managed = { kind: 'none' } | { kind: 'executor'; budgetBytes: number } | { kind: 'model'; opts: ActivationMemoryOptions };
 
-async function runMode(workers: 2 | 3, master: Uint8Array, how: Managed) {
-  const cluster = await startLocalCluster({ backend, topology: 'single', noiseKey: noiseKeyFromSeed(SEED), master: master.slice(), workers });
+/** Results the enclave receives per attempt: goten C0', C1' (and Z' online); lean S only. */
+const RESULTS: Record<ProtocolName, Record<2 | 3, number>> = { goten: { 2: 2, 3: 3 }, lean: { 2: 1, 3: 1 } };
+
+async function runMode(protocol: ProtocolName, workers: 2 | 3, master: Uint8Array, how: Managed) {
+  const cluster = await startLocalCluster({ protocol, backend, topology: 'single', noiseKey: noiseKeyFromSeed(SEED), master: master.slice(), workers });
   try {
     const mem = how.kind === 'model' ? new ActivationMemory(how.opts) : null;
     const pool = how.kind === 'executor' ? new TensorPool(new MemoryBudget(how.budgetBytes)) : (mem?.pool ?? null);
@@ -116,18 +120,19 @@ function assertBitIdentical(ref: Run, got: Run): void {
 }
 
 describe('secure executor on a budgeted pool', () => {
-  for (const workers of [3, 2] as const) {
-    const mode = workers === 3 ? 'online' : 'offline';
+  for (const [protocol, workers] of PROTOCOLS.flatMap((p) => [[p, 3], [p, 2]] as const)) {
+    const mode = `${protocol} ${workers === 3 ? 'online' : 'offline'}`;
     it(`${mode}: bit-identical; every lease returned after each step; the second step allocates nothing`, async () => {
       const master = generateMasterSecret();
-      const ref = await runMode(workers, master, { kind: 'none' });
+      const ref = await runMode(protocol, workers, master, { kind: 'none' });
       assert.ok(ref.executorBytes > 0, 'unmanaged: private per-op buffers');
-      const got = await runMode(workers, master, { kind: 'executor', budgetBytes: 1 << 30 });
+      const got = await runMode(protocol, workers, master, { kind: 'executor', budgetBytes: 1 << 30 });
       assertBitIdentical(ref.run, got.run);
+      const results = RESULTS[protocol][workers];
       for (const [s, st] of got.run.steps.entries()) {
         assert.equal(st.inUseAfter, 0, `step ${s}: every lease returned`);
         assert.equal(st.leasesAfter, 0);
-        assert.equal(st.received, st.attempts * workers, `step ${s}: every result (${workers} per attempt) landed in the pool`);
+        assert.equal(st.received, st.attempts * results, `step ${s}: every result (${results} per attempt) landed in the pool`);
       }
       const alloc = got.run.steps.map((st) => st.allocationsAfter);
       assert.ok(alloc[0] > 0);
@@ -138,8 +143,8 @@ describe('secure executor on a budgeted pool', () => {
 
   it('online, 1-byte budget (free buffers of other sizes evicted on every fresh allocation): bit-identical', async () => {
     const master = generateMasterSecret();
-    const ref = await runMode(3, master, { kind: 'none' });
-    const got = await runMode(3, master, { kind: 'executor', budgetBytes: 1 });
+    const ref = await runMode('lean', 3, master, { kind: 'none' });
+    const got = await runMode('lean', 3, master, { kind: 'executor', budgetBytes: 1 });
     assertBitIdentical(ref.run, got.run);
     assert.equal(got.pool!.inUse, 0);
     assert.equal(got.pool!.leases, 0);
@@ -147,17 +152,17 @@ describe('secure executor on a budgeted pool', () => {
 });
 
 describe('managed memory (Model.attachMemory) with the secure protocol', () => {
-  for (const workers of [3, 2] as const) {
-    const mode = workers === 3 ? 'online' : 'offline';
+  for (const [protocol, workers] of PROTOCOLS.flatMap((p) => [[p, 3], [p, 2]] as const)) {
+    const mode = `${protocol} ${workers === 3 ? 'online' : 'offline'}`;
     it(`${mode}: bit-identical; in-use bytes back to their pre-step value; executor memory all in the pool`, async () => {
       const master = generateMasterSecret();
-      const ref = await runMode(workers, master, { kind: 'none' });
-      const got = await runMode(workers, master, { kind: 'model', opts: residentParams({ budgetBytes: 1 << 30 }) });
+      const ref = await runMode(protocol, workers, master, { kind: 'none' });
+      const got = await runMode(protocol, workers, master, { kind: 'model', opts: residentParams({ budgetBytes: 1 << 30 }) });
       assertBitIdentical(ref.run, got.run);
       for (const [s, st] of got.run.steps.entries()) {
         assert.equal(st.leasesAfter, 1, `step ${s}: only the logits stay leased`);
         if (s > 0) assert.equal(st.inUseAfter, st.inUseBefore, `step ${s}: in-use bytes back to their pre-step value`);
-        assert.equal(st.received, st.attempts * workers, `step ${s}: every result landed in the pool`);
+        assert.equal(st.received, st.attempts * RESULTS[protocol][workers], `step ${s}: every result landed in the pool`);
       }
       const alloc = got.run.steps.map((st) => st.allocationsAfter);
       assert.equal(alloc[STEPS - 1], alloc[1], `buffers allocated by the end of each step: ${alloc.join(', ')}`);
@@ -170,8 +175,8 @@ describe('managed memory (Model.attachMemory) with the secure protocol', () => {
 
   it('online, every saved tensor sealed out (1-byte budget): bit-identical', async () => {
     const master = generateMasterSecret();
-    const ref = await runMode(3, master, { kind: 'none' });
-    const got = await runMode(3, master, { kind: 'model', opts: residentParams({ budgetBytes: 1, chunkBytes: 64 }) });
+    const ref = await runMode('lean', 3, master, { kind: 'none' });
+    const got = await runMode('lean', 3, master, { kind: 'model', opts: residentParams({ budgetBytes: 1, chunkBytes: 64 }) });
     assertBitIdentical(ref.run, got.run);
     for (const st of got.run.steps) assert.equal(st.leasesAfter, 1);
   });
@@ -183,9 +188,12 @@ describe('managed memory: a failed attempt', () => {
   const a = Float32Array.from({ length: 300 * 40 }, (_, i) => Math.sin(i));
   const b = Float32Array.from({ length: 4 * 300 }, (_, i) => Math.cos(i));
 
-  /** A cluster whose executor runs on a budgeted pool, after one good op; records the operand leases from then on. */
-  async function setUp() {
-    const cluster = await startLocalCluster({ backend, topology: 'single', noiseKey: noiseKeyFromSeed(SEED) });
+  /**
+   * A cluster whose executor runs on a budgeted pool, after one good op; records the operand leases from then
+   * on (goten: E, F, A1, B1 as Int32; lean: the packed E, F as bytes). `take(n)` leases what an operand would.
+   */
+  async function setUp(protocol: ProtocolName) {
+    const cluster = await startLocalCluster({ protocol, backend, topology: 'single', noiseKey: noiseKeyFromSeed(SEED) });
     const exec = cluster.executors[0];
     const budget = new MemoryBudget(1 << 30);
     const pool = new TensorPool(budget);
@@ -193,14 +201,26 @@ describe('managed memory: a failed attempt', () => {
     await exec.run(op, tag, a, b, new Float32Array(160));
     assert.equal(pool.inUse, 0, 'a good attempt returns everything');
     const operands: ArrayBuffer[] = [];
-    const i32 = pool.i32.bind(pool);
-    pool.i32 = (n: number) => {
-      const v = i32(n);
+    const method = protocol === 'lean' ? 'bytes' : 'i32';
+    const orig = pool[method].bind(pool);
+    const received = new Set<ArrayBuffer>();
+    for (const conn of exec.connections) {
+      // lean: received frames are byte leases too; they are not operands
+      const set = conn.setTensorPool!.bind(conn);
+      conn.setTensorPool = (p) => set(p && { acquire: (n: number) => { const l = p.acquire(n); received.add(l.buffer); return l; } });
+    }
+    exec.attachMemory(pool);
+    pool[method] = ((n: number) => {
+      const v = orig(n);
       operands.push(v.buffer as ArrayBuffer);
       return v;
+    }) as never;
+    const stopRecording = () => {
+      pool[method] = orig as never;
+      for (let i = operands.length - 1; i >= 0; i--) if (received.has(operands[i])) operands.splice(i, 1);
     };
-    const stopRecording = () => (pool.i32 = i32);
-    return { cluster, exec, budget, pool, operands, stopRecording };
+    const take = (n: number) => (protocol === 'lean' ? pool.bytes(3 * n) : pool.i32(n));
+    return { cluster, exec, budget, pool, operands, stopRecording, take };
   }
 
   function breakWorker1(cluster: LocalCluster, how: 'malformed result' | 'killed connection'): void {
@@ -209,6 +229,7 @@ describe('managed memory: a failed attempt', () => {
       const expect = w1.expect.bind(w1);
       w1.expect = async (type, opts) => {
         const m = await expect(type, opts);
+        if (m.dtype === 'int24') return { ...m, data: m.data.subarray(3) };
         return m.dtype === 'int32' ? { ...m, data: m.data.subarray(1) } : m;
       };
     } else {
@@ -218,9 +239,9 @@ describe('managed memory: a failed attempt', () => {
     }
   }
 
-  for (const how of ['malformed result', 'killed connection'] as const) {
-    it(`${how} from worker 1 while a send to worker 0 is still out: its operand buffers are never reused`, async () => {
-      const { cluster, exec, budget, pool, operands, stopRecording } = await setUp();
+  for (const [protocol, how] of PROTOCOLS.flatMap((p) => [[p, 'malformed result'], [p, 'killed connection']] as const)) {
+    it(`${protocol}: ${how} from worker 1 while a send to worker 0 is still out: its operand buffers are never reused`, async () => {
+      const { cluster, exec, budget, pool, operands, stopRecording, take } = await setUp(protocol);
       try {
         // worker 0's sends are not known to be complete until the gate opens (a full socket buffer, say)
         const w0 = cluster.connections[0][0];
@@ -231,7 +252,7 @@ describe('managed memory: a failed attempt', () => {
         breakWorker1(cluster, how);
         await assert.rejects(exec.run(op, tag, a, b, new Float32Array(160)), /worker 1/);
         stopRecording();
-        assert.equal(operands.length, 4, 'E, F, A1, B1 were leased');
+        assert.equal(operands.length, protocol === 'lean' ? 2 : 4, protocol === 'lean' ? 'packed E, F were leased' : 'E, F, A1, B1 were leased');
         const check = (when: string) => {
           assert.equal(pool.inUse, 0, `${when}: received results released, operand leases ended`);
           assert.equal(pool.leases, 0);
@@ -241,7 +262,7 @@ describe('managed memory: a failed attempt', () => {
         open(); // the sends complete late: that must not return the forgotten buffers
         await new Promise((r) => setImmediate(r));
         check('after the late sends');
-        const reused = Array.from({ length: 16 }, () => pool.i32(300 * 40)).concat(Array.from({ length: 16 }, () => pool.i32(4 * 300)));
+        const reused = Array.from({ length: 16 }, () => take(300 * 40)).concat(Array.from({ length: 16 }, () => take(4 * 300)));
         for (const v of reused) assert.ok(!operands.includes(v.buffer as ArrayBuffer), 'a failed attempt’s operand buffer came back');
       } finally {
         await cluster.close();
@@ -249,8 +270,8 @@ describe('managed memory: a failed attempt', () => {
     });
   }
 
-  it('a failure after every send completed: the operands were back in the pool already, nothing is forgotten', async () => {
-    const { cluster, exec, budget, pool, operands, stopRecording } = await setUp();
+  for (const protocol of PROTOCOLS) it(`${protocol}: a failure after every send completed: the operands were back in the pool already, nothing is forgotten`, async () => {
+    const { cluster, exec, budget, pool, operands, stopRecording, take } = await setUp(protocol);
     try {
       const allocated = pool.allocated;
       breakWorker1(cluster, 'malformed result');
@@ -259,7 +280,7 @@ describe('managed memory: a failed attempt', () => {
       assert.equal(pool.inUse, 0);
       assert.equal(pool.allocated, allocated, 'the attempt reused the first op’s buffers and kept them');
       assert.equal(budget.current('pool'), pool.allocated);
-      assert.ok(operands.includes(pool.i32(300 * 40).buffer as ArrayBuffer), 'its operand buffers are reusable');
+      assert.ok(operands.includes(take(300 * 40).buffer as ArrayBuffer), 'its operand buffers are reusable');
     } finally {
       await cluster.close();
     }
@@ -268,7 +289,7 @@ describe('managed memory: a failed attempt', () => {
   it('offline: a tampered chunk gives the part buffer back', async () => {
     const keys = deriveStreamKeys(generateMasterSecret());
     const backing = new MemoryBacking();
-    const src = new OfflineMaskSource({ keys, backend, kernels: createJsKernels(), backing, budgetBytes: 0 });
+    const src = new OfflineMaskSource({ protocol: 'goten', keys, backend, kernels: createJsKernels(), backing, budgetBytes: 0 });
     const pool = new TensorPool(new MemoryBudget(1 << 30));
     src.attachMemory(pool);
     const at = { op, layer: 0, attempt: 0 };

@@ -17,7 +17,6 @@ import { createJsKernels } from '../../src/protocol/enclave-kernels.js';
 import { deriveStreamKeys, generateMasterSecret } from '../../src/protocol/key-schedule.js';
 import { OfflineMaskSource } from '../../src/protocol/offline-masks.js';
 import { noiseKeyFromSeed } from '../../src/protocol/op-quantize.js';
-import { AttemptCounter } from '../../src/protocol/op-streams.js';
 import { QuantizedExecutor } from '../../src/protocol/quantized-executor.js';
 import { startLocalCluster } from '../../src/roles/local-cluster.js';
 import { FileBacking, MemoryBacking } from '../../src/tee/chunk-store.js';
@@ -90,7 +89,7 @@ describe('offline two-worker mode', () => {
     const op: BilinearOp = { layer: 'linear', pass: 'forward', geom: { batch: 3, inF: 5, outF: 4 } };
     const plan = [0, 1, 2].map((attempt) => ({ op, layer: 2, attempt }));
     const backing = new MemoryBacking();
-    const src = new OfflineMaskSource({ keys, backend, kernels: createJsKernels(), backing, budgetBytes: 0 });
+    const src = new OfflineMaskSource({ protocol: 'goten', keys, backend, kernels: createJsKernels(), backing, budgetBytes: 0 });
     const report = await src.precompute(plan);
     assert.equal(report.attempts, 3);
     assert.equal(report.bytes, 3 * 12 * 4);
@@ -111,9 +110,9 @@ describe('offline two-worker mode', () => {
 
     const dir = mkdtempSync(join(tmpdir(), 'goten-offline-'));
     try {
-      const file = new OfflineMaskSource({ keys, backend, kernels: createJsKernels(), backing: new FileBacking(dir), budgetBytes: 0 });
-      const counter = new AttemptCounter();
-      await file.precomputeSteps(2, counter, [{ op, layer: 2 }]);
+      const file = new OfflineMaskSource({ protocol: 'goten', keys, backend, kernels: createJsKernels(), backing: new FileBacking(dir), budgetBytes: 0 });
+      // the two steps after one whose first attempt was 0
+      await file.precomputeSteps(2, [{ at: { op, layer: 2, attempt: 0 }, steps: { attempt: 1, a: 0, b: 0 } }]);
       assert.equal(readdirSync(dir).length, 2);
       const z = await file.take({ op, layer: 2, attempt: 1 }, 0, 12);
       assert.deepEqual(z.data, file.compute({ op, layer: 2, attempt: 1 }, new Int32Array(12)));

@@ -1,14 +1,24 @@
 /**
- * Privacy of the workers' view (DESIGN §3): every tensor a worker receives
- * during training is uniform on Z_P, its statistics do not depend on the input,
- * no plaintext (raw or quantized) input reaches a worker, and worker 2 receives
- * no tensor at all.
+ * Privacy of the workers' view (docs/protocol.md), for both protocols: every tensor a
+ * worker receives during training is uniform on Z_P, its statistics do not depend on
+ * the input, no plaintext (raw or quantized) input reaches a worker, and worker 2
+ * receives no tensor at all. Lean: worker 0's view includes F relayed by worker 1,
+ * worker 1's includes E relayed by worker 0, the parts C0' and Z' it aggregates, and
+ * the shares it derives itself (A1 = E + D(a), B1 = F + D(b)); every received tensor
+ * arrives packed, 3 bytes per element, and the wire bytes carry exactly its values.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createJsBackend } from '../../src/backend/js/index.js';
 import { HALF, P } from '../../src/field/prime.js';
+import { addModP } from '../../src/field/share.js';
+import { unpackCentred24 } from '../../src/field/pack.js';
+import { createJsKernels } from '../../src/protocol/enclave-kernels.js';
+import type { LeanAttempt } from '../../src/protocol/lean-op.js';
+import { operandStream } from '../../src/protocol/lean-op.js';
+import type { LeanWorker1Keys } from '../../src/protocol/lean-compute.js';
 import { noiseKeyFromSeed } from '../../src/protocol/op-quantize.js';
+import { PROTOCOLS, type ProtocolName } from '../../src/protocol/variant.js';
 import { startLocalCluster } from '../../src/roles/local-cluster.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { oddModel, ODD_INPUT } from './helpers.js';
@@ -24,6 +34,9 @@ interface View {
   sum: number;
   sumSq: number;
   tensors: { what: string; data: Int32Array }[];
+  /** Lean: received tensors whose wire bytes did not unpack to exactly the values used. */
+  wireMismatches: number;
+  wireBytes: number;
 }
 
 function binOf(v: number): number {
@@ -48,28 +61,45 @@ function chiSquare(h: Float64Array, n: number): number {
   return x;
 }
 
-/** Records every payload each worker receives during two training steps on input `x`. */
-async function recordViews(x: Tensor): Promise<View[]> {
+function observe(v: View, what: string, data: Int32Array): void {
+  for (let j = 0; j < data.length; j++) {
+    const d = data[j];
+    v.histogram[binOf(d)]++;
+    v.sum += d;
+    v.sumSq += d * d;
+  }
+  v.count += data.length;
+  v.tensors.push({ what, data: data.slice() });
+}
+
+const STEPS = 3;
+
+/** Records every payload each worker receives (and, lean, the shares worker 1 derives) during training steps on `x`. */
+async function recordViews(protocol: ProtocolName, x: Tensor): Promise<View[]> {
   const backend = createJsBackend();
-  const cluster = await startLocalCluster({ backend, topology: 'single', noiseKey: noiseKeyFromSeed(3) });
-  const views: View[] = cluster.workers.map(() => ({ histogram: new Float64Array(BINS), count: 0, sum: 0, sumSq: 0, tensors: [] }));
+  const cluster = await startLocalCluster({ protocol, backend, topology: 'single', noiseKey: noiseKeyFromSeed(3) });
+  const views: View[] = cluster.workers.map(() => ({ histogram: new Float64Array(BINS), count: 0, sum: 0, sumSq: 0, tensors: [], wireMismatches: 0, wireBytes: 0 }));
+  const kernels = createJsKernels();
   cluster.workers.forEach((w, i) => {
-    w.onReceive = (what, data) => {
+    w.onReceive = (what, data, at, wire) => {
       const v = views[i];
-      for (let j = 0; j < data.length; j++) {
-        const d = data[j];
-        v.histogram[binOf(d)]++;
-        v.sum += d;
-        v.sumSq += d * d;
+      observe(v, what, data);
+      if (protocol !== 'lean') return;
+      const back = new Int32Array(data.length);
+      if (!wire || wire.length !== 3 * data.length || !unpackCentred24(wire, back) || !Buffer.from(back.buffer).equals(Buffer.from(data.slice().buffer))) v.wireMismatches++;
+      v.wireBytes += wire?.length ?? 0;
+      if (i === 1 && (what === 'E' || what === 'F')) {
+        // worker 1's derived share of that operand: A1 = E + D(a) or B1 = F + D(b)
+        const ref = (at as LeanAttempt).operands[what === 'E' ? 0 : 1];
+        const d = kernels.fillCentred(operandStream((w.keys as LeanWorker1Keys).D, at.layer, ref), new Int32Array(data.length));
+        observe(v, what === 'E' ? 'A1' : 'B1', addModP(data, d, d));
       }
-      v.count += data.length;
-      v.tensors.push({ what, data: data.slice() });
     };
   });
   try {
     const model = oddModel(11, cluster.executors[0]);
     const y = Int32Array.from({ length: x.shape[0] }, (_, i) => i % 4);
-    for (let s = 0; s < 2; s++) {
+    for (let s = 0; s < STEPS; s++) {
       const logits = await model.forward(x, true);
       model.zeroGrad();
       await model.backward(softmaxCrossEntropy(logits, y).grad);
@@ -86,7 +116,7 @@ function input(batch: number, fill: (i: number) => number): Tensor {
   return x;
 }
 
-describe('workers see only uniformly random field elements', () => {
+for (const protocol of PROTOCOLS) describe(`${protocol}: workers see only uniformly random field elements`, () => {
   const B = 8;
   const zeros = input(B, () => 0);
   // structured, large, very non-uniform: a ramp with a repeating pattern
@@ -95,10 +125,26 @@ describe('workers see only uniformly random field elements', () => {
   let vRamp: View[];
 
   it('records the views of both runs', async () => {
-    vZero = await recordViews(zeros);
-    vRamp = await recordViews(ramp);
-    assert.ok(vZero[0].count > 10_000 && vZero[1].count > 10_000);
+    vZero = await recordViews(protocol, zeros);
+    vRamp = await recordViews(protocol, ramp);
+    assert.ok(vZero[0].count > 8_000 && vZero[1].count > 8_000, `views of ${vZero[0].count} and ${vZero[1].count} elements`);
   });
+
+  if (protocol === 'lean') {
+    it('lean: worker 0 sees E and the relayed F; worker 1 the relayed E, F, its derived shares and the parts C0\', Z\'', () => {
+      const kinds = (v: View) => new Set(v.tensors.map((t) => t.what));
+      assert.deepEqual([...kinds(vRamp[0])].sort(), ['E', 'F']);
+      assert.deepEqual([...kinds(vRamp[1])].sort(), ['A1', 'B1', "C0'", 'E', 'F', "Z'"]);
+    });
+
+    it('lean: every tensor arrives packed, 3 bytes per element, and the wire carries exactly its values', () => {
+      for (const v of [...vZero, ...vRamp]) {
+        assert.equal(v.wireMismatches, 0);
+        const received = v.tensors.filter((t) => t.what !== 'A1' && t.what !== 'B1').reduce((n, t) => n + t.data.length, 0);
+        assert.equal(v.wireBytes, 3 * received);
+      }
+    });
+  }
 
   it('worker 2 receives no tensor at all (only seeds and op headers)', () => {
     assert.equal(vZero[2].count, 0);

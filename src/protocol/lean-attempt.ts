@@ -1,0 +1,74 @@
+/**
+ * One attempt of the lean protocol, enclave side (docs/protocol.md; the workers' part is
+ * lean-compute.ts):
+ *
+ *   1. request   header → w2 (first: it needs no data), w0, w1 (the workers this enclave feeds)
+ *   2. operands  for each fresh operand version X (operands.ts): e = quantize(X) − S0(X) − D(X),
+ *                packed 3 bytes per element in one sweep; A's → w0, B's → w1 (the workers
+ *                exchange them and keep every version for the rest of the step). A reused
+ *                version costs nothing here: the workers hold it.
+ *   3. receive   S = C − T from w1, packed
+ *   4. C = centre(S + T (+ Z̃ offline)) · 2^(eA + eB − 12), guarded, in one fused sweep that
+ *      draws T and checks S
+ *
+ * Per op at most (a + b) elements leave the enclave and c come in, 3 bytes each (traffic.ts).
+ * Replicated topology: e0 feeds w0 and w2, e1 feeds w1; both hash every fresh quantized
+ * operand into the step's digest (so both quantize both), and both receive S.
+ */
+import { bilinearSizes } from '../backend/bilinear.js';
+import { MsgType } from '../net/message-types.js';
+import type { Connection } from '../net/transport.js';
+import type { AttemptEnv, AttemptState } from './attempt.js';
+import { NonCentredPartError, type FieldPart } from './enclave-kernels.js';
+import { maskStream } from './enclave-op.js';
+import { type LeanAttempt, leanHeader, operandStream } from './lean-op.js';
+import { receivePackedResult } from './mask-source.js';
+import { ProtocolError } from './messages.js';
+import { noiseStreamId } from './op-quantize.js';
+import type { OperandUse } from './operands.js';
+
+export async function leanAttempt(env: AttemptEnv, x: AttemptState, a: Float32Array, b: Float32Array, c: Float32Array): Promise<number> {
+  const { feeds, keys, noiseKey, workers, kernels, masks } = env;
+  const { opId, label, digest, bufs } = x;
+  const at = x.at as LeanAttempt;
+  const [ua, ub] = x.uses;
+  const out: Promise<void>[] = [masks.request(at, opId, label)];
+  const header = { type: MsgType.OpRequest, opId, label, dtype: 'json' as const, value: leanHeader(at) };
+  if (feeds.w0) out.push(workers[0].send(header));
+  if (feeds.w1) out.push(workers[1].send(header));
+  digest?.update(Int32Array.of(at.layer, at.attempt, ua.version, ub.version, ua.exp, ub.exp));
+  const operand = (v: Float32Array, use: OperandUse, tag: string, to: Connection | null): void => {
+    if (!use.fresh) return;
+    const q = digest ? bufs.int32(`${tag}q`, v.length) : null;
+    const packed = to ? bufs.uint8(`${tag}e`, 3 * v.length) : null;
+    if (!q && !packed) return;
+    const noise = { key: noiseKey, id: noiseStreamId(at.layer, use) };
+    kernels.quantizeMaskPack(v, use.exp, noise, operandStream(keys.S0, at.layer, use), operandStream(keys.D, at.layer, use), q, packed);
+    if (q) digest!.update(q);
+    if (packed) out.push(to!.send({ type: MsgType.Shares, opId, label, dtype: 'int24', data: packed }));
+  };
+  operand(a, ua, 'l.a', feeds.w0 ? workers[0] : null);
+  operand(b, ub, 'l.b', feeds.w1 ? workers[1] : null);
+  const n = bilinearSizes(at.op).c;
+  // a failed send also fails the result below (worker 1 waits for the other's operands), which is what we report
+  const sent = x.sends.track(out);
+  const [s, t] = await Promise.allSettled([receivePackedResult(workers[1], 'worker 1', opId, n, env.timeoutMs), masks.take(at, opId, n)]);
+  try {
+    if (s.status === 'rejected') throw s.reason;
+    if (t.status === 'rejected') throw t.reason;
+    await sent;
+    const parts: FieldPart[] = t.value ? [s.value.data, t.value.data] : [s.value.data];
+    const drawn = masks.outputMasks.map((name) => maskStream(keys, name, at));
+    try {
+      return kernels.reconstructDequantize(parts, drawn, ua.exp + ub.exp - 12, c, 1);
+    } catch (err) {
+      if (!(err instanceof NonCentredPartError)) throw err;
+      const e = new ProtocolError('result of worker 1: values outside the centred range of Z_P');
+      workers[1].destroy(e);
+      throw e;
+    }
+  } finally {
+    if (s.status === 'fulfilled') s.value.release();
+    if (t.status === 'fulfilled') t.value?.release();
+  }
+}
