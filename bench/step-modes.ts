@@ -1,12 +1,14 @@
 /**
- * The four execution modes of `goten bench step`, each set up in this process
- * (the enclave) and, for the secure modes, with its workers as separate OS
- * processes on loopback (roles/launcher.ts):
+ * The execution modes of `goten bench step`, each set up in this process (the
+ * enclave) and, for the secure modes, with its workers as separate OS processes
+ * on loopback (roles/launcher.ts):
  *
- *   pure-enclave    plain float32 products on the native backend, in the enclave
- *   quantized       the exact quantized reference (SWALP quantization, products mod P), in the enclave
- *   secure-online   the protocol with 3 workers (worker 2 computes Z')
- *   secure-offline  the protocol with 2 workers; the enclave precomputes Z̃ in an offline phase
+ *   pure-enclave          plain float32 products on the native backend, in the enclave
+ *   quantized             the exact quantized reference (SWALP quantization, products mod P), in the enclave
+ *   secure-online         the lean protocol with 3 workers (worker 2 computes Z' for worker 1)
+ *   secure-offline        the lean protocol with 2 workers; the enclave precomputes Z̃ in an offline phase
+ *   secure-online-goten   the paper's protocol, 3 workers
+ *   secure-offline-goten  the paper's protocol, 2 workers
  */
 import type { Backend } from '../src/backend/backend.js';
 import { loadClusterConfig, loadLocalIdentity } from '../src/net/cluster-config.js';
@@ -19,9 +21,18 @@ import { QuantizedExecutor } from '../src/protocol/quantized-executor.js';
 import type { SecureExecutor } from '../src/protocol/secure-executor.js';
 import { type LaunchedCluster, launchLocalCluster } from '../src/roles/launcher.js';
 import { openEnclaveSession } from '../src/roles/session.js';
+import type { ProtocolName } from '../src/protocol/variant.js';
 
-export const STEP_MODES = ['pure-enclave', 'quantized', 'secure-online', 'secure-offline'] as const;
+export const STEP_MODES = ['pure-enclave', 'quantized', 'secure-online', 'secure-offline', 'secure-online-goten', 'secure-offline-goten'] as const;
 export type StepMode = (typeof STEP_MODES)[number];
+/** What `--modes` runs when not given: the baseline and both protocols online. */
+export const DEFAULT_STEP_MODES: readonly StepMode[] = ['pure-enclave', 'quantized', 'secure-online', 'secure-online-goten', 'secure-offline'];
+
+/** A secure mode's protocol and number of workers. */
+export function secureMode(mode: StepMode): { protocol: ProtocolName; workers: 2 | 3 } | null {
+  if (!mode.startsWith('secure-')) return null;
+  return { protocol: mode.endsWith('-goten') ? 'goten' : 'lean', workers: mode.startsWith('secure-online') ? 3 : 2 };
+}
 
 export interface WorkerSnapshot {
   party: string;
@@ -66,12 +77,13 @@ export async function openMode(mode: StepMode, o: RigOptions): Promise<ModeRig> 
     const executor = mode === 'pure-enclave' ? new PlainExecutor(o.backend) : new QuantizedExecutor({ backend: o.backend, seed: o.seed });
     return { mode, executor, secure: null, workerStats: async () => [], traffic: () => [], close: async () => {} };
   }
-  const workers = mode === 'secure-online' ? 3 : 2;
+  const { protocol, workers } = secureMode(mode)!;
   let launched: LaunchedCluster | null = null;
   try {
     launched = await launchLocalCluster({ topology: 'single', transport: o.transport, backend: o.workerBackend, workers, stderr: 'ignore' });
     const config = loadClusterConfig(launched.configPath);
     const secure = await openEnclaveSession({
+      protocol,
       config,
       self: 'e0',
       identity: loadLocalIdentity(config, 'e0'),

@@ -17,7 +17,9 @@ export function printStepTables(results: readonly StepResult[], withLayers: bool
   const out = process.stdout;
   const first = results[0];
   out.write(`\n${first.model}, batch ${first.batch}: ms per training step (mean of ${first.steps} measured steps)\n\n`);
-  const rows: string[][] = [['mode', 'wall', 'enclave CPU', '(user', 'sys)', 'w0 busy', 'w1 busy', 'w2 busy', 'workers CPU', 'MiB out', 'MiB in', 'rounds', 'overflows']];
+  const rows: string[][] = [
+    ['mode', 'wall', 'enclave CPU', '(user', 'sys)', 'w0 busy', 'w1 busy', 'w2 busy', 'workers CPU', 'MiB out', 'MiB in', 'M elements', 'ns/element', 'img/h enclave-bound', 'rounds', 'overflows'],
+  ];
   for (const r of results) {
     const w = (p: string) => r.workers.find((x) => x.party === p);
     rows.push([
@@ -32,6 +34,9 @@ export function printStepTables(results: readonly StepResult[], withLayers: bool
       r.workers.length ? f0(r.workers.reduce((a, x) => a + x.cpuMs, 0)) : '-',
       r.bytes.length ? mb(r.bytes.reduce((a, b) => a + b.sent, 0)) : '-',
       r.bytes.length ? mb(r.bytes.reduce((a, b) => a + b.received, 0)) : '-',
+      r.elementsMoved > 0 ? (r.elementsMoved / 1e6).toFixed(1) : '-',
+      r.nsPerElement !== null ? r.nsPerElement.toFixed(2) : '-',
+      f0(r.enclaveBoundImagesPerHour),
       r.bytes.length ? f1(r.rounds) : '-',
       String(r.overflows),
     ]);

@@ -1,10 +1,11 @@
 /**
  * `goten bench step --model vgg11 --batch 32 [--json] [--steps 2] [--warmup 1]
- *   [--modes pure-enclave,quantized,secure-online,secure-offline] [--transport tcp|tls] [--layers]`
+ *   [--modes pure-enclave,quantized,secure-online,secure-online-goten,…] [--transport tcp|tls] [--layers]`
  *
  * One training step (forward, loss, backward, SGD update) of the model, timed in
- * each mode on this machine, one mode after the other (step-modes.ts). Per mode
- * and per measured step (after the warm-up steps):
+ * each mode on this machine, one mode after the other (step-modes.ts; the secure
+ * modes run the lean protocol, the `-goten` ones the paper's). Per mode and per
+ * measured step (after the warm-up steps):
  *   wallMs          wall time of the step
  *   enclaveBusyMs   CPU time of this process (the enclave: user + system, all threads;
  *                   what a real TEE pays) — also split into user and system (socket I/O)
@@ -13,6 +14,10 @@
  *   workers         busy time (computing) and process CPU time of each worker, per step
  *   bytes, rounds   frame bytes sent to / received from each worker (connection counters)
  *                   and the protocol's formula (protocol/traffic.ts) beside them
+ *   elementsMoved   tensor elements through the enclave per step (the formula's), and
+ *   nsPerElement    enclave CPU per element moved
+ *   enclaveBoundImagesPerHour  batch ÷ enclave CPU per step: the throughput if the
+ *                   workers were infinitely fast
  *   overflows       attempts re-run after the wrap-around guard fired
  *   offline         secure-offline only: the offline phase that precomputed the measured
  *                   steps' mask products (wall and CPU), reported apart from the steps
@@ -21,18 +26,19 @@
 import type { Command } from 'commander';
 import { getBackend, nativeAvailability } from '../src/backend/index.js';
 import { loadNativeAddon } from '../src/backend/native/addon.js';
-import type { BilinearOp } from '../src/backend/bilinear.js';
+import type { BilinearOp, OperandReuse } from '../src/backend/bilinear.js';
 import { softmaxCrossEntropy } from '../src/nn/loss.js';
 import { buildModel } from '../src/nn/models/index.js';
 import { SGD } from '../src/nn/optim.js';
 import { Rng } from '../src/nn/rng.js';
 import { nativeKernelsAvailability } from '../src/protocol/enclave-kernels.js';
 import { OfflineMaskSource } from '../src/protocol/offline-masks.js';
-import { opTraffic } from '../src/protocol/traffic.js';
+import { ELEMENT_BYTES, leanTraffic, opTraffic } from '../src/protocol/traffic.js';
+import type { ProtocolName } from '../src/protocol/variant.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { inputShape, int } from './options.js';
 import { LayerTimers, type Span, TimingExecutor, now, since } from './step-instrument.js';
-import { type ModeRig, STEP_MODES, type StepMode, type WorkerSnapshot, openMode } from './step-modes.js';
+import { DEFAULT_STEP_MODES, type ModeRig, STEP_MODES, type StepMode, type WorkerSnapshot, openMode, secureMode } from './step-modes.js';
 import { printStepTables } from './step-report.js';
 
 interface StepFlags {
@@ -67,6 +73,14 @@ export interface StepResult {
   workers: WorkerSnapshot[];
   bytes: { party: string; sent: number; received: number; formulaSent: number; formulaReceived: number }[];
   rounds: number;
+  /** Protocol of a secure mode (null otherwise). */
+  protocol: ProtocolName | null;
+  /** Tensor elements through the enclave per step, from the formula (sent + received); 0 without workers. */
+  elementsMoved: number;
+  /** Enclave CPU nanoseconds per element moved (null without workers). */
+  nsPerElement: number | null;
+  /** Images per hour if the workers were infinitely fast: batch ÷ enclave CPU per step. */
+  enclaveBoundImagesPerHour: number;
   overflows: number;
   ops: number;
   offline: { phaseMs: number; phaseCpuMs: number; attempts: number; bytes: number; onDemand: number; served: number } | null;
@@ -79,14 +93,18 @@ function parseModes(list: string): StepMode[] {
   return modes as StepMode[];
 }
 
-/** Formula bytes (tensor payloads only, 4 bytes per element) per worker for the listed ops. */
-function formulaBytes(ops: readonly BilinearOp[], workers: number): { sent: number; received: number }[] {
+/**
+ * Formula bytes (tensor payloads only) per worker for the listed ops, one attempt each (a retry after an
+ * overflow adds its own traffic): goten 4 bytes per element; lean 3, with an operand sent when the layer did
+ * not mark it reused.
+ */
+function formulaBytes(ops: readonly { op: BilinearOp; reuse: OperandReuse }[], workers: number, protocol: ProtocolName): { sent: number; received: number }[] {
   const out = Array.from({ length: workers }, () => ({ sent: 0, received: 0 }));
-  for (const op of ops) {
-    const t = opTraffic(op);
+  for (const { op, reuse } of ops) {
+    const t = protocol === 'lean' ? leanTraffic(op, !reuse.a, !reuse.b) : opTraffic(op);
     for (let w = 0; w < workers; w++) {
-      out[w].sent += 4 * t[w].inElements;
-      out[w].received += 4 * t[w].outElements;
+      out[w].sent += ELEMENT_BYTES[protocol] * t[w].inElements;
+      out[w].received += ELEMENT_BYTES[protocol] * t[w].outElements;
     }
   }
   return out;
@@ -107,12 +125,12 @@ async function runMode(mode: StepMode, f: StepFlags, rig: ModeRig): Promise<Step
   const y = new Int32Array(batch).map(() => rng.int(10));
   const opt = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 });
   const lossOpt = { wallMs: 0, cpuMs: 0 };
-  const ops: BilinearOp[] = [];
+  const ops: { op: BilinearOp; reuse: OperandReuse }[] = [];
   const origRun = timing.run.bind(timing);
   let recording = false;
-  timing.run = (op, tag, a, b, c) => {
-    if (recording) ops.push(op);
-    return origRun(op, tag, a, b, c);
+  timing.run = (op, tag, a, b, c, reuse = { a: false, b: false }) => {
+    if (recording) ops.push({ op, reuse });
+    return origRun(op, tag, a, b, c, reuse);
   };
   const step = async (): Promise<void> => {
     const logits = await model.forward(x, true);
@@ -165,7 +183,10 @@ async function runMode(mode: StepMode, f: StepFlags, rig: ModeRig): Promise<Step
     offline.onDemand = mask1.onDemand - mask0.onDemand;
     offline.served = mask1.served - mask0.served;
   }
-  const formula = formulaBytes(ops, tr1.length);
+  const secure = secureMode(mode);
+  const formula = secure ? formulaBytes(ops, tr1.length, secure.protocol) : [];
+  const elementsMoved = secure ? formula.reduce((a, f) => a + f.sent + f.received, 0) / ELEMENT_BYTES[secure.protocol] / steps : 0;
+  const busyPerStep = busy.reduce((a, b) => a + b, 0) / steps;
   const { linear, nonLinear } = timers.totals();
   nonLinear.wallMs += lossOpt.wallMs;
   nonLinear.cpuMs += lossOpt.cpuMs;
@@ -199,6 +220,10 @@ async function runMode(mode: StepMode, f: StepFlags, rig: ModeRig): Promise<Step
       formulaReceived: per(formula[i].received),
     })),
     rounds: per(tr1.reduce((a, t, i) => a + t.rounds - tr0[i].rounds, 0)),
+    protocol: secure?.protocol ?? null,
+    elementsMoved,
+    nsPerElement: elementsMoved > 0 ? (busyPerStep * 1e6) / elementsMoved : null,
+    enclaveBoundImagesPerHour: (batch * 3.6e6) / busyPerStep,
     overflows: stats1.overflows - stats0.overflows,
     ops: per(stats1.ops - stats0.ops),
     offline,
@@ -238,12 +263,12 @@ async function run(f: StepFlags): Promise<void> {
 export function register(bench: Command): void {
   bench
     .command('step')
-    .description('one training step per mode: pure-enclave, quantized, secure-online (3 workers), secure-offline (2 workers)')
+    .description('one training step per mode: pure-enclave, quantized, secure-online/-offline (lean protocol; 3 or 2 workers), secure-online-goten/-offline-goten (the paper\'s)')
     .option('--model <name>', 'built-in model', 'vgg11')
     .option('--batch <n>', 'batch size', '32')
     .option('--steps <n>', 'measured steps per mode', '2')
     .option('--warmup <n>', 'warm-up steps per mode (not measured)', '1')
-    .option('--modes <list>', 'comma-separated modes', STEP_MODES.join(','))
+    .option('--modes <list>', `comma-separated modes (${STEP_MODES.join(', ')})`, DEFAULT_STEP_MODES.join(','))
     .option('--transport <t>', 'secure modes: tcp or tls between enclave and workers', 'tcp')
     .option('--seed <n>', 'seed of model, data and quantization noise', '1')
     .option('--enclave-threads <n>', 'BLAS threads of the enclave process', '1')

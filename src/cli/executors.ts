@@ -3,11 +3,13 @@
  * built, so that `goten train` (and later `goten bench`) select modes the same
  * way.
  */
+import { Option } from 'commander';
 import type { Backend } from '../backend/backend.js';
 import { backendNames, getBackend, isBackendName } from '../backend/index.js';
 import type { LinearExecutor } from '../nn/executor.js';
 import { PlainExecutor } from '../nn/plain-executor.js';
 import { createQuantizedExecutor } from '../protocol/quantized-executor.js';
+import { DEFAULT_PROTOCOL, PROTOCOLS, type ProtocolName } from '../protocol/variant.js';
 import { createSecureExecutor } from '../roles/secure-setup.js';
 
 export const MODES = ['plain', 'quantized', 'secure'] as const;
@@ -21,6 +23,8 @@ export interface ExecutorOptions {
   seed: number;
   /** Secure mode: one enclave feeding all workers, or Goten's two replicas. */
   topology?: 'single' | 'replicated';
+  /** Secure mode: the lean protocol (default) or the paper's (docs/protocol.md). */
+  protocol?: ProtocolName;
   /** Secure mode: 3 (online mask products) or 2 (offline precomputed masks). */
   workers?: 2 | 3;
   /** Secure mode: join this cluster config instead of starting local worker processes. */
@@ -33,6 +37,13 @@ export interface ExecutorOptions {
   replicaArgs?: readonly string[];
   /** Secure mode: set-up progress lines. */
   log?: (line: string) => void;
+}
+
+/** `--protocol`: which secure protocol (docs/protocol.md). */
+export function protocolOption(): Option {
+  return new Option('--protocol <p>', "secure mode: lean (each operand leaves the enclave once, packed) or goten (the paper's, for comparison)")
+    .choices([...PROTOCOLS])
+    .default(DEFAULT_PROTOCOL);
 }
 
 export function parseMode(s: string): Mode {
@@ -56,6 +67,7 @@ export async function createExecutor(o: ExecutorOptions): Promise<LinearExecutor
       return createSecureExecutor({
         seed: o.seed,
         topology: o.topology ?? 'single',
+        protocol: o.protocol,
         cluster: o.cluster,
         party: o.party,
         backend: o.backend.name,

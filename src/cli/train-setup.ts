@@ -36,6 +36,8 @@ export interface TrainFlags extends MemoryFlags {
   saveEvery?: number;
   resume?: string;
   topology: string;
+  /** Secure mode: 'lean' (default) or 'goten' (the paper's protocol). */
+  protocol?: string;
   /** A choice string ('2' | '3') from commander. */
   workers: string;
   /** Secure mode: cluster config to join (else local worker processes are started). */

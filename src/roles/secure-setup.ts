@@ -11,10 +11,13 @@ import { FileBacking } from '../tee/chunk-store.js';
 import type { SecureExecutor } from '../protocol/secure-executor.js';
 import { type LaunchedCluster, launchLocalCluster } from './launcher.js';
 import { openEnclaveSession } from './session.js';
+import type { ProtocolName } from '../protocol/variant.js';
 
 export interface SecureSetupOptions {
   readonly seed: number;
   readonly topology: 'single' | 'replicated';
+  /** The lean protocol (default) or the paper's. */
+  readonly protocol?: ProtocolName;
   /** Existing cluster config; without it a local cluster is launched. */
   readonly cluster?: string;
   /** This enclave's party name in the cluster (default e0). */
@@ -54,6 +57,7 @@ export async function createSecureExecutor(o: SecureSetupOptions): Promise<Linea
     const self = o.party ?? 'e0';
     const identity = loadLocalIdentity(config, self);
     const exec = await openEnclaveSession({
+      protocol: o.protocol,
       config,
       self,
       identity,

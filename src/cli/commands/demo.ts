@@ -7,6 +7,7 @@
  * the test accuracy (with --json, the same per-epoch objects as `goten train`).
  */
 import { type Command, Option } from 'commander';
+import { protocolOption } from '../executors.js';
 import { intOption } from '../train-setup.js';
 import type { TrainFlags } from '../train-setup.js';
 import { runTrain } from './train.js';
@@ -19,6 +20,7 @@ interface DemoOptions {
   limitTrain?: number;
   limitTest?: number;
   topology: string;
+  protocol: string;
   transport: 'tls' | 'tcp';
   backend: string;
   save?: string;
@@ -37,6 +39,7 @@ export function register(program: Command): void {
     .option('--limit-train <n>', 'train on the first n images only (default: all 60 000)', intOption('--limit-train'))
     .option('--limit-test <n>', 'evaluate on the first n test images only (default: all 10 000)', intOption('--limit-test'))
     .addOption(new Option('--topology <t>', 'one enclave, or two enclave replicas').choices(['single', 'replicated']).default('single'))
+    .addOption(protocolOption())
     .addOption(new Option('--transport <t>', 'channel between the processes').choices(['tls', 'tcp']).default('tls'))
     .addOption(new Option('--backend <name>', 'kernel backend').choices(['js', 'native', 'auto']).default('auto'))
     .option('--save <file>', 'write the trained model (checkpoint) here')
@@ -66,6 +69,7 @@ export function register(program: Command): void {
         json: o.json,
         save: o.save,
         topology: o.topology,
+        protocol: o.protocol,
         workers: '3',
         transport: o.transport,
         cluster: o.cluster,

@@ -21,7 +21,8 @@ import { TEE_KINDS } from '../../tee/providers/index.js';
 import { loadCheckpointFile, memoSealer } from '../checkpoint-io.js';
 import { argmaxRows, inferenceModel } from '../../service/inference.js';
 import { createModeExecutor } from '../../service/executor.js';
-import { BACKENDS, MODES, parseMode } from '../executors.js';
+import { BACKENDS, MODES, parseMode, protocolOption } from '../executors.js';
+import { parseProtocol } from '../../protocol/variant.js';
 import { intOption } from '../train-setup.js';
 
 interface PredictFlags {
@@ -29,6 +30,7 @@ interface PredictFlags {
   data?: string;
   mode: string;
   topology: 'single' | 'replicated';
+  protocol?: string;
   workers?: string;
   limit?: number;
   batch: number;
@@ -64,6 +66,7 @@ export function register(program: Command): void {
     .addOption(new Option('--mode <mode>', 'where products run').choices([...MODES]).default('plain'))
     .addOption(new Option('--topology <t>', 'secure mode: enclave topology').choices(['single', 'replicated']).default('single'))
     .addOption(new Option('--workers <n>', 'secure mode: 3 (online) or 2 (offline masks)').choices(['2', '3']).default('3'))
+    .addOption(protocolOption())
     .option('--limit <n>', 'classify only the first n test examples', intOption('--limit'))
     .option('--batch <n>', 'inference batch size', intOption('--batch'), 256)
     .option('--classes', 'print one line per example: index, predicted class, label', false)
@@ -114,6 +117,7 @@ export async function runPredict(f: PredictFlags, argv: readonly string[] = []):
     backend: f.backend,
     seed: ckpt.info.seed,
     topology: f.topology,
+    protocol: f.protocol === undefined ? undefined : parseProtocol(f.protocol),
     workers: f.workers === '2' ? 2 : 3,
     cluster: f.cluster,
     party: f.party,

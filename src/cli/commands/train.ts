@@ -9,7 +9,8 @@ import { TEE_KINDS } from '../../tee/providers/index.js';
 import { loadCheckpointFile, memoSealer } from '../checkpoint-io.js';
 import { buildModel } from '../../nn/models/index.js';
 import { type EpochMetrics, train } from '../../nn/trainer.js';
-import { BACKENDS, createExecutor, MODES, parseMode, resolveBackend } from '../executors.js';
+import { BACKENDS, createExecutor, MODES, parseMode, protocolOption, resolveBackend } from '../executors.js';
+import { DEFAULT_PROTOCOL, parseProtocol } from '../../protocol/variant.js';
 import { addMemoryOptions, memorySummary, parseMemoryBudget, setUpMemory } from '../memory-setup.js';
 import { createProgress } from '../progress.js';
 import {
@@ -75,6 +76,7 @@ export function register(program: Command): void {
     .addOption(new Option('--tee <kind>', 'TEE provider whose sealing key seals checkpoints').choices([...TEE_KINDS]).default('simulated'))
     .addOption(new Option('--topology <t>', 'secure mode: enclave topology').choices(['single', 'replicated']).default('single'))
     .addOption(new Option('--workers <n>', 'secure mode: 3 (online) or 2 (offline masks)').choices(['2', '3']).default('3'))
+    .addOption(protocolOption())
     .option('--cluster <file>', 'secure mode: join the workers of this cluster config (default: start local worker processes)')
     .addOption(new Option('--party <name>', 'secure mode: this enclave replica').choices(['e0', 'e1']).default('e0'))
     .addOption(new Option('--transport <t>', 'secure mode, local cluster: channel between the processes').choices(['tls', 'tcp']).default('tls'));
@@ -106,6 +108,7 @@ export async function runTrain(raw: TrainFlags, given: (key: string) => boolean)
     backend,
     seed,
     topology: flags.topology as 'single' | 'replicated',
+    protocol: parseProtocol(flags.protocol ?? DEFAULT_PROTOCOL),
     workers: Number(flags.workers) as 2 | 3,
     cluster: flags.cluster,
     party: flags.party,
