@@ -3,22 +3,24 @@
  * linear op of one training step (forward, input gradient, weight gradient of each
  * conv/linear layer; CIFAR shapes), the enclave's own time for the secure op against
  * the enclave computing the same op itself in float32 — the paper's "linear layers
- * up to 40×" (goten-spec §8.6).
+ * up to 40×".
  *
- *   plain           C = f(A, B) in float32 on the native backend (the pure-enclave op)
- *   secure-online   the enclave's share of the protocol op: quantize + mask + share both
- *                   operands (prepareAttempt), check worker 2's part, and reconstruct +
- *                   dequantize with the output masks CM0 + CM1 + CMZ, checking the
- *                   parts of workers 0 and 1 on the way (as the secure executor does)
- *   secure-offline  the same with two workers: unseal Z̃ (AES-256-GCM), reconstruct with
- *                   no mask draws
+ *   plain         C = f(A, B) in float32 on the native backend (the pure-enclave op)
+ *   lean          the enclave's share of the lean protocol's op: quantize + mask (S0 + D) +
+ *                 pack each operand version the first time the step uses it (an op whose
+ *                 operands the workers already hold prepares nothing), and reconstruct +
+ *                 dequantize S (packed, checked on the way) with the output mask T
+ *   lean offline  the same with two workers: S + Z̃ (unsealed, AES-256-GCM), no mask draw
+ *   goten         the paper's op: quantize + mask + share both operands (prepareAttempt),
+ *                 check worker 2's part, reconstruct + dequantize with CM0 + CM1 + CMZ,
+ *                 checking the parts of workers 0 and 1 on the way
  * Workers, sockets and their copies are excluded (the parts are random centred tensors
  * of the right size, as a worker would send). Operands are the real tensors of one VGG
  * step. Times are CPU time of this process (median of the reps), wall in the JSON too.
  * With --json: one object per op, then {"summary":…}.
  */
 import type { Command } from 'commander';
-import { type BilinearOp, applyBilinearF32, bilinearSizes, operandKinds } from '../src/backend/bilinear.js';
+import { type BilinearOp, type OperandReuse, applyBilinearF32, bilinearSizes, operandKinds } from '../src/backend/bilinear.js';
 import { getBackend } from '../src/backend/index.js';
 import { loadNativeAddon } from '../src/backend/native/addon.js';
 import type { ExecutorStats, LinearExecutor, OpTag } from '../src/nn/executor.js';
@@ -30,11 +32,12 @@ import { BufferPool } from '../src/protocol/buffer-pool.js';
 import { enclaveKernels } from '../src/protocol/enclave-kernels.js';
 import { maskStream, prepareAttempt } from '../src/protocol/enclave-op.js';
 import { deriveStreamKeys, generateMasterSecret } from '../src/protocol/key-schedule.js';
+import { operandRef, operandStream } from '../src/protocol/lean-op.js';
 import { OfflineMaskSource } from '../src/protocol/offline-masks.js';
-import { noiseKeyFromSeed } from '../src/protocol/op-quantize.js';
+import type { OpAttempt } from '../src/protocol/op-attempt.js';
+import { noiseKeyFromSeed, noiseStreamId } from '../src/protocol/op-quantize.js';
 import type { OperandUse } from '../src/protocol/operands.js';
 import { FEEDS_SINGLE } from '../src/protocol/secure-executor.js';
-import type { OpAttempt } from '../src/protocol/op-attempt.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { inputShape, int } from './options.js';
 import { type Span, now, since } from './step-instrument.js';
@@ -50,17 +53,18 @@ interface LayersFlags {
 interface Recorded {
   op: BilinearOp;
   tag: OpTag;
+  reuse: OperandReuse;
   a: Float32Array;
   b: Float32Array;
 }
 
-/** Runs the products in float32 and keeps a copy of every op and its operands. */
+/** Runs the products in float32 and keeps a copy of every op, its operands and what the layer reuses. */
 class RecordingPlain implements LinearExecutor {
   readonly mode = 'plain' as const;
   readonly ops: Recorded[] = [];
   constructor(readonly inner: PlainExecutor) {}
-  run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array): void {
-    this.ops.push({ op, tag, a: a.slice(), b: b.slice() });
+  run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, reuse: OperandReuse = { a: false, b: false }): void {
+    this.ops.push({ op, tag, reuse, a: a.slice(), b: b.slice() });
     this.inner.run(op, tag, a, b, c);
   }
   stats(): ExecutorStats {
@@ -77,6 +81,9 @@ function gflop(op: BilinearOp): number {
   const s = bilinearSizes(op);
   return (2 * s.c * s.k) / 1e9;
 }
+
+const COLUMNS = ['plain', 'lean', 'leanOffline', 'goten'] as const;
+type Column = (typeof COLUMNS)[number];
 
 async function run(f: LayersFlags): Promise<void> {
   const batch = int(f.batch, '--batch', 1);
@@ -100,20 +107,35 @@ async function run(f: LayersFlags): Promise<void> {
   const keys = deriveStreamKeys(generateMasterSecret());
   const noiseKey = noiseKeyFromSeed(1);
   const pool = new BufferPool();
-  const rows: string[][] = [['layer', 'pass', 'GFLOP', 'plain ms', 'online ms', 'plain/online', 'offline ms', 'plain/offline']];
-  const totals = { plain: 0, online: 0, offline: 0 };
-  let best = 0;
+  const rows: string[][] = [['layer', 'pass', 'GFLOP', 'plain ms', 'lean ms', 'plain/lean', 'lean offline ms', 'goten ms', 'plain/goten']];
+  const totals: Record<Column, number> = { plain: 0, lean: 0, leanOffline: 0, goten: 0 };
   // one source for all ops (its buffers stay warm, as in a run); chunks are keyed by layer/pass/attempt
-  const offline = new OfflineMaskSource({ keys, backend, kernels, budgetBytes: 0 });
-  // fresh operand versions every repetition, as in a step's first use of each tensor
-  const uses = (r: Recorded, version: number): OperandUse[] =>
-    operandKinds(r.op.pass).map((kind, i) => ({ kind, version, exp: kernels.exponent(i === 0 ? r.a : r.b), headroom: 0, fresh: true }));
+  const offline = new OfflineMaskSource({ protocol: 'lean', keys, backend, kernels, budgetBytes: 0 });
   for (const r of rec.ops) {
     const sz = bilinearSizes(r.op);
     const c = new Float32Array(sz.c);
     const parts = [0, 1, 2].map((i) => kernels.fillCentred({ key: keys.CM0, id: BigInt(1000 + i) }, new Int32Array(sz.c)));
-    await offline.precompute(Array.from({ length: reps }, (_, k) => ({ op: r.op, layer: r.tag.index, attempt: 1000 + k })));
-    const t = { plain: [] as Span[], online: [] as Span[], offline: [] as Span[] };
+    const packedS = kernels.pack(parts[0], new Uint8Array(3 * sz.c));
+    // an operand version per repetition, fresh unless the layer reuses it (the workers then hold it)
+    const uses = (version: number): [OperandUse, OperandUse] => {
+      const [ka, kb] = operandKinds(r.op.pass);
+      const use = (kind: typeof ka, x: Float32Array, reused: boolean): OperandUse => ({ kind, version, exp: kernels.exponent(x), headroom: 0, fresh: !reused });
+      return [use(ka, r.a, r.reuse.a), use(kb, r.b, r.reuse.b)];
+    };
+    const leanPrep = (at: OpAttempt, [ua, ub]: [OperandUse, OperandUse]) => {
+      for (const [v, use, tag] of [[r.a, ua, 'a'], [r.b, ub, 'b']] as const) {
+        if (!use.fresh) continue;
+        const packed = pool.uint8(`l.${tag}`, 3 * v.length);
+        kernels.quantizeMaskPack(v, use.exp, { key: noiseKey, id: noiseStreamId(at.layer, use) }, operandStream(keys.S0, at.layer, use), operandStream(keys.D, at.layer, use), null, packed);
+      }
+    };
+    await offline.precompute(
+      Array.from({ length: reps }, (_, k) => {
+        const [ua, ub] = uses(1000 + k);
+        return { op: r.op, layer: r.tag.index, attempt: 1000 + k, operands: [operandRef(ua), operandRef(ub)] };
+      }),
+    );
+    const t: Record<Column, Span[]> = { plain: [], lean: [], leanOffline: [], goten: [] };
     for (let k = 0; k < reps; k++) {
       let t0 = now();
       applyBilinearF32(backend, r.op, r.a, r.b, c);
@@ -121,48 +143,72 @@ async function run(f: LayersFlags): Promise<void> {
 
       const at: OpAttempt = { op: r.op, layer: r.tag.index, attempt: k };
       t0 = now();
-      let [ua, ub] = uses(r, k);
-      prepareAttempt(FEEDS_SINGLE, keys, noiseKey, at, ua, ub, r.a, r.b, pool, kernels);
+      const lu = uses(k);
+      leanPrep(at, lu);
+      kernels.reconstructDequantize([packedS], [maskStream(keys, 'T', at)], lu[0].exp + lu[1].exp - 12, c, 1);
+      t.lean.push(since(t0));
+
+      const atOff: OpAttempt = { ...at, attempt: 1000 + k, operands: [operandRef(uses(1000 + k)[0]), operandRef(uses(1000 + k)[1])] };
+      t0 = now();
+      const ou = uses(1000 + k);
+      leanPrep(atOff, ou);
+      const z = await offline.take(atOff, 0, sz.c);
+      kernels.reconstructDequantize([packedS, z.data], [], ou[0].exp + ou[1].exp - 12, c, 1);
+      z.release();
+      t.leanOffline.push(since(t0));
+
+      t0 = now();
+      const [ga, gb] = uses(k).map((u) => ({ ...u, fresh: true }));
+      prepareAttempt(FEEDS_SINGLE, keys, noiseKey, at, ga, gb, r.a, r.b, pool, kernels);
       kernels.isCentred(parts[2]); // worker 2's part is checked on receipt; 0 and 1 inside the reconstruction
       const masks = (['CM0', 'CM1', 'CMZ'] as const).map((m) => maskStream(keys, m, at));
-      kernels.reconstructDequantize(parts, masks, ua.exp + ub.exp - 12, c, 2);
-      t.online.push(since(t0));
-
-      const atOff: OpAttempt = { ...at, attempt: 1000 + k };
-      t0 = now();
-      [ua, ub] = uses(r, 1000 + k);
-      prepareAttempt(FEEDS_SINGLE, keys, noiseKey, atOff, ua, ub, r.a, r.b, pool, kernels);
-      const z = await offline.take(atOff, 0, sz.c);
-      kernels.reconstructDequantize([parts[0], parts[1], z.data], [], ua.exp + ub.exp - 12, c, 2);
-      t.offline.push(since(t0));
+      kernels.reconstructDequantize(parts, masks, ga.exp + gb.exp - 12, c, 2);
+      t.goten.push(since(t0));
     }
-    const m = { plain: median(t.plain.map((s) => s.cpuMs)), online: median(t.online.map((s) => s.cpuMs)), offline: median(t.offline.map((s) => s.cpuMs)) };
-    const wall = { plain: median(t.plain.map((s) => s.wallMs)), online: median(t.online.map((s) => s.wallMs)), offline: median(t.offline.map((s) => s.wallMs)) };
-    totals.plain += m.plain;
-    totals.online += m.online;
-    totals.offline += m.offline;
-    best = Math.max(best, m.plain / m.online);
-    const row = { layer: r.tag.layer, kind: r.op.layer, pass: r.op.pass, gflop: gflop(r.op), a: sz.a, b: sz.b, c: sz.c, k: sz.k };
+    const m = Object.fromEntries(COLUMNS.map((col) => [col, median(t[col].map((s) => s.cpuMs))])) as Record<Column, number>;
+    const wall = Object.fromEntries(COLUMNS.map((col) => [col, median(t[col].map((s) => s.wallMs))])) as Record<Column, number>;
+    for (const col of COLUMNS) totals[col] += m[col];
+    const row = { layer: r.tag.layer, kind: r.op.layer, pass: r.op.pass, gflop: gflop(r.op), a: sz.a, b: sz.b, c: sz.c, k: sz.k, reuse: r.reuse };
     if (f.json) {
-      process.stdout.write(JSON.stringify({ bench: 'layers', ...row, plainMs: m.plain, onlineMs: m.online, offlineMs: m.offline, plainWallMs: wall.plain, onlineWallMs: wall.online, offlineWallMs: wall.offline }) + '\n');
+      process.stdout.write(
+        JSON.stringify({
+          bench: 'layers',
+          ...row,
+          plainMs: m.plain,
+          leanMs: m.lean,
+          leanOfflineMs: m.leanOffline,
+          gotenMs: m.goten,
+          plainWallMs: wall.plain,
+          leanWallMs: wall.lean,
+          leanOfflineWallMs: wall.leanOffline,
+          gotenWallMs: wall.goten,
+        }) + '\n',
+      );
     }
-    rows.push([`${r.tag.layer} (${r.op.layer})`, r.op.pass, gflop(r.op).toFixed(3), m.plain.toFixed(2), m.online.toFixed(2), `${(m.plain / m.online).toFixed(1)}×`, m.offline.toFixed(2), `${(m.plain / m.offline).toFixed(1)}×`]);
+    const ratio = (p: number, q: number) => `${(p / q).toFixed(1)}×`;
+    rows.push([`${r.tag.layer} (${r.op.layer})`, r.op.pass, gflop(r.op).toFixed(3), m.plain.toFixed(2), m.lean.toFixed(2), ratio(m.plain, m.lean), m.leanOffline.toFixed(2), m.goten.toFixed(2), ratio(m.plain, m.goten)]);
   }
   await offline.close();
-  rows.push(['total', '', '', totals.plain.toFixed(1), totals.online.toFixed(1), `${(totals.plain / totals.online).toFixed(1)}×`, totals.offline.toFixed(1), `${(totals.plain / totals.offline).toFixed(1)}×`]);
+  const ratio = (p: number, q: number) => `${(p / q).toFixed(1)}×`;
+  rows.push(['total', '', '', totals.plain.toFixed(1), totals.lean.toFixed(1), ratio(totals.plain, totals.lean), totals.leanOffline.toFixed(1), totals.goten.toFixed(1), ratio(totals.plain, totals.goten)]);
   if (f.json) {
-    process.stdout.write(JSON.stringify({ summary: 'layers', model: f.model, batch, plainMs: totals.plain, onlineMs: totals.online, offlineMs: totals.offline, bestOnlineRatio: best }) + '\n');
+    process.stdout.write(
+      JSON.stringify({ summary: 'layers', model: f.model, batch, plainMs: totals.plain, leanMs: totals.lean, leanOfflineMs: totals.leanOffline, gotenMs: totals.goten }) + '\n',
+    );
   } else {
     process.stdout.write(`\n${f.model}, batch ${batch}: enclave CPU ms per linear op, plain float32 vs the enclave's share of the secure op\n\n`);
     process.stdout.write(table(rows));
-    process.stdout.write(`\nlinear ops up to ${best.toFixed(1)}× (online); all linear ops together ${(totals.plain / totals.online).toFixed(1)}× online, ${(totals.plain / totals.offline).toFixed(1)}× offline\n`);
+    process.stdout.write(
+      `\nall linear ops of a step: ${ratio(totals.plain, totals.lean)} (lean), ${ratio(totals.plain, totals.leanOffline)} (lean offline), ` +
+        `${ratio(totals.plain, totals.goten)} (goten) less enclave CPU than float32 in the enclave\n`,
+    );
   }
 }
 
 export function register(bench: Command): void {
   bench
     .command('layers')
-    .description("per linear op: the enclave's time for the secure op vs computing it itself in float32")
+    .description("per linear op: the enclave's time for the secure op (lean and the paper's) vs computing it itself in float32")
     .option('--model <name>', 'built-in model', 'vgg11')
     .option('--batch <n>', 'batch size', '32')
     .option('--reps <n>', 'repetitions per op (median)', '3')
