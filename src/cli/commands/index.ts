@@ -18,6 +18,7 @@ import { register as download } from './download.js';
 import { register as query } from './query.js';
 import { register as exportModel } from './export.js';
 import { register as importModel } from './import.js';
+import { register as report } from './report.js';
 
 type Registrar = (program: Command) => void;
 
@@ -37,6 +38,7 @@ const registrars: Registrar[] = [
   query,
   exportModel,
   importModel,
+  report,
   // (command modules are appended here)
 ];
 
