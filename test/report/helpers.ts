@@ -6,6 +6,7 @@ import { getBackend } from '../../src/backend/index.js';
 import { loadDataset } from '../../src/data/spec.js';
 import { buildModel } from '../../src/nn/models/index.js';
 import { SGD } from '../../src/nn/optim.js';
+import type { LinearExecutor } from '../../src/nn/executor.js';
 import { PlainExecutor } from '../../src/nn/plain-executor.js';
 import { parseSchedule } from '../../src/nn/schedule.js';
 import { train } from '../../src/nn/trainer.js';
@@ -19,13 +20,17 @@ export const TINY = JSON.stringify({
 });
 
 /** Trains the tiny model 2 epochs of 6 steps (batch 16) with a recorder writing <dir>/<name>.jsonl and .html. */
-export async function recordedRun(dir: string, name: string, lr = 0.05): Promise<{ log: string; html: string; recorder: RunRecorder; batchLosses: number[] }> {
+export async function recordedRun(
+  dir: string,
+  name: string,
+  lr = 0.05,
+  executor: LinearExecutor = new PlainExecutor(getBackend('js')),
+): Promise<{ log: string; html: string; recorder: RunRecorder; batchLosses: number[] }> {
   const data = loadDataset('synthetic:1x8x8:3', { limitTrain: 96, limitTest: 32, seed: 4 });
-  const executor = new PlainExecutor(getBackend('js'));
   const model = buildModel(TINY, { inputShape: [...data.inputShape], numClasses: data.numClasses, seed: 4, executor });
   const log = join(dir, `${name}.jsonl`);
   const html = join(dir, `${name}.html`);
-  const recorder = new RunRecorder({ label: name, settings: { model: 'tiny', lr }, logPath: log, reportPath: html, every: 4, executor, askWorkers: false });
+  const recorder = new RunRecorder({ label: name, settings: { model: 'tiny', lr }, logPath: log, reportPath: html, every: 4, executor, askWorkers: true });
   await recorder.begin();
   const batchLosses: number[] = [];
   await train({

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { reportHtml } from '../../src/report/html.js';
 import { parseMetricsLog, type RunLog } from '../../src/report/metrics.js';
-import { recordedRun, tempDir } from './helpers.js';
+import { recordedRun, tempDir, TINY } from './helpers.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -54,13 +54,24 @@ describe('metrics log and report page', () => {
     assert.ok(page.includes('&lt;title&gt;'));
   });
 
-  it('goten report overlays several logs', async () => {
-    const b = await recordedRun(dir, 'plain-b', 0.01);
+  it('goten train --log --report writes both; goten report overlays several logs', () => {
+    const goten = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, encoding: 'utf8' });
+    const log = join(dir, 'cli.jsonl');
+    const page = join(dir, 'cli.html');
+    const t = goten('train', '--model', TINY, '--data', 'synthetic:1x8x8:3', '--limit-train', '64', '--limit-test', '16', '--batch', '16', '--epochs', '1',
+      '--backend', 'js', '--log', log, '--report', page, '--log-every', '3');
+    assert.equal(t.status, 0, t.stderr);
+    const cli = parseMetricsLog(readFileSync(log, 'utf8'), 'cli.jsonl');
+    assert.equal(cli.run.label, 'tiny plain');
+    assert.equal(cli.run.settings.batch, 16);
+    assert.deepEqual(cli.intervals.map((i) => i.step), [3, 4]);
+    assert.equal(cli.epochs.length, 1);
+    assert.match(readFileSync(page, 'utf8'), /<title>goten training report: tiny plain<\/title>/);
     const out = join(dir, 'both.html');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'report', run.log, b.log, '--out', out], { cwd: root, encoding: 'utf8' });
+    const r = goten('report', run.log, log, '--out', out);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stderr, /wrote .*both\.html: 2 runs, 12 records/);
+    assert.match(r.stderr, /wrote .*both\.html: 2 runs, 9 records/);
     const data = JSON.parse(/id="report-data">([^]*?)<\/script>/.exec(readFileSync(out, 'utf8'))![1]) as { runs: RunLog[] };
-    assert.deepEqual(data.runs.map((x) => x.run.label), ['plain-a', 'plain-b']);
+    assert.deepEqual(data.runs.map((x) => x.run.label), ['plain-a', 'tiny plain']);
   });
 });

@@ -1,28 +1,32 @@
 /**
- * goten train --mode secure --log/--report: each interval and epoch record carries the frame bytes sent to
- * and received from each of the three workers, the workers' busy time and the enclave's CPU time; the
- * report page draws them (checked in headless Chromium where it is installed).
+ * A secure run's metrics log (the recorder on a secure executor; in-process workers, the real codec):
+ * each interval and epoch record carries the frame bytes sent to and received from each of the three
+ * workers, the workers' busy time (asked between steps) and the enclave's CPU time; the page draws them
+ * (checked in headless Chromium where it is installed). `goten train --mode secure --log` wires the same
+ * recorder (test/train is not repeated here: launching worker processes would cost the suite seconds).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
+import { createJsBackend } from '../../src/backend/js/index.js';
+import { inprocTransport } from '../../src/net/inproc.js';
+import { noiseKeyFromSeed } from '../../src/protocol/op-quantize.js';
+import { startLocalCluster } from '../../src/roles/local-cluster.js';
 import { parseMetricsLog } from '../../src/report/metrics.js';
 import { CHROMIUM, checkReport, problems } from '../../scripts/check-report.js';
-import { gotenTrain, writeTinyConfig } from '../train/cli.js';
-import { tempDir } from './helpers.js';
+import { recordedRun, tempDir } from './helpers.js';
 
 test('secure training log: bytes per worker and the enclave/worker time split', async () => {
-  const dir = tempDir();
-  const model = writeTinyConfig(dir, [{ type: 'conv', out: 4, kernel: 3, pad: 1 }, { type: 'relu' }, { type: 'linear', out: 'classes' }]);
-  const log = join(dir, 'secure.jsonl');
-  const html = join(dir, 'secure.html');
-  const r = gotenTrain(['--model', model, '--data', 'synthetic:1x8x8:3', '--limit-train', '64', '--limit-test', '16', '--batch', '16', '--epochs', '1',
-    '--mode', 'secure', '--backend', 'js', '--transport', 'tcp', '--log', log, '--report', html, '--log-every', '2']);
-  assert.equal(r.code, 0, r.stderr);
+  const cluster = await startLocalCluster({ backend: createJsBackend(), topology: 'single', noiseKey: noiseKeyFromSeed(4), transport: inprocTransport('wire') });
+  let html: string;
+  let log: string;
+  try {
+    ({ html, log } = await recordedRun(tempDir(), 'secure', 0.05, cluster.executors[0]));
+  } finally {
+    await cluster.close();
+  }
   const run = parseMetricsLog(readFileSync(log, 'utf8'), 'secure.jsonl');
-  assert.equal(run.run.settings.mode, 'secure');
-  assert.deepEqual(run.intervals.map((i) => i.step), [2, 4]);
+  assert.deepEqual(run.intervals.map((i) => i.step), [4, 6, 8, 12]);
   for (const rec of [...run.intervals, ...run.epochs]) {
     const s = rec.secure!;
     assert.deepEqual(s.workers.map((w) => w.party), ['w0', 'w1', 'w2']);
@@ -30,10 +34,14 @@ test('secure training log: bytes per worker and the enclave/worker time split', 
       assert.ok(w.receivedBytes > 0, `${w.party} results`);
       assert.ok((w.busyMs ?? 0) > 0, `${w.party} busy`);
     }
-    // w0 gets E, F; w1 gets A1, B1, E, F; w2 only headers (it derives its part from the PRG)
+    // w0 gets E, F; w1 gets A1, B1, E, F; w2 only op headers (it derives its operands from the PRG)
     assert.ok(s.workers[1].sentBytes > s.workers[0].sentBytes && s.workers[0].sentBytes > 10 * s.workers[2].sentBytes);
     assert.ok(s.enclaveCpuMs > 0 && s.wallMs > 0);
   }
+  // an epoch's traffic is its intervals' plus the evaluation's
+  const e1 = run.epochs[0].secure!.workers[0].receivedBytes;
+  const i1 = run.intervals.filter((i) => i.epoch === 1).reduce((a, i) => a + i.secure!.workers[0].receivedBytes, 0);
+  assert.ok(e1 > i1, `${e1} > ${i1}`);
   if (CHROMIUM) {
     const c = await checkReport(html);
     assert.deepEqual(problems(c, html), []);
