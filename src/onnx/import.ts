@@ -156,10 +156,11 @@ function inputAffine(g: GraphIndex, C: number): { scale: Float64Array; shift: Fl
     if (ci === 0 && (op === 'Sub' || op === 'Div')) throw new Error(`${nodeLabel(n)}: a constant minus/divided by the input is not supported`);
     new Attrs(n).done();
     const c = g.floats(n, ci, 'constant');
-    const perChannel = c.data.length === 1 || (c.data.length === C && c.dims.filter((d) => d !== 1).length <= 1 && [C, 1].includes(c.dims.at(-3) ?? (c.dims.length === 1 ? C : 1)));
+    // numpy broadcasting aligns dims from the right with [N, C, H, W]: only the C axis (third from the right) may exceed 1
+    const perChannel = c.dims.length <= 4 && c.dims.every((d, i) => d === 1 || (c.dims.length - i === 3 && d === C));
     if (!perChannel) throw new Error(`${nodeLabel(n)}: constant of shape [${c.dims.join(',')}] at the input; only per-channel ([C,1,1], [1,C,1,1]) or scalar constants are supported`);
     for (let ch = 0; ch < C; ch++) {
-      const k = c.data.length === 1 ? c.data[0] : c.data[ch];
+      const k = c.data.length === 1 ? c.data[0] : c.data[ch]; // [C,1,1] and [1,C,1,1] hold the channels in order
       if (op === 'Sub') shift[ch] -= k;
       else if (op === 'Add') shift[ch] += k;
       else if (op === 'Mul') (scale[ch] *= k), (shift[ch] *= k);

@@ -60,6 +60,11 @@ describe('goten import: errors name what is unsupported', () => {
       /the Reshape node '9': its target shape is computed at run time \(Shape\/Gather\/Concat\); flatten with torch.flatten\(x, 1\)/,
     );
     refuses(variant((m) => (m.opset_import[0].version = 9)), /opset 9 is not supported \(need 11 or later/);
+    // a [C] constant broadcasts along W, not along the channels
+    refuses(
+      variant((m) => (m.graph!.initializer.find((t) => t.name === 'input.mean')!.dims = [2])),
+      /the Sub node 'normalize\/sub': constant of shape \[2\] at the input; only per-channel/,
+    );
   });
 
   it('a Reshape to [-1, n] is a flatten; its size is checked', () => {
