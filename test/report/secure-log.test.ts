@@ -30,17 +30,19 @@ test('secure training log: bytes per worker and the enclave/worker time split', 
   for (const rec of [...run.intervals, ...run.epochs]) {
     const s = rec.secure!;
     assert.deepEqual(s.workers.map((w) => w.party), ['w0', 'w1', 'w2']);
+    // which worker gets and returns what depends on the protocol (lean: results come back from w1 only);
+    // every worker gets at least its op requests and computes, and results come back
     for (const w of s.workers) {
-      assert.ok(w.receivedBytes > 0, `${w.party} results`);
+      assert.ok(w.sentBytes > 0, `${w.party} requests`);
       assert.ok((w.busyMs ?? 0) > 0, `${w.party} busy`);
     }
-    // w0 gets E, F; w1 gets A1, B1, E, F; w2 only op headers (it derives its operands from the PRG)
-    assert.ok(s.workers[1].sentBytes > s.workers[0].sentBytes && s.workers[0].sentBytes > 10 * s.workers[2].sentBytes);
+    assert.ok(s.workers.reduce((a, w) => a + w.receivedBytes, 0) > 1000, 'results');
     assert.ok(s.enclaveCpuMs > 0 && s.wallMs > 0);
   }
   // an epoch's traffic is its intervals' plus the evaluation's
-  const e1 = run.epochs[0].secure!.workers[0].receivedBytes;
-  const i1 = run.intervals.filter((i) => i.epoch === 1).reduce((a, i) => a + i.secure!.workers[0].receivedBytes, 0);
+  const total = (r: { secure?: { workers: { sentBytes: number }[] } }) => r.secure!.workers.reduce((a, w) => a + w.sentBytes, 0);
+  const e1 = total(run.epochs[0]);
+  const i1 = run.intervals.filter((i) => i.epoch === 1).reduce((a, i) => a + total(i), 0);
   assert.ok(e1 > i1, `${e1} > ${i1}`);
   if (CHROMIUM) {
     const c = await checkReport(html);

@@ -147,7 +147,7 @@ export async function runTrain(raw: TrainFlags & Partial<ReportFlags>, given: (k
     }
     const recorder = await startRecorder(
       { log: raw.log, report: raw.report, logEvery: raw.logEvery ?? 10 },
-      { label: `${name} ${mode}`, settings: { model: name, data: data.name, mode, backend: backend.name, topology: flags.topology, workers: mode === 'secure' ? Number(flags.workers) : null, epochs: flags.epochs, batch: flags.batch, seed, parameters: model.parameterCount(), train: data.train.count, test: data.test.count, ...hyper }, executor, topology: flags.topology },
+      { label: `${name} ${mode}`, settings: { model: name, data: data.name, mode, backend: backend.name, topology: flags.topology, protocol: mode === 'secure' ? (flags.protocol ?? DEFAULT_PROTOCOL) : null, workers: mode === 'secure' ? Number(flags.workers) : null, epochs: flags.epochs, batch: flags.batch, seed, parameters: model.parameterCount(), train: data.train.count, test: data.test.count, ...hyper }, executor, topology: flags.topology },
     );
     const result = await train({
       model,
