@@ -30,12 +30,11 @@ import { inferenceModel } from '../service/inference.js';
 import { floatAttr, intAttr, intsAttr } from './attrs.js';
 import { type AttributeProto, DT_FLOAT, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto.js';
 import { floatTensor } from './tensor.js';
+import { META } from './meta.js';
 
 export const EXPORT_OPSET = 17;
 /** ONNX IR version 8 goes with opset 17 (ONNX 1.12). */
 export const EXPORT_IR_VERSION = 8;
-/** metadata_props keys written by the exporter and read back by the importer. */
-export const META = { data: 'goten.data', seed: 'goten.seed', norm: 'goten.norm', model: 'goten.model' } as const;
 
 class GraphBuilder {
   readonly nodes: NodeProto[] = [];

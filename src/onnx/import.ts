@@ -28,7 +28,7 @@ import { buildModel } from '../nn/models/index.js';
 import { PlainExecutor } from '../nn/plain-executor.js';
 import { getBackend } from '../backend/index.js';
 import { Attrs, nodeLabel } from './attrs.js';
-import { META } from './export.js';
+import { META } from './meta.js';
 import { GraphIndex } from './graph.js';
 import { type Converted, convertNode, type Payload } from './import-ops.js';
 import { decodeModel, type ModelProto, type NodeProto } from './proto.js';
