@@ -40,6 +40,7 @@ import { inputShape, int } from './options.js';
 import { LayerTimers, type Span, TimingExecutor, now, since } from './step-instrument.js';
 import { DEFAULT_STEP_MODES, type ModeRig, STEP_MODES, type StepMode, type WorkerSnapshot, openMode, secureMode } from './step-modes.js';
 import { printStepTables } from './step-report.js';
+import { writeBenchReport } from '../src/report/bench-report.js';
 
 interface StepFlags {
   model: string;
@@ -52,6 +53,7 @@ interface StepFlags {
   enclaveThreads: string;
   json?: boolean;
   layers?: boolean;
+  report?: string;
 }
 
 export interface StepResult {
@@ -258,6 +260,7 @@ async function run(f: StepFlags): Promise<void> {
     }
   }
   if (!f.json) printStepTables(results, f.layers === true);
+  if (f.report) writeBenchReport(f.report, results);
 }
 
 export function register(bench: Command): void {
@@ -274,5 +277,6 @@ export function register(bench: Command): void {
     .option('--enclave-threads <n>', 'BLAS threads of the enclave process', '1')
     .option('--layers', 'also print the per-layer table (the JSON always has it)', false)
     .option('--json', 'one JSON object per mode on stdout', false)
+    .option('--report <file>', 'also write an HTML page with the per-layer time bars (docs/report.md)')
     .action((f: StepFlags) => run(f));
 }

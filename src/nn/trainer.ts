@@ -40,6 +40,10 @@ export interface StepProgress {
   loss: number;
   accuracy: number;
   imagesPerSecond: number;
+  /** This step's batch: size, mean loss, correct predictions (metrics logs average them per interval). */
+  batchSize: number;
+  batchLoss: number;
+  batchCorrect: number;
 }
 
 export interface EpochMetrics {
@@ -81,8 +85,9 @@ export interface TrainOptions {
   /** Checkpoint file (sealed to the TEE when `sealer` is given). */
   save?: { path: string; everySteps?: number; sealer?: Sealer };
   resume?: Checkpoint;
-  onStep?(p: StepProgress): void;
-  onEpoch?(m: EpochMetrics): void;
+  /** Awaited: a metrics log may ask the workers for their counters between steps. */
+  onStep?(p: StepProgress): void | Promise<void>;
+  onEpoch?(m: EpochMetrics): void | Promise<void>;
   /** Stops (after saving, if `save` is set) once this many global steps are done. */
   stopAtStep?: number;
 }
@@ -219,7 +224,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       totals.correct += r.correct;
       totals.seen += b.size;
       const secs = (performance.now() - t0) / 1000;
-      opts.onStep?.({
+      await opts.onStep?.({
         epoch: epoch + 1,
         batch: b.index + 1,
         batchesPerEpoch: loader.batchesPerEpoch,
@@ -228,6 +233,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         loss: totals.lossSum / totals.seen,
         accuracy: totals.correct / totals.seen,
         imagesPerSecond: secs > 0 ? trained / secs : 0,
+        batchSize: b.size,
+        batchLoss: r.loss,
+        batchCorrect: r.correct,
       });
       if (opts.stopAtStep !== undefined && step >= opts.stopAtStep && loader.epochInProgress) {
         await save();
@@ -257,7 +265,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     };
     history.push(m);
     await save();
-    opts.onEpoch?.(m);
+    await opts.onEpoch?.(m);
     if (opts.stopAtStep !== undefined && step >= opts.stopAtStep) return { epochs: history, step, epoch, stopped: epoch < opts.epochs, norm };
   }
   return { epochs: history, step, epoch, stopped: false, norm };

@@ -15,6 +15,7 @@ import { type Checkpoint, decodeCheckpoint, restoreModel } from '../nn/checkpoin
 import type { LinearExecutor } from '../nn/executor.js';
 import type { SequentialModel } from '../nn/model.js';
 import { buildModel } from '../nn/models/index.js';
+import { importOnnxBytes, looksLikeOnnx } from '../onnx/import.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export interface InferenceModel {
@@ -31,10 +32,15 @@ export interface InferenceModel {
   readonly seed: number;
 }
 
-/** Decodes checkpoint bytes and builds its model on `executor` (weights, BN statistics restored). */
+/**
+ * Decodes checkpoint bytes — or an ONNX model's, imported (src/onnx) — and builds its model on `executor`
+ * (weights, BN statistics restored). The digest is of the bytes given, so an ONNX model is attested as the
+ * file its owner has.
+ */
 export function inferenceModelFromBytes(bytes: Uint8Array, executor: LinearExecutor, what = 'checkpoint'): InferenceModel {
   const digest = createHash('sha256').update(bytes).digest('hex');
-  return inferenceModel(decodeCheckpoint(bytes, what), executor, digest, what);
+  const ckpt = looksLikeOnnx(bytes.subarray(0, 16)) ? importOnnxBytes(bytes, what).checkpoint : decodeCheckpoint(bytes, what);
+  return inferenceModel(ckpt, executor, digest, what);
 }
 
 export function inferenceModel(c: Checkpoint, executor: LinearExecutor, digest: string, what = 'checkpoint'): InferenceModel {

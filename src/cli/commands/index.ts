@@ -16,6 +16,9 @@ import { register as upload } from './upload.js';
 import { register as trainRemote } from './train-remote.js';
 import { register as download } from './download.js';
 import { register as query } from './query.js';
+import { register as exportModel } from './export.js';
+import { register as importModel } from './import.js';
+import { register as report } from './report.js';
 
 type Registrar = (program: Command) => void;
 
@@ -33,6 +36,9 @@ const registrars: Registrar[] = [
   trainRemote,
   download,
   query,
+  exportModel,
+  importModel,
+  report,
   // (command modules are appended here)
 ];
 

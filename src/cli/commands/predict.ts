@@ -18,7 +18,7 @@ import { loadDataset } from '../../data/spec.js';
 import { BatchLoader } from '../../data/loader.js';
 import type { TeeKind } from '../../tee/provider.js';
 import { TEE_KINDS } from '../../tee/providers/index.js';
-import { loadCheckpointFile, memoSealer } from '../checkpoint-io.js';
+import { loadModelFile, memoSealer } from '../checkpoint-io.js';
 import { argmaxRows, inferenceModel } from '../../service/inference.js';
 import { createModeExecutor } from '../../service/executor.js';
 import { BACKENDS, MODES, parseMode, protocolOption } from '../executors.js';
@@ -61,7 +61,7 @@ export function register(program: Command): void {
   program
     .command('predict')
     .description("classify a data set's test split with a checkpoint (inference mode) and print accuracy or per-example classes")
-    .requiredOption('--model-file <checkpoint>', 'a checkpoint written by goten train --save (or goten download)')
+    .requiredOption('--model-file <checkpoint>', 'a checkpoint written by goten train --save (or goten download), or an ONNX model')
     .option('--data <spec>', "data spec (default: the checkpoint's data)")
     .addOption(new Option('--mode <mode>', 'where products run').choices([...MODES]).default('plain'))
     .addOption(new Option('--topology <t>', 'secure mode: enclave topology').choices(['single', 'replicated']).default('single'))
@@ -98,8 +98,9 @@ export function register(program: Command): void {
 /** The command's work, callable in-process (tests). `argv` is this command's arguments (for the e1 replica). */
 export async function runPredict(f: PredictFlags, argv: readonly string[] = []): Promise<PredictResult> {
   const mode = parseMode(f.mode);
-  const ckpt = await loadCheckpointFile(f.modelFile, memoSealer(f.tee ?? 'simulated'));
+  const ckpt = await loadModelFile(f.modelFile, memoSealer(f.tee ?? 'simulated'), (l) => process.stderr.write(`note: ${l}\n`));
   const spec = f.data ?? ckpt.info.data;
+  if (spec === '') throw new Error(`${f.modelFile} does not say which data it was trained on: give --data <spec>`);
   let data;
   try {
     data = loadDataset(spec, { limitTrain: 1, limitTest: f.limit, seed: ckpt.info.seed });

@@ -38,7 +38,7 @@ export function register(program: Command): void {
   program
     .command('serve')
     .description('run the enclave service: attested, encrypted prediction (and, with --owner-key, upload → secure training → download)')
-    .option('--model-file <checkpoint>', 'serve predictions with this checkpoint')
+    .option('--model-file <checkpoint>', 'serve predictions with this checkpoint (or ONNX model)')
     .option('--owner-key <file>', "the model owner's X25519 public key (goten ownerkey): enables uploads, training and download")
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port (0 = any free port)', intOption('--port', 0), 8080)

@@ -13,6 +13,7 @@ import { BACKENDS, createExecutor, MODES, parseMode, protocolOption, resolveBack
 import { DEFAULT_PROTOCOL, parseProtocol } from '../../protocol/variant.js';
 import { addMemoryOptions, memorySummary, parseMemoryBudget, setUpMemory } from '../memory-setup.js';
 import { createProgress } from '../progress.js';
+import { addReportOptions, type ReportFlags, startRecorder } from '../../report/train-options.js';
 import {
   applyCheckpointDefaults,
   buildOptimizer,
@@ -80,8 +81,8 @@ export function register(program: Command): void {
     .option('--cluster <file>', 'secure mode: join the workers of this cluster config (default: start local worker processes)')
     .addOption(new Option('--party <name>', 'secure mode: this enclave replica').choices(['e0', 'e1']).default('e0'))
     .addOption(new Option('--transport <t>', 'secure mode, local cluster: channel between the processes').choices(['tls', 'tcp']).default('tls'));
-  addMemoryOptions(cmd)
-    .action(async (raw: TrainFlags, cmd: Command) => {
+  addReportOptions(addMemoryOptions(cmd), intOption)
+    .action(async (raw: TrainFlags & ReportFlags, cmd: Command) => {
       await runTrain(raw, (k) => {
         const src = cmd.getOptionValueSource(k);
         return src !== undefined && src !== 'default';
@@ -90,10 +91,10 @@ export function register(program: Command): void {
 }
 
 /** Runs `goten train` with parsed flags; `given(key)` tells whether a flag came from the command line. */
-export async function runTrain(raw: TrainFlags, given: (key: string) => boolean): Promise<void> {
+export async function runTrain(raw: TrainFlags & Partial<ReportFlags>, given: (key: string) => boolean): Promise<void> {
   // the second enclave replica mirrors e0 silently: no progress, no output, no checkpoint writes
   const replica = raw.party === 'e1';
-  if (replica) raw = { ...raw, save: undefined, saveEvery: undefined, json: false };
+  if (replica) raw = { ...raw, save: undefined, saveEvery: undefined, json: false, log: undefined, report: undefined };
   if (raw.saveEvery !== undefined && raw.save === undefined) throw new Error('--save-every needs --save <file>');
   parseMemoryBudget(raw); // refuse a bad budget before any worker starts
   const sealerOf = memoSealer(raw.tee ?? 'simulated');
@@ -144,6 +145,10 @@ export async function runTrain(raw: TrainFlags, given: (key: string) => boolean)
           'so learning rates differ from the original plan\n',
       );
     }
+    const recorder = await startRecorder(
+      { log: raw.log, report: raw.report, logEvery: raw.logEvery ?? 10 },
+      { label: `${name} ${mode}`, settings: { model: name, data: data.name, mode, backend: backend.name, topology: flags.topology, protocol: mode === 'secure' ? (flags.protocol ?? DEFAULT_PROTOCOL) : null, workers: mode === 'secure' ? Number(flags.workers) : null, epochs: flags.epochs, batch: flags.batch, seed, parameters: model.parameterCount(), train: data.train.count, test: data.test.count, ...hyper }, executor, topology: flags.topology },
+    );
     const result = await train({
       model,
       data,
@@ -160,10 +165,14 @@ export async function runTrain(raw: TrainFlags, given: (key: string) => boolean)
           ? undefined
           : { path: flags.save, everySteps: flags.saveEvery, sealer: (flags.seal ?? mode === 'secure') ? await sealerOf() : undefined },
       resume: ckpt,
-      onStep: (p) => progress.step(p),
+      onStep: (p) => {
+        progress.step(p);
+        return recorder?.step(p);
+      },
       onEpoch: (m) => {
         progress.epoch(m);
         if (flags.json) process.stdout.write(JSON.stringify(epochJson(m)) + '\n');
+        return recorder?.epoch(m);
       },
     });
     progress.stop();
