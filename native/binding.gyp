@@ -21,7 +21,15 @@
         "src/modp.cc",
         "src/pack24.cc",
         "src/prg_stream.cc",
-        "src/workspace.cc"
+        "src/workspace.cc",
+        "src/addon_nn.cc",
+        "src/addon_nn_layers.cc",
+        "src/nn_batchnorm.cc",
+        "src/nn_elementwise.cc",
+        "src/nn_lanes.cc",
+        "src/nn_optim.cc",
+        "src/nn_pool.cc",
+        "src/nn_simd.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

@@ -94,6 +94,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerConv(env, exports);
   registerEnclave(env, exports);
   registerAead(env, exports);
+  registerNn(env, exports);
   return exports;
 }
 

@@ -29,7 +29,12 @@
  * memory with sealed parameters (src/nn/memory/parameter-store.ts) calls the
  * per-parameter form inside backward, streaming the sealed slots chunk by chunk;
  * both run the same `update` kernel on the same values, so they are bit-identical.
+ *
+ * The elementwise loops are NnKernels (./kernels: sgdUpdate, adamUpdate), the process's
+ * choice unless one is passed to the constructor; the native and the reference kernels
+ * give the same bits (./kernels/reference-optim.ts states the float64 arithmetic).
  */
+import { nnKernels, type NnKernels } from './kernels/index.js';
 import { type Parameter, parameterSize } from './layers/parameter.js';
 
 export interface OptimizerState {
@@ -99,6 +104,7 @@ abstract class OptimizerBase {
     protected readonly params: readonly Parameter[],
     public lr: number,
     readonly slotNames: readonly string[],
+    protected readonly kernels: NnKernels,
   ) {
     if (!(lr >= 0)) throw new RangeError(`optimizer: lr must be ≥ 0, got ${lr}`);
     const seen = new Set<string>();
@@ -222,8 +228,9 @@ export class SGD extends OptimizerBase implements FusableOptimizer {
   private stepLr = 0;
   private first = false;
 
-  constructor(params: readonly Parameter[], o: SgdOptions) {
-    super(params, o.lr, (o.momentum ?? 0) !== 0 ? ['momentum'] : []);
+  /** `kernels`: the elementwise loops (default: the process's choice, ./kernels). */
+  constructor(params: readonly Parameter[], o: SgdOptions, kernels: NnKernels = nnKernels()) {
+    super(params, o.lr, (o.momentum ?? 0) !== 0 ? ['momentum'] : [], kernels);
     this.momentum = o.momentum ?? 0;
     this.dampening = o.dampening ?? 0;
     this.weightDecay = o.weightDecay ?? 0;
@@ -238,25 +245,16 @@ export class SGD extends OptimizerBase implements FusableOptimizer {
     this.first = this.t === 0;
   }
 
-  protected update(p: Parameter, w: Float32Array, gr: Float32Array, s: Float32Array[]): void {
-    const lr = this.stepLr;
-    const mu = this.momentum;
-    const damp = 1 - this.dampening;
-    const first = this.first;
-    const wd = p.decay ? this.weightDecay : 0;
-    if (mu === 0) {
-      for (let i = 0; i < w.length; i++) w[i] = w[i] - lr * (gr[i] + wd * w[i]);
-      return;
-    }
-    const b = s[0];
-    const nest = this.nesterov;
-    for (let i = 0; i < w.length; i++) {
-      const g = gr[i] + wd * w[i];
-      const bi = first ? g : mu * b[i] + damp * g;
-      b[i] = bi;
-      const d = nest ? g + mu * Math.fround(bi) : Math.fround(bi);
-      w[i] = w[i] - lr * d;
-    }
+  protected update(p: Parameter, w: Float32Array, g: Float32Array, s: Float32Array[]): void {
+    const step = {
+      lr: this.stepLr,
+      momentum: this.momentum,
+      dampFactor: 1 - this.dampening,
+      weightDecay: p.decay ? this.weightDecay : 0,
+      first: this.first,
+      nesterov: this.nesterov,
+    };
+    this.kernels.sgdUpdate(step, w, g, s.length > 0 ? s[0] : null);
   }
 }
 
@@ -280,8 +278,9 @@ export class Adam extends OptimizerBase implements FusableOptimizer {
   private stepSize = 0;
   private sqrtBc2 = 0;
 
-  constructor(params: readonly Parameter[], o: AdamOptions) {
-    super(params, o.lr, ['adam_m', 'adam_v']);
+  /** `kernels`: the elementwise loops (default: the process's choice, ./kernels). */
+  constructor(params: readonly Parameter[], o: AdamOptions, kernels: NnKernels = nnKernels()) {
+    super(params, o.lr, ['adam_m', 'adam_v'], kernels);
     this.beta1 = o.beta1 ?? 0.9;
     this.beta2 = o.beta2 ?? 0.999;
     this.eps = o.eps ?? 1e-8;
@@ -296,25 +295,18 @@ export class Adam extends OptimizerBase implements FusableOptimizer {
     this.sqrtBc2 = Math.sqrt(1 - this.beta2 ** t);
   }
 
-  protected update(p: Parameter, w: Float32Array, gr: Float32Array, s: Float32Array[]): void {
-    const lr = this.stepLr;
-    const b1 = this.beta1;
-    const b2 = this.beta2;
-    const stepSize = this.stepSize;
-    const sqrtBc2 = this.sqrtBc2;
-    const [m, v] = s;
+  protected update(p: Parameter, w: Float32Array, g: Float32Array, s: Float32Array[]): void {
     const wd = p.decay ? this.weightDecay : 0;
-    const l2 = this.decoupled ? 0 : wd;
-    const shrink = this.decoupled ? 1 - lr * wd : 1;
-    for (let i = 0; i < w.length; i++) {
-      const wi = w[i] * shrink;
-      const g = gr[i] + l2 * w[i];
-      const mi = Math.fround(b1 * m[i] + (1 - b1) * g);
-      const vi = Math.fround(b2 * v[i] + (1 - b2) * g * g);
-      m[i] = mi;
-      v[i] = vi;
-      w[i] = wi - (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + this.eps);
-    }
+    const step = {
+      beta1: this.beta1,
+      beta2: this.beta2,
+      eps: this.eps,
+      l2: this.decoupled ? 0 : wd,
+      shrink: this.decoupled ? 1 - this.stepLr * wd : 1,
+      stepSize: this.stepSize,
+      sqrtBc2: this.sqrtBc2,
+    };
+    this.kernels.adamUpdate(step, w, g, s[0], s[1]);
   }
 }
 

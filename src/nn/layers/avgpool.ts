@@ -1,14 +1,16 @@
 /**
- * Average pooling over NCHW planes (window geometry and output size as in pool.ts):
+ * Average pooling over NCHW planes (window geometry and output size as in pool.ts); the
+ * loops are the process's kernels (../kernels/reference-pool.ts):
  *
  *   AvgPool2d      y = Σ_window x / n  (padding counts as zeros), n = window size clipped to
  *                  the padded input (kH·kW unless a ceil-mode window overhangs);  dx[window] += dy / n
  *   GlobalAvgPool  [B,C,H,W] → [B,C], y = mean over H·W;  dx = dy / (H·W)
  */
 import { Tensor } from '../../tensor/tensor.js';
+import { nnKernels } from '../kernels/index.js';
 import type { ActivationMemory } from '../memory/activation-memory.js';
 import { expectRank, type Layer, ParameterFreeLayer, Scratch } from './layer.js';
-import { type PoolOptions, windowSpans, WindowPool } from './pool.js';
+import { type PoolOptions, WindowPool } from './pool.js';
 
 export class AvgPool2d extends WindowPool {
   constructor(name: string, o: PoolOptions) {
@@ -16,59 +18,21 @@ export class AvgPool2d extends WindowPool {
   }
 
   forward(x: Tensor, _training: boolean): Tensor {
-    const [B, C, H, W, OH, OW] = this.dims(x);
-    const { rows, cols } = windowSpans(this.window, H, W, OH, OW);
-    const y = this.scratch.get('y', B * C * OH * OW);
-    const xd = x.data;
-    let o = 0;
-    for (let plane = 0; plane < B * C; plane++) {
-      const xb = plane * H * W;
-      for (let p = 0; p < OH; p++) {
-        const hs = rows.start[p];
-        const he = rows.end[p];
-        for (let q = 0; q < OW; q++) {
-          const ws = cols.start[q];
-          const we = cols.end[q];
-          let s = 0;
-          for (let h = hs; h < he; h++) {
-            const row = xb + h * W;
-            for (let c = row + ws; c < row + we; c++) s += xd[c];
-          }
-          y[o++] = s / (rows.padded[p] * cols.padded[q]);
-        }
-      }
-    }
+    expectRank(this, x, 4);
+    const g = this.geometry(x.shape);
+    const y = this.scratch.get('y', g.planes * g.outH * g.outW);
+    nnKernels().avgPoolForward(g, x.data, y);
     this.inShape = x.shape;
-    return new Tensor([B, C, OH, OW], y);
+    return new Tensor([x.shape[0], x.shape[1], g.outH, g.outW], y);
   }
 
   backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
     if (this.inShape === null) throw new Error(`avgpool '${this.name}': backward called before forward`);
     if (!needInputGrad) return null;
     const shape = this.inShape;
-    const [B, C, H, W] = shape;
-    const [, OH, OW] = this.outputShape(shape.slice(1));
-    const { rows, cols } = windowSpans(this.window, H, W, OH, OW);
-    const dx = this.scratch.get('dx', B * C * H * W);
-    dx.fill(0);
-    const g = dy.data;
-    let o = 0;
-    for (let plane = 0; plane < B * C; plane++) {
-      const xb = plane * H * W;
-      for (let p = 0; p < OH; p++) {
-        const hs = rows.start[p];
-        const he = rows.end[p];
-        for (let q = 0; q < OW; q++) {
-          const ws = cols.start[q];
-          const we = cols.end[q];
-          const v = g[o++] / (rows.padded[p] * cols.padded[q]);
-          for (let h = hs; h < he; h++) {
-            const row = xb + h * W;
-            for (let c = row + ws; c < row + we; c++) dx[c] += v;
-          }
-        }
-      }
-    }
+    const g = this.geometry(shape);
+    const dx = this.scratch.get('dx', g.planes * g.inH * g.inW);
+    nnKernels().avgPoolBackward(g, dy.data, dx);
     return new Tensor(shape, dx);
   }
 }
@@ -94,16 +58,8 @@ export class GlobalAvgPool extends ParameterFreeLayer implements Layer {
   forward(x: Tensor, _training: boolean): Tensor {
     expectRank(this, x, 4);
     const [B, C, H, W] = x.shape;
-    const hw = H * W;
-    const inv = 1 / hw;
     const y = this.scratch.get('y', B * C);
-    const xd = x.data;
-    for (let plane = 0; plane < B * C; plane++) {
-      let s = 0;
-      const end = (plane + 1) * hw;
-      for (let i = plane * hw; i < end; i++) s += xd[i];
-      y[plane] = s * inv;
-    }
+    nnKernels().globalAvgPoolForward(B * C, H * W, x.data, y);
     this.inShape = x.shape;
     return new Tensor([B, C], y);
   }
@@ -112,14 +68,10 @@ export class GlobalAvgPool extends ParameterFreeLayer implements Layer {
     if (this.inShape === null) throw new Error(`gap '${this.name}': backward called before forward`);
     if (!needInputGrad) return null;
     const shape = this.inShape;
+    const planes = shape[0] * shape[1];
     const hw = shape[2] * shape[3];
-    const inv = 1 / hw;
-    const dx = this.scratch.get('dx', dy.size * hw);
-    const g = dy.data;
-    for (let plane = 0; plane < g.length; plane++) {
-      const v = g[plane] * inv;
-      dx.fill(v, plane * hw, (plane + 1) * hw);
-    }
+    const dx = this.scratch.get('dx', planes * hw);
+    nnKernels().globalAvgPoolBackward(planes, hw, dy.data, dx);
     return new Tensor(shape, dx);
   }
 }

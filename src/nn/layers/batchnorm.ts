@@ -10,10 +10,13 @@
  * Inference (running statistics):
  *   x̂ = (x − running_mean)/√(running_var+ε),  y = γ·x̂ + β,  dx = γ/√(running_var+ε) · dy
  *
- * Defaults ε = 1e-5, m = 0.1, γ = 1, β = 0. Per-channel sums are accumulated in
- * float64 in a fixed order, so results are deterministic.
+ * Defaults ε = 1e-5, m = 0.1, γ = 1, β = 0. The loops are the process's kernels
+ * (../kernels/reference-batchnorm.ts states their float64 arithmetic): per-channel sums in
+ * float64 in a fixed lane order, so results are deterministic and the same for the native
+ * and the reference kernels.
  */
 import { Tensor } from '../../tensor/tensor.js';
+import { nnKernels } from '../kernels/index.js';
 import type { ActivationMemory } from '../memory/activation-memory.js';
 import { SavedTensors } from '../memory/saved.js';
 import { type Buffer, type Layer, type LinearLayerInfo, makeParameter, type Parameter, Scratch } from './layer.js';
@@ -82,53 +85,15 @@ export class BatchNorm implements Layer {
     const B = x.shape[0];
     const C = this.channels;
     const S = x.size / (B * C);
-    const N = B * S;
-    const xd = x.data;
     const y = this.scratch.get('y', x.size);
     const xhat = this.scratch.get('xhat', x.size);
+    const s = { batch: B, channels: C, spatial: S };
     const gamma = this.weight.value;
     const beta = this.bias.value;
     const rm = this.runningMean.value;
     const rv = this.runningVar.value;
-    const m = this.momentum;
-    for (let c = 0; c < C; c++) {
-      let mean: number;
-      let inv: number;
-      if (training) {
-        let s = 0;
-        for (let b = 0; b < B; b++) {
-          const off = (b * C + c) * S;
-          for (let i = off; i < off + S; i++) s += xd[i];
-        }
-        mean = s / N;
-        let q = 0;
-        for (let b = 0; b < B; b++) {
-          const off = (b * C + c) * S;
-          for (let i = off; i < off + S; i++) {
-            const d = xd[i] - mean;
-            q += d * d;
-          }
-        }
-        const variance = q / N;
-        inv = 1 / Math.sqrt(variance + this.eps);
-        rm[c] = (1 - m) * rm[c] + m * mean;
-        rv[c] = (1 - m) * rv[c] + m * (N > 1 ? (q / (N - 1)) : variance);
-      } else {
-        mean = rm[c];
-        inv = 1 / Math.sqrt(rv[c] + this.eps);
-      }
-      this.invStd[c] = inv;
-      const g = gamma[c];
-      const bt = beta[c];
-      for (let b = 0; b < B; b++) {
-        const off = (b * C + c) * S;
-        for (let i = off; i < off + S; i++) {
-          const h = (xd[i] - mean) * inv;
-          xhat[i] = h;
-          y[i] = g * h + bt;
-        }
-      }
-    }
+    if (training) nnKernels().bnForwardTrain(s, this.eps, this.momentum, x.data, gamma, beta, rm, rv, xhat, y, this.invStd);
+    else nnKernels().bnForwardEval(s, this.eps, x.data, gamma, beta, rm, rv, xhat, y, this.invStd);
     this.saved.own('xhat', new Tensor(x.shape, xhat));
     this.shape = x.shape;
     this.trained = training;
@@ -142,42 +107,10 @@ export class BatchNorm implements Layer {
     const B = shape[0];
     const C = this.channels;
     const S = xhat.length / (B * C);
-    const N = B * S;
-    const g = dy.data;
-    const gamma = this.weight.value;
-    const dgamma = this.weight.grad;
-    const dbeta = this.bias.grad;
+    if (dy.size !== xhat.length) throw new RangeError(`${this.type} '${this.name}': gradient of ${dy.size} elements for an output of ${xhat.length}`);
     const dx = needInputGrad ? this.scratch.get('dx', xhat.length) : null;
-    for (let c = 0; c < C; c++) {
-      let sdy = 0;
-      let sxdy = 0;
-      for (let b = 0; b < B; b++) {
-        const off = (b * C + c) * S;
-        for (let i = off; i < off + S; i++) {
-          const d = g[i];
-          sdy += d;
-          sxdy += xhat[i] * d;
-        }
-      }
-      dbeta[c] += sdy;
-      dgamma[c] += sxdy;
-      if (dx === null) continue;
-      const inv = this.invStd[c];
-      if (this.trained) {
-        // dx = γ·inv/N · (N·dy − Σdy − x̂·Σ(x̂·dy))
-        const k = (gamma[c] * inv) / N;
-        for (let b = 0; b < B; b++) {
-          const off = (b * C + c) * S;
-          for (let i = off; i < off + S; i++) dx[i] = k * (N * g[i] - sdy - xhat[i] * sxdy);
-        }
-      } else {
-        const k = gamma[c] * inv;
-        for (let b = 0; b < B; b++) {
-          const off = (b * C + c) * S;
-          for (let i = off; i < off + S; i++) dx[i] = k * g[i];
-        }
-      }
-    }
+    const s = { batch: B, channels: C, spatial: S };
+    nnKernels().bnBackward(s, this.trained, dy.data, xhat, this.weight.value, this.invStd, this.weight.grad, this.bias.grad, dx);
     return dx === null ? null : new Tensor(shape, dx);
   }
 

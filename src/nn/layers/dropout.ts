@@ -1,9 +1,12 @@
 /**
  * Inverted dropout with rate p. Training: m_i = [u_i ≥ p] / (1 − p) with u_i
  * uniform from the model's seeded Rng (one draw per element, in order),
- * y = x ⊙ m, dx = dy ⊙ m. Inference: y = x (identity, same tensor).
+ * y = x ⊙ m, dx = dy ⊙ m. Inference: y = x (identity, same tensor). The forward
+ * stays in TypeScript (one pass fused with the Rng draws, which are TypeScript);
+ * the backward is the process's `multiply` kernel.
  */
 import { Tensor } from '../../tensor/tensor.js';
+import { nnKernels } from '../kernels/index.js';
 import type { ActivationMemory } from '../memory/activation-memory.js';
 import { SavedTensors } from '../memory/saved.js';
 import { type Layer, type LayerContext, ParameterFreeLayer, Scratch } from './layer.js';
@@ -63,8 +66,7 @@ export class Dropout extends ParameterFreeLayer implements Layer {
     if (!this.masked) return dy;
     const m = this.saved.tensor('mask').data;
     const dx = this.scratch.get('dx', dy.size);
-    const g = dy.data;
-    for (let i = 0; i < dx.length; i++) dx[i] = g[i] * m[i];
+    nnKernels().multiply(dy.data, m, dx);
     return new Tensor(this.shape, dx);
   }
 }

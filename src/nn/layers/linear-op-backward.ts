@@ -11,6 +11,7 @@
 import type { BilinearOp } from '../../backend/bilinear.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { OpTag } from '../executor.js';
+import { nnKernels } from '../kernels/index.js';
 import type { ActivationMemory } from '../memory/activation-memory.js';
 import { SavedTensors } from '../memory/saved.js';
 import { type Buffer, type LayerContext, type LinearLayerInfo, type Parameter, parameterSize, Scratch } from './layer.js';
@@ -87,33 +88,19 @@ export async function backwardLinearOp(
   return new Tensor(x.shape, dx);
 }
 
+// The loops are the process's kernels (../kernels/reference-elementwise.ts).
+
 /** y[n,c,·] += b[c] over planes of `plane` elements. */
 export function addChannelBias(y: Float32Array, b: Float32Array, batch: number, channels: number, plane: number): void {
-  let off = 0;
-  for (let n = 0; n < batch; n++) {
-    for (let c = 0; c < channels; c++) {
-      const v = b[c];
-      const end = off + plane;
-      for (let i = off; i < end; i++) y[i] += v;
-      off = end;
-    }
-  }
+  nnKernels().addChannelBias(y, b, batch, channels, plane);
 }
 
-/** g[c] += Σ_n Σ_{i < plane} dy[n, c, i]. */
+/** g[c] += Σ_n Σ_{i < plane} dy[n, c, i]  (float64 sum in the kernels' lane order). */
 export function reduceChannelBias(g: Float32Array, dy: Float32Array, batch: number, channels: number, plane: number): void {
-  for (let c = 0; c < channels; c++) {
-    let s = 0;
-    for (let n = 0; n < batch; n++) {
-      const off = (n * channels + c) * plane;
-      const end = off + plane;
-      for (let i = off; i < end; i++) s += dy[i];
-    }
-    g[c] += s;
-  }
+  nnKernels().reduceChannelBias(g, dy, batch, channels, plane);
 }
 
 /** acc += d, elementwise. */
 export function accumulate(acc: Float32Array, d: Float32Array): void {
-  for (let i = 0; i < acc.length; i++) acc[i] += d[i];
+  nnKernels().accumulate(acc, d);
 }

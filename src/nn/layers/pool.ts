@@ -1,5 +1,6 @@
 /**
- * Pooling windows (shared with avgpool.ts) and max pooling over NCHW planes. Output size per axis: floor((H + 2·pad − k) / stride) + 1,
+ * Pooling windows (shared with avgpool.ts) and max pooling over NCHW planes; the loops are
+ * the process's kernels (../kernels/reference-pool.ts). Output size per axis: floor((H + 2·pad − k) / stride) + 1,
  * or with `ceil` ceil(…) + 1 minus one if the last window would start beyond
  * H + pad (PyTorch's ceil_mode). Padding must not exceed half the kernel (as in
  * PyTorch), so every window holds at least one real element.
@@ -12,6 +13,7 @@
  */
 import { Tensor } from '../../tensor/tensor.js';
 import type { ActivationMemory } from '../memory/activation-memory.js';
+import { nnKernels, type PoolGeometry } from '../kernels/index.js';
 import { SavedTensors } from '../memory/saved.js';
 import { expectRank, type Layer, ParameterFreeLayer, Scratch } from './layer.js';
 
@@ -59,32 +61,6 @@ function pooledLength(n: number, k: number, s: number, p: number, ceil: boolean)
   return out;
 }
 
-/** Per output row (or column) i of one axis: the window's input range [start, end) clipped to the input, and its extent clipped to the padded input. */
-export interface AxisSpans {
-  readonly start: Int32Array;
-  readonly end: Int32Array;
-  /** min(i·s − p + k, n + p) − (i·s − p): the average's divisor factor for this axis. */
-  readonly padded: Int32Array;
-}
-
-function axisSpans(out: number, n: number, k: number, s: number, p: number): AxisSpans {
-  const start = new Int32Array(out);
-  const end = new Int32Array(out);
-  const padded = new Int32Array(out);
-  for (let i = 0; i < out; i++) {
-    const a = i * s - p;
-    start[i] = a < 0 ? 0 : a;
-    end[i] = a + k > n ? n : a + k;
-    padded[i] = (a + k < n + p ? a + k : n + p) - a;
-  }
-  return { start, end, padded };
-}
-
-/** The window spans of every output row and column for an H×W input pooled to OH×OW. */
-export function windowSpans(w: Window, H: number, W: number, OH: number, OW: number): { rows: AxisSpans; cols: AxisSpans } {
-  return { rows: axisSpans(OH, H, w.kH, w.sH, w.pH), cols: axisSpans(OW, W, w.kW, w.sW, w.pW) };
-}
-
 export function pooledShape(type: string, name: string, w: Window, s: readonly number[]): number[] {
   if (s.length !== 3) throw new RangeError(`${type} '${name}': expected input [C,H,W], got [${s.join(',')}]`);
   const oh = pooledLength(s[1], w.kH, w.sH, w.pH, w.ceil);
@@ -121,12 +97,12 @@ export abstract class WindowPool extends ParameterFreeLayer implements Layer {
     return pooledShape(this.type, this.name, this.window, s);
   }
 
-  /** [B, C, H, W, OH, OW] of a forward input (rank and geometry checked). */
-  protected dims(x: Tensor): [number, number, number, number, number, number] {
-    expectRank(this, x, 4);
-    const [B, C, H, W] = x.shape;
-    const [, OH, OW] = this.outputShape(x.shape.slice(1));
-    return [B, C, H, W, OH, OW];
+  /** The kernels' geometry for an input of shape [B, C, H, W] (outputShape checks that the window fits). */
+  protected geometry(shape: readonly number[]): PoolGeometry {
+    const [B, C, H, W] = shape;
+    const [, outH, outW] = this.outputShape(shape.slice(1));
+    const w = this.window;
+    return { planes: B * C, inH: H, inW: W, outH, outW, kH: w.kH, kW: w.kW, strideH: w.sH, strideW: w.sW, padH: w.pH, padW: w.pW };
   }
 }
 
@@ -145,20 +121,15 @@ export class MaxPool2d extends WindowPool {
   }
 
   forward(x: Tensor, _training: boolean): Tensor {
-    const [B, C, H, W, OH, OW] = this.dims(x);
-    const { kH, kW, sH, sW, pH, pW } = this.window;
-    const n = B * C * OH * OW;
+    expectRank(this, x, 4);
+    const g = this.geometry(x.shape);
+    const n = g.planes * g.outH * g.outW;
     const y = this.scratch.get('y', n);
     const idx = this.scratch.getInt('idx', n);
-    const xd = x.data;
-    if (kH === 2 && kW === 2 && sH === 2 && sW === 2 && pH === 0 && pW === 0 && 2 * OH <= H && 2 * OW <= W) {
-      maxPool2x2(xd, y, idx, B * C, H, W, OH, OW);
-    } else {
-      maxPoolAny(this.window, xd, y, idx, B * C, H, W, OH, OW);
-    }
+    nnKernels().maxPoolForward(g, x.data, y, idx);
     this.saved.ownInt('idx', idx);
     this.inShape = x.shape;
-    return new Tensor([B, C, OH, OW], y);
+    return new Tensor([x.shape[0], x.shape[1], g.outH, g.outW], y);
   }
 
   backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
@@ -166,80 +137,8 @@ export class MaxPool2d extends WindowPool {
     if (shape === null) throw new Error(`maxpool '${this.name}': backward called before forward`);
     if (!needInputGrad) return null;
     const idx = this.saved.int('idx');
-    const n = shape.reduce((a, b) => a * b, 1);
-    const dx = this.scratch.get('dx', n);
-    dx.fill(0);
-    const g = dy.data;
-    for (let o = 0; o < g.length; o++) dx[idx[o]] += g[o];
+    const dx = this.scratch.get('dx', shape.reduce((a, b) => a * b, 1));
+    nnKernels().maxPoolBackward(idx, dy.data, dx);
     return new Tensor(shape, dx);
-  }
-}
-
-/** 2×2 stride-2 windows that all lie inside the input (the common case). */
-function maxPool2x2(xd: Float32Array, y: Float32Array, idx: Int32Array, planes: number, H: number, W: number, OH: number, OW: number): void {
-  let o = 0;
-  for (let plane = 0; plane < planes; plane++) {
-    const xb = plane * H * W;
-    for (let p = 0; p < OH; p++) {
-      const r0 = xb + 2 * p * W;
-      for (let q = 0; q < OW; q++) {
-        const c = r0 + 2 * q;
-        let best = xd[c];
-        let bi = c;
-        const b = xd[c + 1];
-        if (b > best) {
-          best = b;
-          bi = c + 1;
-        }
-        const d = xd[c + W];
-        if (d > best) {
-          best = d;
-          bi = c + W;
-        }
-        const e = xd[c + W + 1];
-        if (e > best) {
-          best = e;
-          bi = c + W + 1;
-        }
-        y[o] = best;
-        idx[o] = bi;
-        o++;
-      }
-    }
-  }
-}
-
-/**
- * Any window geometry (windows clipped to the input). Both paths take the
- * window's first element and replace it only by strictly greater ones.
- */
-function maxPoolAny(w: Window, xd: Float32Array, y: Float32Array, idx: Int32Array, planes: number, H: number, W: number, OH: number, OW: number): void {
-  const { rows, cols } = windowSpans(w, H, W, OH, OW);
-  let o = 0;
-  for (let plane = 0; plane < planes; plane++) {
-    const xb = plane * H * W;
-    for (let p = 0; p < OH; p++) {
-      const hs = rows.start[p];
-      const he = rows.end[p];
-      for (let q = 0; q < OW; q++) {
-        const ws = cols.start[q];
-        const we = cols.end[q];
-        let bi = xb + hs * W + ws;
-        let best = xd[bi];
-        for (let h = hs; h < he; h++) {
-          const row = xb + h * W;
-          for (let c = row + ws; c < row + we; c++) {
-            const v = xd[c];
-            if (v > best) {
-              best = v;
-              bi = c;
-            }
-          }
-        }
-        y[o] = best;
-        idx[o] = bi;
-        o++;
-      }
-    }
   }
 }
