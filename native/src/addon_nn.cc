@@ -109,7 +109,7 @@ Napi::Value ReduceChannelBias(const Napi::CallbackInfo& info) {
   float* g = a.array<float>(0, "g", s.channels, "channels");
   const float* dy = a.array<float>(1, "dy", s.size, "batch*channels*plane");
   nnargs::disjoint(a, {{"g", g, 4 * s.channels}}, {{"dy", dy, 4 * s.size}});
-  nn::reduceChannelBias(g, dy, s.batch, s.channels, s.plane);
+  runKernel(a, [&] { nn::reduceChannelBias(g, dy, s.batch, s.channels, s.plane); });
   return info.Env().Undefined();
 }
 

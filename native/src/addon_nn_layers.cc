@@ -52,10 +52,10 @@ Napi::Value BnForward(const Napi::CallbackInfo& info, bool training) {
   if (training) {
     nnargs::disjoint(a, {rmR, rvR, {"xhat", xhat, 4 * n}, {"y", y, 4 * n}, {"invStd", inv, 8 * C}},
                      {ins[0], ins[1], ins[2]});
-    nn::bnForwardTrain(s, p, x, gamma, beta, rm, rv, xhat, y, inv);
+    runKernel(a, [&] { nn::bnForwardTrain(s, p, x, gamma, beta, rm, rv, xhat, y, inv); });
   } else {
     nnargs::disjoint(a, {{"xhat", xhat, 4 * n}, {"y", y, 4 * n}, {"invStd", inv, 8 * C}}, {ins[0], ins[1], ins[2], rmR, rvR});
-    nn::bnForwardEval(s, p, x, gamma, beta, rm, rv, xhat, y, inv);
+    runKernel(a, [&] { nn::bnForwardEval(s, p, x, gamma, beta, rm, rv, xhat, y, inv); });
   }
   return info.Env().Undefined();
 }
@@ -78,7 +78,7 @@ Napi::Value BnBackward(const Napi::CallbackInfo& info) {
   float* dx = nnargs::optionalArray<float>(a, info, 10, "dx", n, kBnSize);
   nnargs::disjoint(a, {{"dgamma", dgamma, 4 * C}, {"dbeta", dbeta, 4 * C}, {"dx", dx, dx ? 4 * n : 0}},
                    {{"dy", dy, 4 * n}, {"xhat", xhat, 4 * n}, {"gamma", gamma, 4 * C}, {"invStd", inv, 8 * C}});
-  nn::bnBackward(s, dy, xhat, gamma, inv, trained, dgamma, dbeta, dx);
+  runKernel(a, [&] { nn::bnBackward(s, dy, xhat, gamma, inv, trained, dgamma, dbeta, dx); });
   return info.Env().Undefined();
 }
 

@@ -1,101 +1,124 @@
 // Batch normalisation forward (training and inference) and backward (see nn_kernels.h for
-// the formulas). Channel by channel: the statistics pass(es) over the channel's B planes,
-// then one elementwise pass; a channel of a VGG layer (B·S ≤ 32 K floats) stays in L2
-// between the passes. Every expression is evaluated in float64 in the reference's order.
+// the formulas). Each pass streams over the whole tensor in memory order with per-channel
+// state (lanes, constants) in a workspace frame: the statistics pass(es), then one
+// elementwise pass. Every expression is evaluated in float64 in the reference's order.
 #include "nn_simd.h"
 // (nn_simd.h first: its pragmas must precede every function)
+#include <algorithm>
 #include <cmath>
 
 #include "nn_kernels.h"
+#include "workspace.h"
 
 namespace goten {
 namespace nn {
 
 namespace {
 
-// Per-channel constants of the elementwise passes.
-struct Affine {
-  double mean, inv, gamma, beta;
+// Per-channel constants of an elementwise pass: (mean, inv, γ, β) to normalise,
+// (k, unused, Σdy, Σxhat·dy) for the input gradient.
+struct Constants {
+  double a, b, c, d;
 };
 
-// h = (x − μ)·inv;  xhat = f32(h);  y = f32(γ·h + β)   over the B planes of channel c.
-void normalizeBase(ChannelShape s, size_t c, Affine a, const float* x, float* xhat, float* y) {
-  for (size_t b = 0; b < s.B; b++) {
-    const size_t off = (b * s.C + c) * s.S;
-    for (size_t j = off; j < off + s.S; j++) {
-      const double h = (double(x[j]) - a.mean) * a.inv;
-      xhat[j] = float(h);
-      y[j] = float(a.gamma * h + a.beta);
-    }
-  }
+// Normalise:  h = (x − mean)·inv;  xhat = f32(h);  y = f32(γ·h + β).
+GOTEN_NN_INLINE void normalizeOne(const Constants& k, float x, float* xhat, float* y) {
+  const double h = (double(x) - k.a) * k.b;
+  *xhat = float(h);
+  *y = float(k.c * h + k.d);
 }
 
-// trained: dx = f32(k·((N·dy − Σdy) − xhat·Σ(xhat·dy))), k = γ·inv/N;  eval: dx = f32(k·dy), k = γ·inv.
-void gradInputBase(ChannelShape s, size_t c, bool trained, double k, double n, double sdy, double sxdy,
-                   const float* dy, const float* xhat, float* dx) {
-  for (size_t b = 0; b < s.B; b++) {
-    const size_t off = (b * s.C + c) * s.S;
-    if (trained)
-      for (size_t j = off; j < off + s.S; j++) dx[j] = float(k * ((n * double(dy[j]) - sdy) - double(xhat[j]) * sxdy));
-    else
-      for (size_t j = off; j < off + s.S; j++) dx[j] = float(k * double(dy[j]));
-  }
+// Input gradient, trained:  dx = f32(k·((N·dy − Σdy) − xhat·Σ(xhat·dy)));  eval:  dx = f32(k·dy).
+GOTEN_NN_INLINE float gradOne(const Constants& k, bool trained, double n, float dy, float xhat) {
+  return trained ? float(k.a * ((n * double(dy) - k.c) - double(xhat) * k.d)) : float(k.a * double(dy));
+}
+
+void normalizeBase(ChannelShape s, const Constants* k, const float* x, float* xhat, float* y) {
+  for (size_t b = 0, i = 0; b < s.B; b++)
+    for (size_t c = 0; c < s.C; c++)
+      for (size_t j = 0; j < s.S; j++, i++) normalizeOne(k[c], x[i], xhat + i, y + i);
+}
+
+void gradInputBase(ChannelShape s, const Constants* k, bool trained, const float* dy, const float* xhat, float* dx) {
+  const double n = double(s.B * s.S);
+  for (size_t b = 0, i = 0; b < s.B; b++)
+    for (size_t c = 0; c < s.C; c++)
+      for (size_t j = 0; j < s.S; j++, i++) dx[i] = gradOne(k[c], trained, n, dy[i], xhat[i]);
 }
 
 #if GOTEN_NN_X86
-GOTEN_NN_AVX2 void normalizeAvx2(ChannelShape s, size_t c, Affine a, const float* x, float* xhat, float* y) {
-  const __m256d mu = _mm256_set1_pd(a.mean), inv = _mm256_set1_pd(a.inv);
-  const __m256d g = _mm256_set1_pd(a.gamma), bt = _mm256_set1_pd(a.beta);
-  for (size_t b = 0; b < s.B; b++) {
-    const size_t off = (b * s.C + c) * s.S, end = off + s.S;
-    size_t j = off;
-    for (; j + 4 <= end; j += 4) {
-      const __m256d h = _mm256_mul_pd(_mm256_sub_pd(load4(x + j), mu), inv);
-      store4(xhat + j, h);
-      store4(y + j, _mm256_add_pd(_mm256_mul_pd(g, h), bt));
-    }
-    for (; j < end; j++) {
-      const double h = (double(x[j]) - a.mean) * a.inv;
-      xhat[j] = float(h);
-      y[j] = float(a.gamma * h + a.beta);
-    }
-  }
-}
-
-GOTEN_NN_AVX2 void gradInputAvx2(ChannelShape s, size_t c, bool trained, double k, double n, double sdy, double sxdy,
-                                 const float* dy, const float* xhat, float* dx) {
-  const __m256d kv = _mm256_set1_pd(k), nv = _mm256_set1_pd(n), sd = _mm256_set1_pd(sdy), sx = _mm256_set1_pd(sxdy);
-  for (size_t b = 0; b < s.B; b++) {
-    const size_t off = (b * s.C + c) * s.S, end = off + s.S;
-    size_t j = off;
-    if (trained) {
-      for (; j + 4 <= end; j += 4) {
-        const __m256d t = _mm256_sub_pd(_mm256_mul_pd(nv, load4(dy + j)), sd);
-        store4(dx + j, _mm256_mul_pd(kv, _mm256_sub_pd(t, _mm256_mul_pd(load4(xhat + j), sx))));
+GOTEN_NN_AVX2 void normalizeAvx2(ChannelShape s, const Constants* k, const float* x, float* xhat, float* y) {
+  for (size_t b = 0, i = 0; b < s.B; b++) {
+    for (size_t c = 0; c < s.C; c++) {
+      const __m256d mu = _mm256_set1_pd(k[c].a), inv = _mm256_set1_pd(k[c].b);
+      const __m256d g = _mm256_set1_pd(k[c].c), bt = _mm256_set1_pd(k[c].d);
+      const size_t end = i + s.S;
+      for (; i + 4 <= end; i += 4) {
+        const __m256d h = _mm256_mul_pd(_mm256_sub_pd(load4(x + i), mu), inv);
+        store4(xhat + i, h);
+        store4(y + i, _mm256_add_pd(_mm256_mul_pd(g, h), bt));
       }
-      for (; j < end; j++) dx[j] = float(k * ((n * double(dy[j]) - sdy) - double(xhat[j]) * sxdy));
-    } else {
-      for (; j + 4 <= end; j += 4) store4(dx + j, _mm256_mul_pd(kv, load4(dy + j)));
-      for (; j < end; j++) dx[j] = float(k * double(dy[j]));
+      for (; i < end; i++) normalizeOne(k[c], x[i], xhat + i, y + i);
+    }
+  }
+}
+
+GOTEN_NN_AVX2 void gradInputAvx2(ChannelShape s, const Constants* k, bool trained, const float* dy, const float* xhat,
+                                 float* dx) {
+  const double n = double(s.B * s.S);
+  const __m256d nv = _mm256_set1_pd(n);
+  for (size_t b = 0, i = 0; b < s.B; b++) {
+    for (size_t c = 0; c < s.C; c++) {
+      const __m256d kv = _mm256_set1_pd(k[c].a), sd = _mm256_set1_pd(k[c].c), sx = _mm256_set1_pd(k[c].d);
+      const size_t end = i + s.S;
+      if (trained) {
+        for (; i + 4 <= end; i += 4) {
+          const __m256d t = _mm256_sub_pd(_mm256_mul_pd(nv, load4(dy + i)), sd);
+          store4(dx + i, _mm256_mul_pd(kv, _mm256_sub_pd(t, _mm256_mul_pd(load4(xhat + i), sx))));
+        }
+      } else {
+        for (; i + 4 <= end; i += 4) store4(dx + i, _mm256_mul_pd(kv, load4(dy + i)));
+      }
+      for (; i < end; i++) dx[i] = gradOne(k[c], trained, n, dy[i], xhat[i]);
     }
   }
 }
 #endif
 
-void normalize(ChannelShape s, size_t c, Affine a, const float* x, float* xhat, float* y) {
+void normalize(ChannelShape s, const Constants* k, const float* x, float* xhat, float* y) {
 #if GOTEN_NN_X86
-  if (simd()) return normalizeAvx2(s, c, a, x, xhat, y);
+  if (simd()) return normalizeAvx2(s, k, x, xhat, y);
 #endif
-  normalizeBase(s, c, a, x, xhat, y);
+  normalizeBase(s, k, x, xhat, y);
 }
 
-void gradInput(ChannelShape s, size_t c, bool trained, double k, double n, double sdy, double sxdy, const float* dy,
-               const float* xhat, float* dx) {
+void gradInput(ChannelShape s, const Constants* k, bool trained, const float* dy, const float* xhat, float* dx) {
 #if GOTEN_NN_X86
-  if (simd()) return gradInputAvx2(s, c, trained, k, n, sdy, sxdy, dy, xhat, dx);
+  if (simd()) return gradInputAvx2(s, k, trained, dy, xhat, dx);
 #endif
-  gradInputBase(s, c, trained, k, n, sdy, sxdy, dy, xhat, dx);
+  gradInputBase(s, k, trained, dy, xhat, dx);
 }
+
+// The workspace of one call: `lanes` of LANES doubles per channel (zeroed), `constants` and
+// `mean` per channel.
+struct Scratch {
+  Scratch(size_t channels, size_t laneSets)
+      : frame(workspace(), laneSets * arenaBytes<double>(LANES * channels) + arenaBytes<Constants>(channels) +
+                               arenaBytes<double>(channels)),
+        constants(frame.take<Constants>(channels)),
+        mean(frame.take<double>(channels)) {
+    for (size_t i = 0; i < laneSets; i++) lanes[i] = zeroed(LANES * channels);
+  }
+  double* zeroed(size_t n) {
+    double* p = frame.take<double>(n);
+    std::fill(p, p + n, 0.0);
+    return p;
+  }
+  Frame frame;
+  Constants* constants;
+  double* mean;
+  double* lanes[2] = {nullptr, nullptr};
+};
 
 }  // namespace
 
@@ -103,39 +126,47 @@ void bnForwardTrain(ChannelShape s, BnParams p, const float* x, const float* gam
                     float* runVar, float* xhat, float* y, double* invStd) {
   const double n = double(s.B * s.S);
   const double m = p.momentum;
+  Scratch w(s.C, 2);
+  channelSums(s, x, w.lanes[0]);
+  for (size_t c = 0; c < s.C; c++) w.mean[c] = combineLanes(w.lanes[0] + LANES * c) / n;
+  channelSquaredDeviations(s, x, w.mean, w.lanes[1]);
   for (size_t c = 0; c < s.C; c++) {
-    const double mean = channelSum(s, x, c) / n;
-    const double q = channelSquaredDeviation(s, x, c, mean);
+    const double q = combineLanes(w.lanes[1] + LANES * c);
     const double variance = q / n;
     const double inv = 1 / std::sqrt(variance + p.eps);
-    runMean[c] = float((1 - m) * double(runMean[c]) + m * mean);
+    runMean[c] = float((1 - m) * double(runMean[c]) + m * w.mean[c]);
     runVar[c] = float((1 - m) * double(runVar[c]) + m * (n > 1 ? q / (n - 1) : variance));
     invStd[c] = inv;
-    normalize(s, c, Affine{mean, inv, double(gamma[c]), double(beta[c])}, x, xhat, y);
+    w.constants[c] = Constants{w.mean[c], inv, double(gamma[c]), double(beta[c])};
   }
+  normalize(s, w.constants, x, xhat, y);
 }
 
 void bnForwardEval(ChannelShape s, BnParams p, const float* x, const float* gamma, const float* beta,
                    const float* runMean, const float* runVar, float* xhat, float* y, double* invStd) {
+  Scratch w(s.C, 0);
   for (size_t c = 0; c < s.C; c++) {
     const double inv = 1 / std::sqrt(double(runVar[c]) + p.eps);
     invStd[c] = inv;
-    normalize(s, c, Affine{double(runMean[c]), inv, double(gamma[c]), double(beta[c])}, x, xhat, y);
+    w.constants[c] = Constants{double(runMean[c]), inv, double(gamma[c]), double(beta[c])};
   }
+  normalize(s, w.constants, x, xhat, y);
 }
 
 void bnBackward(ChannelShape s, const float* dy, const float* xhat, const float* gamma, const double* invStd,
                 bool trained, float* dgamma, float* dbeta, float* dx) {
   const double n = double(s.B * s.S);
+  Scratch w(s.C, 2);
+  channelGradSums(s, dy, xhat, w.lanes[0], w.lanes[1]);
   for (size_t c = 0; c < s.C; c++) {
-    double sdy, sxdy;
-    channelGradSums(s, dy, xhat, c, &sdy, &sxdy);
+    const double sdy = combineLanes(w.lanes[0] + LANES * c);
+    const double sxdy = combineLanes(w.lanes[1] + LANES * c);
     dbeta[c] = float(double(dbeta[c]) + sdy);
     dgamma[c] = float(double(dgamma[c]) + sxdy);
-    if (dx == nullptr) continue;
     const double k = trained ? (double(gamma[c]) * invStd[c]) / n : double(gamma[c]) * invStd[c];
-    gradInput(s, c, trained, k, n, sdy, sxdy, dy, xhat, dx);
+    w.constants[c] = Constants{k, 0, sdy, sxdy};
   }
+  if (dx != nullptr) gradInput(s, w.constants, trained, dy, xhat, dx);
 }
 
 }  // namespace nn

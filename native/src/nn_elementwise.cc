@@ -4,7 +4,10 @@
 // which are correctly rounded however they are vectorised).
 #include "nn_simd.h"
 // (nn_simd.h first: its pragmas must precede every function)
+#include <algorithm>
+
 #include "nn_kernels.h"
+#include "workspace.h"
 
 namespace goten {
 namespace nn {
@@ -85,8 +88,11 @@ void addChannelBias(float* y, const float* b, size_t batch, size_t channels, siz
 
 // g[c] += Σ over channel c of dy, in the lane order of nn_lanes.cc (as the reference).
 void reduceChannelBias(float* g, const float* dy, size_t batch, size_t channels, size_t plane) {
-  const ChannelShape s{batch, channels, plane};
-  for (size_t c = 0; c < channels; c++) g[c] = float(double(g[c]) + channelSum(s, dy, c));
+  Frame frame(workspace(), arenaBytes<double>(LANES * channels));
+  double* lanes = frame.take<double>(LANES * channels);
+  std::fill(lanes, lanes + LANES * channels, 0.0);
+  channelSums(ChannelShape{batch, channels, plane}, dy, lanes);
+  for (size_t c = 0; c < channels; c++) g[c] = float(double(g[c]) + combineLanes(lanes + LANES * c));
 }
 
 }  // namespace nn

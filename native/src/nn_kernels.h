@@ -29,7 +29,8 @@ void accumulate(float* acc, const float* d, size_t n);
 void multiply(const float* x, const float* m, float* y, size_t n);
 // y[n, c, i] += b[c] for i < plane (float32 adds).
 void addChannelBias(float* y, const float* b, size_t batch, size_t channels, size_t plane);
-// g[c] += Σ_n Σ_{i<plane} dy[n, c, i], the sum in float64 lanes (channelLanes below).
+// g[c] += Σ_n Σ_{i<plane} dy[n, c, i], the sum in float64 lanes (channelSums below); takes
+// channels·64 bytes of the thread's workspace (may throw std::bad_alloc).
 void reduceChannelBias(float* g, const float* dy, size_t batch, size_t channels, size_t plane);
 
 // ---- per-channel sums in 8 float64 lanes (nn_lanes.cc) ----
@@ -44,15 +45,19 @@ struct ChannelShape {
   size_t B, C, S;
 };
 double combineLanes(const double* l);
-// Σ x over channel c.
-double channelSum(ChannelShape s, const float* x, size_t c);
-// Σ (x − mean)² over channel c (each square rounded before the add).
-double channelSquaredDeviation(ChannelShape s, const float* x, size_t c, double mean);
-// Σ dy and Σ xhat·dy over channel c (one pass).
-void channelGradSums(ChannelShape s, const float* dy, const float* xhat, size_t c, double* sumDy, double* sumXhatDy);
+// The functions below add onto `lanes`: C·LANES doubles, channel c's lanes at lanes + LANES·c
+// (zero them first for a fresh sum).
+// Σ x per channel.
+void channelSums(ChannelShape s, const float* x, double* lanes);
+// Σ (x − mean[c])² per channel (each square rounded before the add).
+void channelSquaredDeviations(ChannelShape s, const float* x, const double* mean, double* lanes);
+// Σ dy and Σ xhat·dy per channel (one pass).
+void channelGradSums(ChannelShape s, const float* dy, const float* xhat, double* lanesDy, double* lanesXDy);
 
 // ---- batch normalisation (nn_batchnorm.cc), x shaped [B, C, S] ----
 
+// Each takes channels·64 (forward) or channels·160 (backward) bytes of the thread's workspace
+// (may throw std::bad_alloc).
 struct BnParams {
   double eps, momentum;
 };

@@ -101,6 +101,23 @@ export function awkward(n: number, seed: number, infinite = true): Float32Array 
   return a;
 }
 
+/**
+ * Values in [−1, 1) with, at about one position in eight, the pair +2^40, −2^40 at adjacent positions
+ * (adjacent lanes of lanes.ts): partial sums holding a 2^40 lose the small values' low bits, and how
+ * many depends on when the pair cancels, so the float64 sum depends on the summation order in bits
+ * that survive rounding to float32 — the data that tells two summation orders apart.
+ */
+export function cancelling(n: number, seed: number): Float32Array {
+  const r = new Rng(seed);
+  const a = uniform(n, seed + 2000);
+  for (let i = 0; i + 1 < n; i++) {
+    if (r.next() >= 0.125) continue;
+    a[i] = 2 ** 40;
+    a[++i] = -(2 ** 40);
+  }
+  return a;
+}
+
 /** Copies of every array in `arrays`, for running two implementations on the same inputs. */
 export function clones<T extends Typed[]>(...arrays: T): T {
   return arrays.map((a) => a.slice()) as T;

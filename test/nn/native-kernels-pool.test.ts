@@ -38,8 +38,14 @@ const WINDOWS: Window[] = [
   { k: [3, 2], s: [1, 2], p: [1, 0], ceil: true },
   { k: [2, 3], s: [3, 1], p: [0, 1], ceil: false },
 ];
-/** [planes, H, W]: one plane, odd sizes, rows of 16/17/33 (AVX2 blocks plus a tail), tiny planes. */
-const PLANES: [number, number, number][] = [[1, 2, 2], [1, 5, 7], [3, 9, 7], [2, 6, 16], [3, 4, 17], [2, 5, 33], [5, 3, 3], [1, 32, 32]];
+/**
+ * [planes, H, W]: one plane, odd sizes, rows of 16/17/33 (AVX2: 8 windows of a row plus a tail),
+ * exact 8×8 / 4×4 inputs (AVX2: 8 windows across row pairs, plus a tail when the count is not a
+ * multiple of 8), 2×2 inputs, tiny planes.
+ */
+const PLANES: [number, number, number][] = [
+  [1, 2, 2], [1, 5, 7], [3, 9, 7], [2, 6, 16], [3, 4, 17], [2, 5, 33], [5, 3, 3], [1, 32, 32], [3, 8, 8], [5, 4, 4], [3, 6, 4], [7, 2, 2], [1, 4, 8],
+]; // prettier-ignore
 
 function cases(): { g: PoolGeometry; label: string }[] {
   const out: { g: PoolGeometry; label: string }[] = [];
