@@ -56,8 +56,8 @@ void channelGradSums(ChannelShape s, const float* dy, const float* xhat, double*
 
 // ---- batch normalisation (nn_batchnorm.cc), x shaped [B, C, S] ----
 
-// Each takes channels·64 (forward) or channels·160 (backward) bytes of the thread's workspace
-// (may throw std::bad_alloc).
+// Each takes at most channels·168 bytes of the thread's workspace for per-channel lanes and
+// constants (may throw std::bad_alloc).
 struct BnParams {
   double eps, momentum;
 };

@@ -41,7 +41,9 @@ const NET: ModelConfig = {
 
 export async function trainFingerprint(): Promise<string> {
   const hash = createHash('sha256');
-  const add = (a: Float32Array | Float64Array): void => void hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  const add = (a: Float32Array | Float64Array): void => {
+    hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  };
   const rng = new Rng(3);
   const x = new Tensor([3, 3, 11, 9]);
   for (let i = 0; i < x.size; i++) x.data[i] = rng.normal();
