@@ -12,8 +12,8 @@
  *   GlobalAvgPool  [B,C,H,W] → [B,C], y = mean over H·W;  dx = dy / (H·W)
  */
 import { Tensor } from '../../tensor/tensor.js';
-import type { ActivationMemory } from '../memory/activation-memory.js';
 import { nnKernels, type PoolGeometry } from '../kernels/index.js';
+import type { ActivationMemory } from '../memory/activation-memory.js';
 import { SavedTensors } from '../memory/saved.js';
 import { expectRank, type Layer, ParameterFreeLayer, Scratch } from './layer.js';
 
