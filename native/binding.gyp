@@ -18,6 +18,7 @@
         "src/enclave_kernels.cc",
         "src/gemm_builtin.cc",
         "src/gemm_dispatch.cc",
+        "src/lean_kernels.cc",
         "src/modp.cc",
         "src/pack24.cc",
         "src/prg_stream.cc",

@@ -32,6 +32,7 @@
 
 #include "addon.h"
 #include "enclave_kernels.h"
+#include "lean_kernels.h"
 #include "pack24.h"
 #include "prg_stream.h"
 
@@ -188,18 +189,16 @@ Napi::Value QuantizeMaskPack(const Napi::CallbackInfo& info) {
     sS.open(kS, iS);
     sD.open(kD, iD);
   }
-  alignas(64) double g[CHUNK];
-  alignas(64) int32_t qb[CHUNK], s0[CHUNK], d[CHUNK];
+  alignas(64) uint32_t w[CHUNK];
+  alignas(64) int32_t s0[CHUNK], d[CHUNK];
   for (size_t start = 0; start < n; start += CHUNK) {
     const size_t m = n - start < CHUNK ? n - start : CHUNK;
-    sN.noise(g, m);
-    int32_t* qs = q ? q + start : qb;
-    enclave::quantizeBlock(x + start, g, scale, qs, m);
-    if (!packed) continue;
-    sS.centred(s0, m);
-    sD.centred(d, m);
-    enclave::subTwoCentredBlock(qs, s0, d, s0, m);
-    pack24::pack(s0, packed + 3 * start, m);
+    sN.words(w, m);
+    if (packed) {
+      sS.centred(s0, m);
+      sD.centred(d, m);
+    }
+    lean::quantizeMaskPack(x + start, w, scale, s0, d, q ? q + start : nullptr, packed ? packed + 3 * start : nullptr, m);
   }
   return info.Env().Undefined();
 }
@@ -275,7 +274,8 @@ Napi::Value ReconstructDequantize(const Napi::CallbackInfo& info) {
       if (k < checkFirst && !enclave::isCentred(parts[k] + start, m)) return Napi::Number::New(info.Env(), -double(k + 1));
       enclave::addBlock(acc, parts[k] + start, m);
     }
-    maxAbs = enclave::reconstructBlock(acc, scale, out + start, m, maxAbs);
+    // two terms (lean: S + T, or S + Z̃) are centred in integers; more take the general path
+    maxAbs = np + nm <= 2 ? lean::reconstructTwo(acc, scale, out + start, m, maxAbs) : enclave::reconstructBlock(acc, scale, out + start, m, maxAbs);
   }
   return Napi::Number::New(info.Env(), double(maxAbs));
 }

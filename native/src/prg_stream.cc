@@ -169,6 +169,17 @@ void PrgStream::addCentred(int32_t* acc, size_t n) {
   }
 }
 
+void PrgStream::words(uint32_t* out, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    if (pos_ >= BUF_WORDS) refill();
+    const size_t m = (n - i) < (BUF_WORDS - pos_) ? (n - i) : (BUF_WORDS - pos_);
+    std::memcpy(out + i, buf_ + pos_, m * sizeof(uint32_t));
+    pos_ += m;
+    i += m;
+  }
+}
+
 void PrgStream::noise(double* out, size_t n) {
   size_t i = 0;
   while (i < n) {

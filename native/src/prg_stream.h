@@ -36,6 +36,8 @@ class PrgStream {
   void noise(double* out, size_t n);
   // Adds n centred field elements to acc[0..n) (acc[i] += next element), for mask sums.
   void addCentred(int32_t* acc, size_t n);
+  // Copies the next n raw keystream words (callers that map them themselves, e.g. to noise).
+  void words(uint32_t* out, size_t n);
 
  private:
   alignas(16) uint8_t rk_[11 * 16];  // expanded key

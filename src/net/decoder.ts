@@ -44,6 +44,8 @@ export interface DecoderOptions {
 }
 
 const EMPTY = new ArrayBuffer(0);
+/** Smallest missing payload that is read directly into its buffer (below it, a copy is cheaper than a syscall more). */
+const DIRECT_MIN = 64 * 1024;
 const NOOP = (): void => {};
 const MAGIC = [MAGIC0, MAGIC1, MAGIC2];
 
@@ -101,6 +103,33 @@ export class FrameDecoder {
   /** True while a frame has started but not completed. */
   get midFrame(): boolean {
     return this.hdrHave > 0 || this.inPayload;
+  }
+
+  /**
+   * Where the stream's next bytes may be written directly (a reader that can, reads there instead of
+   * handing a chunk to `push`): the rest of the current payload when at least `DIRECT_MIN` bytes of it
+   * are missing, else null. Valid until the next push/directFilled.
+   */
+  directTarget(): Uint8Array | null {
+    if (this.failure || !this.inPayload || this.payloadLength - this.payloadHave < DIRECT_MIN) return null;
+    return this.payloadBytes.subarray(this.payloadHave);
+  }
+
+  /** n bytes were written into the last directTarget(). */
+  directFilled(n: number): void {
+    if (this.failure) throw this.failure;
+    if (!this.inPayload || !Number.isInteger(n) || n < 0 || n > this.payloadLength - this.payloadHave) {
+      this.fail(new FrameError('BAD_HEADER', `direct read of ${n} bytes does not fit the payload`));
+    }
+    this.payloadHave += n;
+    this.bytesConsumed += n;
+    if (this.payloadHave === this.payloadLength) {
+      try {
+        this.finishFrame();
+      } catch (err) {
+        this.fail(err);
+      }
+    }
   }
 
   push(chunk: Uint8Array): void {

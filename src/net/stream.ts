@@ -17,12 +17,25 @@ import { MsgType } from './message-types.js';
 import { defaultPool, type BufferPool, type ReceivePool } from './pool.js';
 import { ConnectionClosedError } from './transport.js';
 
+/**
+ * Reads straight into the receiver's own memory: `target` is where the next bytes of the stream may be
+ * written (null: nowhere in particular, use a scratch buffer), `filled(n)` says n bytes were written there.
+ */
+export interface DirectReads {
+  target(): Uint8Array | null;
+  filled(n: number): void;
+}
+
 /** The minimal byte-stream surface a StreamConnection needs. */
 export interface ByteChannel {
   /** Write the chunks in order, as one batch if possible; `done` once all are flushed or failed. */
   write(chunks: readonly Uint8Array[], done: (err?: Error | null) => void): void;
-  /** Install handlers (called once). `close` fires exactly once, last, with the error if any. */
-  start(handlers: { data(chunk: Uint8Array): void; end(): void; close(err?: Error): void }): void;
+  /**
+   * Install handlers (called once). `close` fires exactly once, last, with the error if any. `direct`
+   * (optional): a channel that can read into the receiver's memory does so, and reports it there instead
+   * of through `data`.
+   */
+  start(handlers: { data(chunk: Uint8Array): void; end(): void; close(err?: Error): void; direct?: DirectReads }): void;
   pause(): void;
   resume(): void;
   /** Half-close after queued writes. */
@@ -31,22 +44,31 @@ export interface ByteChannel {
 }
 
 /**
- * Reads of a client TCP socket into one reused 256 KiB buffer (node:net `onread`): no
- * allocation per read, so receiving hundreds of MB per second does not churn the
- * external memory V8 accounts for (each churned chunk otherwise costs page faults and
- * drives mark-compact GCs). The frame decoder copies every chunk synchronously, so
- * reusing the buffer is safe. Chunks that arrive before the connection installs its
- * handler are copied and queued.
+ * Reads of a client TCP socket (node:net `onread`, whose buffer is chosen per read): while the
+ * receiver is inside a large payload, straight into that payload's pooled buffer (DirectReads: no
+ * copy at all); otherwise into one reused 256 KiB buffer, whose chunks the frame decoder copies
+ * synchronously. No allocation per read either way, so receiving hundreds of MB per second does
+ * not churn the external memory V8 accounts for (each churned chunk otherwise costs page faults
+ * and drives mark-compact GCs). Chunks that arrive before the connection installs its handler are
+ * copied and queued.
  */
 export class ReadSink {
   readonly #buffer = new Uint8Array(256 * 1024);
   #handler: ((chunk: Uint8Array) => void) | null = null;
+  #direct: DirectReads | null = null;
+  /** The receiver's memory handed out for the read in progress (null: the scratch buffer). */
+  #lent: Uint8Array | null = null;
   #early: Uint8Array[] = [];
 
-  onread(): { buffer: Uint8Array; callback: (n: number, buf: Uint8Array) => boolean } {
+  onread(): { buffer: () => Uint8Array; callback: (n: number, buf: Uint8Array) => boolean } {
     return {
-      buffer: this.#buffer,
+      buffer: () => (this.#lent = this.#direct?.target() ?? null) ?? this.#buffer,
       callback: (n, buf) => {
+        if (this.#lent !== null && buf === this.#lent) {
+          this.#lent = null;
+          this.#direct!.filled(n);
+          return true;
+        }
         const chunk = buf.subarray(0, n);
         if (this.#handler) this.#handler(chunk);
         else this.#early.push(chunk.slice());
@@ -55,8 +77,9 @@ export class ReadSink {
     };
   }
 
-  attach(handler: (chunk: Uint8Array) => void): void {
+  attach(handler: (chunk: Uint8Array) => void, direct?: DirectReads): void {
     this.#handler = handler;
+    this.#direct = direct ?? null;
     const early = this.#early;
     this.#early = [];
     for (const c of early) handler(c);
@@ -82,7 +105,7 @@ export function socketChannel(sock: Socket, reads?: ReadSink): ByteChannel {
     },
     start(h) {
       let error: Error | undefined;
-      if (reads) reads.attach(h.data);
+      if (reads) reads.attach(h.data, h.direct);
       else sock.on('data', h.data);
       sock.on('end', h.end);
       sock.on('error', (err) => (error ??= err));
@@ -122,7 +145,20 @@ export class StreamConnection extends BaseConnection {
       data: (chunk) => this.onData(chunk),
       end: () => this.onEnd(),
       close: (err) => this.onClose(err),
+      direct: {
+        target: () => (this.isClosed ? null : this.decoder.directTarget()),
+        filled: (n) => this.onDirect(n),
+      },
     });
+  }
+
+  private onDirect(n: number): void {
+    if (this.isClosed) return;
+    try {
+      this.decoder.directFilled(n);
+    } catch (err) {
+      this.protocolError(err as Error);
+    }
   }
 
   private onData(chunk: Uint8Array): void {

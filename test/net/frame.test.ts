@@ -160,3 +160,32 @@ describe('traffic counters', () => {
     assert.equal(c.snapshot().sent.bytes, 0);
   });
 });
+
+describe('FrameDecoder direct reads', () => {
+  it('bytes written into directTarget() and reported with directFilled() complete frames exactly like push()', () => {
+    const msgs = [200_000, 5, 150_001].map((n, i) => ({ type: MsgType.Shares, opId: i, dtype: 'int32' as const, data: Int32Array.from({ length: n }, (_, j) => j * 3 + i) }));
+    const wire = Buffer.concat(msgs.flatMap((m) => { const f = encodeFrame(m); return [f.header, Buffer.from(f.payload)]; }));
+    const got: { opId: number; data: Int32Array }[] = [];
+    const d = new FrameDecoder((m) => got.push({ opId: m.opId, data: (m as { data: Int32Array }).data.slice() }));
+    let off = 0;
+    let direct = 0;
+    while (off < wire.length) {
+      const target = d.directTarget();
+      if (target) {
+        const n = Math.min(target.length, 50_000, wire.length - off); // a read fills part of what it is offered
+        target.set(wire.subarray(off, off + n));
+        d.directFilled(n);
+        direct += n;
+        off += n;
+      } else {
+        const n = Math.min(7_001, wire.length - off);
+        d.push(wire.subarray(off, off + n));
+        off += n;
+      }
+    }
+    assert.ok(direct > 500_000, `most payload bytes went direct (${direct})`);
+    assert.deepEqual(got.map((g) => g.opId), [0, 1, 2]);
+    msgs.forEach((m, i) => assert.deepEqual(got[i].data, m.data));
+    assert.throws(() => new FrameDecoder(() => {}).directFilled(1), /does not fit/);
+  });
+});

@@ -32,3 +32,28 @@ it('tcp client reads: large frames, a paused slow reader and an immediate greeti
   await s.close();
   await l.close();
 });
+
+it('tcp client reads straight into large payloads: every byte lands in place, frames of every size in between', async () => {
+  const t = tcpTransport();
+  const l = await t.listen();
+  const sizes = [3, 70_000, 16_384, 1_000_003, 17, 65_536, 300_001];
+  const content = (i: number, n: number) => Int32Array.from({ length: n }, (_, j) => (Math.imul(j + 1, 2654435761) ^ i) | 0);
+  const accepted = l.accept().then(async (s) => {
+    for (let r = 0; r < 3; r++) for (const [i, n] of sizes.entries()) await s.send({ type: MsgType.Result, opId: r * 10 + i, dtype: 'int32', data: content(r * 10 + i, n) });
+    return s;
+  });
+  const c = await t.connect({ host: l.host, port: l.port });
+  for (let r = 0; r < 3; r++) {
+    for (const [i, n] of sizes.entries()) {
+      const m = await c.recv();
+      assert.equal(m.opId, r * 10 + i);
+      assert.ok(m.dtype === 'int32');
+      assert.deepEqual(m.data, content(r * 10 + i, n), `frame ${m.opId} of ${n} elements`);
+      m.release();
+    }
+  }
+  const s = await accepted;
+  await c.close();
+  await s.close();
+  await l.close();
+});
