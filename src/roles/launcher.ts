@@ -57,7 +57,8 @@ export function freePort(): Promise<number> {
 export function cliCommand(): string[] {
   const fromSource = import.meta.url.endsWith('.ts');
   const entry = fileURLToPath(new URL(fromSource ? '../cli/main.ts' : '../cli/main.js', import.meta.url));
-  return fromSource ? ['--import', 'tsx', entry] : [entry];
+  // as bin/goten.js: no idle-time full GCs in a process that waits for its peers most of the time
+  return fromSource ? ['--no-memory-reducer', '--import', 'tsx', entry] : ['--no-memory-reducer', entry];
 }
 
 export async function launchLocalCluster(o: LaunchOptions): Promise<LaunchedCluster> {
