@@ -86,22 +86,30 @@ export class ReadSink {
   }
 }
 
-/** ByteChannel over a node:net / node:tls socket (reading through `reads` when the socket was opened with it). */
+/**
+ * ByteChannel over a node:net / node:tls socket (reading through `reads` when the socket was opened with it).
+ * Every frame written in one turn of the event loop goes out in one writev (the socket stays corked until
+ * the turn's next tick): a request header and its tensors cost one system call, not one each.
+ */
 export function socketChannel(sock: Socket, reads?: ReadSink): ByteChannel {
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    sock.uncork();
+  };
   return {
     write(chunks, done) {
       if (sock.destroyed || !sock.writable) {
         done(new ConnectionClosedError('socket is not writable'));
         return;
       }
-      if (chunks.length === 1) {
-        sock.write(chunks[0], done);
-        return;
+      if (!corked) {
+        corked = true;
+        sock.cork();
+        process.nextTick(uncork);
       }
-      sock.cork();
       for (let i = 0; i < chunks.length - 1; i++) sock.write(chunks[i]);
       sock.write(chunks[chunks.length - 1], done);
-      sock.uncork();
     },
     start(h) {
       let error: Error | undefined;

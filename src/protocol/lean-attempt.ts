@@ -1,19 +1,20 @@
 /**
  * One attempt of the lean protocol, enclave side (docs/protocol.md; the workers' part is
- * lean-compute.ts):
+ * lean-compute.ts and roles/lean-worker-op.ts):
  *
- *   1. request   header → w2 (first: it needs no data), w0, w1 (the workers this enclave feeds)
+ *   1. request   header → w2 (first: it needs no data) and → w0
  *   2. operands  for each fresh operand version X (operands.ts): e = quantize(X) − S0(X) − D(X),
- *                packed 3 bytes per element in one sweep; A's → w0, B's → w1 (the workers
- *                exchange them and keep every version for the rest of the step). A reused
+ *                packed 3 bytes per element in one sweep, → w0, which relays the header and
+ *                the operands to w1; both keep every version for the rest of the step. A reused
  *                version costs nothing here: the workers hold it.
  *   3. receive   S = C − T from w1, packed
  *   4. C = centre(S + T (+ Z̃ offline)) · 2^(eA + eB − 12), guarded, in one fused sweep that
  *      draws T and checks S
  *
- * Per op at most (a + b) elements leave the enclave and c come in, 3 bytes each (traffic.ts).
- * Replicated topology: e0 feeds w0 and w2, e1 feeds w1; both hash every fresh quantized
- * operand into the step's digest (so both quantize both), and both receive S.
+ * Per op at most (a + b) elements leave the enclave and c come in, 3 bytes each (traffic.ts),
+ * through two connections written (w0, w2) and one read (w1). Replicated topology: e0 feeds
+ * w0 and w2, e1 sends nothing; both hash every fresh quantized operand into the step's digest
+ * (so both quantize), and both receive S.
  */
 import { bilinearSizes } from '../backend/bilinear.js';
 import { MsgType } from '../net/message-types.js';
@@ -33,9 +34,7 @@ export async function leanAttempt(env: AttemptEnv, x: AttemptState, a: Float32Ar
   const at = x.at as LeanAttempt;
   const [ua, ub] = x.uses;
   const out: Promise<void>[] = [masks.request(at, opId, label)];
-  const header = { type: MsgType.OpRequest, opId, label, dtype: 'json' as const, value: leanHeader(at) };
-  if (feeds.w0) out.push(workers[0].send(header));
-  if (feeds.w1) out.push(workers[1].send(header));
+  if (feeds.w0) out.push(workers[0].send({ type: MsgType.OpRequest, opId, label, dtype: 'json', value: leanHeader(at) }));
   digest?.update(Int32Array.of(at.layer, at.attempt, ua.version, ub.version, ua.exp, ub.exp));
   const operand = (v: Float32Array, use: OperandUse, tag: string, to: Connection | null): void => {
     if (!use.fresh) return;
@@ -47,8 +46,9 @@ export async function leanAttempt(env: AttemptEnv, x: AttemptState, a: Float32Ar
     if (q) digest!.update(q);
     if (packed) out.push(to!.send({ type: MsgType.Shares, opId, label, dtype: 'int24', data: packed }));
   };
+  // both to worker 0, which relays them (and the header) to worker 1
   operand(a, ua, 'l.a', feeds.w0 ? workers[0] : null);
-  operand(b, ub, 'l.b', feeds.w1 ? workers[1] : null);
+  operand(b, ub, 'l.b', feeds.w0 ? workers[0] : null);
   const n = bilinearSizes(at.op).c;
   // a failed send also fails the result below (worker 1 waits for the other's operands), which is what we report
   const sent = x.sends.track(out);

@@ -13,12 +13,12 @@
  * lean, 3 bytes per element; fA, fB ∈ {0, 1}: whether A's / B's version is fresh in this
  * attempt (operands.ts: within a step, W and X leave once for forward, dY once for
  * grad-weight, and grad-input sends nothing):
- *   enclave → w0:  E (if fresh)    fA·a         w0 → enclave: —
- *   enclave → w1:  F (if fresh)    fB·b         w1 → enclave: S     c
+ *   enclave → w0:  E, F (if fresh) fA·a + fB·b  w0 → enclave: —
+ *   enclave → w1:  —               0            w1 → enclave: S     c
  *   enclave → w2:  (header only)   0            w2 → enclave: —
- *   w0 → w1: fA·a + c (E, C0');   w1 → w0: fB·b (F);   w2 → w1: c (Z', online)
- *   enclave egress fA·a + fB·b ≤ a + b, ingress c; replicated: e0 feeds w0 (E) and w2,
- *   e1 feeds w1 (F), and w1 sends S to both replicas.
+ *   w0 → w1: the header, fA·a + fB·b (E, F relayed) + c (C0');   w2 → w1: c (Z', online)
+ *   enclave egress fA·a + fB·b ≤ a + b, ingress c; replicated: e0 feeds w0 and w2, e1
+ *   sends nothing, and w1 sends S to both replicas.
  */
 import { bilinearSizes, type BilinearOp } from '../backend/bilinear.js';
 import type { ProtocolName } from './variant.js';
@@ -37,8 +37,9 @@ export interface WorkerTraffic {
 
 /** Elements on the links between workers in one lean attempt. */
 export interface WorkerLinkTraffic {
+  /** E and F relayed, C0' */
   readonly w0ToW1: number;
-  readonly w1ToW0: number;
+  /** Z' (online) */
   readonly w2ToW1: number;
 }
 
@@ -56,8 +57,8 @@ export function opTraffic(op: BilinearOp): readonly [WorkerTraffic, WorkerTraffi
 export function leanTraffic(op: BilinearOp, freshA: boolean, freshB: boolean): readonly [WorkerTraffic, WorkerTraffic, WorkerTraffic] {
   const { a, b, c } = bilinearSizes(op);
   return [
-    { inElements: freshA ? a : 0, inTensors: freshA ? 1 : 0, outElements: 0 },
-    { inElements: freshB ? b : 0, inTensors: freshB ? 1 : 0, outElements: c },
+    { inElements: (freshA ? a : 0) + (freshB ? b : 0), inTensors: Number(freshA) + Number(freshB), outElements: 0 },
+    { inElements: 0, inTensors: 0, outElements: c },
     { inElements: 0, inTensors: 0, outElements: 0 },
   ];
 }
@@ -65,5 +66,5 @@ export function leanTraffic(op: BilinearOp, freshA: boolean, freshB: boolean): r
 /** The lean attempt's traffic between workers (online: with worker 2). */
 export function leanLinkTraffic(op: BilinearOp, freshA: boolean, freshB: boolean, online: boolean): WorkerLinkTraffic {
   const { a, b, c } = bilinearSizes(op);
-  return { w0ToW1: (freshA ? a : 0) + c, w1ToW0: freshB ? b : 0, w2ToW1: online ? c : 0 };
+  return { w0ToW1: (freshA ? a : 0) + (freshB ? b : 0) + c, w2ToW1: online ? c : 0 };
 }

@@ -1,14 +1,15 @@
 /**
  * One op of the lean protocol at a worker (the formulas are protocol/lean-compute.ts). The
- * workers are joined by links: w0 ↔ w1 and w2 → w1 (worker 1 is the hub). Per op:
+ * workers are joined by links w0 → w1 and w2 → w1 (worker 1 is the hub). The enclave sends
+ * each op once, to w0, which relays it:
  *
- *   w0  E: fresh → from the enclave, forwarded to w1 as received; else its cached version
- *       F: fresh → from w1; else cached
- *       C0' → w1
- *   w1  F: fresh → from the enclave, forwarded to w0; else cached
- *       E: fresh → from w0; else cached
- *       S = C1' + C0' (from w0) + Z' (from w2, online) → every subscribed enclave
- *   w2  Z' → w1
+ *   w0  from the enclave: the header, E and F (the fresh ones); each relayed to w1 as received
+ *       (fresh ones are also kept; the others come from its cache); C0' → w1
+ *   w1  from w0: the header, E, F (fresh ones; else cached), C0';  from w2 (online): Z'
+ *       S = C1' + C0' + Z' → every subscribed enclave
+ *   w2  from the enclave: the header;  Z' → w1
+ *
+ * So per op the enclave writes to two connections (w0, and w2's header) and reads one (S).
  *
  * Every tensor travels packed (3 bytes per element) and is checked on receipt: its length
  * against the header, its values against the centred range (whoever sent it: the enclave
@@ -32,7 +33,7 @@ import type { OperandRef } from '../protocol/op-attempt.js';
 export interface LeanLinks {
   /** w0 and w2: the link to worker 1. */
   readonly w1?: Connection;
-  /** w1: the links from worker 0 and (online) worker 2. */
+  /** w1: the links from worker 0 (which also brings the op requests) and (online) worker 2. */
   readonly w0?: Connection;
   readonly w2?: Connection;
 }
@@ -121,7 +122,7 @@ async function receiveInto(
   }
 }
 
-/** The fresh operand on `side` arrives from `from` (and is forwarded to `to`), else comes from the cache. */
+/** The operand on `side`: when fresh, it arrives from `from` (and is relayed to `to`); else it comes from the cache. */
 async function operand(
   ctx: LeanWorkerContext,
   at: LeanAttempt,
@@ -146,8 +147,18 @@ async function operand(
   return out;
 }
 
-/** Serves one lean op whose header came from `feeder`. */
-export async function serveLeanOp(ctx: LeanWorkerContext, feeder: Connection, opId: number, label: string, at: LeanAttempt): Promise<void> {
+/**
+ * Serves one lean op whose header came from `feeder` (w0, w2: the enclave; w1: worker 0's link). `header`: the
+ * request as received, which w0 relays to w1.
+ */
+export async function serveLeanOp(
+  ctx: LeanWorkerContext,
+  feeder: Connection,
+  opId: number,
+  label: string,
+  at: LeanAttempt,
+  header: unknown,
+): Promise<void> {
   const sz = bilinearSizes(at.op);
   const out = ctx.pool.int32('out', sz.c);
   const packed = ctx.pool.uint8('packed', 3 * sz.c);
@@ -159,14 +170,16 @@ export async function serveLeanOp(ctx: LeanWorkerContext, feeder: Connection, op
   };
   if (ctx.party === 0) {
     const w1 = link(ctx.links.w1, 'worker 1');
+    const relayed = w1.send({ type: MsgType.OpRequest, opId, label, dtype: 'json', value: header });
     const e = await operand(ctx, at, 0, opId, label, feeder, w1);
-    const f = await operand(ctx, at, 1, opId, label, w1, null);
+    const f = await operand(ctx, at, 1, opId, label, feeder, w1);
+    await relayed;
     timed(() => computeLean0(ctx.backend, ctx.kernels, ctx.keys as LeanWorker0Keys, at, e, f, out, ctx.pool));
     await w1.send(result(ctx.kernels.pack(out, packed)));
   } else if (ctx.party === 1) {
     const w0 = link(ctx.links.w0, 'worker 0');
-    const f = await operand(ctx, at, 1, opId, label, feeder, w0);
     const e = await operand(ctx, at, 0, opId, label, w0, null);
+    const f = await operand(ctx, at, 1, opId, label, w0, null);
     timed(() => computeLean1(ctx.backend, ctx.kernels, ctx.keys as LeanWorker1Keys, at, e, f, out, ctx.pool));
     const part = ctx.pool.int32('part', sz.c);
     for (const [from, what] of [[w0, "C0'"], ...(ctx.links.w2 ? [[ctx.links.w2, "Z'"]] : [])] as [Connection, string][]) {

@@ -10,7 +10,7 @@ import { inprocTransport } from '../net/inproc.js';
 import type { Connection, Transport } from '../net/transport.js';
 import { deriveStreamKeys, generateMasterSecret, seedBundleFor } from '../protocol/key-schedule.js';
 import { sayBye } from '../protocol/messages.js';
-import { FEEDS_REPLICA0, FEEDS_REPLICA1, FEEDS_SINGLE, SecureExecutor } from '../protocol/secure-executor.js';
+import { SecureExecutor, feedsFor } from '../protocol/secure-executor.js';
 import { type KernelChoice, enclaveKernels } from '../protocol/enclave-kernels.js';
 import { OfflineMaskSource } from '../protocol/offline-masks.js';
 import { DEFAULT_PROTOCOL, type ProtocolName } from '../protocol/variant.js';
@@ -76,7 +76,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
   const serving: Promise<unknown>[] = [];
   const nWorkers = o.workers ?? 3;
   const listeners = await Promise.all([0, 1, 2].slice(0, nWorkers).map(() => transport.listen({ host: '127.0.0.1', port: 0 })));
-  const feedsFor = o.topology === 'single' ? [FEEDS_SINGLE] : [FEEDS_REPLICA0, FEEDS_REPLICA1];
+  const enclaveFeeds = (o.topology === 'single' ? (['e0'] as const) : (['e0', 'e1'] as const)).map((e) => feedsFor(protocol, o.topology, e));
   const connections: Connection[][] = [];
   for (let e = 0; e < nEnclaves; e++) {
     const row: Connection[] = [];
@@ -97,9 +97,12 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     for (let e = 0; e < nEnclaves; e++) {
       const conn = await listeners[w].accept();
       svc.addSubscriber(conn);
-      const feeds = feedsFor[e];
+      const feeds = enclaveFeeds[e];
       if ((w === 0 && feeds.w0) || (w === 1 && feeds.w1) || (w === 2 && feeds.w2)) serving.push(svc.serveFeeder(conn));
+      else void svc.serveSubscriber(conn);
     }
+    // lean: worker 1 takes its requests from worker 0's link
+    if (protocol === 'lean' && w === 1) serving.push(svc.serveFeeder(links[1].w0!));
   }
   await Promise.all(listeners.map((l) => l.close()));
   let replicaLinks: [Connection, Connection] | null = null;
@@ -118,7 +121,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
       workers: nWorkers === 3 ? [row[0], row[1], row[2]] : [row[0], row[1]],
       maskSource: nWorkers === 2 ? new OfflineMaskSource({ protocol, keys, backend: o.backend, kernels, budgetBytes: o.offlineBudgetBytes }) : undefined,
       kernels,
-      feeds: feedsFor[e],
+      feeds: enclaveFeeds[e],
       keys,
       noiseKey: o.noiseKey,
       replica: replicaLinks?.[e],

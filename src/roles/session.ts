@@ -34,7 +34,7 @@ import {
   sendMasterSecret,
   sendSeedBundle,
 } from '../protocol/key-schedule.js';
-import { FEEDS_REPLICA0, FEEDS_REPLICA1, FEEDS_SINGLE, SecureExecutor } from '../protocol/secure-executor.js';
+import { SecureExecutor, feedsFor } from '../protocol/secure-executor.js';
 import type { Backend } from '../backend/backend.js';
 import { getBackend } from '../backend/index.js';
 import { enclaveKernels } from '../protocol/enclave-kernels.js';
@@ -128,7 +128,8 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
     const session = sessionId(master);
     master.fill(0);
     const protocol = o.protocol ?? DEFAULT_PROTOCOL;
-    const feeds = topology === 'single' ? FEEDS_SINGLE : self === 'e0' ? FEEDS_REPLICA0 : FEEDS_REPLICA1;
+    const protocolName = o.protocol ?? DEFAULT_PROTOCOL;
+    const feeds = feedsFor(protocolName, topology, self);
     // 2. every worker: connect, AKE, hello, seeds (e0 only)
     const workers: Connection[] = [];
     for (const w of ([0, 1, 2] as const).slice(0, nWorkers)) {

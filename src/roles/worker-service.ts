@@ -17,7 +17,7 @@ import { ConnectionClosedError, type Connection, type ReceivedMessage } from '..
 import { BufferPool } from '../protocol/buffer-pool.js';
 import { type EnclaveKernels, enclaveKernels } from '../protocol/enclave-kernels.js';
 import { type LeanAttempt, parseLeanHeader } from '../protocol/lean-op.js';
-import { ProtocolError, checkShareTensor, parseOpHeader } from '../protocol/messages.js';
+import { ProtocolError, checkShareTensor, parseOpHeader, sayBye } from '../protocol/messages.js';
 import type { ProtocolName } from '../protocol/variant.js';
 import { type LeanLinks, type LeanWorkerContext, OperandCache, serveLeanOp } from './lean-worker-op.js';
 import type { LeanWorker0Keys, LeanWorker1Keys, LeanWorker2Keys } from '../protocol/lean-compute.js';
@@ -118,34 +118,13 @@ export class WorkerService {
 
   async #serveFeeder(conn: Connection): Promise<Error | null> {
     for (;;) {
-      let req: ReceivedMessage;
-      try {
-        req = await conn.recv();
-      } catch (err) {
-        return err instanceof ConnectionClosedError ? null : (err as Error);
-      }
-      if (req.type === MsgType.Bye) {
-        await conn.close();
-        return null;
-      }
-      if (req.type === MsgType.Control && req.dtype === 'json' && (req.value as { kind?: string })?.kind === 'stats') {
-        const cpu = process.cpuUsage();
-        const value = { kind: 'stats', ...this.stats, cpuMs: (cpu.user + cpu.system) / 1000 };
-        try {
-          await conn.send({ type: MsgType.Control, opId: req.opId, dtype: 'json', value });
-        } catch (err) {
-          // the feeder left mid-reply: end this feeder like any other closed connection
-          // (a rejection here would take the whole worker process down)
-          conn.destroy(err as Error);
-          return err instanceof ConnectionClosedError ? null : (err as Error);
-        }
-        continue;
-      }
+      const req = await this.#next(conn);
+      if (!('type' in req)) return req.end;
       try {
         if (req.type !== MsgType.OpRequest || req.dtype !== 'json') {
           throw new ProtocolError(`expected an op request, got message type ${req.type}`);
         }
-        if (this.#lean) await this.#serveLean(this.#lean, conn, req.opId, req.label, parseLeanHeader(req.value));
+        if (this.#lean) await this.#serveLean(this.#lean, conn, req.opId, req.label, parseLeanHeader(req.value), req.value);
         else await this.#serveOp(conn, req.opId, req.label, parseOpHeader(req.value));
       } catch (err) {
         req.release();
@@ -155,8 +134,54 @@ export class WorkerService {
     }
   }
 
-  async #serveLean(ctx: LeanWorkerContext, conn: Connection, opId: number, label: string, at: LeanAttempt): Promise<void> {
-    await serveLeanOp(ctx, conn, opId, label, at);
+  /**
+   * Serves an enclave that does not feed this worker (it only receives results: lean worker 1's
+   * enclaves, the paper's replica e1 at workers 0 and 2): statistics requests and its goodbye. Anything
+   * else closes that connection.
+   */
+  async serveSubscriber(conn: Connection): Promise<Error | null> {
+    const req = await this.#next(conn);
+    if (!('type' in req)) return req.end;
+    req.release();
+    const err = new ProtocolError(`this enclave does not feed worker ${this.party}; message type ${req.type} refused`);
+    conn.destroy(err);
+    return err;
+  }
+
+  /**
+   * The next message on `conn` that is not control traffic this service answers itself: statistics
+   * requests are answered here; a goodbye (passed on to worker 1 by lean worker 0) or a closed connection
+   * ends the loop: `{ end }` (null for a clean end).
+   */
+  async #next(conn: Connection): Promise<ReceivedMessage | { end: Error | null }> {
+    for (;;) {
+      let req: ReceivedMessage;
+      try {
+        req = await conn.recv();
+      } catch (err) {
+        return { end: err instanceof ConnectionClosedError ? null : (err as Error) };
+      }
+      if (req.type === MsgType.Bye) {
+        if (this.#lean?.party === 0 && this.#lean.links.w1) await sayBye(this.#lean.links.w1);
+        await conn.close();
+        return { end: null };
+      }
+      if (req.type !== MsgType.Control || req.dtype !== 'json' || (req.value as { kind?: string })?.kind !== 'stats') return req;
+      const cpu = process.cpuUsage();
+      const value = { kind: 'stats', ...this.stats, cpuMs: (cpu.user + cpu.system) / 1000 };
+      try {
+        await conn.send({ type: MsgType.Control, opId: req.opId, dtype: 'json', value });
+      } catch (err) {
+        // the peer left mid-reply: end like any other closed connection
+        // (a rejection here would take the whole worker process down)
+        conn.destroy(err as Error);
+        return { end: err instanceof ConnectionClosedError ? null : (err as Error) };
+      }
+    }
+  }
+
+  async #serveLean(ctx: LeanWorkerContext, conn: Connection, opId: number, label: string, at: LeanAttempt, header: unknown): Promise<void> {
+    await serveLeanOp(ctx, conn, opId, label, at, header);
     this.stats.ops++;
   }
 

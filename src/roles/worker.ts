@@ -187,7 +187,11 @@ export async function runWorker(o: WorkerRoleOptions): Promise<void> {
       if (hello.protocol === 'lean' && o.party !== 1 && (o.party === 0 || hello.workers === 3)) links.w1 = await dialHub(o, transport, hello);
       const svc = new WorkerService(o.party, o.backend, keys, { protocol: hello.protocol, links });
       for (const j of joined) svc.addSubscriber(j.conn);
-      const ends = await Promise.all(joined.filter((j) => j.hello.feeds).map((j) => svc.serveFeeder(j.conn)));
+      // lean worker 1 takes its requests from worker 0's link; every enclave it does not serve ops for
+      // may still ask for statistics until the session ends
+      const feeders = hello.protocol === 'lean' && o.party === 1 ? [links.w0!] : joined.filter((j) => j.hello.feeds).map((j) => j.conn);
+      for (const j of joined) if (!feeders.includes(j.conn)) void svc.serveSubscriber(j.conn);
+      const ends = await Promise.all(feeders.map((c) => svc.serveFeeder(c)));
       for (const c of [...joined.map((j) => j.conn), links.w0, links.w1, links.w2]) await c?.close().catch(() => {});
       const errors = ends.filter((e): e is Error => e !== null);
       log(

@@ -2,8 +2,8 @@
  * Privacy of the workers' view (docs/protocol.md), for both protocols: every tensor a
  * worker receives during training is uniform on Z_P, its statistics do not depend on
  * the input, no plaintext (raw or quantized) input reaches a worker, and worker 2
- * receives no tensor at all. Lean: worker 0's view includes F relayed by worker 1,
- * worker 1's includes E relayed by worker 0, the parts C0' and Z' it aggregates, and
+ * receives no tensor at all. Lean: worker 0 gets E and F from the enclave, worker 1's
+ * view includes them relayed by worker 0, the parts C0' and Z' it aggregates, and
  * the shares it derives itself (A1 = E + D(a), B1 = F + D(b)); every received tensor
  * arrives packed, 3 bytes per element, and the wire bytes carry exactly its values.
  */
@@ -131,7 +131,7 @@ for (const protocol of PROTOCOLS) describe(`${protocol}: workers see only unifor
   });
 
   if (protocol === 'lean') {
-    it('lean: worker 0 sees E and the relayed F; worker 1 the relayed E, F, its derived shares and the parts C0\', Z\'', () => {
+    it('lean: worker 0 sees E and F; worker 1 the relayed E, F, its derived shares and the parts C0\', Z\'', () => {
       const kinds = (v: View) => new Set(v.tensors.map((t) => t.what));
       assert.deepEqual([...kinds(vRamp[0])].sort(), ['E', 'F']);
       assert.deepEqual([...kinds(vRamp[1])].sort(), ['A1', 'B1', "C0'", 'E', 'F', "Z'"]);

@@ -63,7 +63,7 @@ async function measure(protocol: ProtocolName, topology: Topology): Promise<void
       }),
     );
     assert.equal(cluster.executors[0].stats().overflows, 0, 'no retries, so one attempt per op');
-    const feeds = topology === 'single' ? [[0, 1, 2]] : [[0, 2], [1]];
+    const feeds = protocol === 'lean' ? [[0, 2], []] : topology === 'single' ? [[0, 1, 2]] : [[0, 2], [1]];
     let leanEgress = 0;
     for (let e = 0; e < cluster.executors.length; e++) {
       for (const { op, tag, reuse } of logs[e].ops) {
@@ -78,7 +78,7 @@ async function measure(protocol: ProtocolName, topology: Topology): Promise<void
           const s = cluster.connections[e][w].counters.snapshot().byLabel[label];
           const fed = feeds[e].includes(w);
           const sizes =
-            protocol === 'lean' ? (w === 0 && !reuse.a ? [a] : w === 1 && !reuse.b ? [b] : []) : w === 0 ? [a, b] : w === 1 ? [a, b, a, b] : [];
+            protocol === 'lean' ? (w === 0 ? [...(reuse.a ? [] : [a]), ...(reuse.b ? [] : [b])] : []) : w === 0 ? [a, b] : w === 1 ? [a, b, a, b] : [];
           const expectSent = fed ? header + sum(sizes.map((n) => tensorFrame(label, n, protocol))) : 0;
           assert.equal(s?.sent.bytes ?? 0, expectSent, `enclave ${e} → w${w}, ${label}: bytes sent`);
           if (fed) {
@@ -91,16 +91,16 @@ async function measure(protocol: ProtocolName, topology: Topology): Promise<void
           if (fed) assert.equal(s.rounds, results, 'one round per op and worker that answers');
         }
         if (protocol === 'lean' && e === 0) {
-          // the workers' links: w0 ↔ w1 and w2 → w1
+          // the workers' links: w0 → w1 (the header, E and F relayed, C0') and w2 → w1 (Z')
           const lt = leanLinkTraffic(op, !reuse.a, !reuse.b, true);
           const w0 = cluster.links[0].w1!.counters.snapshot().byLabel[label];
           const w2 = cluster.links[2].w1!.counters.snapshot().byLabel[label];
           const { c } = bilinearSizes(op);
-          assert.equal(w0.sent.bytes, (reuse.a ? 0 : tensorFrame(label, a, protocol)) + tensorFrame(label, c, protocol), `${label}: w0 → w1 (E, C0')`);
-          assert.equal(w0.received.bytes, reuse.b ? 0 : tensorFrame(label, b, protocol), `${label}: w1 → w0 (F)`);
+          const tensors = [...(reuse.a ? [] : [a]), ...(reuse.b ? [] : [b]), c];
+          assert.equal(w0.sent.bytes, header + sum(tensors.map((n) => tensorFrame(label, n, protocol))), `${label}: w0 → w1 (header, E, F, C0')`);
+          assert.equal(w0.received.bytes, 0, `${label}: nothing w1 → w0`);
           assert.equal(w2.sent.bytes, tensorFrame(label, c, protocol), `${label}: w2 → w1 (Z')`);
-          const headers = (reuse.a ? 1 : 2) * tensorFrame(label, 0, protocol);
-          assert.equal(w0.sent.bytes, headers + 3 * lt.w0ToW1, `${label}: formula, w0 → w1`);
+          assert.equal(w0.sent.bytes, header + tensors.length * tensorFrame(label, 0, protocol) + 3 * lt.w0ToW1, `${label}: formula, w0 → w1`);
           assert.equal(w2.sent.bytes, tensorFrame(label, 0, protocol) + 3 * lt.w2ToW1, `${label}: formula, w2 → w1`);
         }
       }
