@@ -22,6 +22,7 @@
         "src/modp.cc",
         "src/pack24.cc",
         "src/prg_stream.cc",
+        "src/simd_level.cc",
         "src/workspace.cc",
         "src/addon_nn.cc",
         "src/addon_nn_layers.cc",

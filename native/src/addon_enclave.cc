@@ -3,7 +3,8 @@
 // 24-byte Uint8Array: AES-128 key (16 bytes) ‖ stream id (8 bytes, big-endian), read from
 // the start of the stream (see prg_stream.h).
 //
-//   enclaveInfo() → { aes: "vaes" | "aesni" | "none" }
+//   enclaveInfo() → { aes: "vaes512" | "vaes" | "aesni" | "none", simd, cpuSimd: "avx512" | "avx2" | "scalar" }
+//   setEnclaveSimd(level) → level in use      tests: run the lean/pack/PRG loops at a lower SIMD level
 //   prgCentred(ref, out: Int32Array)                      out ← centred field elements
 //   prgNoise(ref, out: Float64Array)                      out ← noise values in [0, 1)
 //   maxAbsF32(x: Float32Array) → number                   max |x_i|, NaN if any x_i is not finite
@@ -35,6 +36,7 @@
 #include "lean_kernels.h"
 #include "pack24.h"
 #include "prg_stream.h"
+#include "simd_level.h"
 
 namespace goten {
 namespace {
@@ -86,7 +88,19 @@ double scaleArg(const Args& a, const Napi::Value& v) {
 Napi::Value EnclaveInfo(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("aes", aesPath());
+  o.Set("simd", simd::name(simd::level()));
+  o.Set("cpuSimd", simd::name(simd::cpuLevel()));
   return o;
+}
+
+// setEnclaveSimd("avx512" | "avx2" | "scalar"): use at most this level (capped at the CPU's); returns the level now in use.
+Napi::Value SetEnclaveSimd(const Napi::CallbackInfo& info) {
+  Args a(info, "setEnclaveSimd");
+  if (!info[0].IsString()) a.typeError("level must be \"avx512\", \"avx2\" or \"scalar\"");
+  const std::string n = info[0].As<Napi::String>().Utf8Value();
+  if (n != "avx512" && n != "avx2" && n != "scalar") a.rangeError("level must be \"avx512\", \"avx2\" or \"scalar\"");
+  simd::setLevel(n == "avx512" ? simd::Avx512 : n == "avx2" ? simd::Avx2 : simd::Scalar);
+  return Napi::String::New(info.Env(), simd::name(simd::level()));
 }
 
 Napi::Value PrgCentred(const Napi::CallbackInfo& info) {
@@ -284,6 +298,7 @@ Napi::Value ReconstructDequantize(const Napi::CallbackInfo& info) {
 
 void registerEnclave(Napi::Env env, Napi::Object exports) {
   exports.Set("enclaveInfo", Napi::Function::New(env, EnclaveInfo, "enclaveInfo"));
+  exports.Set("setEnclaveSimd", Napi::Function::New(env, SetEnclaveSimd, "setEnclaveSimd"));
   exports.Set("prgCentred", Napi::Function::New(env, PrgCentred, "prgCentred"));
   exports.Set("prgNoise", Napi::Function::New(env, PrgNoise, "prgNoise"));
   exports.Set("maxAbsF32", Napi::Function::New(env, MaxAbsF32, "maxAbsF32"));

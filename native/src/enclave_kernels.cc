@@ -6,7 +6,7 @@
 #endif
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define GOTEN_ENCLAVE_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define GOTEN_ENCLAVE_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define GOTEN_ENCLAVE_CLONES
 #endif

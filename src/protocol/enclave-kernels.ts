@@ -170,7 +170,7 @@ export function createJsKernels(): EnclaveKernels {
 
 /** The addon's entry points (native/src/addon_enclave.cc). */
 interface EnclaveAddon {
-  enclaveInfo(): { aes: 'vaes' | 'aesni' | 'none' };
+  enclaveInfo(): { aes: 'vaes512' | 'vaes' | 'aesni' | 'none' };
   prgCentred(ref: Uint8Array, out: Int32Array): void;
   maxAbsF32(x: Float32Array): number;
   isCentredI32(v: Int32Array): boolean;

@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { describe, it } from 'node:test';
+import { createRequire } from 'node:module';
+import { after, before, describe, it } from 'node:test';
 import { FieldStream } from '../../src/field/prg.js';
 import { HALF } from '../../src/field/prime.js';
 import { NonCentredPartError, type StreamRef, createJsKernels, createNativeKernels, nativeKernelsAvailability } from '../../src/protocol/enclave-kernels.js';
@@ -45,9 +46,18 @@ function tensor(n: number, seed: number, scale: number): Float32Array {
   return x;
 }
 
-describe('native enclave kernels equal the TypeScript reference', { skip }, () => {
+/** The addon's SIMD switch (every level must give the reference's bits). */
+const simd = skip
+  ? null
+  : (createRequire(import.meta.url)('@goten/native') as { setEnclaveSimd(l: string): string; enclaveInfo(): { cpuSimd: string } });
+const LEVELS = ['avx512', 'avx2', 'scalar'];
+const levels = simd ? LEVELS.slice(LEVELS.indexOf(simd.enclaveInfo().cpuSimd)) : ['scalar'];
+
+for (const level of levels) describe(`native enclave kernels (${level} loops and AES path) equal the TypeScript reference`, { skip }, () => {
   const js = createJsKernels();
   const nat = skip ? js : createNativeKernels();
+  before(() => assert.equal(simd?.setEnclaveSimd(level), level));
+  after(() => simd?.setEnclaveSimd(LEVELS[0]));
 
   it('PRG: centred elements, including rejected words, for odd lengths', () => {
     for (const n of [1, 7, 1023, 1025, 70_001]) {
