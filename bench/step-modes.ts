@@ -60,6 +60,8 @@ export interface RigOptions {
   readonly transport: 'tcp' | 'tls';
   /** Kernel backend of the worker processes. */
   readonly workerBackend: string;
+  /** CPUs of the worker processes (a taskset list); default: not pinned. */
+  readonly workerCpus?: string;
 }
 
 let statsRequest = 0x7f000000;
@@ -80,7 +82,7 @@ export async function openMode(mode: StepMode, o: RigOptions): Promise<ModeRig> 
   const { protocol, workers } = secureMode(mode)!;
   let launched: LaunchedCluster | null = null;
   try {
-    launched = await launchLocalCluster({ topology: 'single', transport: o.transport, backend: o.workerBackend, workers, stderr: 'ignore' });
+    launched = await launchLocalCluster({ topology: 'single', transport: o.transport, backend: o.workerBackend, workers, stderr: 'ignore', workerCpus: o.workerCpus });
     const config = loadClusterConfig(launched.configPath);
     const secure = await openEnclaveSession({
       protocol,

@@ -39,6 +39,7 @@ import { Tensor } from '../src/tensor/tensor.js';
 import { inputShape, int } from './options.js';
 import { LayerTimers, type Span, TimingExecutor, now, since } from './step-instrument.js';
 import { DEFAULT_STEP_MODES, type ModeRig, STEP_MODES, type StepMode, type WorkerSnapshot, openMode, secureMode } from './step-modes.js';
+import { type Pinning, pinEnclave, unpinEnclave } from './pinning.js';
 import { printStepTables } from './step-report.js';
 import { writeBenchReport } from '../src/report/bench-report.js';
 
@@ -51,6 +52,8 @@ interface StepFlags {
   transport: string;
   seed: string;
   enclaveThreads: string;
+  /** commander's --no-pin */
+  pin: boolean;
   json?: boolean;
   layers?: boolean;
   report?: string;
@@ -75,6 +78,8 @@ export interface StepResult {
   workers: WorkerSnapshot[];
   bytes: { party: string; sent: number; received: number; formulaSent: number; formulaReceived: number }[];
   rounds: number;
+  /** CPUs of the enclave and of the worker processes when pinned (pinning.ts), else null. */
+  pinned: Pinning | null;
   /** Protocol of a secure mode (null otherwise). */
   protocol: ProtocolName | null;
   /** Tensor elements through the enclave per step, from the formula (sent + received); 0 without workers. */
@@ -112,7 +117,7 @@ function formulaBytes(ops: readonly { op: BilinearOp; reuse: OperandReuse }[], w
   return out;
 }
 
-async function runMode(mode: StepMode, f: StepFlags, rig: ModeRig): Promise<StepResult> {
+async function runMode(mode: StepMode, f: StepFlags, rig: ModeRig, pinned: Pinning | null): Promise<StepResult> {
   const batch = int(f.batch, '--batch', 1);
   const steps = int(f.steps, '--steps', 1);
   const warmup = int(f.warmup, '--warmup', 0);
@@ -222,6 +227,7 @@ async function runMode(mode: StepMode, f: StepFlags, rig: ModeRig): Promise<Step
       formulaReceived: per(formula[i].received),
     })),
     rounds: per(tr1.reduce((a, t, i) => a + t.rounds - tr0[i].rounds, 0)),
+    pinned,
     protocol: secure?.protocol ?? null,
     elementsMoved,
     nsPerElement: elementsMoved > 0 ? (busyPerStep * 1e6) / elementsMoved : null,
@@ -242,16 +248,19 @@ async function run(f: StepFlags): Promise<void> {
   const addon = loadNativeAddon();
   if (addon.ok) addon.addon.setThreads(int(f.enclaveThreads, '--enclave-threads', 1));
   const k = nativeKernelsAvailability();
+  const pinned = f.pin ? pinEnclave() : null;
   process.stderr.write(
     `bench step: ${f.model}, batch ${f.batch}, ${f.warmup} warm-up + ${f.steps} measured steps per mode; enclave backend ${backend.name} ` +
-      `(${f.enclaveThreads} BLAS thread), enclave kernels ${k.available ? `native (${k.aes})` : `js (${k.reason})`}, workers ${f.transport}\n`,
+      `(${f.enclaveThreads} BLAS thread), enclave kernels ${k.available ? `native (${k.aes})` : `js (${k.reason})`}, workers ${f.transport}; ` +
+      (pinned ? `enclave on CPU ${pinned.enclave}, workers on CPU ${pinned.workers}` : 'processes not pinned') +
+      '\n',
   );
   const results: StepResult[] = [];
   for (const mode of modes) {
     const t0 = performance.now();
-    const rig = await openMode(mode, { backend, seed: Number(f.seed), transport: f.transport, workerBackend: backend.name });
+    const rig = await openMode(mode, { backend, seed: Number(f.seed), transport: f.transport, workerBackend: backend.name, workerCpus: pinned?.workers });
     try {
-      const r = await runMode(mode, f, rig);
+      const r = await runMode(mode, f, rig, pinned);
       results.push(r);
       if (f.json) process.stdout.write(JSON.stringify(r) + '\n');
       process.stderr.write(`  ${mode}: ${r.wallMs.toFixed(0)} ms/step wall, ${r.enclaveBusyMs.toFixed(0)} ms/step enclave CPU (${((performance.now() - t0) / 1000).toFixed(1)} s for the mode)\n`);
@@ -259,6 +268,7 @@ async function run(f: StepFlags): Promise<void> {
       await rig.close();
     }
   }
+  if (pinned) unpinEnclave();
   if (!f.json) printStepTables(results, f.layers === true);
   if (f.report) writeBenchReport(f.report, results);
 }
@@ -269,12 +279,13 @@ export function register(bench: Command): void {
     .description('one training step per mode: pure-enclave, quantized, secure-online/-offline (lean protocol; 3 or 2 workers), secure-online-goten/-offline-goten (the paper\'s)')
     .option('--model <name>', 'built-in model', 'vgg11')
     .option('--batch <n>', 'batch size', '32')
-    .option('--steps <n>', 'measured steps per mode', '2')
-    .option('--warmup <n>', 'warm-up steps per mode (not measured)', '1')
+    .option('--steps <n>', 'measured steps per mode', '3')
+    .option('--warmup <n>', 'warm-up steps per mode (not measured: buffers, pools and the JIT settle)', '2')
     .option('--modes <list>', `comma-separated modes (${STEP_MODES.join(', ')})`, DEFAULT_STEP_MODES.join(','))
     .option('--transport <t>', 'secure modes: tcp or tls between enclave and workers', 'tcp')
     .option('--seed <n>', 'seed of model, data and quantization noise', '1')
     .option('--enclave-threads <n>', 'BLAS threads of the enclave process', '1')
+    .option('--no-pin', 'do not pin the enclave to CPU 0 and the workers to the other CPUs (taskset)')
     .option('--layers', 'also print the per-layer table (the JSON always has it)', false)
     .option('--json', 'one JSON object per mode on stdout', false)
     .option('--report <file>', 'also write an HTML page with the per-layer time bars (docs/report.md)')

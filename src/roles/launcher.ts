@@ -25,6 +25,8 @@ export interface LaunchOptions {
   readonly workers?: 2 | 3;
   /** Where the children's diagnostic lines go (default: inherited stderr). */
   readonly stderr?: 'inherit' | 'ignore';
+  /** Run the worker processes on these CPUs only (a `taskset -c` list, e.g. "1-3"); benchmarks keep them off the enclave's CPU. */
+  readonly workerCpus?: string;
 }
 
 export interface LaunchedCluster {
@@ -82,13 +84,15 @@ export async function launchLocalCluster(o: LaunchOptions): Promise<LaunchedClus
     OPENBLAS_NUM_THREADS: process.env.OPENBLAS_NUM_THREADS ?? '1',
     GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296',
   };
-  const start = (args: string[]) => {
-    const c = spawn(process.execPath, [...node, ...args], { stdio: ['ignore', 'ignore', o.stderr ?? 'inherit'], env });
+  const start = (args: string[], cpus?: string) => {
+    const argv = [process.execPath, ...node, ...args];
+    const [cmd, ...rest] = cpus ? ['taskset', '-c', cpus, ...argv] : argv;
+    const c = spawn(cmd, rest, { stdio: ['ignore', 'ignore', o.stderr ?? 'inherit'], env });
     children.push(c);
     return c;
   };
   for (const w of workers) {
-    start(['worker', '--config', configPath, '--party', w, '--once', '--backend', o.backend ?? 'auto']);
+    start(['worker', '--config', configPath, '--party', w, '--once', '--backend', o.backend ?? 'auto'], o.workerCpus);
   }
   if (o.topology === 'replicated') {
     start([...o.replicaArgs!, '--cluster', configPath, '--party', 'e1']);
