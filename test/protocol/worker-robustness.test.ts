@@ -100,3 +100,80 @@ describe('worker robustness against malformed requests', () => {
     assert.equal(await served, null);
   });
 });
+
+describe('lean worker 0 against malformed requests and operands', () => {
+  const leanKeys = { S0: new Uint8Array(16).fill(4), CM0: new Uint8Array(16).fill(5) };
+  const fresh = (kind: string, version = 0) => ({ kind, version, fresh: true });
+  const leanHeader = { ...goodHeader, a: fresh('W'), b: fresh('X') };
+  const req = (value: unknown) => ({ type: MsgType.OpRequest, opId: 1, dtype: 'json' as const, value });
+  const packed = (n: number, v = 0) => {
+    const out = new Uint8Array(3 * n);
+    for (let i = 0; i < n; i++) out.set([v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff], 3 * i);
+    return { type: MsgType.Shares, opId: 1, dtype: 'int24' as const, data: out };
+  };
+
+  /** A lean worker 0 whose link to worker 1 is an in-process pair; returns what it relays there. */
+  async function leanWorker0(): Promise<{ svc: WorkerService; relayed: Connection }> {
+    const t = inprocTransport('wire');
+    const l = await t.listen({ host: 'w1', port: 0 });
+    const w1 = await t.connect({ host: l.host, port: l.port });
+    const relayed = await l.accept();
+    await l.close();
+    return { svc: new WorkerService(0, createJsBackend(), leanKeys, { protocol: 'lean', links: { w1 } }), relayed };
+  }
+
+  it('rejects operand refs of the wrong kind, version or form', async () => {
+    const { svc } = await leanWorker0();
+    await expectRejected(svc, (c) => c.send(req({ ...leanHeader, a: fresh('dY') })), /operand a must be of kind W/);
+    await expectRejected(svc, (c) => c.send(req({ ...leanHeader, b: { kind: 'X', version: -1, fresh: true } })), /version must be an integer/);
+    await expectRejected(svc, (c) => c.send(req({ ...leanHeader, b: { kind: 'X', version: 0 } })), /boolean 'fresh'/);
+    await expectRejected(svc, (c) => c.send(req(goodHeader)), /operand a must be an object/);
+  });
+
+  it('refuses an operand version it does not hold', async () => {
+    const { svc } = await leanWorker0();
+    await expectRejected(svc, (c) => c.send(req({ ...leanHeader, a: { kind: 'W', version: 3, fresh: false } })), /operand W v3 of layer 0 is not held/);
+  });
+
+  it('rejects a packed operand of the wrong length, an unpacked one, and values outside the centred range', async () => {
+    const { svc } = await leanWorker0();
+    await expectRejected(svc, async (c) => {
+      await c.send(req(leanHeader));
+      await c.send(packed(11));
+    }, /expected 12 packed elements/);
+    await expectRejected(svc, async (c) => {
+      await c.send(req(leanHeader));
+      await c.send({ type: MsgType.Shares, opId: 1, dtype: 'int32', data: new Int32Array(12) });
+    }, /expected an int24 \(packed\) tensor/);
+    await expectRejected(svc, async (c) => {
+      await c.send(req(leanHeader));
+      await c.send(packed(12, HALF + 1));
+    }, /outside the centred range/);
+  });
+
+  it('relays a well-formed op to worker 1 and keeps the operands for later ops of the step', async () => {
+    const { svc, relayed } = await leanWorker0();
+    const { client, served } = await pair(svc);
+    await client.send(req(leanHeader));
+    await client.send(packed(12, 5));
+    await client.send(packed(6, -7));
+    const hdr = await relayed.expect(MsgType.OpRequest, { opId: 1, timeoutMs: 5000 });
+    assert.deepEqual(hdr.dtype === 'json' ? hdr.value : null, leanHeader, 'the header as received');
+    for (const n of [12, 6]) {
+      const m = await relayed.expect(MsgType.Shares, { opId: 1, timeoutMs: 5000 });
+      assert.ok(m.dtype === 'int24' && m.data.length === 3 * n, 'E and F relayed packed');
+    }
+    assert.equal((await relayed.expect(MsgType.Result, { opId: 1, timeoutMs: 5000 })).dims[0], 8, "C0' to worker 1");
+    // the next op of the step reuses W (held) with a new X
+    const next = { ...leanHeader, attempt: 1, a: { kind: 'W', version: 0, fresh: false }, b: fresh('X', 1) };
+    await client.send({ ...req(next), opId: 2 });
+    await client.send({ ...packed(6, 1), opId: 2 });
+    await relayed.expect(MsgType.OpRequest, { opId: 2, timeoutMs: 5000 });
+    const only = await relayed.expect(MsgType.Shares, { opId: 2, timeoutMs: 5000 });
+    assert.ok(only.dtype === 'int24' && only.data.length === 18, 'only the fresh X is relayed');
+    assert.equal((await relayed.expect(MsgType.Result, { opId: 2, timeoutMs: 5000 })).dims[0], 8);
+    await client.send({ type: MsgType.Bye, dtype: 'json', value: {} });
+    assert.equal(await served, null);
+    assert.equal((await relayed.recv({ timeoutMs: 5000 })).type, MsgType.Bye, 'the goodbye is passed on to worker 1');
+  });
+});
