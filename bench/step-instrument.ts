@@ -11,7 +11,7 @@
  * threads) — the latter is what an enclave pays.
  */
 import type { BilinearOp } from '../src/backend/bilinear.js';
-import type { ExecutorStats, LinearExecutor, OpTag, OperandReuse } from '../src/nn/executor.js';
+import type { ExecutorStats, LinearExecutor, OpTag, RunOptions } from '../src/nn/executor.js';
 import type { SequentialModel } from '../src/nn/model.js';
 
 export interface Span {
@@ -60,9 +60,9 @@ export class TimingExecutor implements LinearExecutor {
   get mode() {
     return this.inner.mode;
   }
-  async run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, reuse?: OperandReuse): Promise<void> {
+  async run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, opts?: RunOptions): Promise<void> {
     const t0 = now();
-    await this.inner.run(op, tag, a, b, c, reuse);
+    await this.inner.run(op, tag, a, b, c, opts);
     add(this.total, since(t0));
   }
   stats(): ExecutorStats {

@@ -135,9 +135,9 @@ async function runMode(mode: StepMode, f: StepFlags, rig: ModeRig, pinned: Pinni
   const ops: { op: BilinearOp; reuse: OperandReuse }[] = [];
   const origRun = timing.run.bind(timing);
   let recording = false;
-  timing.run = (op, tag, a, b, c, reuse = { a: false, b: false }) => {
-    if (recording) ops.push({ op, reuse });
-    return origRun(op, tag, a, b, c, reuse);
+  timing.run = (op, tag, a, b, c, opts = {}) => {
+    if (recording) ops.push({ op, reuse: opts.reuse ?? { a: false, b: false } });
+    return origRun(op, tag, a, b, c, opts);
   };
   const step = async (): Promise<void> => {
     const logits = await model.forward(x, true);

@@ -6,6 +6,7 @@
 //   reluForward(x, y)                       y = max(x, 0) on the bit patterns
 //   reluBackward(y, dy, dx)                 dx = dy · [y > 0]
 //   accumulateF32(acc, d)                   acc += d
+//   isZeroF32(x) → boolean                  every x[i] is ±0
 //   multiplyF32(x, m, y)                    y = x ⊙ m
 //   addChannelBias(y, b, batch, channels, plane)        y[n, c, ·] += b[c]
 //   reduceChannelBias(g, dy, batch, channels, plane)    g[c] += Σ dy[·, c, ·] (float64, 8 lanes)
@@ -69,6 +70,12 @@ Napi::Value AccumulateF32(const Napi::CallbackInfo& info) {
   nnargs::disjoint(a, {{"acc", acc, 4 * n}}, {{"d", d, 4 * n}});
   nn::accumulate(acc, d, n);
   return info.Env().Undefined();
+}
+
+Napi::Value IsZeroF32(const Napi::CallbackInfo& info) {
+  Args a(info, "isZeroF32");
+  const Args::View x = a.view(info[0], "x", napi_float32_array);
+  return Napi::Boolean::New(info.Env(), nn::isZero(static_cast<const float*>(x.data), x.length));
 }
 
 Napi::Value MultiplyF32(const Napi::CallbackInfo& info) {
@@ -159,6 +166,7 @@ void registerNn(Napi::Env env, Napi::Object exports) {
   exports.Set("reluForward", Napi::Function::New(env, ReluForward, "reluForward"));
   exports.Set("reluBackward", Napi::Function::New(env, ReluBackward, "reluBackward"));
   exports.Set("accumulateF32", Napi::Function::New(env, AccumulateF32, "accumulateF32"));
+  exports.Set("isZeroF32", Napi::Function::New(env, IsZeroF32, "isZeroF32"));
   exports.Set("multiplyF32", Napi::Function::New(env, MultiplyF32, "multiplyF32"));
   exports.Set("addChannelBias", Napi::Function::New(env, AddChannelBias, "addChannelBias"));
   exports.Set("reduceChannelBias", Napi::Function::New(env, ReduceChannelBias, "reduceChannelBias"));

@@ -52,6 +52,19 @@ GOTEN_NN_INLINE void addBiasBody(float* __restrict y, const float* __restrict b,
 void reluForwardBase(const float* x, float* y, size_t n) { reluForwardBody(x, y, n); }
 void reluBackwardBase(const float* y, const float* dy, float* dx, size_t n) { reluBackwardBody(y, dy, dx, n); }
 void accumulateBase(float* acc, const float* d, size_t n) { accumulateBody(acc, d, n); }
+
+// Whether every x[i] is +0 or −0: the OR of the bits without the sign, in blocks that stop at the first
+// block holding anything else (a gradient that is not zero usually shows it in its first block).
+bool isZeroBody(const float* x, size_t n) {
+  const uint32_t* b = reinterpret_cast<const uint32_t*>(x);
+  for (size_t i = 0; i < n;) {
+    const size_t end = n - i < 4096 ? n : i + 4096;
+    uint32_t any = 0;
+    for (; i < end; i++) any |= b[i];
+    if ((any & 0x7FFFFFFFu) != 0) return false;
+  }
+  return true;
+}
 void multiplyBase(const float* x, const float* m, float* y, size_t n) { multiplyBody(x, m, y, n); }
 void addBiasBase(float* y, const float* b, size_t batch, size_t channels, size_t plane) {
   addBiasBody(y, b, batch, channels, plane);
@@ -79,6 +92,7 @@ void reluBackward(const float* y, const float* dy, float* dx, size_t n) {
   GOTEN_NN_DISPATCH(reluBackwardAvx2, reluBackwardBase, y, dy, dx, n);
 }
 void accumulate(float* acc, const float* d, size_t n) { GOTEN_NN_DISPATCH(accumulateAvx2, accumulateBase, acc, d, n); }
+bool isZero(const float* x, size_t n) { return isZeroBody(x, n); }
 void multiply(const float* x, const float* m, float* y, size_t n) {
   GOTEN_NN_DISPATCH(multiplyAvx2, multiplyBase, x, m, y, n);
 }

@@ -25,6 +25,8 @@ void reluForward(const float* x, float* y, size_t n);
 void reluBackward(const float* y, const float* dy, float* dx, size_t n);
 // acc += d (float32 adds).
 void accumulate(float* acc, const float* d, size_t n);
+// true iff every x[i] is ±0
+bool isZero(const float* x, size_t n);
 // y = x ⊙ m (float32 products; dropout's mask).
 void multiply(const float* x, const float* m, float* y, size_t n);
 // y[n, c, i] += b[c] for i < plane (float32 adds).

@@ -11,6 +11,21 @@ import type { BilinearOp } from '../backend/bilinear.js';
 import type { OperandReuse } from '../backend/bilinear.js';
 
 export type { OperandReuse } from '../backend/bilinear.js';
+
+/** How one op is run, beyond its operands. */
+export interface RunOptions {
+  /**
+   * Which operands are, unchanged, tensors this layer already handed over since its last forward
+   * (bilinear.ts `OperandReuse`); quantizing executors then reuse their quantized form (and the secure
+   * protocol their masked form already held by the workers). Absent: nothing is reused.
+   */
+  readonly reuse?: OperandReuse;
+  /**
+   * c += f(a, b) instead of c = f(a, b): a layer accumulating its weight gradient. Each element gets
+   * fl32(c + fl32(f(a, b))), exactly what a separate product and `acc += d` give.
+   */
+  readonly accumulate?: boolean;
+}
 import type { TensorPool } from './memory/tensor-pool.js';
 
 /** Identifies one linear op of one layer; the executor counts invocations per tag. */
@@ -31,13 +46,8 @@ export interface ExecutorStats {
 
 export interface LinearExecutor {
   readonly mode: 'plain' | 'quantized' | 'secure';
-  /**
-   * c = f(a, b) for `op` (see backend/bilinear.ts), float32 in and out. `reuse` says which operands are,
-   * unchanged, tensors this layer already handed over since its last forward (bilinear.ts
-   * `OperandReuse`); quantizing executors then reuse their quantized form (and the secure protocol
-   * their masked form already held by the workers). Absent: nothing is reused.
-   */
-  run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, reuse?: OperandReuse): void | Promise<void>;
+  /** c = f(a, b) (or c += f(a, b), see RunOptions) for `op` (see backend/bilinear.ts), float32 in and out. */
+  run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, opts?: RunOptions): void | Promise<void>;
   stats(): ExecutorStats;
   /**
    * Called by the trainer after every optimizer step. The replicated secure

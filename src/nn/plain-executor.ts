@@ -5,18 +5,43 @@
  */
 import type { Backend } from '../backend/backend.js';
 import { applyBilinearF32, type BilinearOp } from '../backend/bilinear.js';
-import type { ExecutorStats, LinearExecutor, OpTag } from './executor.js';
+import { BufferPool } from '../protocol/buffer-pool.js';
+import { accumulationTarget } from './accumulation.js';
+import type { ExecutorStats, LinearExecutor, OpTag, RunOptions } from './executor.js';
+import type { TensorPool } from './memory/tensor-pool.js';
 
 export class PlainExecutor implements LinearExecutor {
   readonly mode = 'plain' as const;
   private ops = 0;
+  readonly #pool = new BufferPool();
+  /** Managed memory: the budgeted pool an accumulation's scratch is leased from (null: #pool). */
+  #mem: TensorPool | null = null;
 
   constructor(readonly backend: Backend) {}
 
-  /** c = f(a, b) in float32 (see backend/bilinear.ts for the op table); synchronous. */
-  run(op: BilinearOp, _tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array): void {
-    applyBilinearF32(this.backend, op, a, b, c);
+  /** c = f(a, b) (or c += f(a, b)) in float32 (see backend/bilinear.ts for the op table); synchronous. */
+  run(op: BilinearOp, _tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, opts: RunOptions = {}): void {
+    const mem = this.#mem;
+    let lease: Float32Array | null = null;
+    const t = accumulationTarget(c, opts.accumulate, (n) => (mem ? (lease = mem.f32(n)) : this.#pool.float32('acc', n)));
+    try {
+      applyBilinearF32(this.backend, op, a, b, t.out);
+      t.finish();
+    } finally {
+      if (lease) mem!.release(lease);
+    }
     this.ops++;
+  }
+
+  /** Bytes of its private scratch (counted as fixed enclave memory; 0 in managed mode). */
+  memoryBytes(): number {
+    return this.#pool.bytes();
+  }
+
+  /** Managed memory: an accumulation's scratch becomes a lease on `pool` (null: a private buffer). */
+  attachMemory(pool: TensorPool | null): void {
+    this.#mem = pool;
+    this.#pool.clear();
   }
 
   /** Plain float32 products never wrap, so `overflows` stays 0. */

@@ -12,9 +12,10 @@ export interface Int32Buffers {
   int32(name: string, n: number): Int32Array;
 }
 
-/** Int32 and byte buffers by role (the lean protocol's packed operands are bytes). */
+/** Int32, byte and float buffers by role (the lean protocol's packed operands are bytes; accumulation scratch floats). */
 export interface AttemptBuffers extends Int32Buffers {
   uint8(name: string, n: number): Uint8Array;
+  float32(name: string, n: number): Float32Array;
 }
 
 /**
@@ -34,6 +35,12 @@ export class LeaseSet implements AttemptBuffers {
 
   uint8(_name: string, n: number): Uint8Array {
     const v = this.pool.bytes(n);
+    this.#held.push(v);
+    return v;
+  }
+
+  float32(_name: string, n: number): Float32Array {
+    const v = this.pool.f32(n);
     this.#held.push(v);
     return v;
   }

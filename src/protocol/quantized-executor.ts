@@ -18,7 +18,8 @@
 import type { Backend } from '../backend/backend.js';
 import { type BilinearOp, type OperandReuse, applyBilinearModP, bilinearSizes } from '../backend/bilinear.js';
 import { tensorExponent } from '../field/quantize.js';
-import type { ExecutorStats, LinearExecutor, OpTag } from '../nn/executor.js';
+import { accumulationTarget } from '../nn/accumulation.js';
+import type { ExecutorStats, LinearExecutor, OpTag, RunOptions } from '../nn/executor.js';
 import type { TensorPool } from '../nn/memory/tensor-pool.js';
 import { BufferPool } from './buffer-pool.js';
 import { LeaseSet } from './managed-buffers.js';
@@ -51,12 +52,14 @@ export class QuantizedExecutor implements LinearExecutor {
     this.#noiseKey = opts.noiseKey ?? noiseKeyFromSeed(opts.seed ?? 0);
   }
 
-  run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, reuse: OperandReuse = NO_REUSE): void {
+  run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, opts: RunOptions = {}): void {
     const sz = bilinearSizes(op);
     checkLengths(op, sz, a, b, c);
+    const reuse = opts.reuse ?? NO_REUSE;
     const leases = this.#mem ? new LeaseSet(this.#mem) : null;
     const buf = leases ?? this.#pool;
     try {
+      const target = accumulationTarget(c, opts.accumulate, (n) => buf.float32('acc', n));
       const aq = buf.int32('aq', sz.a);
       const bq = buf.int32('bq', sz.b);
       const cq = buf.int32('cq', sz.c);
@@ -67,8 +70,8 @@ export class QuantizedExecutor implements LinearExecutor {
         quantizeOperand(this.#noiseKey, tag.index, ua, a, aq);
         quantizeOperand(this.#noiseKey, tag.index, ub, b, bq);
         applyBilinearModP(this.#backend, op, aq, bq, cq);
-        const r = reconstructDequantize([cq], ua.exp + ub.exp - 12, c);
-        if (!r.flagged) return;
+        const r = reconstructDequantize([cq], ua.exp + ub.exp - 12, target.out);
+        if (!r.flagged) return target.finish();
         this.#stats.overflows++;
         if (retry === MAX_RETRIES) throw new OverflowError(tag.layer, op.pass, r.maxAbs);
       }

@@ -22,7 +22,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { type BilinearOp, type OperandReuse, bilinearSizes } from '../backend/bilinear.js';
 import { MsgType } from '../net/message-types.js';
 import type { Connection } from '../net/transport.js';
-import type { ExecutorStats, LinearExecutor, OpTag } from '../nn/executor.js';
+import { accumulationTarget } from '../nn/accumulation.js';
+import type { ExecutorStats, LinearExecutor, OpTag, RunOptions } from '../nn/executor.js';
 import type { TensorPool } from '../nn/memory/tensor-pool.js';
 import { type AttemptEnv, type AttemptFn, SendTracker } from './attempt.js';
 import { BufferPool } from './buffer-pool.js';
@@ -114,10 +115,24 @@ export class SecureExecutor implements LinearExecutor {
     this.#env = { workers: o.workers, feeds: o.feeds, keys: o.keys, noiseKey: o.noiseKey, kernels: this.#kernels, masks: this.#masks, timeoutMs: o.timeoutMs };
   }
 
-  async run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, reuse: OperandReuse = NO_REUSE): Promise<void> {
+  async run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, opts: RunOptions = {}): Promise<void> {
     const sz = bilinearSizes(op);
     checkLengths(op, sz, a, b, c);
+    const reuse = opts.reuse ?? NO_REUSE;
     this.#stats.ops++;
+    const mem = this.#mem;
+    let lease: Float32Array | null = null;
+    const target = accumulationTarget(c, opts.accumulate, (n) => (mem ? (lease = mem.f32(n)) : this.#pool.float32('acc', n)));
+    try {
+      await this.#retrying(op, tag, reuse, a, b, target.out);
+      target.finish();
+    } finally {
+      if (lease) mem!.release(lease);
+    }
+  }
+
+  /** The op's attempts: a flagged result (overflow.ts) is re-run with more headroom. */
+  async #retrying(op: BilinearOp, tag: OpTag, reuse: OperandReuse, a: Float32Array, b: Float32Array, c: Float32Array): Promise<void> {
     for (let retry = 0; ; retry++) {
       const attempt = this.attempts.take(tag.index, op.pass);
       const uses = this.#operands.plan(tag.index, op.pass, reuse, retry * HEADROOM_STEP, a, b, this.#kernels.exponent);

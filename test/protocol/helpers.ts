@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import type { BilinearOp } from '../../src/backend/bilinear.js';
-import type { ExecutorStats, LinearExecutor, OpTag, OperandReuse } from '../../src/nn/executor.js';
+import type { ExecutorStats, LinearExecutor, OpTag, RunOptions } from '../../src/nn/executor.js';
 import { softmaxCrossEntropy } from '../../src/nn/loss.js';
 import type { Model } from '../../src/nn/model.js';
 import { type ModelConfig, buildModel } from '../../src/nn/models/index.js';
@@ -38,8 +38,8 @@ export class RecordingExecutor implements LinearExecutor {
   get mode() {
     return this.inner.mode;
   }
-  async run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, reuse?: OperandReuse): Promise<void> {
-    await this.inner.run(op, tag, a, b, c, reuse);
+  async run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, opts?: RunOptions): Promise<void> {
+    await this.inner.run(op, tag, a, b, c, opts);
     this.records.push({ key: `${tag.layer}/${op.pass}`, c: c.slice() });
   }
   stats(): ExecutorStats {

@@ -9,7 +9,7 @@ import { bilinearSizes, operandKinds, type BilinearOp } from '../../src/backend/
 import { frameSize } from '../../src/net/frame.js';
 import { MsgType } from '../../src/net/message-types.js';
 import { inprocTransport } from '../../src/net/inproc.js';
-import type { ExecutorStats, LinearExecutor, OpTag, OperandReuse } from '../../src/nn/executor.js';
+import type { ExecutorStats, LinearExecutor, OpTag, OperandReuse, RunOptions } from '../../src/nn/executor.js';
 import { leanHeader } from '../../src/protocol/lean-op.js';
 import { opHeader, opLabel } from '../../src/protocol/messages.js';
 import type { OpAttempt } from '../../src/protocol/op-attempt.js';
@@ -27,9 +27,9 @@ class OpLog implements LinearExecutor {
   get mode() {
     return this.inner.mode;
   }
-  async run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, reuse: OperandReuse = { a: false, b: false }) {
-    this.ops.push({ op, tag, reuse });
-    await this.inner.run(op, tag, a, b, c, reuse);
+  async run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, opts: RunOptions = {}) {
+    this.ops.push({ op, tag, reuse: opts.reuse ?? { a: false, b: false } });
+    await this.inner.run(op, tag, a, b, c, opts);
   }
   stats(): ExecutorStats {
     return this.inner.stats();

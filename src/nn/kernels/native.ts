@@ -17,6 +17,7 @@ export interface NnAddon {
   reluForward(x: F32, y: F32): void;
   reluBackward(y: F32, dy: F32, dx: F32): void;
   accumulateF32(acc: F32, d: F32): void;
+  isZeroF32(x: F32): boolean;
   multiplyF32(x: F32, m: F32, y: F32): void;
   addChannelBias(y: F32, b: F32, batch: number, channels: number, plane: number): void;
   reduceChannelBias(g: F32, dy: F32, batch: number, channels: number, plane: number): void;
@@ -34,7 +35,7 @@ export interface NnAddon {
 }
 
 const ENTRY_POINTS: readonly (keyof NnAddon)[] = [
-  'nnInfo', 'setNnSimd', 'reluForward', 'reluBackward', 'accumulateF32', 'multiplyF32', 'addChannelBias', 'reduceChannelBias',
+  'nnInfo', 'setNnSimd', 'reluForward', 'reluBackward', 'accumulateF32', 'isZeroF32', 'multiplyF32', 'addChannelBias', 'reduceChannelBias',
   'bnForwardTrain', 'bnForwardEval', 'bnBackward', 'maxPoolForward', 'maxPoolBackward', 'avgPoolForward', 'avgPoolBackward',
   'globalAvgPoolForward', 'globalAvgPoolBackward', 'sgdUpdate', 'adamUpdate',
 ]; // prettier-ignore
@@ -59,6 +60,7 @@ export function createNativeNnKernels(a: NnAddon): NnKernels {
     reluForward: (x, y) => a.reluForward(x, y),
     reluBackward: (y, dy, dx) => a.reluBackward(y, dy, dx),
     accumulate: (acc, d) => a.accumulateF32(acc, d),
+    isZero: (x) => a.isZeroF32(x),
     multiply: (x, m, y) => a.multiplyF32(x, m, y),
     addChannelBias: (y, b, batch, channels, plane) => a.addChannelBias(y, b, batch, channels, plane),
     reduceChannelBias: (g, dy, batch, channels, plane) => a.reduceChannelBias(g, dy, batch, channels, plane),

@@ -33,6 +33,14 @@ export function reluBackward(y: Float32Array, dy: Float32Array, dx: Float32Array
   for (let i = 0; i < di.length; i++) di[i] = gi[i] & (-yi[i] >> 31);
 }
 
+/** Whether every x[i] is ±0 (the bits without the sign are all zero). */
+export function isZero(x: Float32Array): boolean {
+  const b = new Int32Array(x.buffer, x.byteOffset, x.length);
+  let any = 0;
+  for (let i = 0; i < b.length; i++) any |= b[i];
+  return (any & 0x7fffffff) === 0;
+}
+
 export function accumulate(acc: Float32Array, d: Float32Array): void {
   for (let i = 0; i < acc.length; i++) acc[i] += d[i];
 }

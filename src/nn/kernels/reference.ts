@@ -10,6 +10,7 @@ export const referenceNnKernels: NnKernels = Object.freeze({
   reluForward: ew.reluForward,
   reluBackward: ew.reluBackward,
   accumulate: ew.accumulate,
+  isZero: ew.isZero,
   multiply: ew.multiply,
   addChannelBias: ew.addChannelBias,
   reduceChannelBias: ew.reduceChannelBias,

@@ -84,6 +84,8 @@ export interface NnKernels {
   reluBackward(y: F32, dy: F32, dx: F32): void;
   /** acc += d. */
   accumulate(acc: F32, d: F32): void;
+  /** Whether every element is +0 or −0. */
+  isZero(x: F32): boolean;
   /** y = x ⊙ m (dropout's mask). */
   multiply(x: F32, m: F32, y: F32): void;
   /** y[n, c, ·] += b[c] over planes of `plane` elements. */

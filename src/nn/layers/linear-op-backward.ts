@@ -4,7 +4,7 @@
  * products to the executor. The base class holds the common bookkeeping
  * (parameters, memory attachment, op-site listing); the backward pass is:
  *
- *   dW += f(dY, X)                         (grad-weight op)
+ *   dW += f(dY, X)                         (grad-weight op, accumulating in place: RunOptions)
  *   db += Σ_{n, spatial} dY[n, c, ·]       (per output channel c)
  *   dX  = f(W, dY)                         (grad-input op; skipped when unused)
  */
@@ -14,7 +14,7 @@ import type { OpTag } from '../executor.js';
 import { nnKernels } from '../kernels/index.js';
 import type { ActivationMemory } from '../memory/activation-memory.js';
 import { SavedTensors } from '../memory/saved.js';
-import { type Buffer, type LayerContext, type LinearLayerInfo, type Parameter, parameterSize, Scratch } from './layer.js';
+import { type Buffer, type LayerContext, type LinearLayerInfo, type Parameter, Scratch } from './layer.js';
 
 export interface LinearOpLayerParts {
   readonly ctx: LayerContext;
@@ -63,8 +63,10 @@ export abstract class LinearOpLayer implements LinearOpLayerParts {
   }
 }
 
-const REUSE_X = { a: false, b: true } as const;
-const REUSE_BOTH = { a: true, b: true } as const;
+// grad-weight: x is the forward's input, unchanged (bilinear.ts OperandReuse), and dW adds to the gradient;
+// grad-input: W is the forward's weight (the update comes after backward), dy the one grad-weight used
+const GRAD_WEIGHT = { reuse: { a: false, b: true }, accumulate: true } as const;
+const GRAD_INPUT = { reuse: { a: true, b: true } } as const;
 
 export async function backwardLinearOp(
   l: LinearOpLayerParts,
@@ -75,16 +77,11 @@ export async function backwardLinearOp(
   plane: number,
   needInputGrad: boolean,
 ): Promise<Tensor | null> {
-  const dw = l.scratch.get('dw', parameterSize(l.weight));
-  // x is the forward's input, unchanged (bilinear.ts OperandReuse)
-  await l.ctx.executor.run(ops.gradWeight, l.tag, dy.data, x.data, dw, REUSE_X);
-  accumulate(l.weight.grad, dw);
-  l.scratch.release(dw);
+  await l.ctx.executor.run(ops.gradWeight, l.tag, dy.data, x.data, l.weight.grad, GRAD_WEIGHT);
   if (l.bias !== null) reduceChannelBias(l.bias.grad, dy.data, x.shape[0], channels, plane);
   if (!needInputGrad) return null;
   const dx = l.scratch.get('dx', x.size);
-  // W is the forward's weight (the update comes after backward), dy the one grad-weight used
-  await l.ctx.executor.run(ops.gradInput, l.tag, l.weight.value, dy.data, dx, REUSE_BOTH);
+  await l.ctx.executor.run(ops.gradInput, l.tag, l.weight.value, dy.data, dx, GRAD_INPUT);
   return new Tensor(x.shape, dx);
 }
 
@@ -98,9 +95,4 @@ export function addChannelBias(y: Float32Array, b: Float32Array, batch: number, 
 /** g[c] += Σ_n Σ_{i < plane} dy[n, c, i]  (float64 sum in the kernels' lane order). */
 export function reduceChannelBias(g: Float32Array, dy: Float32Array, batch: number, channels: number, plane: number): void {
   nnKernels().reduceChannelBias(g, dy, batch, channels, plane);
-}
-
-/** acc += d, elementwise. */
-export function accumulate(acc: Float32Array, d: Float32Array): void {
-  nnKernels().accumulate(acc, d);
 }
