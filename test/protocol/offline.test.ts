@@ -18,6 +18,7 @@ import { deriveStreamKeys, generateMasterSecret } from '../../src/protocol/key-s
 import { OfflineMaskSource } from '../../src/protocol/offline-masks.js';
 import { noiseKeyFromSeed } from '../../src/protocol/op-quantize.js';
 import { QuantizedExecutor } from '../../src/protocol/quantized-executor.js';
+import { PROTOCOLS } from '../../src/protocol/variant.js';
 import { startLocalCluster } from '../../src/roles/local-cluster.js';
 import { FileBacking, MemoryBacking } from '../../src/tee/chunk-store.js';
 import { RecordingExecutor, assertSameRecords, oddModel, trainSteps } from './helpers.js';
@@ -32,14 +33,14 @@ async function run(rec: RecordingExecutor): Promise<number[]> {
 }
 
 describe('offline two-worker mode', () => {
-  for (const topology of ['single', 'replicated'] as const) {
-    it(`${topology}: bit-identical to online mode and to the quantized reference; on-demand attempts counted`, async () => {
+  for (const [protocol, topology] of PROTOCOLS.flatMap((p) => [[p, 'single'], [p, 'replicated']] as const)) {
+    it(`${protocol}, ${topology}: bit-identical to online mode and to the quantized reference; on-demand attempts counted`, async () => {
       const master = generateMasterSecret();
       const noiseKey = noiseKeyFromSeed(SEED);
       const ref = new RecordingExecutor(new QuantizedExecutor({ backend, noiseKey }));
       const refLosses = await run(ref);
-      const online = await startLocalCluster({ backend, topology, noiseKey, master: master.slice() });
-      const offline = await startLocalCluster({ backend, topology, noiseKey, master: master.slice(), workers: 2 });
+      const online = await startLocalCluster({ protocol, backend, topology, noiseKey, master: master.slice() });
+      const offline = await startLocalCluster({ protocol, backend, topology, noiseKey, master: master.slice(), workers: 2 });
       try {
         assert.equal(offline.workers.length, 2, 'no worker 2 in offline mode');
         const on = online.executors.map((e) => new RecordingExecutor(e));
@@ -71,13 +72,13 @@ describe('offline two-worker mode', () => {
     const noiseKey = noiseKeyFromSeed(SEED);
     const ref = new RecordingExecutor(new QuantizedExecutor({ backend, noiseKey }));
     await run(ref);
-    for (const workers of [2, 3] as const) {
-      const cluster = await startLocalCluster({ backend, topology: 'single', noiseKey, workers, kernels: 'js' });
+    for (const [protocol, workers] of PROTOCOLS.flatMap((p) => [[p, 2], [p, 3]] as const)) {
+      const cluster = await startLocalCluster({ protocol, backend, topology: 'single', noiseKey, workers, kernels: 'js' });
       try {
         assert.equal(cluster.executors[0].kernels, 'js');
         const rec = new RecordingExecutor(cluster.executors[0]);
         await run(rec);
-        assertSameRecords(ref, rec, `${workers} workers, js kernels`);
+        assertSameRecords(ref, rec, `${protocol}, ${workers} workers, js kernels`);
       } finally {
         await cluster.close();
       }
