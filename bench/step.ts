@@ -152,12 +152,16 @@ async function runMode(mode: StepMode, f: StepFlags, rig: ModeRig, pinned: Pinni
     lossOpt.wallMs += d0.wallMs + d1.wallMs;
     lossOpt.cpuMs += d0.cpuMs + d1.cpuMs;
   };
-  for (let s = 0; s < warmup; s++) await step();
-  let offline: StepResult['offline'] = null;
   const src = rig.secure?.maskSource;
-  if (src instanceof OfflineMaskSource && rig.secure) {
-    src.learnStep(rig.secure.attempts);
-    const r = await src.precomputeSteps(steps);
+  const offlineSource = src instanceof OfflineMaskSource && rig.secure ? src : null;
+  for (let s = 0; s < warmup; s++) {
+    await step();
+    // a step ends (as the trainer's executor.endStep does): the source learns that step's ops
+    offlineSource?.learnStep(rig.secure!.attempts);
+  }
+  let offline: StepResult['offline'] = null;
+  if (offlineSource && rig.secure) {
+    const r = await offlineSource.precomputeSteps(steps, rig.secure.attempts);
     offline = { phaseMs: r.ms, phaseCpuMs: r.cpuMs, attempts: r.attempts, bytes: r.bytes, onDemand: 0, served: 0 };
   }
   timers.reset();

@@ -30,7 +30,8 @@
  * missing, for as many steps as fit in `budgetBytes` (at most `maxSteps`). The
  * step's op list is learned from the previous step: its first attempt of every
  * (layer, pass), and how far each counter (attempts, operand versions) advanced in
- * that step, which predicts the numbers of the steps to come.
+ * that step; the k-th step to come is predicted to use each counter's next value
+ * plus k - 1 such advances.
  */
 import { randomBytes } from 'node:crypto';
 import type { Backend } from '../backend/backend.js';
@@ -91,14 +92,22 @@ function signature(at: OpAttempt): string {
   return JSON.stringify([at.op, at.operands?.map((r) => [r.kind, r.version])]);
 }
 
-/** Attempt `at` advanced by k steps of `site`. */
-function advance(site: OpSite, k: number): OpAttempt {
+/** The attempt of `site` in the k-th step to come (k >= 1), the counters now at `state`. */
+function predict(site: OpSite, k: number, state: Record<string, number>): OpAttempt {
   const { at, steps } = site;
+  const next = (key: string, inc: number) => (state[key] ?? 0) + (k - 1) * inc;
   const ops = at.operands;
   return {
     ...at,
-    attempt: at.attempt + k * steps.attempt,
-    ...(ops ? { operands: [{ ...ops[0], version: ops[0].version + k * steps.a }, { ...ops[1], version: ops[1].version + k * steps.b }] as const } : {}),
+    attempt: next(`${at.layer}/${at.op.pass}`, steps.attempt),
+    ...(ops
+      ? {
+          operands: [
+            { ...ops[0], version: next(`${at.layer}/${ops[0].kind}`, steps.a) },
+            { ...ops[1], version: next(`${at.layer}/${ops[1].kind}`, steps.b) },
+          ] as const,
+        }
+      : {}),
   };
 }
 
@@ -191,16 +200,17 @@ export class OfflineMaskSource implements MaskSource {
     return { attempts: plan.length, bytes, ms, cpuMs: cpu };
   }
 
-  /** The attempts of the `steps` steps after the learned one (`skip` of them already precomputed). */
-  static plan(sites: readonly OpSite[], steps: number, skip = 0): OpAttempt[] {
+  /** The attempts of the next `steps` steps of `sites`, the executor's counters now at `attempts`. */
+  static plan(sites: readonly OpSite[], steps: number, attempts: AttemptCounter): OpAttempt[] {
+    const state = attempts.getState();
     const plan: OpAttempt[] = [];
-    for (let k = 1 + skip; k <= steps + skip; k++) for (const s of sites) plan.push(advance(s, k));
+    for (let k = 1; k <= steps; k++) for (const s of sites) plan.push(predict(s, k, state));
     return plan;
   }
 
-  /** An offline phase for the `steps` steps after the last learned step (default: its op sites). */
-  precomputeSteps(steps: number, sites: readonly OpSite[] = this.#template): Promise<OfflinePhaseReport> {
-    return this.precompute(OfflineMaskSource.plan(sites, steps));
+  /** An offline phase for the next `steps` steps (default: the last learned step's op sites). */
+  precomputeSteps(steps: number, attempts: AttemptCounter, sites: readonly OpSite[] = this.#template): Promise<OfflinePhaseReport> {
+    return this.precompute(OfflineMaskSource.plan(sites, steps, attempts));
   }
 
   /** The op sites of the last completed step. */
@@ -265,11 +275,11 @@ export class OfflineMaskSource implements MaskSource {
     this.learnStep(attempts);
     const budget = this.#o.budgetBytes ?? 256 * 2 ** 20;
     if (budget <= 0 || this.#template.length === 0) return;
-    const next = OfflineMaskSource.plan(this.#template, 1);
+    const next = OfflineMaskSource.plan(this.#template, 1, attempts);
     if (next.every((at) => this.#planned.has(chunkId(at.layer, at.op.pass, at.attempt)))) return;
     const perStep = this.#template.reduce((s, t) => s + 4 * bilinearSizes(t.at.op).c, 0);
     const steps = Math.max(1, Math.min(this.#o.maxSteps ?? 8, Math.floor(budget / perStep)));
-    await this.precomputeSteps(steps);
+    await this.precomputeSteps(steps, attempts);
   }
 
   stats(): MaskSourceStats {

@@ -17,6 +17,7 @@ import { createJsKernels } from '../../src/protocol/enclave-kernels.js';
 import { deriveStreamKeys, generateMasterSecret } from '../../src/protocol/key-schedule.js';
 import { OfflineMaskSource } from '../../src/protocol/offline-masks.js';
 import { noiseKeyFromSeed } from '../../src/protocol/op-quantize.js';
+import { AttemptCounter } from '../../src/protocol/op-streams.js';
 import { QuantizedExecutor } from '../../src/protocol/quantized-executor.js';
 import { PROTOCOLS } from '../../src/protocol/variant.js';
 import { startLocalCluster } from '../../src/roles/local-cluster.js';
@@ -112,8 +113,8 @@ describe('offline two-worker mode', () => {
     const dir = mkdtempSync(join(tmpdir(), 'goten-offline-'));
     try {
       const file = new OfflineMaskSource({ protocol: 'goten', keys, backend, kernels: createJsKernels(), backing: new FileBacking(dir), budgetBytes: 0 });
-      // the two steps after one whose first attempt was 0
-      await file.precomputeSteps(2, [{ at: { op, layer: 2, attempt: 0 }, steps: { attempt: 1, a: 0, b: 0 } }]);
+      // the next two steps of a site taking one attempt per step, counters at their start (attempts 0 and 1)
+      await file.precomputeSteps(2, new AttemptCounter(), [{ at: { op, layer: 2, attempt: 0 }, steps: { attempt: 1, a: 0, b: 0 } }]);
       assert.equal(readdirSync(dir).length, 2);
       const z = await file.take({ op, layer: 2, attempt: 1 }, 0, 12);
       assert.deepEqual(z.data, file.compute({ op, layer: 2, attempt: 1 }, new Int32Array(12)));
