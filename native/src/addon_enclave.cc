@@ -18,6 +18,8 @@
 //       q_i = clamp(floor(x_i·2^scaleExp + g_i), −128, 127)             g from noiseRef
 //       e_i = q_i − s0_i − d_i mod P (centred), packed into 3 bytes       s0, d from s0Ref, dRef
 //     q: Int32Array or null; packed: Uint8Array (3·n bytes) or null (then s0Ref/dRef are ignored)
+//     → max |x_i| (NaN if some x_i is not finite), scanned on the way: a caller that quantized with a guessed
+//       exponent learns whether the guess was the tensor's exponent
 //   reconstructDequantize(parts: (Int32Array | Uint8Array)[], maskRefs: Uint8Array[], scaleExp, out: Float32Array, checkFirst?)
 //       → max |C|, or −(k + 1) if part k < checkFirst holds a value outside [−HALF, HALF] (out is then garbage)
 //       C_i = centre(Σ_k parts[k][i] + Σ_m mask_m[i]) mod P;   out_i = C_i · 2^scaleExp
@@ -205,6 +207,8 @@ Napi::Value QuantizeMaskPack(const Napi::CallbackInfo& info) {
   }
   alignas(64) uint32_t w[CHUNK];
   alignas(64) int32_t s0[CHUNK], d[CHUNK];
+  float mx = 0;
+  bool finite = true;
   for (size_t start = 0; start < n; start += CHUNK) {
     const size_t m = n - start < CHUNK ? n - start : CHUNK;
     sN.words(w, m);
@@ -213,8 +217,12 @@ Napi::Value QuantizeMaskPack(const Napi::CallbackInfo& info) {
       sD.centred(d, m);
     }
     lean::quantizeMaskPack(x + start, w, scale, s0, d, q ? q + start : nullptr, packed ? packed + 3 * start : nullptr, m);
+    bool f = true;
+    const float bm = enclave::maxAbsBlock(x + start, m, &f);  // the block is in L1 now
+    mx = bm > mx ? bm : mx;
+    finite = finite && f;
   }
-  return info.Env().Undefined();
+  return Napi::Number::New(info.Env(), finite ? double(mx) : NAN);
 }
 
 Napi::Value PackCentred24(const Napi::CallbackInfo& info) {

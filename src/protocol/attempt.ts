@@ -39,6 +39,8 @@ export interface AttemptState {
   /** Replicated topology: the running digest of this step's quantized operands. */
   readonly digest: Hash | null;
   readonly sends: SendTracker;
+  /** A side planned with a guessed exponent (operands.ts speculation): its real use, given max|x|. */
+  readonly confirm: (use: OperandUse, maxAbs: number) => OperandUse;
 }
 
 /** A protocol's attempt: returns max |C| of the reconstructed result (written to c). */

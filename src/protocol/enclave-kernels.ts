@@ -66,8 +66,10 @@ export interface EnclaveKernels {
   /**
    * The lean protocol's operand sweep: quantize x with exponent e (noise from `noise`) into q (if
    * given); with `packed` (3·n bytes), e_i = q_i − s0_i − d_i mod P packed into it (s0, d required then).
+   * Returns max |x_i|, scanned on the way (TypeError naming the first non-finite element, as maxAbs): a
+   * caller that used a guessed exponent learns whether it was the tensor's.
    */
-  quantizeMaskPack(x: Float32Array, e: number, noise: StreamRef, s0: StreamRef | null, d: StreamRef | null, q: Int32Array | null, packed: Uint8Array | null): void;
+  quantizeMaskPack(x: Float32Array, e: number, noise: StreamRef, s0: StreamRef | null, d: StreamRef | null, q: Int32Array | null, packed: Uint8Array | null): number;
   /**
    * out = centre(Σ parts + Σ masks) · 2^scaleExp; returns max |C|. 1–4 parts, 0–3 masks, ≤ 6 in all.
    * A part is an Int32Array, or a Uint8Array holding its elements packed (3 bytes each, field/pack.ts).
@@ -138,13 +140,15 @@ export function createJsKernels(): EnclaveKernels {
     quantizeMaskPack(x, e, noise, s0, d, q, packed) {
       const n = x.length;
       checkQmp(n, s0, d, q, packed);
+      const max = maxAbsRef(x);
       const qq = q ?? pool.int32('q', n);
       quantize(x, FieldStream.open(noise.key, noise.id), qq, e);
-      if (!packed || !s0 || !d) return;
+      if (!packed || !s0 || !d) return max;
       const m = FieldStream.open(s0.key, s0.id).fillCentred(pool.int32('s0', n));
       const dd = FieldStream.open(d.key, d.id).fillCentred(pool.int32('d', n));
       const t = subModP(subModP(qq, m, m), dd, m);
       packCentred24(t, packed);
+      return max;
     },
     reconstructDequantize(parts, masks, scaleExp, out, checkFirst = 0) {
       checkParts(parts.length, masks.length);
@@ -185,7 +189,7 @@ interface EnclaveAddon {
     s1: Int32Array | null,
   ): void;
   reconstructDequantize(parts: FieldPart[], maskRefs: Uint8Array[], scaleExp: number, out: Float32Array, checkFirst?: number): number;
-  quantizeMaskPack(x: Float32Array, scaleExp: number, noiseRef: Uint8Array, s0Ref: Uint8Array | null, dRef: Uint8Array | null, q: Int32Array | null, packed: Uint8Array | null): void;
+  quantizeMaskPack(x: Float32Array, scaleExp: number, noiseRef: Uint8Array, s0Ref: Uint8Array | null, dRef: Uint8Array | null, q: Int32Array | null, packed: Uint8Array | null): number;
   packCentred24(v: Int32Array, packed: Uint8Array): void;
   unpackCentred24(packed: Uint8Array, v: Int32Array): boolean;
 }
@@ -249,7 +253,8 @@ export function createNativeKernels(): EnclaveKernels {
     quantizeMaskPack(x, e, noise, s0, d, q, packed) {
       checkQmp(x.length, s0, d, q, packed);
       if (!Number.isInteger(e) || e < EXP_MIN || e > EXP_MAX) throw new RangeError(`quantize: exponent must be an integer in [${EXP_MIN}, ${EXP_MAX}], got ${e}`);
-      a.quantizeMaskPack(x, FRAC_SHIFT - e, ref(noise), packed ? ref(s0!) : null, packed ? ref(d!) : null, q, packed);
+      const m = a.quantizeMaskPack(x, FRAC_SHIFT - e, ref(noise), packed ? ref(s0!) : null, packed ? ref(d!) : null, q, packed);
+      return Number.isNaN(m) ? maxAbsRef(x) /* throws, naming the element */ : m;
     },
     reconstructDequantize(parts, masks, scaleExp, out, checkFirst = 0) {
       checkParts(parts.length, masks.length);

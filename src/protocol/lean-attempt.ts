@@ -32,23 +32,28 @@ export async function leanAttempt(env: AttemptEnv, x: AttemptState, a: Float32Ar
   const { feeds, keys, noiseKey, workers, kernels, masks } = env;
   const { opId, label, digest, bufs } = x;
   const at = x.at as LeanAttempt;
-  const [ua, ub] = x.uses;
   const out: Promise<void>[] = [masks.request(at, opId, label)];
   if (feeds.w0) out.push(workers[0].send({ type: MsgType.OpRequest, opId, label, dtype: 'json', value: leanHeader(at) }));
-  digest?.update(Int32Array.of(at.layer, at.attempt, ua.version, ub.version, ua.exp, ub.exp));
-  const operand = (v: Float32Array, use: OperandUse, tag: string, to: Connection | null): void => {
-    if (!use.fresh) return;
+  // a fresh version is quantized, masked and packed in one sweep that also scans max|x|: with a guessed
+  // exponent (operands.ts) the scan confirms it, and a wrong guess (rare) is swept again
+  const operand = (v: Float32Array, use: OperandUse, tag: string, to: Connection | null): OperandUse => {
+    if (!use.fresh) return use;
     const q = digest ? bufs.int32(`${tag}q`, v.length) : null;
     const packed = to ? bufs.uint8(`${tag}e`, 3 * v.length) : null;
-    if (!q && !packed) return;
-    const noise = { key: noiseKey, id: noiseStreamId(at.layer, use) };
-    kernels.quantizeMaskPack(v, use.exp, noise, operandStream(keys.S0, at.layer, use), operandStream(keys.D, at.layer, use), q, packed);
+    const sweep = (exp: number) =>
+      kernels.quantizeMaskPack(v, exp, { key: noiseKey, id: noiseStreamId(at.layer, use) }, operandStream(keys.S0, at.layer, use), operandStream(keys.D, at.layer, use), q, packed);
+    if (!q && !packed) return use.guessed ? x.confirm(use, kernels.maxAbs(v)) : use;
+    const max = sweep(use.exp);
+    const real = use.guessed ? x.confirm(use, max) : use;
+    if (real.exp !== use.exp) sweep(real.exp);
     if (q) digest!.update(q);
     if (packed) out.push(to!.send({ type: MsgType.Shares, opId, label, dtype: 'int24', data: packed }));
+    return real;
   };
   // both to worker 0, which relays them (and the header) to worker 1
-  operand(a, ua, 'l.a', feeds.w0 ? workers[0] : null);
-  operand(b, ub, 'l.b', feeds.w0 ? workers[0] : null);
+  const ua = operand(a, x.uses[0], 'l.a', feeds.w0 ? workers[0] : null);
+  const ub = operand(b, x.uses[1], 'l.b', feeds.w0 ? workers[0] : null);
+  digest?.update(Int32Array.of(at.layer, at.attempt, ua.version, ub.version, ua.exp, ub.exp));
   const n = bilinearSizes(at.op).c;
   // a failed send also fails the result below (worker 1 waits for the other's operands), which is what we report
   const sent = x.sends.track(out);

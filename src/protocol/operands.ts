@@ -19,9 +19,16 @@
  * always give the same quantized values: a party that did not keep them can quantize
  * again and get them back exactly. The counters live in the executor's AttemptCounter
  * (saved in checkpoints), so versions, like attempts, never repeat under one key.
+ *
+ * Speculation (an optimisation of the lean protocol's enclave, not a change of the rule): a
+ * new version may be planned with the exponent of the previous version of its (layer, kind)
+ * at the same headroom as a guess, so that one sweep quantizes and finds max|x| together
+ * (enclave-kernels.ts quantizeMaskPack); `confirm` then states the real exponent, and the
+ * caller quantizes again in the rare case the guess was wrong. The results are those of the
+ * rule either way.
  */
 import { type BilinearPass, type OperandKind, type OperandReuse, operandKinds } from '../backend/bilinear.js';
-import { EXP_MAX } from '../field/quantize.js';
+import { EXP_MAX, exponentOf } from '../field/quantize.js';
 import type { AttemptCounter } from './op-streams.js';
 
 /** One side of one op attempt. */
@@ -33,18 +40,23 @@ export interface OperandUse {
   readonly headroom: number;
   /** True when this attempt quantizes it (a new version); false when it uses the cached one. */
   readonly fresh: boolean;
+  /** `exp` is a guess (speculation, above) until `confirm`. */
+  readonly guessed?: boolean;
 }
 
 export const NO_REUSE: OperandReuse = { a: false, b: false };
 
 export class OperandTracker {
   readonly #cache = new Map<string, OperandUse>();
+  /** The exponent of the last new version of (layer, kind) at a headroom: `${layer}/${kind}/${headroom}`. */
+  readonly #lastExp = new Map<string, number>();
 
   constructor(readonly counter: AttemptCounter) {}
 
   /**
    * The two sides of an attempt of `pass` at layer `layer` with `headroom`; `exponent(x)` is the
-   * tensor exponent floor(log2 max|x|), called only for new versions.
+   * tensor exponent floor(log2 max|x|), called only for new versions (and, with `speculate`, only when
+   * there is no previous exponent to guess from).
    */
   plan(
     layer: number,
@@ -54,25 +66,41 @@ export class OperandTracker {
     a: Float32Array,
     b: Float32Array,
     exponent: (x: Float32Array) => number,
+    speculate = false,
   ): [OperandUse, OperandUse] {
     if (pass === 'forward') this.#cache.delete(`${layer}/dY`);
     const [ka, kb] = operandKinds(pass);
-    return [this.#use(layer, ka, reuse.a, headroom, a, exponent), this.#use(layer, kb, reuse.b, headroom, b, exponent)];
+    return [this.#use(layer, ka, reuse.a, headroom, a, exponent, speculate), this.#use(layer, kb, reuse.b, headroom, b, exponent, speculate)];
   }
 
-  #use(layer: number, kind: OperandKind, reuse: boolean, headroom: number, x: Float32Array, exponent: (x: Float32Array) => number): OperandUse {
+  #use(
+    layer: number,
+    kind: OperandKind,
+    reuse: boolean,
+    headroom: number,
+    x: Float32Array,
+    exponent: (x: Float32Array) => number,
+    speculate: boolean,
+  ): OperandUse {
     const key = `${layer}/${kind}`;
     const cached = this.#cache.get(key);
     if (reuse && cached !== undefined && cached.headroom === headroom) return { ...cached, fresh: false };
-    const use: OperandUse = {
-      kind,
-      version: this.counter.take(layer, kind),
-      exp: Math.min(EXP_MAX, exponent(x) + headroom),
-      headroom,
-      fresh: true,
-    };
+    const guess = speculate ? this.#lastExp.get(`${key}/${headroom}`) : undefined;
+    const exp = guess ?? Math.min(EXP_MAX, exponent(x) + headroom);
+    const use: OperandUse = { kind, version: this.counter.take(layer, kind), exp, headroom, fresh: true, ...(guess === undefined ? {} : { guessed: true }) };
     this.#cache.set(key, use);
+    if (guess === undefined) this.#lastExp.set(`${key}/${headroom}`, exp);
     return use;
+  }
+
+  /** The real exponent of a new version planned with a guess, from max|x| (scanned while quantizing). */
+  confirm(layer: number, use: OperandUse, maxAbs: number): OperandUse {
+    const exp = Math.min(EXP_MAX, exponentOf(maxAbs) + use.headroom);
+    const real: OperandUse = { kind: use.kind, version: use.version, exp, headroom: use.headroom, fresh: use.fresh };
+    const key = `${layer}/${use.kind}`;
+    if (this.#cache.get(key)?.version === use.version) this.#cache.set(key, real);
+    this.#lastExp.set(`${key}/${use.headroom}`, exp);
+    return real;
   }
 
   /** Forgets every cached version (a new session: the workers hold none of them). */

@@ -135,7 +135,8 @@ export class SecureExecutor implements LinearExecutor {
   async #retrying(op: BilinearOp, tag: OpTag, reuse: OperandReuse, a: Float32Array, b: Float32Array, c: Float32Array): Promise<void> {
     for (let retry = 0; ; retry++) {
       const attempt = this.attempts.take(tag.index, op.pass);
-      const uses = this.#operands.plan(tag.index, op.pass, reuse, retry * HEADROOM_STEP, a, b, this.#kernels.exponent);
+      // lean: one sweep quantizes a new version and scans it, with the last version's exponent as a guess
+      const uses = this.#operands.plan(tag.index, op.pass, reuse, retry * HEADROOM_STEP, a, b, this.#kernels.exponent, this.protocol === 'lean');
       const at: OpAttempt = { op, layer: tag.index, attempt, ...(this.protocol === 'lean' ? { operands: [operandRef(uses[0]), operandRef(uses[1])] } : {}) };
       const maxAbs = await this.#attempt(at, uses, a, b, c);
       if (maxAbs < GUARD) return;
@@ -151,7 +152,8 @@ export class SecureExecutor implements LinearExecutor {
   async #attempt(at: OpAttempt, uses: [OperandUse, OperandUse], a: Float32Array, b: Float32Array, c: Float32Array): Promise<number> {
     const leases = this.#mem ? new LeaseSet(this.#mem) : null;
     const sends = new SendTracker(leases, () => this.#pool.clear());
-    const state = { at, uses, opId: this.#seq++ >>> 0, label: opLabel(at), bufs: leases ?? this.#pool, digest: this.#digest, sends };
+    const confirm = (use: OperandUse, maxAbs: number) => this.#operands.confirm(at.layer, use, maxAbs);
+    const state = { at, uses, opId: this.#seq++ >>> 0, label: opLabel(at), bufs: leases ?? this.#pool, digest: this.#digest, sends, confirm };
     try {
       return await this.#attemptFn(this.#env, state, a, b, c);
     } catch (err) {
