@@ -24,6 +24,8 @@ export interface ResolvedRecipe {
   sources: Record<RecipeKey, Source>;
   /** The model carries a recipe of its own (every built-in model does). */
   modelHasRecipe: boolean;
+  /** The rate the model's recipe would have given (SGD only: undefined for other optimizers). */
+  recipeLr: number | undefined;
 }
 
 /**
@@ -60,7 +62,8 @@ export function resolveRecipe(args: TrainArgs, model: Partial<Recipe> | undefine
     schedule,
     warmup: formatWarmup(parseWarmup(values.warmup ?? '0')),
   };
-  return { flags, sources, modelHasRecipe: model !== undefined };
+  const recipeLr = args.optimizer === 'sgd' ? (own.lr ?? BASE_RECIPE.lr) : undefined;
+  return { flags, sources, modelHasRecipe: model !== undefined, recipeLr };
 }
 
 /** `1` → `1 epoch`, `0.5` → `0.5 epochs`, `200steps` → `200 steps`, `0` → `none`. */

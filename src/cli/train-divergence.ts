@@ -8,14 +8,16 @@ import { existsSync } from 'node:fs';
 import { type DivergenceError, suggestLr } from '../nn/divergence.js';
 import type { Sealer } from '../tee/seal.js';
 import { loadCheckpointFile } from './checkpoint-io.js';
+import type { ResolvedRecipe } from './train-defaults.js';
 
 export const DIVERGED_EXIT = 3;
 
 export interface DivergenceContext {
-  /** The run's base learning rate, the recipe's (SGD only) and what to call the latter ("the vgg11 recipe's rate"). */
+  /** The run's base learning rate. */
   lr: number;
-  recipeLr?: number;
-  recipeLabel: string;
+  /** Where the run's settings came from (the model recipe's rate is the first suggestion). */
+  recipe: ResolvedRecipe;
+  modelName: string;
   /** --save path, if any. */
   save?: string;
   sealerOf: () => Promise<Sealer>;
@@ -34,8 +36,9 @@ async function keptCheckpoint(path: string | undefined, sealerOf: () => Promise<
 
 /** Writes the report; returns the exit status to use. */
 export async function reportDivergence(e: DivergenceError, ctx: DivergenceContext, json: boolean): Promise<number> {
-  const suggested = suggestLr(ctx.lr, ctx.recipeLr);
-  const why = suggested === ctx.recipeLr ? ctx.recipeLabel : `about a quarter of ${ctx.lr}`;
+  const { recipeLr, modelHasRecipe } = ctx.recipe;
+  const suggested = suggestLr(ctx.lr, recipeLr);
+  const why = suggested !== recipeLr ? `about a quarter of ${ctx.lr}` : modelHasRecipe ? `the ${ctx.modelName} recipe's rate` : 'the default rate';
   const kept = await keptCheckpoint(ctx.save, ctx.sealerOf);
   const ck =
     ctx.save === undefined

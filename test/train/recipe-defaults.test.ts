@@ -45,6 +45,8 @@ test('no flags: a built-in model trains with its recipe, a config without one wi
     BASE_RECIPE,
   );
   assert.ok(Object.values(plain.sources).every((s) => s === 'default'));
+  // the rate a divergence message suggests first
+  assert.deepEqual([vgg.recipeLr, plain.recipeLr], [PRESET_RECIPES.vgg11.lr, BASE_RECIPE.lr]);
 });
 
 test("a JSON config's recipe sets what it names; the rest is BASE_RECIPE", () => {
@@ -74,6 +76,7 @@ test("adam keeps its own default rate unless --lr is given; an explicit schedule
   const adam = resolveRecipe({ ...args, optimizer: 'adam' }, modelRecipe('vgg11'), none);
   assert.equal(adam.flags.lr, undefined);
   assert.equal(hyperOf(adam.flags).lr, 0.001);
+  assert.equal(adam.recipeLr, undefined);
   const own = resolveRecipe({ ...args, schedule: 'cosine,warmup-steps:5' }, modelRecipe('vgg11'), (k) => k === 'schedule');
   assert.equal(own.flags.warmup, '0');
   assert.equal(buildSchedule(own.flags).lrAt(0, 0, 100), (own.flags.lr ?? NaN) / 5);

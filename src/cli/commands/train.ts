@@ -8,8 +8,8 @@ import { loadDataset } from '../../data/spec.js';
 import { TEE_KINDS } from '../../tee/providers/index.js';
 import { loadCheckpointFile, memoSealer } from '../checkpoint-io.js';
 import { DivergenceError, DivergenceGuard } from '../../nn/divergence.js';
-import { BASE_RECIPE, buildModel, modelRecipe } from '../../nn/models/index.js';
-import { parseWarmup, formatWarmup } from '../../nn/schedule.js';
+import { buildModel, modelRecipe } from '../../nn/models/index.js';
+import { formatWarmup, parseWarmup } from '../../nn/schedule.js';
 import { type EpochMetrics, train } from '../../nn/trainer.js';
 import { BACKENDS, createExecutor, MODES, parseMode, protocolOption, resolveBackend } from '../executors.js';
 import { DEFAULT_PROTOCOL, parseProtocol } from '../../protocol/variant.js';
@@ -194,10 +194,7 @@ export async function runTrain(raw: TrainArgs & Partial<ReportFlags>, given: (ke
     }).catch(async (e: unknown) => {
       if (!(e instanceof DivergenceError) || replica) throw e;
       progress.stop();
-      const recipeLr = flags.optimizer === 'sgd' ? modelRecipe(flags.model)?.lr ?? BASE_RECIPE.lr : undefined;
-      const recipeLabel = recipe.modelHasRecipe ? `the ${name} recipe's rate` : 'the default rate';
-      const ctx = { lr: Number(hyper.lr), recipeLr, recipeLabel, save: flags.save, sealerOf };
-      process.exitCode = await reportDivergence(e, ctx, flags.json);
+      process.exitCode = await reportDivergence(e, { lr: Number(hyper.lr), recipe, modelName: name, save: flags.save, sealerOf }, flags.json);
       return null;
     });
     progress.stop();
