@@ -14,7 +14,7 @@ import type { Recipe } from './recipes.js';
 export type { LayerSpec, ModelConfig, Pair } from './config.js';
 export { validateModelConfig } from './config.js';
 export { modelNames, presetConfig } from './presets.js';
-export { BASE_RECIPE, completeRecipe, PRESET_RECIPES, RECIPE_KEYS, type Recipe, type RecipeKey } from './recipes.js';
+export { BASE_RECIPE, PRESET_RECIPES, RECIPE_KEYS, type Recipe, type RecipeKey } from './recipes.js';
 
 export interface BuildOptions {
   /** Per-sample input shape [C, H, W]. */

@@ -107,8 +107,3 @@ export function validateRecipe(v: unknown, where = 'recipe'): Partial<Recipe> {
   }
   return r as Partial<Recipe>;
 }
-
-/** A model's full recipe: its own fields over BASE_RECIPE. */
-export function completeRecipe(own: Partial<Recipe> | undefined): Recipe {
-  return { ...BASE_RECIPE, ...own };
-}
