@@ -9,7 +9,7 @@ import type { TeeKind } from '../tee/provider.js';
 import type { Checkpoint } from '../nn/checkpoint.js';
 import type { Parameter } from '../nn/layers/layer.js';
 import { Adam, type Optimizer, SGD } from '../nn/optim.js';
-import { type LrSchedule, parseSchedule } from '../nn/schedule.js';
+import { type LrSchedule, parseSchedule, parseWarmup, withWarmup } from '../nn/schedule.js';
 import type { MemoryFlags } from './memory-setup.js';
 
 /** Flags as commander hands them over (strings where a parser was not attached). */
@@ -25,6 +25,10 @@ export interface TrainFlags extends MemoryFlags {
   weightDecay: number;
   nesterov: boolean;
   schedule: string;
+  /** Linear warm-up (`0`, `<epochs>`, `<n>steps`); added to the schedule. Absent: none. */
+  warmup?: string;
+  /** false: no divergence guard (`--no-guard`). */
+  guard?: boolean;
   optimizer: string;
   backend: string;
   limitTrain?: number;
@@ -121,6 +125,8 @@ export function hyperOf(f: TrainFlags): Hyper {
     nesterov: f.optimizer === 'sgd' ? f.nesterov : null,
     weightDecay: f.weightDecay,
     schedule: f.schedule,
+    // recorded only when used, so checkpoints of runs without one still resume
+    ...(f.warmup !== undefined && parseWarmup(f.warmup) !== null ? { warmup: f.warmup } : {}),
     limitTrain: f.limitTrain ?? null,
     limitTest: f.limitTest ?? null,
     augment: f.augment ?? null,
@@ -131,10 +137,10 @@ export function hyperOf(f: TrainFlags): Hyper {
  * On --resume, every option the user did not give on the command line comes
  * from the checkpoint, so `goten train --resume ck --epochs 5` just continues.
  */
-export function applyCheckpointDefaults(f: TrainFlags, c: Checkpoint, given: (key: string) => boolean): TrainFlags {
-  const out: TrainFlags = { ...f };
-  const take = <K extends keyof TrainFlags>(k: K, v: TrainFlags[K]) => {
-    if (!given(k)) out[k] = v;
+export function applyCheckpointDefaults<F extends Partial<TrainFlags>>(f: F, c: Checkpoint, given: (key: string) => boolean): F {
+  const out: F = { ...f };
+  const take = <K extends keyof F>(k: K, v: F[K]) => {
+    if (!given(String(k))) out[k] = v;
   };
   take('model', c.info.model);
   take('data', c.info.data);
@@ -150,6 +156,7 @@ export function applyCheckpointDefaults(f: TrainFlags, c: Checkpoint, given: (ke
   if (typeof h.nesterov === 'boolean') take('nesterov', h.nesterov);
   if (typeof h.weightDecay === 'number') take('weightDecay', h.weightDecay);
   if (typeof h.schedule === 'string') take('schedule', h.schedule);
+  take('warmup', typeof h.warmup === 'string' ? h.warmup : '0'); // runs before warm-ups existed had none
   take('limitTrain', typeof h.limitTrain === 'number' ? h.limitTrain : undefined);
   take('limitTest', typeof h.limitTest === 'number' ? h.limitTest : undefined);
   take('augment', typeof h.augment === 'boolean' ? h.augment : undefined);
@@ -169,5 +176,6 @@ export function buildOptimizer(f: TrainFlags, params: Parameter[]): Optimizer {
 }
 
 export function buildSchedule(f: TrainFlags): LrSchedule {
-  return parseSchedule(scheduleSpec(f.schedule, f.epochs), f.lr ?? defaultLr(f.optimizer), f.epochs);
+  const spec = withWarmup(scheduleSpec(f.schedule, f.epochs), parseWarmup(f.warmup ?? '0'));
+  return parseSchedule(spec, f.lr ?? defaultLr(f.optimizer), f.epochs);
 }

@@ -24,6 +24,7 @@ import type { Dataset } from '../data/dataset.js';
 import { channelStats, type ChannelStats, validateStats } from '../data/normalize.js';
 import type { Sealer } from '../tee/seal.js';
 import { captureCheckpoint, type Checkpoint, type CheckpointInfo, restoreModel, saveCheckpoint } from './checkpoint.js';
+import { type DivergenceGuard, DivergenceError } from './divergence.js';
 import type { LinearExecutor } from './executor.js';
 import { softmaxCrossEntropy } from './loss.js';
 import type { Model } from './model.js';
@@ -90,6 +91,11 @@ export interface TrainOptions {
   onEpoch?(m: EpochMetrics): void | Promise<void>;
   /** Stops (after saving, if `save` is set) once this many global steps are done. */
   stopAtStep?: number;
+  /**
+   * Watches every step's loss: the run throws a DivergenceError when it says so, and no
+   * checkpoint is written while it is alarmed (the last good one stays on disk).
+   */
+  guard?: DivergenceGuard;
 }
 
 export interface TrainResult {
@@ -175,7 +181,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (c.info.partial) totals = { ...c.info.partial };
   }
   const save = async (): Promise<void> => {
-    if (!opts.save) return;
+    if (!opts.save || opts.guard?.alarmed) return;
     const info: CheckpointInfo = {
       ...opts.describe,
       partial: loader.epochInProgress ? { ...totals } : null,
@@ -211,6 +217,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const g = grads.get(b.size) ?? new Float32Array(b.size * model.numClasses);
       grads.set(b.size, g);
       const r = softmaxCrossEntropy(logits, b.labels, g);
+      const verdict = opts.guard?.observe(step + 1, r.loss);
+      if (verdict) throw new DivergenceError(verdict, { epoch: epoch + 1, batch: b.index + 1, batchesPerEpoch: loader.batchesPerEpoch, lr });
       if (!Number.isFinite(r.loss)) throw new Error(`training diverged: loss is ${r.loss} at step ${step + 1} (try a lower --lr)`);
       model.zeroGrad();
       optimizer.lr = lr; // before backward: with sealed parameters the update runs inside it

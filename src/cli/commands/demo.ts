@@ -9,7 +9,7 @@
 import { type Command, Option } from 'commander';
 import { protocolOption } from '../executors.js';
 import { intOption } from '../train-setup.js';
-import type { TrainFlags } from '../train-setup.js';
+import type { TrainArgs } from '../train-defaults.js';
 import { runTrain } from './train.js';
 
 interface DemoOptions {
@@ -51,17 +51,14 @@ export function register(program: Command): void {
         `goten demo: secure training of mnist-cnn on MNIST — enclave (this process) + workers w0, w1, w2 ` +
           `(${o.topology === 'replicated' ? 'plus enclave replica e1, ' : ''}separate processes, ${o.transport} on 127.0.0.1)\n`,
       );
-      const flags: TrainFlags = {
+      const flags: TrainArgs = {
         model: 'mnist-cnn',
         data: 'mnist',
         mode: 'secure',
         epochs: o.epochs,
         batch: o.batch,
         seed: o.seed,
-        momentum: 0.9,
-        weightDecay: 5e-4,
-        nesterov: false,
-        schedule: 'cosine',
+        nesterov: false, // momentum, weight decay, schedule, warm-up and lr: the mnist-cnn recipe
         optimizer: 'sgd',
         backend: o.backend,
         limitTrain: o.limitTrain,
@@ -75,6 +72,6 @@ export function register(program: Command): void {
         cluster: o.cluster,
         party: o.party,
       };
-      await runTrain(flags, (k) => k in flags && flags[k as keyof TrainFlags] !== undefined);
+      await runTrain(flags, (k) => k in flags && flags[k as keyof TrainArgs] !== undefined);
     });
 }

@@ -7,7 +7,9 @@ import { type Command, Option } from 'commander';
 import { loadDataset } from '../../data/spec.js';
 import { TEE_KINDS } from '../../tee/providers/index.js';
 import { loadCheckpointFile, memoSealer } from '../checkpoint-io.js';
-import { buildModel } from '../../nn/models/index.js';
+import { DivergenceError, DivergenceGuard } from '../../nn/divergence.js';
+import { buildModel, modelRecipe } from '../../nn/models/index.js';
+import { formatWarmup, parseWarmup } from '../../nn/schedule.js';
 import { type EpochMetrics, train } from '../../nn/trainer.js';
 import { BACKENDS, createExecutor, MODES, parseMode, protocolOption, resolveBackend } from '../executors.js';
 import { DEFAULT_PROTOCOL, parseProtocol } from '../../protocol/variant.js';
@@ -23,8 +25,9 @@ import {
   modelLabel,
   numOption,
   resolveModelSpec,
-  type TrainFlags,
 } from '../train-setup.js';
+import { describeRecipe, resolveRecipe, type TrainArgs } from '../train-defaults.js';
+import { reportDivergence } from '../train-divergence.js';
 
 const silentProgress = { step() {}, epoch() {}, stop() {} };
 
@@ -54,13 +57,15 @@ export function register(program: Command): void {
     .option('--data <spec>', 'mnist | fashion-mnist | idx:<dir> | cifar10:<dir> | synthetic:<C>x<H>x<W>:<classes>', 'mnist')
     .addOption(new Option('--mode <mode>', 'where products run').choices([...MODES]).default('plain'))
     .option('--epochs <n>', 'total epochs (a resumed run continues up to this number)', intOption('--epochs'), 3)
-    .option('--batch <n>', 'mini-batch size', intOption('--batch'), 64)
+    .option('--batch <n>', "mini-batch size (default: the model's recipe)", intOption('--batch'))
     .option('--seed <n>', 'seed of initialisation, data order, augmentation and quantization noise', intOption('--seed', 0), 1)
-    .option('--lr <x>', 'base learning rate (default 0.05 for sgd, 0.001 for adam)', numOption('--lr'))
-    .option('--momentum <x>', 'SGD momentum', numOption('--momentum'), 0.9)
+    .option('--lr <x>', "base learning rate (default: the model's recipe for sgd, 0.001 for adam)", numOption('--lr'))
+    .option('--momentum <x>', "SGD momentum (default: the model's recipe)", numOption('--momentum'))
     .option('--nesterov', 'Nesterov momentum', false)
-    .option('--weight-decay <x>', 'L2 weight decay', numOption('--weight-decay'), 5e-4)
-    .option('--schedule <s>', 'none | step (÷10 every ⌈epochs/3⌉) | cosine | step:<every>:<gamma> | cosine:<min>', 'cosine')
+    .option('--weight-decay <x>', "L2 weight decay (default: the model's recipe)", numOption('--weight-decay'))
+    .option('--schedule <s>', "none | step (÷10 every ⌈epochs/3⌉) | cosine | step:<every>:<gamma> | cosine:<min> (default: the model's recipe)")
+    .option('--warmup <w>', "linear warm-up: <epochs> (1, 0.5), <n>steps or 0 (default: the model's recipe)", warmupOption)
+    .option('--no-guard', 'keep training when the loss diverges (default: stop with a message)')
     .addOption(new Option('--optimizer <name>', 'optimizer').choices(['sgd', 'adam']).default('sgd'))
     .addOption(new Option('--backend <name>', 'kernel backend').choices([...BACKENDS]).default('auto'))
     .option('--limit-train <n>', 'use only the first n training samples (synthetic: generate n)', intOption('--limit-train'))
@@ -82,7 +87,7 @@ export function register(program: Command): void {
     .addOption(new Option('--party <name>', 'secure mode: this enclave replica').choices(['e0', 'e1']).default('e0'))
     .addOption(new Option('--transport <t>', 'secure mode, local cluster: channel between the processes').choices(['tls', 'tcp']).default('tls'));
   addReportOptions(addMemoryOptions(cmd), intOption)
-    .action(async (raw: TrainFlags & ReportFlags, cmd: Command) => {
+    .action(async (raw: TrainArgs & ReportFlags, cmd: Command) => {
       await runTrain(raw, (k) => {
         const src = cmd.getOptionValueSource(k);
         return src !== undefined && src !== 'default';
@@ -90,8 +95,16 @@ export function register(program: Command): void {
     });
 }
 
+function warmupOption(v: string): string {
+  try {
+    return formatWarmup(parseWarmup(v));
+  } catch (e) {
+    throw new Error(`--warmup: ${(e as Error).message}`);
+  }
+}
+
 /** Runs `goten train` with parsed flags; `given(key)` tells whether a flag came from the command line. */
-export async function runTrain(raw: TrainFlags & Partial<ReportFlags>, given: (key: string) => boolean): Promise<void> {
+export async function runTrain(raw: TrainArgs & Partial<ReportFlags>, given: (key: string) => boolean): Promise<void> {
   // the second enclave replica mirrors e0 silently: no progress, no output, no checkpoint writes
   const replica = raw.party === 'e1';
   if (replica) raw = { ...raw, save: undefined, saveEvery: undefined, json: false, log: undefined, report: undefined };
@@ -100,7 +113,9 @@ export async function runTrain(raw: TrainFlags & Partial<ReportFlags>, given: (k
   const sealerOf = memoSealer(raw.tee ?? 'simulated');
   const ckpt = raw.resume === undefined ? undefined : await loadCheckpointFile(raw.resume, sealerOf);
   const merged = ckpt ? applyCheckpointDefaults(raw, ckpt, given) : raw;
-  const flags = { ...merged, model: ckpt && !given('model') ? merged.model : resolveModelSpec(merged.model) };
+  const modelSpec = ckpt && !given('model') ? merged.model : resolveModelSpec(merged.model);
+  const recipe = resolveRecipe({ ...merged, model: modelSpec }, modelRecipe(modelSpec), given);
+  const flags = recipe.flags;
   const mode = parseMode(flags.mode);
   const seed = flags.seed;
   const backend = await resolveBackend(flags.backend);
@@ -134,8 +149,8 @@ export async function runTrain(raw: TrainFlags & Partial<ReportFlags>, given: (k
     const name = modelLabel(flags.model);
     if (!replica) process.stderr.write(
       `training ${name} (${model.parameterCount()} parameters) on ${data.name}: ${data.train.count} train / ${data.test.count} test, ` +
-        `${data.inputShape.join('×')}, ${data.numClasses} classes; mode ${mode}, backend ${backend.name}, batch ${flags.batch}, ` +
-        `${flags.optimizer} lr ${hyper.lr}, schedule ${flags.schedule}, seed ${seed}` +
+        `${data.inputShape.join('×')}, ${data.numClasses} classes; mode ${mode}, backend ${backend.name}, ` +
+        `${describeRecipe(recipe, Number(hyper.lr), name)}, seed ${seed}` +
         (ckpt ? `; resuming from ${raw.resume} at epoch ${ckpt.info.epoch}, step ${ckpt.info.step}` : '') +
         '\n',
     );
@@ -149,6 +164,7 @@ export async function runTrain(raw: TrainFlags & Partial<ReportFlags>, given: (k
       { log: raw.log, report: raw.report, logEvery: raw.logEvery ?? 10 },
       { label: `${name} ${mode}`, settings: { model: name, data: data.name, mode, backend: backend.name, topology: flags.topology, protocol: mode === 'secure' ? (flags.protocol ?? DEFAULT_PROTOCOL) : null, workers: mode === 'secure' ? Number(flags.workers) : null, epochs: flags.epochs, batch: flags.batch, seed, parameters: model.parameterCount(), train: data.train.count, test: data.test.count, ...hyper }, executor, topology: flags.topology },
     );
+    const guard = flags.guard === false ? undefined : new DivergenceGuard({ numClasses: model.numClasses, batchSize: flags.batch });
     const result = await train({
       model,
       data,
@@ -165,6 +181,7 @@ export async function runTrain(raw: TrainFlags & Partial<ReportFlags>, given: (k
           ? undefined
           : { path: flags.save, everySteps: flags.saveEvery, sealer: (flags.seal ?? mode === 'secure') ? await sealerOf() : undefined },
       resume: ckpt,
+      guard,
       onStep: (p) => {
         progress.step(p);
         return recorder?.step(p);
@@ -174,10 +191,15 @@ export async function runTrain(raw: TrainFlags & Partial<ReportFlags>, given: (k
         if (flags.json) process.stdout.write(JSON.stringify(epochJson(m)) + '\n');
         return recorder?.epoch(m);
       },
+    }).catch(async (e: unknown) => {
+      if (!(e instanceof DivergenceError) || replica) throw e;
+      progress.stop();
+      process.exitCode = await reportDivergence(e, { lr: Number(hyper.lr), recipe, modelName: name, save: flags.save, sealerOf }, flags.json);
+      return null;
     });
     progress.stop();
-    const last = result.epochs.at(-1);
-    if (last && !replica) {
+    const last = result?.epochs.at(-1);
+    if (result && last && !replica) {
       const perEpoch = result.epochs.reduce((a, m) => a + m.seconds, 0) / result.epochs.length;
       const line =
         `test accuracy ${(100 * last.testAccuracy).toFixed(2)}% after ${result.epoch} epoch${result.epoch === 1 ? '' : 's'} ` +

@@ -16,8 +16,11 @@
  *   dropout   p
  *   residual  body: [specs], shortcut: [specs] (empty/absent = identity); y = body(x) + shortcut(x)
  * Every spec may carry a `name` (relative to its parent block); the default is its index.
+ * Top level: name, layers, init, initGain, decayAll, description, and `recipe` (default training
+ * hyper-parameters: batch, lr, momentum, weightDecay, schedule, warmup; see recipes.ts).
  */
 import { INIT_KINDS, type InitKind } from '../init.js';
+import { type Recipe, validateRecipe } from './recipes.js';
 
 export type Pair = number | [number, number];
 
@@ -40,6 +43,8 @@ export interface ModelConfig {
   initGain?: number;
   /** Apply weight decay to biases and BatchNorm γ/β too (default true: PyTorch's and Goten's behaviour). */
   decayAll?: boolean;
+  /** Default training hyper-parameters of this model (any subset; see recipes.ts). */
+  recipe?: Partial<Recipe>;
 }
 
 const TYPES = ['conv', 'linear', 'relu', 'flatten', 'gap', 'maxpool', 'avgpool', 'bn', 'bn1d', 'bn2d', 'dropout', 'residual'];
@@ -132,7 +137,7 @@ export function validateModelConfig(c: unknown): ModelConfig {
   if (typeof c.name !== 'string' || c.name === '') fail('config', `'name' must be a non-empty string`);
   if (c.description !== undefined && typeof c.description !== 'string') fail('config', `'description' must be a string`);
   for (const k of Object.keys(c)) {
-    if (!['name', 'layers', 'init', 'initGain', 'decayAll', 'description'].includes(k)) fail('config', `unknown field '${k}'`);
+    if (!['name', 'layers', 'init', 'initGain', 'decayAll', 'description', 'recipe'].includes(k)) fail('config', `unknown field '${k}'`);
   }
   if (!Array.isArray(c.layers) || c.layers.length === 0) fail('config', `'layers' must be a non-empty list`);
   c.layers.forEach((s, i) => checkSpec(`layers[${i}]`, s));
@@ -141,6 +146,7 @@ export function validateModelConfig(c: unknown): ModelConfig {
   }
   if (c.initGain !== undefined && !(typeof c.initGain === 'number' && c.initGain > 0)) fail('config', `'initGain' must be positive`);
   if (c.decayAll !== undefined && typeof c.decayAll !== 'boolean') fail('config', `'decayAll' must be a boolean`);
+  if (c.recipe !== undefined) validateRecipe(c.recipe);
   return c as unknown as ModelConfig;
 }
 

@@ -9,10 +9,12 @@ import { Rng } from '../rng.js';
 import { buildLayers } from './build.js';
 import { type ModelConfig, validateModelConfig } from './config.js';
 import { presetConfig } from './presets.js';
+import type { Recipe } from './recipes.js';
 
 export type { LayerSpec, ModelConfig, Pair } from './config.js';
 export { validateModelConfig } from './config.js';
 export { modelNames, presetConfig } from './presets.js';
+export { BASE_RECIPE, PRESET_RECIPES, RECIPE_KEYS, type Recipe, type RecipeKey } from './recipes.js';
 
 export interface BuildOptions {
   /** Per-sample input shape [C, H, W]. */
@@ -29,18 +31,28 @@ export function defaultExecutor(): LinearExecutor {
   return new PlainExecutor(getBackend('auto'));
 }
 
+/** The config a model spec names: a built-in name, a JSON text, or a config object (validated). */
+function configOf(spec: string | ModelConfig): ModelConfig {
+  if (typeof spec !== 'string') return validateModelConfig(spec);
+  return spec.trimStart().startsWith('{') ? validateModelConfig(JSON.parse(spec)) : presetConfig(spec);
+}
+
+/**
+ * The recipe a model spec's config carries (built-in models: their measured one; see recipes.ts),
+ * or undefined for a config without one.
+ */
+export function modelRecipe(spec: string | ModelConfig): Partial<Recipe> | undefined {
+  const r = configOf(spec).recipe;
+  return r === undefined ? undefined : { ...r };
+}
+
 /**
  * Builds a model. `spec` is a built-in name (see modelNames), a JSON text of a
  * ModelConfig (starting with `{`), or a ModelConfig object (validated).
  * Throws a RangeError/TypeError naming the offending layer or field.
  */
 export function buildModel(spec: string | ModelConfig, opts: BuildOptions): SequentialModel {
-  let config: ModelConfig;
-  if (typeof spec === 'string') {
-    config = spec.trimStart().startsWith('{') ? validateModelConfig(JSON.parse(spec)) : presetConfig(spec);
-  } else {
-    config = validateModelConfig(spec);
-  }
+  const config = configOf(spec);
   const shape = opts.inputShape;
   if (shape.length !== 3 || !shape.every((v) => Number.isInteger(v) && v >= 1)) {
     throw new RangeError(`buildModel: inputShape must be [C, H, W] of positive integers, got [${shape.join(',')}]`);

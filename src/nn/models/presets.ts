@@ -14,6 +14,7 @@
  * Layer names follow torchvision (`features.0`, `classifier.3`, `layer2.0.downsample.0`).
  */
 import type { LayerSpec, ModelConfig } from './config.js';
+import { PRESET_RECIPES } from './recipes.js';
 
 function mnistCnn(): ModelConfig {
   return {
@@ -117,9 +118,9 @@ const PRESETS: Record<string, () => ModelConfig> = {
 /** Names of the built-in models. */
 export const modelNames: readonly string[] = Object.keys(PRESETS);
 
-/** A fresh copy of a built-in config (throws on an unknown name). */
+/** A fresh copy of a built-in config with its measured training recipe (throws on an unknown name). */
 export function presetConfig(name: string): ModelConfig {
   const make = PRESETS[name];
   if (make === undefined) throw new RangeError(`unknown model '${name}' (built-in: ${modelNames.join(', ')})`);
-  return make();
+  return { ...make(), recipe: { ...PRESET_RECIPES[name] } };
 }
