@@ -25,7 +25,7 @@
  */
 import type { Command } from 'commander';
 import { getBackend, nativeAvailability } from '../src/backend/index.js';
-import { loadNativeAddon } from '../src/backend/native/addon.js';
+import { loadNativeAddon } from '../src/addon/addon.js';
 import type { BilinearOp, OperandReuse } from '../src/backend/bilinear.js';
 import { softmaxCrossEntropy } from '../src/nn/loss.js';
 import { buildModel } from '../src/nn/models/index.js';

@@ -32,7 +32,7 @@ import { EXP_MAX, EXP_MIN, FRAC_SHIFT, exponentOf, maxAbs as maxAbsRef, quantize
 import { maskAndShare } from '../field/combine.js';
 import { packCentred24, unpackCentred24 } from '../field/pack.js';
 import { isCentredArray, subModP } from '../field/share.js';
-import { BufferPool } from './buffer-pool.js';
+import { BufferPool } from '../backend/buffer-pool.js';
 import { reconstructDequantize } from './reconstruct.js';
 
 /** One PRG stream: a 16-byte key and a 64-bit stream id. */

@@ -21,7 +21,7 @@ import { tensorExponent } from '../field/quantize.js';
 import { accumulationTarget } from '../nn/accumulation.js';
 import type { ExecutorStats, LinearExecutor, OpTag, RunOptions } from '../nn/executor.js';
 import type { TensorPool } from '../nn/memory/tensor-pool.js';
-import { BufferPool } from './buffer-pool.js';
+import { BufferPool } from '../backend/buffer-pool.js';
 import { LeaseSet } from './managed-buffers.js';
 import { noiseKeyFromSeed, quantizeOperand } from './op-quantize.js';
 import { AttemptCounter } from './op-streams.js';

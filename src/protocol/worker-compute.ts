@@ -21,7 +21,7 @@ import { type BilinearOp, applyBilinearModP, bilinearSizes } from '../backend/bi
 import { addSubModP } from '../field/combine.js';
 import { FieldStream } from '../field/prg.js';
 import { subModP } from '../field/share.js';
-import type { BufferPool } from './buffer-pool.js';
+import type { BufferPool } from '../backend/buffer-pool.js';
 import type { OpAttempt } from './op-attempt.js';
 import { SLOT_MAIN, opStreamId } from './op-streams.js';
 

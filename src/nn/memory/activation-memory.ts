@@ -29,7 +29,7 @@
  * JS objects, the runtime itself, garbage awaiting collection (docs/memory.md).
  */
 import { randomBytes } from 'node:crypto';
-import { loadNativeAddon } from '../../backend/native/addon.js';
+import { loadNativeAddon } from '../../addon/addon.js';
 import { MemoryBacking, type UntrustedBacking } from '../../tee/chunk-store.js';
 import { MemoryBudget, type MemoryReport } from '../../tee/memory-budget.js';
 import { DEFAULT_MEMORY_BUDGET_BYTES } from '../../tee/provider.js';

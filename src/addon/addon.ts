@@ -8,7 +8,7 @@
  * fallback paths without rebuilding).
  */
 import { createRequire } from 'node:module';
-import type { ConvGeometry } from '../geometry.js';
+import type { ConvGeometry } from '../tensor/geometry.js';
 
 export interface NativeInfo {
   /** 'openblas' when linked against OpenBLAS at build time, 'builtin' for the fallback kernel. */
