@@ -14,7 +14,7 @@
  * `maxPending` uploads in flight, `maxChunk` bytes per chunk.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { CodecError, type DatasetHeader, decodeDatasetPayload, validateDatasetHeader } from '../client/codec.js';
+import { CodecError, type DatasetHeader, decodeDatasetPayload, validateDatasetHeader } from '../wire/codec.js';
 import type { Dataset, Split } from '../data/dataset.js';
 import { SealedChunkStore, type Sealer, type UntrustedBacking } from '../tee/index.js';
 import { HttpError } from './http-util.js';

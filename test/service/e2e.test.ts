@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connectEnclave, EnclaveClientError } from '../../src/client/index.js';
-import { loadOwnerPrivateKey, loadOwnerPublicKey, writeOwnerKey } from '../../src/client/owner-box.js';
+import { loadOwnerPrivateKey, loadOwnerPublicKey, writeOwnerKey } from '../../src/wire/owner-box.js';
 import { runDownload } from '../../src/cli/commands/download.js';
 import { runPredict } from '../../src/cli/commands/predict.js';
 import { runQuery } from '../../src/cli/commands/query.js';

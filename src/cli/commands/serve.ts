@@ -10,7 +10,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import { loadOwnerPublicKey } from '../../client/owner-box.js';
+import { loadOwnerPublicKey } from '../../wire/owner-box.js';
 import { createModeExecutor } from '../../service/executor.js';
 import { startService } from '../../service/server.js';
 import { createProvider, FileBacking, SimulatedProvider, TEE_KINDS, type TeeKind, type TeeProvider } from '../../tee/index.js';
