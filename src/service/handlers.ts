@@ -13,7 +13,7 @@ import type { LinearExecutor } from '../nn/executor.js';
 import { SealedChunkStore, type Sealer, type UntrustedBacking } from '../tee/index.js';
 import type { PredictionBatcher } from './batcher.js';
 import { HttpError } from './http-util.js';
-import { argmaxRows, type InferenceModel, normalizeInputs, softmaxRows } from './inference.js';
+import { argmaxRows, type InferenceModel, normalizeInputs, softmaxRows } from '../nn/inference.js';
 import { type EncryptedRoute, jsonOf, jsonResult } from './routes.js';
 import { parseTrainRequest, type TrainingJob } from './training.js';
 import type { UploadStore } from './uploads.js';

@@ -16,7 +16,7 @@ import { runQuery } from '../../src/cli/commands/query.js';
 import { runRemoteTrain } from '../../src/cli/commands/train-remote.js';
 import { runUpload } from '../../src/cli/commands/upload.js';
 import { loadDataset } from '../../src/data/spec.js';
-import { createModeExecutor } from '../../src/service/executor.js';
+import { createModeExecutor } from '../../src/modes/executors.js';
 import { type RunningService, startService } from '../../src/service/server.js';
 import { MemoryBacking, readSealedHeader } from '../../src/tee/index.js';
 import { DATA, devPolicy, quietProvider, tempDir, TINY, writePolicy } from './helpers.js';

@@ -16,7 +16,7 @@ import { generateX25519, spkiDer } from '../../src/wire/channel.js';
 import { datasetHeaderOf, datasetPayloadParts } from '../../src/wire/codec.js';
 import { connectEnclave, type EnclaveClient, EnclaveClientError, loadOwnerPublicKey, uploadDataset, writeOwnerKey } from '../../src/client/index.js';
 import { loadDataset } from '../../src/data/spec.js';
-import { createModeExecutor } from '../../src/service/executor.js';
+import { createModeExecutor } from '../../src/modes/executors.js';
 import { type RunningService, startService } from '../../src/service/server.js';
 import { AttestationError, decodeReport, encodeReport, MemoryBacking } from '../../src/tee/index.js';
 import { DATA, devPolicy, quietProvider, tempDir, tinyCheckpoint } from './helpers.js';

@@ -11,7 +11,7 @@ import type { QueryForm } from '../../wire/codec.js';
 import type { EnclaveClient } from '../../client/enclave-client.js';
 import type { Split } from '../../data/dataset.js';
 import { type ClientFlags, connectFromFlags, loadDataArg } from '../client-setup.js';
-import { intOption } from '../train-setup.js';
+import { intOption } from '../../flags/numbers.js';
 
 interface QueryFlags extends ClientFlags {
   data: string;
