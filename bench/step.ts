@@ -228,7 +228,7 @@ async function run(f: StepFlags): Promise<void> {
   const results: StepResult[] = [];
   for (const mode of modes) {
     const t0 = performance.now();
-    const rig = await openMode(mode, { backend, seed: Number(f.seed), transport: f.transport, workerBackend: backend.name, workerCpus: pinned?.workers });
+    const rig = await openMode(mode, { backend, seed: Number(f.seed), transport: f.transport, workerCpus: pinned?.workers });
     try {
       const r = await runMode(mode, f, rig, pinned);
       results.push(r);

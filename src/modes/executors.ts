@@ -37,6 +37,10 @@ export interface ExecutorOptions {
   replicaArgs?: readonly string[];
   /** Secure mode: set-up progress lines. */
   log?: (line: string) => void;
+  /** Secure mode, local cluster: the worker processes' stderr (benchmarks keep it off their tables). */
+  workerStderr?: 'inherit' | 'ignore';
+  /** Secure mode, local cluster: the worker processes' CPUs (a `taskset -c` list; benchmarks pin them). */
+  workerCpus?: string;
 }
 
 export function parseMode(s: string): Mode {
@@ -68,6 +72,8 @@ export async function createExecutor(o: ExecutorOptions): Promise<LinearExecutor
         replicaArgs: o.replicaArgs,
         log: o.log,
         workers: o.workers,
+        workerStderr: o.workerStderr,
+        workerCpus: o.workerCpus,
       });
   }
 }
