@@ -1,5 +1,5 @@
 /**
- * The enclave's fused per-element kernels (DESIGN §7), in two implementations
+ * The enclave's fused per-element kernels (docs/benchmarks.md: where the lean protocol's time goes), in two implementations
  * that must agree bit for bit (test/protocol/enclave-kernels.test.ts):
  *
  *   js      the reference: FieldStream over node:crypto plus the field/ loops

@@ -1,6 +1,6 @@
 /**
  * The quantized reference: the exact plaintext oracle of the secure protocol.
- * Per op attempt (DESIGN §3 without the sharing):
+ * Per op attempt (docs/protocol.md, the steps of one op, without the sharing):
  *
  *   (A, eA), (B, eB) = the attempt's operand versions (operands.ts)
  *   AQ, BQ = quantizeOperand(A), quantizeOperand(B)   (op-quantize.ts; a reused version

@@ -1,5 +1,5 @@
 /**
- * What each untrusted worker computes for one op attempt (DESIGN §3 step 5).
+ * What each untrusted worker computes for one op attempt (docs/protocol.md, the steps of one op: step 5).
  * All values are centred Int32 mod P; f is the op's bilinear map
  * (backend/bilinear.ts); stream X means FieldStream(key X, id(layer, pass, attempt)).
  *

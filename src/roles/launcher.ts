@@ -80,7 +80,7 @@ export async function launchLocalCluster(o: LaunchOptions): Promise<LaunchedClus
   const children: ChildProcess[] = [];
   // All parties share this machine's cores: one BLAS thread per process avoids
   // oversubscription; glibc keeps freed buffers instead of returning them to the
-  // OS (fresh pages cost ~11 µs each on these VMs, node-performance.md §7).
+  // OS (fresh pages cost ~11 µs each on these VMs, docs/memory.md).
   const env = {
     ...process.env,
     GOTEN_FROM_SOURCE: fromSource ? '1' : '0',

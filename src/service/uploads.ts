@@ -1,5 +1,5 @@
 /**
- * Data contributors' uploads, kept SEALED outside the enclave (DESIGN §8, tee/chunk-store.ts).
+ * Data contributors' uploads, kept SEALED outside the enclave (docs/tee.md §7, tee/chunk-store.ts).
  *
  * Protocol (each step one encrypted request on an attested session, channel.ts):
  *   POST /upload/begin   {"header": DatasetHeader}                   → {"upload": id, "bytes": n, "chunkBytes": max}

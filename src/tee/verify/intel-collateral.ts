@@ -1,5 +1,5 @@
 /**
- * Intel DCAP collateral checks (attestation.md §3.5), on the dcap-qvl `QuoteCollateralV3` JSON format:
+ * Intel DCAP collateral checks (docs/tee.md §2, step 7), on the dcap-qvl `QuoteCollateralV3` JSON format:
  * { pck_crl_issuer_chain, root_ca_crl (hex DER), pck_crl (hex DER), tcb_info_issuer_chain, tcb_info (the exact
  *   signed JSON text), tcb_info_signature (hex r‖s), qe_identity_issuer_chain, qe_identity, qe_identity_signature }.
  *

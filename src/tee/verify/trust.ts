@@ -1,6 +1,6 @@
 /**
  * Trust anchors and verification options. Roots are pinned by the SHA-256 fingerprint of their DER
- * (attestation.md Appendix A, §5.5): the evidence carries the certificates, and a chain is accepted
+ * (docs/tee.md §2, sources): the evidence carries the certificates, and a chain is accepted
  * only if it ends in one of these exact certificates. Deployments may replace the lists (policy `trust`).
  */
 import { X509Certificate } from 'node:crypto';
