@@ -26,12 +26,12 @@
  *
  * returning max_i |C_i| for the wrap-around guard (reconstruct.ts).
  */
-import { createRequire } from 'node:module';
 import { FieldStream } from '../field/prg.js';
 import { EXP_MAX, EXP_MIN, FRAC_SHIFT, exponentOf, maxAbs as maxAbsRef, quantize } from '../field/quantize.js';
 import { maskAndShare } from '../field/combine.js';
 import { packCentred24, unpackCentred24 } from '../field/pack.js';
 import { isCentredArray, subModP } from '../field/share.js';
+import { requireNativeModule } from '../addon/addon.js';
 import { BufferPool } from '../backend/buffer-pool.js';
 import { reconstructDequantize } from './reconstruct.js';
 
@@ -214,7 +214,7 @@ function loadAddon(): EnclaveAddon | null {
     return addon;
   }
   try {
-    const mod = createRequire(import.meta.url)('@goten/native') as Partial<EnclaveAddon> & { unavailable?: string };
+    const mod = requireNativeModule() as Partial<EnclaveAddon> & { unavailable?: string };
     if (typeof mod.unavailable === 'string') addonReason = mod.unavailable;
     else if (typeof mod.quantizeMaskPack !== 'function' || typeof mod.isCentredI32 !== 'function' || typeof mod.enclaveInfo !== 'function')
       addonReason = 'the @goten/native addon has no enclave kernels (outdated build; run `npm rebuild @goten/native`)';
