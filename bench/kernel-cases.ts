@@ -7,7 +7,7 @@
  * backends; each backend writes its own output.
  */
 import type { Backend } from '../src/backend/backend.js';
-import { type ConvGeometry, convGeometry, convOutH, convOutW, convSizes } from '../src/backend/geometry.js';
+import { type ConvGeometry, convGeometry, convOutH, convOutW, convSizes } from '../src/tensor/geometry.js';
 import { HALF, P } from '../src/field/prime.js';
 
 /** A conv pass: forward, grad-input (gi) or grad-weight (gw). */

@@ -22,13 +22,13 @@
 import type { Command } from 'commander';
 import { type BilinearOp, type OperandReuse, applyBilinearF32, bilinearSizes, operandKinds } from '../src/backend/bilinear.js';
 import { getBackend } from '../src/backend/index.js';
-import { loadNativeAddon } from '../src/backend/native/addon.js';
+import { loadNativeAddon } from '../src/addon/addon.js';
 import type { ExecutorStats, LinearExecutor, OpTag, RunOptions } from '../src/nn/executor.js';
 import { softmaxCrossEntropy } from '../src/nn/loss.js';
 import { buildModel } from '../src/nn/models/index.js';
 import { PlainExecutor } from '../src/nn/plain-executor.js';
 import { Rng } from '../src/nn/rng.js';
-import { BufferPool } from '../src/protocol/buffer-pool.js';
+import { BufferPool } from '../src/backend/buffer-pool.js';
 import { enclaveKernels } from '../src/protocol/enclave-kernels.js';
 import { maskStream, prepareAttempt } from '../src/protocol/enclave-op.js';
 import { deriveStreamKeys, generateMasterSecret } from '../src/protocol/key-schedule.js';

@@ -108,7 +108,7 @@ export function baselineRun(model: string): MemoryRun {
 }
 
 export async function measureRun(o: RunOptions): Promise<MemoryRun> {
-  const rig = await openMode(o.mode, { backend: o.backend, seed: o.seed, transport: 'tcp', workerBackend: o.backend.name });
+  const rig = await openMode(o.mode, { backend: o.backend, seed: o.seed, transport: 'tcp' });
   const dir = o.kind === 'managed' && o.backing === 'file' ? mkdtempSync(join(tmpdir(), 'goten-offload-')) : null;
   try {
     const shape = inputShape(o.model);

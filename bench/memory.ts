@@ -12,7 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { type Command, Option } from 'commander';
 import { getBackend, nativeAvailability } from '../src/backend/index.js';
-import { loadNativeAddon } from '../src/backend/native/addon.js';
+import { loadNativeAddon } from '../src/addon/addon.js';
 import { mib } from '../src/tee/memory-budget.js';
 import { DEFAULT_MEMORY_BUDGET_BYTES } from '../src/tee/provider.js';
 import { baselineRun, measureRun, type MemoryRun, type RunKind } from './memory-run.js';

@@ -2,7 +2,7 @@
  * What the benches parse alike: integer flags (the CLI's own check) and the
  * input shape of a built-in model.
  */
-import { intOption } from '../src/cli/train-setup.js';
+import { intOption } from '../src/flags/numbers.js';
 
 /** The integer value of flag `what` (≥ min), or throws naming the flag. */
 export function int(s: string, what: string, min: number): number {

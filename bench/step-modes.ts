@@ -1,7 +1,8 @@
 /**
- * The execution modes of `goten bench step`, each set up in this process (the
- * enclave) and, for the secure modes, with its workers as separate OS processes
- * on loopback (roles/launcher.ts):
+ * The execution modes of `goten bench step`, each built by the mode registry
+ * (src/modes) in this process (the enclave) and, for the secure modes, with its
+ * workers as separate OS processes on loopback (roles/launcher.ts), on the
+ * enclave's kernel backend:
  *
  *   pure-enclave          plain float32 products on the native backend, in the enclave
  *   quantized             the exact quantized reference (SWALP quantization, products mod P), in the enclave
@@ -11,16 +12,11 @@
  *   secure-offline-goten  the paper's protocol, 2 workers
  */
 import type { Backend } from '../src/backend/backend.js';
-import { loadClusterConfig, loadLocalIdentity } from '../src/net/cluster-config.js';
+import { createExecutor, type Mode } from '../src/modes/executors.js';
 import { MsgType } from '../src/net/message-types.js';
 import type { TrafficSnapshot } from '../src/net/counters.js';
 import type { LinearExecutor } from '../src/nn/executor.js';
-import { PlainExecutor } from '../src/nn/plain-executor.js';
-import { noiseKeyFromSeed } from '../src/protocol/op-quantize.js';
-import { QuantizedExecutor } from '../src/protocol/quantized-executor.js';
-import type { SecureExecutor } from '../src/protocol/secure-executor.js';
-import { type LaunchedCluster, launchLocalCluster } from '../src/roles/launcher.js';
-import { openEnclaveSession } from '../src/roles/session.js';
+import { SecureExecutor } from '../src/protocol/secure-executor.js';
 import type { ProtocolName } from '../src/protocol/variant.js';
 
 export const STEP_MODES = ['pure-enclave', 'quantized', 'secure-online', 'secure-offline', 'secure-online-goten', 'secure-offline-goten'] as const;
@@ -58,8 +54,6 @@ export interface RigOptions {
   readonly backend: Backend;
   readonly seed: number;
   readonly transport: 'tcp' | 'tls';
-  /** Kernel backend of the worker processes. */
-  readonly workerBackend: string;
   /** CPUs of the worker processes (a taskset list); default: not pinned. */
   readonly workerCpus?: string;
 }
@@ -74,41 +68,38 @@ async function askStats(conn: SecureExecutor['connections'][number], party: stri
   return { party, ops: v.ops ?? 0, busyMs: v.busyMs ?? 0, cpuMs: v.cpuMs ?? 0 };
 }
 
+/** The registry's mode (src/modes) a benchmark mode runs in. */
+function registryMode(mode: StepMode): Mode {
+  if (mode === 'pure-enclave') return 'plain';
+  return mode === 'quantized' ? 'quantized' : 'secure';
+}
+
 export async function openMode(mode: StepMode, o: RigOptions): Promise<ModeRig> {
-  if (mode === 'pure-enclave' || mode === 'quantized') {
-    const executor = mode === 'pure-enclave' ? new PlainExecutor(o.backend) : new QuantizedExecutor({ backend: o.backend, seed: o.seed });
-    return { mode, executor, secure: null, workerStats: async () => [], traffic: () => [], close: async () => {} };
+  const spec = secureMode(mode);
+  // the same registry as `goten train` and the service; secure: a local cluster of worker processes,
+  // stopped by the executor's close()
+  const executor = await createExecutor({
+    mode: registryMode(mode),
+    backend: o.backend,
+    seed: o.seed,
+    topology: 'single',
+    transport: o.transport,
+    protocol: spec?.protocol,
+    workers: spec?.workers,
+    workerStderr: 'ignore',
+    workerCpus: o.workerCpus,
+  });
+  if (!(executor instanceof SecureExecutor)) {
+    return { mode, executor, secure: null, workerStats: async () => [], traffic: () => [], close: () => executor.close?.() ?? Promise.resolve() };
   }
-  const { protocol, workers } = secureMode(mode)!;
-  let launched: LaunchedCluster | null = null;
-  try {
-    launched = await launchLocalCluster({ topology: 'single', transport: o.transport, backend: o.workerBackend, workers, stderr: 'ignore', workerCpus: o.workerCpus });
-    const config = loadClusterConfig(launched.configPath);
-    const secure = await openEnclaveSession({
-      protocol,
-      config,
-      self: 'e0',
-      identity: loadLocalIdentity(config, 'e0'),
-      noiseKey: noiseKeyFromSeed(o.seed),
-      workers,
-      enclaveBackend: o.backend,
-    });
-    const cluster = launched;
-    const parties = secure.connections.map((_, i) => `w${i}`);
-    return {
-      mode,
-      executor: secure,
-      secure,
-      workerStats: () => Promise.all(secure.connections.map((c, i) => askStats(c, parties[i]))),
-      traffic: () => secure.connections.map((c, i) => ({ ...c.counters.snapshot(), peer: parties[i] })),
-      async close() {
-        await secure.close();
-        await Promise.race([cluster.exited.catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
-        await cluster.stop();
-      },
-    };
-  } catch (err) {
-    await launched?.stop();
-    throw err;
-  }
+  const secure = executor;
+  const parties = secure.connections.map((_, i) => `w${i}`);
+  return {
+    mode,
+    executor,
+    secure,
+    workerStats: () => Promise.all(secure.connections.map((c, i) => askStats(c, parties[i]))),
+    traffic: () => secure.connections.map((c, i) => ({ ...c.counters.snapshot(), peer: parties[i] })),
+    close: () => secure.close(),
+  };
 }

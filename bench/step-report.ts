@@ -1,7 +1,7 @@
 /**
  * Human tables of `goten bench step` (the JSON lines carry the same numbers).
  */
-import type { StepResult } from './step.js';
+import type { StepResult } from './step-result.js';
 
 export function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));

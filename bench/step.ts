@@ -25,7 +25,7 @@
  */
 import type { Command } from 'commander';
 import { getBackend, nativeAvailability } from '../src/backend/index.js';
-import { loadNativeAddon } from '../src/backend/native/addon.js';
+import { loadNativeAddon } from '../src/addon/addon.js';
 import type { BilinearOp, OperandReuse } from '../src/backend/bilinear.js';
 import { softmaxCrossEntropy } from '../src/nn/loss.js';
 import { buildModel } from '../src/nn/models/index.js';
@@ -38,9 +38,10 @@ import type { ProtocolName } from '../src/protocol/variant.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { inputShape, int } from './options.js';
 import { LayerTimers, type Span, TimingExecutor, now, since } from './step-instrument.js';
-import { DEFAULT_STEP_MODES, type ModeRig, STEP_MODES, type StepMode, type WorkerSnapshot, openMode, secureMode } from './step-modes.js';
+import { DEFAULT_STEP_MODES, type ModeRig, STEP_MODES, type StepMode, openMode, secureMode } from './step-modes.js';
 import { type Pinning, pinEnclave, unpinEnclave } from './pinning.js';
 import { printStepTables } from './step-report.js';
+import type { StepResult } from './step-result.js';
 import { writeBenchReport } from '../src/report/bench-report.js';
 
 interface StepFlags {
@@ -57,41 +58,6 @@ interface StepFlags {
   json?: boolean;
   layers?: boolean;
   report?: string;
-}
-
-export interface StepResult {
-  bench: 'step';
-  mode: StepMode;
-  model: string;
-  batch: number;
-  steps: number;
-  transport: string | null;
-  kernels: string | null;
-  wallMs: number;
-  enclaveBusyMs: number;
-  enclaveUserMs: number;
-  enclaveSysMs: number;
-  wallMsPerStep: number[];
-  enclaveBusyMsPerStep: number[];
-  linear: Span;
-  nonLinear: Span;
-  workers: WorkerSnapshot[];
-  bytes: { party: string; sent: number; received: number; formulaSent: number; formulaReceived: number }[];
-  rounds: number;
-  /** CPUs of the enclave and of the worker processes when pinned (pinning.ts), else null. */
-  pinned: Pinning | null;
-  /** Protocol of a secure mode (null otherwise). */
-  protocol: ProtocolName | null;
-  /** Tensor elements through the enclave per step, from the formula (sent + received); 0 without workers. */
-  elementsMoved: number;
-  /** Enclave CPU nanoseconds per element moved (null without workers). */
-  nsPerElement: number | null;
-  /** Images per hour if the workers were infinitely fast: batch ÷ enclave CPU per step. */
-  enclaveBoundImagesPerHour: number;
-  overflows: number;
-  ops: number;
-  offline: { phaseMs: number; phaseCpuMs: number; attempts: number; bytes: number; onDemand: number; served: number } | null;
-  layers: { layer: string; type: string; fwdLinear: Span; fwdNonLinear: Span; bwdLinear: Span; bwdNonLinear: Span }[];
 }
 
 function parseModes(list: string): StepMode[] {
@@ -262,7 +228,7 @@ async function run(f: StepFlags): Promise<void> {
   const results: StepResult[] = [];
   for (const mode of modes) {
     const t0 = performance.now();
-    const rig = await openMode(mode, { backend, seed: Number(f.seed), transport: f.transport, workerBackend: backend.name, workerCpus: pinned?.workers });
+    const rig = await openMode(mode, { backend, seed: Number(f.seed), transport: f.transport, workerCpus: pinned?.workers });
     try {
       const r = await runMode(mode, f, rig, pinned);
       results.push(r);

@@ -2,7 +2,7 @@
  * `goten bench transport [--json] [--mb 64] [--iters 8] [--transports tcp,tls]`
  *
  * Throughput of one large Int32 frame between two Node processes on loopback
- * (the receiver is a forked child, as in reference/node-performance.md §6): the
+ * (the receiver is a forked child, so that each side has its own event loop): the
  * parent sends a frame, the child receives it into a pooled buffer, releases it
  * and answers with a tiny Pong; GB/s = frame bytes / (send start → Pong). Two
  * warm-up messages are not timed (they warm the receive pool). Reports the

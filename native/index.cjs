@@ -4,7 +4,7 @@
 const path = require('node:path');
 const fs = require('node:fs');
 
-const HINT = 'install a C++ toolchain (and `apt-get install -y libopenblas-dev` for speed), then run `npm rebuild @goten/native`';
+const HINT = 'install a C++ toolchain (and `apt-get install -y libopenblas-dev` for speed), then run `npm rebuild @goten/native` (in a checkout) or `npm rebuild goten-ts` (where it is installed)';
 
 function reason(err) {
   let status = null;

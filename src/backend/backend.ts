@@ -10,7 +10,7 @@
  *   accumulated in chunks of at most MAX_EXACT_K = 8192 terms with a mod-P
  *   reduction between chunks.
  */
-import type { ConvGeometry } from './geometry.js';
+import type { ConvGeometry } from '../tensor/geometry.js';
 
 /** C[m×n] = op(A)·op(B); op(A) is m×k (stored k×m when transA), op(B) is k×n (stored n×k when transB). */
 export interface GemmShape {

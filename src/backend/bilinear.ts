@@ -11,7 +11,7 @@
  * Linear layers: X is B×in, W is out×in, Y = X·Wᵀ is B×out.
  */
 import type { Backend } from './backend.js';
-import { type ConvGeometry, convSizes } from './geometry.js';
+import { type ConvGeometry, convSizes } from '../tensor/geometry.js';
 
 export interface LinearGeometry {
   readonly batch: number;

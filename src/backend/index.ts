@@ -18,8 +18,8 @@ import { createNativeBackend, nativeAvailability } from './native/native-backend
 
 export type { Backend, GemmShape } from './backend.js';
 export { BackendUnavailableError } from './backend.js';
-export type { ConvGeometry } from './geometry.js';
-export { convGeometry, convOutH, convOutW, convSizes, validateConvGeometry } from './geometry.js';
+export type { ConvGeometry } from '../tensor/geometry.js';
+export { convGeometry, convOutH, convOutW, convSizes, validateConvGeometry } from '../tensor/geometry.js';
 export type { BilinearOp, BilinearPass, BilinearSizes, LinearGeometry } from './bilinear.js';
 export { applyBilinearF32, applyBilinearModP, bilinearSizes } from './bilinear.js';
 export { createJsBackend } from './js/index.js';

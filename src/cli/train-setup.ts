@@ -1,39 +1,26 @@
 /**
- * `goten train` option handling: parsing and validating flags, defaults,
- * taking unspecified options from a checkpoint on --resume, and building the
- * optimizer and LR schedule. Kept apart from the command so the command file
- * is only wiring and output.
+ * `goten train` option handling: parsing and validating flags, defaults, and
+ * taking unspecified options from a checkpoint on --resume. The run's training
+ * configuration and what is built from it (optimizer, LR schedule) are
+ * nn/train-config.ts. Kept apart from the command so the command file is only
+ * wiring and output.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { TeeKind } from '../tee/provider.js';
 import type { Checkpoint } from '../nn/checkpoint.js';
-import type { Parameter } from '../nn/layers/layer.js';
-import { Adam, type Optimizer, SGD } from '../nn/optim.js';
-import { type LrSchedule, parseSchedule, parseWarmup, withWarmup } from '../nn/schedule.js';
+import type { TrainConfig } from '../nn/train-config.js';
 import type { MemoryFlags } from './memory-setup.js';
 
-/** Flags as commander hands them over (strings where a parser was not attached). */
-export interface TrainFlags extends MemoryFlags {
+/** Flags as commander hands them over (strings where a parser was not attached); the training configuration is nn's. */
+export interface TrainFlags extends MemoryFlags, TrainConfig {
   model: string;
   data: string;
   mode: string;
-  epochs: number;
   batch: number;
   seed: number;
-  lr?: number;
-  momentum: number;
-  weightDecay: number;
-  nesterov: boolean;
-  schedule: string;
-  /** Linear warm-up (`0`, `<epochs>`, `<n>steps`); added to the schedule. Absent: none. */
-  warmup?: string;
   /** false: no divergence guard (`--no-guard`). */
   guard?: boolean;
-  optimizer: string;
   backend: string;
-  limitTrain?: number;
-  limitTest?: number;
-  augment?: boolean;
   evalBatch?: number;
   json: boolean;
   save?: string;
@@ -54,25 +41,6 @@ export interface TrainFlags extends MemoryFlags {
   seal?: boolean;
   /** TEE provider for sealing. */
   tee?: TeeKind;
-}
-
-/** Options that define the run and must match on resume (stored in the checkpoint's `hyper`). */
-export type Hyper = Record<string, string | number | boolean | null>;
-
-export function intOption(name: string, min = 1): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isSafeInteger(n) || n < min) throw new Error(`${name} must be an integer ≥ ${min}, got '${v}'`);
-    return n;
-  };
-}
-
-export function numOption(name: string, min = 0): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || n < min) throw new Error(`${name} must be a number ≥ ${min}, got '${v}'`);
-    return n;
-  };
 }
 
 /** `--model`: a built-in name, or a JSON config file (stored as compact JSON text). */
@@ -106,33 +74,6 @@ export function modelLabel(spec: string): string {
   return typeof name === 'string' ? name : 'custom model';
 }
 
-/** `--schedule`: none|constant, step (÷10 every ⌈epochs/3⌉ epochs), cosine, or any spec parseSchedule takes. */
-export function scheduleSpec(s: string, epochs: number): string {
-  if (s === 'none') return 'constant';
-  if (s === 'step') return `step:${Math.max(1, Math.ceil(epochs / 3))}:0.1`;
-  return s;
-}
-
-export function defaultLr(optimizer: string): number {
-  return optimizer === 'adam' ? 0.001 : 0.05;
-}
-
-export function hyperOf(f: TrainFlags): Hyper {
-  return {
-    optimizer: f.optimizer,
-    lr: f.lr ?? defaultLr(f.optimizer),
-    momentum: f.optimizer === 'sgd' ? f.momentum : null,
-    nesterov: f.optimizer === 'sgd' ? f.nesterov : null,
-    weightDecay: f.weightDecay,
-    schedule: f.schedule,
-    // recorded only when used, so checkpoints of runs without one still resume
-    ...(f.warmup !== undefined && parseWarmup(f.warmup) !== null ? { warmup: f.warmup } : {}),
-    limitTrain: f.limitTrain ?? null,
-    limitTest: f.limitTest ?? null,
-    augment: f.augment ?? null,
-  };
-}
-
 /**
  * On --resume, every option the user did not give on the command line comes
  * from the checkpoint, so `goten train --resume ck --epochs 5` just continues.
@@ -161,21 +102,4 @@ export function applyCheckpointDefaults<F extends Partial<TrainFlags>>(f: F, c: 
   take('limitTest', typeof h.limitTest === 'number' ? h.limitTest : undefined);
   take('augment', typeof h.augment === 'boolean' ? h.augment : undefined);
   return out;
-}
-
-export function buildOptimizer(f: TrainFlags, params: Parameter[]): Optimizer {
-  const lr = f.lr ?? defaultLr(f.optimizer);
-  switch (f.optimizer) {
-    case 'sgd':
-      return new SGD(params, { lr, momentum: f.momentum, weightDecay: f.weightDecay, nesterov: f.nesterov });
-    case 'adam':
-      return new Adam(params, { lr, weightDecay: f.weightDecay });
-    default:
-      throw new Error(`unknown optimizer '${f.optimizer}' (expected sgd or adam)`);
-  }
-}
-
-export function buildSchedule(f: TrainFlags): LrSchedule {
-  const spec = withWarmup(scheduleSpec(f.schedule, f.epochs), parseWarmup(f.warmup ?? '0'));
-  return parseSchedule(spec, f.lr ?? defaultLr(f.optimizer), f.epochs);
 }

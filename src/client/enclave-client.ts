@@ -21,9 +21,9 @@ import { AttestationError, decodeReport, verifyReport, type AttestationPolicy, t
 import {
   b64u, clientFinish, decodeEnvelope, encodeEnvelope, envelopeFromJson, envelopeToJson, fromB64u, generateX25519, openMessage, rawX25519, sealMessage, x25519FromSpki,
   type SessionKeys,
-} from './channel.js';
-import { type Answer, decodeAnswer, encodeQuery, type QueryForm } from './codec.js';
-import { parseServiceConfig, serviceBindingNonce, type ServiceConfig } from './service-config.js';
+} from '../wire/channel.js';
+import { type Answer, decodeAnswer, encodeQuery, type QueryForm } from '../wire/codec.js';
+import { parseServiceConfig, serviceBindingNonce, type ServiceConfig } from '../wire/service-config.js';
 
 export class EnclaveClientError extends Error {
   override readonly name = 'EnclaveClientError';

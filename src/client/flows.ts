@@ -4,14 +4,14 @@
  *    (the enclave checks it, so a lost, reordered or altered chunk cannot go unnoticed);
  *  - model owner: startTraining / waitForTraining (owner session) and downloadModel, which opens the owner
  *    box with the owner's private key and checks that the result is a Goten checkpoint.
- * Formats: service/uploads.ts, service/training.ts, client/owner-box.ts.
+ * Formats: service/uploads.ts, service/training.ts, wire/owner-box.ts.
  */
 import { createHash, type KeyObject } from 'node:crypto';
 import type { Dataset } from '../data/dataset.js';
 import { decodeCheckpoint } from '../nn/checkpoint.js';
-import { datasetHeaderOf, datasetPayloadParts } from './codec.js';
+import { datasetHeaderOf, datasetPayloadParts } from '../wire/codec.js';
 import { type EnclaveClient, EnclaveClientError } from './enclave-client.js';
-import { openOwnerBox } from './owner-box.js';
+import { openOwnerBox } from '../wire/owner-box.js';
 
 export interface UploadResult {
   dataset: string;

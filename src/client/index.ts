@@ -2,7 +2,7 @@
 export { connectEnclave, EnclaveClient, EnclaveClientError, sha256Hex, type ConnectOptions } from './enclave-client.js';
 export { uploadDataset, startTraining, trainingStatus, waitForTraining, downloadModel } from './flows.js';
 export type { UploadResult, TrainParams, TrainingStatus } from './flows.js';
-export { sealToOwner, openOwnerBox, writeOwnerKey, loadOwnerPrivateKey, loadOwnerPublicKey, ownerKeyHex } from './owner-box.js';
-export { decodeDatasetFile, encodeDatasetFile, type Answer, type QueryForm } from './codec.js';
-export { parseServiceConfig, serviceBindingNonce, type ServiceConfig } from './service-config.js';
-export { ChannelError } from './channel.js';
+export { sealToOwner, openOwnerBox, writeOwnerKey, loadOwnerPrivateKey, loadOwnerPublicKey, ownerKeyHex } from '../wire/owner-box.js';
+export { decodeDatasetFile, encodeDatasetFile, type Answer, type QueryForm } from '../wire/codec.js';
+export { parseServiceConfig, serviceBindingNonce, type ServiceConfig } from '../wire/service-config.js';
+export { ChannelError } from '../wire/channel.js';

@@ -22,7 +22,7 @@ export function addSubModP(p: Int32Array, q: Int32Array, r: Int32Array, out: Int
 }
 
 /**
- * The enclave's masking sweep for one operand (DESIGN §3 step 3), fused:
+ * The enclave's masking sweep for one operand (docs/protocol.md, the steps of one op: step 3), fused:
  *   e[i]  = q[i] − u[i]   mod P   (masked operand, sent to workers 0 and 1)
  *   s1[i] = q[i] − s0[i]  mod P   (worker 1's share; skipped when s1 is null)
  */

@@ -1,5 +1,5 @@
 /**
- * SWALP-style dynamic quantization (DESIGN §5): one power-of-two exponent per tensor,
+ * SWALP-style dynamic quantization (docs/protocol.md, operands): one power-of-two exponent per tensor,
  * 8-bit signed values, stochastic rounding.
  *
  * For a tensor x (Float32Array or Float64Array):

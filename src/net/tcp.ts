@@ -2,7 +2,7 @@
  * Plain TCP transport (node:net, Nagle off). No authentication and no
  * encryption: use it on loopback, for benchmarks, or for links whose bulk
  * traffic is one-time padded and whose integrity is checked elsewhere
- * (DESIGN §7). Seeds still travel AEAD-protected under the AKE session key
+ * (docs/net.md, transports). Seeds still travel AEAD-protected under the AKE session key
  * (src/protocol/key-schedule.ts), which works over any Connection.
  */
 import { connect as netConnect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';

@@ -5,7 +5,7 @@
  */
 import type { Backend } from '../backend/backend.js';
 import { applyBilinearF32, type BilinearOp } from '../backend/bilinear.js';
-import { BufferPool } from '../protocol/buffer-pool.js';
+import { BufferPool } from '../backend/buffer-pool.js';
 import { accumulationTarget } from './accumulation.js';
 import type { ExecutorStats, LinearExecutor, OpTag, RunOptions } from './executor.js';
 import type { TensorPool } from './memory/tensor-pool.js';

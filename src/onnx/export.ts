@@ -26,7 +26,7 @@ import { ReLU } from '../nn/layers/relu.js';
 import { Residual } from '../nn/layers/residual.js';
 import { PlainExecutor } from '../nn/plain-executor.js';
 import { getBackend } from '../backend/index.js';
-import { inferenceModel } from '../service/inference.js';
+import { inferenceModel } from '../nn/inference.js';
 import { floatAttr, intAttr, intsAttr } from './attrs.js';
 import { type AttributeProto, DT_FLOAT, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto.js';
 import { floatTensor } from './tensor.js';

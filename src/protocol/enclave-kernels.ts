@@ -1,5 +1,5 @@
 /**
- * The enclave's fused per-element kernels (DESIGN §7), in two implementations
+ * The enclave's fused per-element kernels (docs/benchmarks.md: where the lean protocol's time goes), in two implementations
  * that must agree bit for bit (test/protocol/enclave-kernels.test.ts):
  *
  *   js      the reference: FieldStream over node:crypto plus the field/ loops
@@ -26,13 +26,13 @@
  *
  * returning max_i |C_i| for the wrap-around guard (reconstruct.ts).
  */
-import { createRequire } from 'node:module';
 import { FieldStream } from '../field/prg.js';
 import { EXP_MAX, EXP_MIN, FRAC_SHIFT, exponentOf, maxAbs as maxAbsRef, quantize } from '../field/quantize.js';
 import { maskAndShare } from '../field/combine.js';
 import { packCentred24, unpackCentred24 } from '../field/pack.js';
 import { isCentredArray, subModP } from '../field/share.js';
-import { BufferPool } from './buffer-pool.js';
+import { requireNativeModule } from '../addon/addon.js';
+import { BufferPool } from '../backend/buffer-pool.js';
 import { reconstructDequantize } from './reconstruct.js';
 
 /** One PRG stream: a 16-byte key and a 64-bit stream id. */
@@ -214,7 +214,7 @@ function loadAddon(): EnclaveAddon | null {
     return addon;
   }
   try {
-    const mod = createRequire(import.meta.url)('@goten/native') as Partial<EnclaveAddon> & { unavailable?: string };
+    const mod = requireNativeModule() as Partial<EnclaveAddon> & { unavailable?: string };
     if (typeof mod.unavailable === 'string') addonReason = mod.unavailable;
     else if (typeof mod.quantizeMaskPack !== 'function' || typeof mod.isCentredI32 !== 'function' || typeof mod.enclaveInfo !== 'function')
       addonReason = 'the @goten/native addon has no enclave kernels (outdated build; run `npm rebuild @goten/native`)';

@@ -1,6 +1,6 @@
 /**
- * The enclave's per-attempt work before the requests go out (DESIGN §3 steps
- * 1–3), independent of how the tensors travel:
+ * The enclave's per-attempt work before the requests go out (docs/protocol.md, the
+ * steps of one op: 1–3), independent of how the tensors travel:
  *
  *   AQ, BQ = quantize(A, B)           (the attempt's operand versions: exponents and noise
  *                                      streams as in op-quantize.ts)

@@ -22,7 +22,7 @@ import type { Backend } from '../backend/backend.js';
 import { applyBilinearModP, bilinearSizes } from '../backend/bilinear.js';
 import { addSubModP } from '../field/combine.js';
 import { addModP, subModP } from '../field/share.js';
-import type { BufferPool } from './buffer-pool.js';
+import type { BufferPool } from '../backend/buffer-pool.js';
 import type { EnclaveKernels } from './enclave-kernels.js';
 import { maskStream } from './enclave-op.js';
 import { type LeanAttempt, operandStream } from './lean-op.js';

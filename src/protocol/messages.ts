@@ -7,7 +7,7 @@
  */
 import type { BilinearOp, BilinearPass } from '../backend/bilinear.js';
 import { bilinearSizes } from '../backend/bilinear.js';
-import { validateConvGeometry } from '../backend/geometry.js';
+import { validateConvGeometry } from '../tensor/geometry.js';
 import { isCentredArray } from '../field/share.js';
 import { MsgType } from '../net/message-types.js';
 import type { Connection } from '../net/transport.js';

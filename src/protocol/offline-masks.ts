@@ -40,7 +40,7 @@ import { type BilinearOp, applyBilinearModP, bilinearSizes } from '../backend/bi
 import { sumModP } from '../field/share.js';
 import { MemoryBacking, SealedChunkStore, type UntrustedBacking } from '../tee/chunk-store.js';
 import { Sealer } from '../tee/seal.js';
-import { BufferPool } from './buffer-pool.js';
+import { BufferPool } from '../backend/buffer-pool.js';
 import type { EnclaveKernels } from './enclave-kernels.js';
 import { maskStream } from './enclave-op.js';
 import { leanMask } from './lean-compute.js';

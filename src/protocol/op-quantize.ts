@@ -1,6 +1,6 @@
 /**
  * Step 1 of every linear op, shared by the quantized reference and the secure
- * protocols (DESIGN §3, §5): each side's operand version (operands.ts) is
+ * protocols (docs/protocol.md, operands): each side's operand version (operands.ts) is
  *
  *   XQ = quantize(X; exponent e, noise stream (noiseKey, operandStreamId(layer, kind, version, NOISE)))
  *

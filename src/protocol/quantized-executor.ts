@@ -1,6 +1,6 @@
 /**
  * The quantized reference: the exact plaintext oracle of the secure protocol.
- * Per op attempt (DESIGN §3 without the sharing):
+ * Per op attempt (docs/protocol.md, the steps of one op, without the sharing):
  *
  *   (A, eA), (B, eB) = the attempt's operand versions (operands.ts)
  *   AQ, BQ = quantizeOperand(A), quantizeOperand(B)   (op-quantize.ts; a reused version
@@ -21,7 +21,7 @@ import { tensorExponent } from '../field/quantize.js';
 import { accumulationTarget } from '../nn/accumulation.js';
 import type { ExecutorStats, LinearExecutor, OpTag, RunOptions } from '../nn/executor.js';
 import type { TensorPool } from '../nn/memory/tensor-pool.js';
-import { BufferPool } from './buffer-pool.js';
+import { BufferPool } from '../backend/buffer-pool.js';
 import { LeaseSet } from './managed-buffers.js';
 import { noiseKeyFromSeed, quantizeOperand } from './op-quantize.js';
 import { AttemptCounter } from './op-streams.js';

@@ -26,7 +26,7 @@ import { accumulationTarget } from '../nn/accumulation.js';
 import type { ExecutorStats, LinearExecutor, OpTag, RunOptions } from '../nn/executor.js';
 import type { TensorPool } from '../nn/memory/tensor-pool.js';
 import { type AttemptEnv, type AttemptFn, SendTracker } from './attempt.js';
-import { BufferPool } from './buffer-pool.js';
+import { BufferPool } from '../backend/buffer-pool.js';
 import { type EnclaveKernels, enclaveKernels } from './enclave-kernels.js';
 import type { Feeds } from './enclave-op.js';
 import { gotenAttempt } from './goten-attempt.js';

@@ -1,5 +1,5 @@
 /**
- * What each untrusted worker computes for one op attempt (DESIGN §3 step 5).
+ * What each untrusted worker computes for one op attempt (docs/protocol.md, the steps of one op: step 5).
  * All values are centred Int32 mod P; f is the op's bilinear map
  * (backend/bilinear.ts); stream X means FieldStream(key X, id(layer, pass, attempt)).
  *
@@ -21,7 +21,7 @@ import { type BilinearOp, applyBilinearModP, bilinearSizes } from '../backend/bi
 import { addSubModP } from '../field/combine.js';
 import { FieldStream } from '../field/prg.js';
 import { subModP } from '../field/share.js';
-import type { BufferPool } from './buffer-pool.js';
+import type { BufferPool } from '../backend/buffer-pool.js';
 import type { OpAttempt } from './op-attempt.js';
 import { SLOT_MAIN, opStreamId } from './op-streams.js';
 

@@ -52,15 +52,17 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * Node arguments that start the `goten` CLI from this code base: the compiled
- * entry next to this module (dist/), or the TypeScript entry through tsx when
- * this module itself runs from source (tests, GOTEN_FROM_SOURCE).
+ * Node arguments that start the `goten` command of this code base through its bin script (the package's
+ * public entry, bin/goten.js, not a module of the CLI: roles sit below it). The bin runs the compiled
+ * dist/ or, with GOTEN_FROM_SOURCE=1 (set in the children's environment), the TypeScript sources
+ * through tsx — whichever this module runs from, so parent and children run the same code.
  */
+const fromSource = import.meta.url.endsWith('.ts');
+
 export function cliCommand(): string[] {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const entry = fileURLToPath(new URL(fromSource ? '../cli/main.ts' : '../cli/main.js', import.meta.url));
+  const bin = fileURLToPath(new URL(fromSource ? '../../bin/goten.js' : '../../../bin/goten.js', import.meta.url));
   // as bin/goten.js: no idle-time full GCs in a process that waits for its peers most of the time
-  return fromSource ? ['--no-memory-reducer', '--import', 'tsx', entry] : ['--no-memory-reducer', entry];
+  return ['--no-memory-reducer', bin];
 }
 
 export async function launchLocalCluster(o: LaunchOptions): Promise<LaunchedCluster> {
@@ -78,9 +80,10 @@ export async function launchLocalCluster(o: LaunchOptions): Promise<LaunchedClus
   const children: ChildProcess[] = [];
   // All parties share this machine's cores: one BLAS thread per process avoids
   // oversubscription; glibc keeps freed buffers instead of returning them to the
-  // OS (fresh pages cost ~11 µs each on these VMs, node-performance.md §7).
+  // OS (fresh pages cost ~11 µs each on these VMs, docs/memory.md).
   const env = {
     ...process.env,
+    GOTEN_FROM_SOURCE: fromSource ? '1' : '0',
     OPENBLAS_NUM_THREADS: process.env.OPENBLAS_NUM_THREADS ?? '1',
     GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296',
   };

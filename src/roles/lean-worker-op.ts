@@ -22,7 +22,7 @@ import { bilinearSizes } from '../backend/bilinear.js';
 import { addModP } from '../field/share.js';
 import { MsgType } from '../net/message-types.js';
 import type { Connection } from '../net/transport.js';
-import type { BufferPool } from '../protocol/buffer-pool.js';
+import type { BufferPool } from '../backend/buffer-pool.js';
 import type { EnclaveKernels } from '../protocol/enclave-kernels.js';
 import { computeLean0, computeLean1, computeLean2, type LeanWorker0Keys, type LeanWorker1Keys, type LeanWorker2Keys } from '../protocol/lean-compute.js';
 import type { LeanAttempt } from '../protocol/lean-op.js';

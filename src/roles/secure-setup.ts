@@ -32,6 +32,10 @@ export interface SecureSetupOptions {
   readonly workers?: 2 | 3;
   /** Offline mode: keep the sealed mask products in files under this directory (default: host memory). */
   readonly offlineDir?: string;
+  /** Launched cluster: where the children's diagnostic lines go (default: inherited stderr). */
+  readonly workerStderr?: 'inherit' | 'ignore';
+  /** Launched cluster: run the worker processes on these CPUs only (a `taskset -c` list). */
+  readonly workerCpus?: string;
 }
 
 /** A SecureExecutor whose close() also stops the processes it launched. */
@@ -45,6 +49,8 @@ export async function createSecureExecutor(o: SecureSetupOptions): Promise<Linea
       backend: o.backend,
       replicaArgs: o.replicaArgs,
       workers: o.workers,
+      stderr: o.workerStderr,
+      workerCpus: o.workerCpus,
     });
     configPath = launched.configPath;
     o.log?.(`started a local ${o.topology} cluster: ${launched.children.length} worker/replica processes (${o.transport ?? 'tls'})`);

@@ -14,7 +14,7 @@ import type { Backend } from '../backend/backend.js';
 import { bilinearSizes } from '../backend/bilinear.js';
 import { MsgType } from '../net/message-types.js';
 import { ConnectionClosedError, type Connection, type ReceivedMessage } from '../net/transport.js';
-import { BufferPool } from '../protocol/buffer-pool.js';
+import { BufferPool } from '../backend/buffer-pool.js';
 import { type EnclaveKernels, enclaveKernels } from '../protocol/enclave-kernels.js';
 import { type LeanAttempt, parseLeanHeader } from '../protocol/lean-op.js';
 import { ProtocolError, checkShareTensor, parseOpHeader, sayBye } from '../protocol/messages.js';

@@ -8,7 +8,7 @@
  * with 429 instead of growing enclave memory. A failed pass rejects only the queries in it.
  */
 import { HttpError } from './http-util.js';
-import { forwardLogits, type InferenceModel, inputSize } from './inference.js';
+import { forwardLogits, type InferenceModel, inputSize } from '../nn/inference.js';
 
 interface Pending {
   model: InferenceModel;

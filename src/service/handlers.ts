@@ -1,19 +1,19 @@
 /**
- * Handlers of the encrypted endpoints (the plaintext inside the envelopes; formats in client/codec.ts,
+ * Handlers of the encrypted endpoints (the plaintext inside the envelopes; formats in wire/codec.ts,
  * uploads.ts and training.ts). The trained model is sealed under the provider key into a SealedChunkStore
  * ("model" stream) the moment training ends; /download unseals it and re-encrypts it to the owner key
  * (owner box) — the plaintext model never leaves the enclave in any other form.
  */
 import type { KeyObject } from 'node:crypto';
-import { rawX25519 } from '../client/channel.js';
-import { CodecError, decodeQuery, encodeAnswer } from '../client/codec.js';
-import { sealToOwner } from '../client/owner-box.js';
-import type { ServiceConfig } from '../client/service-config.js';
+import { rawX25519 } from '../wire/channel.js';
+import { CodecError, decodeQuery, encodeAnswer } from '../wire/codec.js';
+import { sealToOwner } from '../wire/owner-box.js';
+import type { ServiceConfig } from '../wire/service-config.js';
 import type { LinearExecutor } from '../nn/executor.js';
 import { SealedChunkStore, type Sealer, type UntrustedBacking } from '../tee/index.js';
 import type { PredictionBatcher } from './batcher.js';
 import { HttpError } from './http-util.js';
-import { argmaxRows, type InferenceModel, normalizeInputs, softmaxRows } from './inference.js';
+import { argmaxRows, type InferenceModel, normalizeInputs, softmaxRows } from '../nn/inference.js';
 import { type EncryptedRoute, jsonOf, jsonResult } from './routes.js';
 import { parseTrainRequest, type TrainingJob } from './training.js';
 import type { UploadStore } from './uploads.js';

@@ -1,11 +1,11 @@
 /**
  * The enclave service's identity: its X25519 channel key (generated inside the TEE at start, never written
  * anywhere) and fresh attestation reports that bind it together with the service configuration and the
- * client's nonce (client/service-config.ts has the exact report-data formula).
+ * client's nonce (wire/service-config.ts has the exact report-data formula).
  */
 import { randomBytes, type KeyObject } from 'node:crypto';
-import { generateX25519, spkiDer } from '../client/channel.js';
-import { MAX_CLIENT_NONCE, serviceBindingNonce } from '../client/service-config.js';
+import { generateX25519, spkiDer } from '../wire/channel.js';
+import { MAX_CLIENT_NONCE, serviceBindingNonce } from '../wire/service-config.js';
 import { bindingReportData, encodeReport, SIMULATED_WARNING, type TeeProvider } from '../tee/index.js';
 import { HttpError } from './http-util.js';
 

@@ -12,7 +12,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   ChannelError, decodeEnvelope, encodeEnvelope, envelopeFromJson, envelopeToJson, openMessage, sealMessage, type Envelope,
-} from '../client/channel.js';
+} from '../wire/channel.js';
 import { HttpError, mediaType, parseJsonBody, readBody, sendBinary, sendJson } from './http-util.js';
 import type { Session, SessionTable } from './sessions.js';
 

@@ -1,14 +1,14 @@
 /**
  * `goten serve`: the enclave's HTTP service (node:http). Plaintext endpoints reveal nothing secret:
  *   GET  /healthz                      {"ok": true}
- *   GET  /attestation?nonce=<hex>      fresh report + channel key + attested config (client/service-config.ts)
+ *   GET  /attestation?nonce=<hex>      fresh report + channel key + attested config (wire/service-config.ts)
  *   GET  /status                       public state: model digest, upload counts, training state/epoch
  *   POST /session                      {"v":1,"ephemeral","owner"?} → {"v":1,"session","ephemeral","confirm"} (channel.ts)
  * Encrypted endpoints (channel envelopes, routes.ts):
- *   POST /predict                      queries → class scores (client/codec.ts), batched (batcher.ts)
+ *   POST /predict                      queries → class scores (wire/codec.ts), batched (batcher.ts)
  *   POST /upload/begin|chunk|commit    data contributors' uploads, sealed at once (uploads.ts)
  *   POST /train, /train/status         owner only: secure training on the uploads (training.ts)
- *   POST /download                     owner only: the trained model in an owner box (client/owner-box.ts)
+ *   POST /download                     owner only: the trained model in an owner box (wire/owner-box.ts)
  * Uploads, training and download exist only when an owner key is configured. Every request is untrusted:
  * bodies are size-limited, every failure is a 4xx/5xx JSON error, and no handler error stops the server.
  * The simulated TEE is announced on start, in every attestation answer and in an X-Goten-TEE header.
@@ -16,15 +16,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type KeyObject } from 'node:crypto';
-import { b64u, fromB64u, serverAccept } from '../client/channel.js';
-import type { ServiceConfig } from '../client/service-config.js';
-import type { Mode } from '../cli/executors.js';
+import { b64u, fromB64u, serverAccept } from '../wire/channel.js';
+import type { ServiceConfig } from '../wire/service-config.js';
+import type { Mode } from '../modes/executors.js';
 import type { LinearExecutor } from '../nn/executor.js';
 import { MemoryBacking, SealError, type TeeProvider, type UntrustedBacking } from '../tee/index.js';
 import { PredictionBatcher } from './batcher.js';
 import { HttpError, parseJsonBody, readBody, sendError, sendJson } from './http-util.js';
 import { ServiceIdentity } from './identity.js';
-import { inferenceModelFromBytes } from './inference.js';
+import { inferenceModelFromBytes } from '../onnx/model-bytes.js';
 import { type EncryptedRoute, serveEncrypted } from './routes.js';
 import { SessionTable } from './sessions.js';
 import { lifecycleRoutes, predictRoute, type ServiceCore } from './handlers.js';

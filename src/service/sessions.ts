@@ -9,7 +9,7 @@
  * upload step again). Sequence numbers may arrive slightly out of order (concurrent requests): the window
  * remembers the last WINDOW numbers below the highest one seen and refuses anything older.
  */
-import type { SessionKeys } from '../client/channel.js';
+import type { SessionKeys } from '../wire/channel.js';
 
 export const REPLAY_WINDOW = 1024n;
 

@@ -18,11 +18,11 @@
  */
 import { BatchLoader } from '../data/loader.js';
 import type { Dataset } from '../data/dataset.js';
-import type { Mode } from '../cli/executors.js';
-import { buildOptimizer, buildSchedule, hyperOf, type TrainFlags } from '../cli/train-setup.js';
+import type { Mode } from '../modes/executors.js';
 import { captureCheckpoint, encodeCheckpoint } from '../nn/checkpoint.js';
 import type { LinearExecutor } from '../nn/executor.js';
 import { buildModel } from '../nn/models/index.js';
+import { buildOptimizer, buildSchedule, hyperOf, type TrainConfig } from '../nn/train-config.js';
 import { type EpochMetrics, train } from '../nn/trainer.js';
 import { HttpError } from './http-util.js';
 
@@ -96,16 +96,15 @@ export class TrainingJob {
   /** Starts training on `data` (409 if a run is in progress). Resolves once the run has started. */
   start(req: TrainRequest, data: Dataset): void {
     if (this.state === 'training') throw new HttpError(409, 'BUSY', 'a training run is already in progress');
-    const flags: TrainFlags = {
-      model: req.model, data: data.name, mode: this.mode, epochs: req.epochs, batch: req.batch, seed: req.seed, lr: req.lr,
-      momentum: req.momentum, weightDecay: req.weightDecay, nesterov: false, schedule: req.schedule, optimizer: req.optimizer,
-      backend: 'auto', json: false, topology: 'single', workers: '3',
+    const config: TrainConfig = {
+      optimizer: req.optimizer, lr: req.lr, momentum: req.momentum, weightDecay: req.weightDecay, nesterov: false,
+      schedule: req.schedule, epochs: req.epochs,
     };
     // validate everything that can fail fast before answering 202
     let model;
     try {
       model = buildModel(req.model, { inputShape: [...data.inputShape], numClasses: data.numClasses, seed: req.seed });
-      buildSchedule(flags);
+      buildSchedule(config);
     } catch (e) {
       throw new HttpError(400, 'BAD_TRAIN_REQUEST', (e as Error).message);
     }
@@ -113,32 +112,32 @@ export class TrainingJob {
     this.epochs = [];
     this.planned = req.epochs;
     this.error = undefined;
-    this.running = this.run(flags, data, model).catch((e: Error) => {
+    this.running = this.run(req, config, data, model).catch((e: Error) => {
       this.state = 'failed';
       this.error = e.message;
       this.log(`training failed: ${e.message}`);
     });
   }
 
-  private async run(flags: TrainFlags, data: Dataset, model: ReturnType<typeof buildModel>): Promise<void> {
-    const executor = await this.makeExecutor(flags.seed);
+  private async run(req: TrainRequest, config: TrainConfig, data: Dataset, model: ReturnType<typeof buildModel>): Promise<void> {
+    const executor = await this.makeExecutor(req.seed);
     let kept = false;
     try {
       model.setExecutor(executor);
-      const optimizer = buildOptimizer(flags, model.parameters());
-      this.log(`training ${model.name} on ${data.train.count} uploaded samples (${this.mode}), ${flags.epochs} epoch(s)`);
+      const optimizer = buildOptimizer(config, model.parameters());
+      this.log(`training ${model.name} on ${data.train.count} uploaded samples (${this.mode}), ${config.epochs} epoch(s)`);
       const r = await train({
-        model, data, optimizer, schedule: buildSchedule(flags), epochs: flags.epochs, batchSize: flags.batch, seed: flags.seed,
-        augment: false, describe: { model: flags.model, data: data.name, mode: this.mode, hyper: hyperOf(flags) },
+        model, data, optimizer, schedule: buildSchedule(config), epochs: config.epochs, batchSize: req.batch, seed: req.seed,
+        augment: false, describe: { model: req.model, data: data.name, mode: this.mode, hyper: hyperOf(config) },
         onEpoch: (m) => {
           this.epochs.push(m);
-          this.log(`training epoch ${m.epoch}/${flags.epochs} done (${m.seconds.toFixed(1)} s)`);
+          this.log(`training epoch ${m.epoch}/${config.epochs} done (${m.seconds.toFixed(1)} s)`);
         },
       });
-      const loader = new BatchLoader(data.train, { batchSize: flags.batch, shuffle: true, seed: flags.seed, norm: r.norm });
+      const loader = new BatchLoader(data.train, { batchSize: req.batch, shuffle: true, seed: req.seed, norm: r.norm });
       const info = {
-        model: flags.model, data: data.name, mode: this.mode, seed: flags.seed, epoch: r.epoch, step: r.step, epochs: flags.epochs,
-        batchSize: flags.batch, hyper: hyperOf(flags), norm: r.norm, numClasses: model.numClasses, inputShape: [...data.inputShape], partial: null,
+        model: req.model, data: data.name, mode: this.mode, seed: req.seed, epoch: r.epoch, step: r.step, epochs: config.epochs,
+        batchSize: req.batch, hyper: hyperOf(config), norm: r.norm, numClasses: model.numClasses, inputShape: [...data.inputShape], partial: null,
       };
       kept = await this.onTrained(encodeCheckpoint(captureCheckpoint(model, info, optimizer.getState(), loader.getState())), executor);
       this.state = 'trained';

@@ -1,5 +1,5 @@
 /**
- * Data contributors' uploads, kept SEALED outside the enclave (DESIGN §8, tee/chunk-store.ts).
+ * Data contributors' uploads, kept SEALED outside the enclave (docs/tee.md §7, tee/chunk-store.ts).
  *
  * Protocol (each step one encrypted request on an attested session, channel.ts):
  *   POST /upload/begin   {"header": DatasetHeader}                   → {"upload": id, "bytes": n, "chunkBytes": max}
@@ -14,7 +14,7 @@
  * `maxPending` uploads in flight, `maxChunk` bytes per chunk.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { CodecError, type DatasetHeader, decodeDatasetPayload, validateDatasetHeader } from '../client/codec.js';
+import { CodecError, type DatasetHeader, decodeDatasetPayload, validateDatasetHeader } from '../wire/codec.js';
 import type { Dataset, Split } from '../data/dataset.js';
 import { SealedChunkStore, type Sealer, type UntrustedBacking } from '../tee/index.js';
 import { HttpError } from './http-util.js';

@@ -13,7 +13,7 @@
  * GOTEN_AEAD=node forces the fallback.
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { loadNativeAddon } from '../backend/native/addon.js';
+import { loadNativeAddon } from '../addon/addon.js';
 import { asBuffer } from './bytes.js';
 
 export const SEAL_UPDATE_BYTES = 64 * 1024;

@@ -1,7 +1,7 @@
 /**
  * Key binding: the enclave generates its TLS/channel key pair inside the TEE and puts a digest of the
  * public key into the 64-byte report data, so a client that verified the report knows the key belongs to
- * the attested code (attestation.md §2.3). Rules (`KeyBindingRule`):
+ * the attested code (docs/tee.md §4). Rules (`KeyBindingRule`):
  *
  * - `goten-v1` (default): SHA-512( ASCII "goten-attest-v1" ‖ 0x00 ‖ publicKey ‖ [nonce] ) — 64 bytes; the label
  *   separates this use from any other hash of the same key. publicKey = SubjectPublicKeyInfo DER for keys

@@ -1,6 +1,6 @@
 /**
  * The enclave's memory accountant: how many bytes of tensor data are resident inside the TEE, by category,
- * with the peak of each, against a budget (default 90 MiB, the usable SGX1 EPC; goten-spec §5).
+ * with the peak of each, against a budget (default 90 MiB, the usable SGX1 EPC; docs/memory.md).
  *
  * Two kinds of categories, because they are handled differently (docs/memory.md):
  *

@@ -1,7 +1,7 @@
 /**
  * Sealing: AES-256-GCM under a provider-derived key, one random 96-bit IV per sealed chunk, and the chunk's
  * identity (purpose/stream, chunk id, version, length, IV) in the authenticated header — so a blob can only
- * be opened as exactly the chunk, version and stream it was sealed as (DESIGN.md §8).
+ * be opened as exactly the chunk, version and stream it was sealed as (docs/tee.md §7).
  *
  * Sealed blob layout (all integers little-endian):
  *   0  4  magic ASCII "GTS1"

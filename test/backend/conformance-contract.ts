@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Backend } from '../../src/backend/backend.js';
-import { type ConvGeometry, convGeometry, convSizes } from '../../src/backend/geometry.js';
+import { type ConvGeometry, convGeometry, convSizes } from '../../src/tensor/geometry.js';
 import { HALF } from '../../src/field/prime.js';
 import { assertExact } from './conformance-check.js';
 import { randCentred, randF32, refGemmModP, rng } from './conformance-ref.js';

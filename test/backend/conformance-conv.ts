@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Backend } from '../../src/backend/backend.js';
-import { type ConvGeometry, convGeometry, convOutH, convOutW, convSizes } from '../../src/backend/geometry.js';
+import { type ConvGeometry, convGeometry, convOutH, convOutW, convSizes } from '../../src/tensor/geometry.js';
 import { HALF, P } from '../../src/field/prime.js';
 import { U, assertExact, assertF32Close } from './conformance-check.js';
 import { centre, randCentred, randF32, refConv, refConvGradInput, refConvGradWeight, rng } from './conformance-ref.js';

@@ -157,7 +157,7 @@ export function gemmConformance(be: () => Backend): void {
         let naive = 0;
         for (let p = 0; p < K; p++) naive += HALF * HALF;
         const exact = BigInt(K) * BigInt(HALF) * BigInt(HALF);
-        assert.equal(BigInt(naive) === exact, K <= 8192, 'float64 exactness limit is where DESIGN §4 says');
+        assert.equal(BigInt(naive) === exact, K <= 8192, 'float64 exactness limit is MAX_EXACT_K (src/field/prime.ts)');
         assert.notEqual(centreBig(exact), 0);
       });
     }

@@ -9,7 +9,7 @@
  * every intermediate is an integer below 2^44 + 2^21 < 2^53 and exact. The worst-case GEMM
  * tests use BigInt instead, independently of any float argument.
  */
-import { type ConvGeometry, convOutH, convOutW } from '../../src/backend/geometry.js';
+import { type ConvGeometry, convOutH, convOutW } from '../../src/tensor/geometry.js';
 import { HALF, P } from '../../src/field/prime.js';
 
 /** Deterministic PRNG (mulberry32), uniform in [0, 1). */

@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { convGeometry, convOutH, convOutW } from '../../src/backend/geometry.js';
+import { convGeometry, convOutH, convOutW } from '../../src/tensor/geometry.js';
 import { createJsBackend } from '../../src/backend/js/index.js';
 import { HALF } from '../../src/field/prime.js';
-import { col2imAdd, im2col } from '../../src/tensor/im2col.js';
+import { col2imAdd, im2col } from '../../src/backend/js/im2col.js';
 import { runBackendConformance } from './conformance.js';
 import { randF32, rng } from './conformance-ref.js';
 

@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type ConvGeometry, convGeometry, convOutH, convOutW, convSizes } from '../../src/backend/geometry.js';
+import { type ConvGeometry, convGeometry, convOutH, convOutW, convSizes } from '../../src/tensor/geometry.js';
 import {
   DEFAULT_NATIVE_WORKSPACE_BYTES,
   type NativeBackend,
@@ -20,7 +20,7 @@ import {
   defaultWorkspaceBytes,
   nativeAvailability,
 } from '../../src/backend/native/native-backend.js';
-import { loadNativeAddon, type NativeAddon } from '../../src/backend/native/addon.js';
+import { loadNativeAddon, type NativeAddon } from '../../src/addon/addon.js';
 import { HALF } from '../../src/field/prime.js';
 import { assertExact } from './conformance-check.js';
 import { layout, randCentred, randF32, refConv, refConvGradInput, refConvGradWeight, refGemmModP, rng } from './conformance-ref.js';

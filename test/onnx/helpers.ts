@@ -10,7 +10,7 @@ import { SGD } from '../../src/nn/optim.js';
 import { PlainExecutor } from '../../src/nn/plain-executor.js';
 import { train } from '../../src/nn/trainer.js';
 import type { LinearExecutor } from '../../src/nn/executor.js';
-import { inferenceModel, normalizeInputs, forwardLogits } from '../../src/service/inference.js';
+import { inferenceModel, normalizeInputs, forwardLogits } from '../../src/nn/inference.js';
 import { loadCheckpoint } from '../../src/nn/checkpoint.js';
 
 export const tempDir = (): string => mkdtempSync(join(tmpdir(), 'goten-onnx-'));

@@ -1,5 +1,5 @@
 /**
- * The protocol's main correctness test (DESIGN §5): secure training is
+ * The protocol's main correctness test (docs/protocol.md, the main correctness test): secure training is
  * bit-identical to the quantized reference with the same seed — every linear
  * op's result (layer outputs, input gradients, weight gradients) over several
  * training steps, for both protocols (lean and the paper's), in both topologies,

@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import { FieldStream } from '../../src/field/prg.js';
+import { requireNativeModule } from '../../src/addon/addon.js';
 import { HALF } from '../../src/field/prime.js';
 import { NonCentredPartError, type StreamRef, createJsKernels, createNativeKernels, nativeKernelsAvailability } from '../../src/protocol/enclave-kernels.js';
 
@@ -49,7 +49,7 @@ function tensor(n: number, seed: number, scale: number): Float32Array {
 /** The addon's SIMD switch (every level must give the reference's bits). */
 const simd = skip
   ? null
-  : (createRequire(import.meta.url)('@goten/native') as { setEnclaveSimd(l: string): string; enclaveInfo(): { cpuSimd: string } });
+  : (requireNativeModule() as { setEnclaveSimd(l: string): string; enclaveInfo(): { cpuSimd: string } });
 const LEVELS = ['avx512', 'avx2', 'scalar'];
 const levels = simd ? LEVELS.slice(LEVELS.indexOf(simd.enclaveInfo().cpuSimd)) : ['scalar'];
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { PredictionBatcher } from '../../src/service/batcher.js';
-import type { InferenceModel } from '../../src/service/inference.js';
+import type { InferenceModel } from '../../src/nn/inference.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 
 /** A fake 1×1×2 → 2-class model: logits = [x0 + x1, x0 − x1]; records pass sizes; fails on a NaN input. */

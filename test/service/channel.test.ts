@@ -4,10 +4,10 @@ import { describe, it } from 'node:test';
 import {
   ChannelError, clientFinish, decodeEnvelope, encodeEnvelope, envelopeFromJson, envelopeToJson, generateX25519, openMessage, rawX25519,
   sealMessage, serverAccept, spkiDer,
-} from '../../src/client/channel.js';
-import { CodecError, decodeAnswer, decodeDatasetFile, decodeQuery, encodeAnswer, encodeDatasetFile, encodeQuery } from '../../src/client/codec.js';
-import { openOwnerBox, sealToOwner } from '../../src/client/owner-box.js';
-import { serviceBindingNonce } from '../../src/client/service-config.js';
+} from '../../src/wire/channel.js';
+import { CodecError, decodeAnswer, decodeDatasetFile, decodeQuery, encodeAnswer, encodeDatasetFile, encodeQuery } from '../../src/wire/codec.js';
+import { openOwnerBox, sealToOwner } from '../../src/wire/owner-box.js';
+import { serviceBindingNonce } from '../../src/wire/service-config.js';
 import { loadDataset } from '../../src/data/spec.js';
 import { ReplayWindow, SessionTable } from '../../src/service/sessions.js';
 

@@ -7,7 +7,7 @@ export const FIX = new URL('./fixtures/attestation/', import.meta.url);
 export const fixture = (rel: string): Uint8Array => new Uint8Array(readFileSync(new URL(rel, FIX)));
 export const fixtureText = (rel: string): string => readFileSync(new URL(rel, FIX), 'utf8');
 
-/** Inside every fixture chain's validity (attestation.md §7.5). */
+/** Inside every fixture chain's validity (docs/tee.md §2). */
 export const PINNED_NOW = new Date('2026-06-01T00:00:00Z');
 
 export function throwsCode(fn: () => unknown, code: string, msg?: RegExp): void {

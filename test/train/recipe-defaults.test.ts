@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import type { Checkpoint } from '../../src/nn/checkpoint.js';
 import { BASE_RECIPE, buildModel, modelNames, modelRecipe, PRESET_RECIPES, presetConfig, validateModelConfig } from '../../src/nn/models/index.js';
 import { describeRecipe, resolveRecipe, type TrainArgs } from '../../src/cli/train-defaults.js';
-import { applyCheckpointDefaults, buildSchedule, hyperOf } from '../../src/cli/train-setup.js';
+import { applyCheckpointDefaults } from '../../src/cli/train-setup.js';
+import { buildSchedule, hyperOf } from '../../src/nn/train-config.js';
 
 const args: TrainArgs = {
   model: 'vgg11', data: 'synthetic:3x32x32:10', mode: 'plain', epochs: 3, seed: 1, nesterov: false, optimizer: 'sgd',

@@ -16,8 +16,8 @@
  * A 1×1 kernel with stride 1 and no padding needs no im2col: cols(x[n]) = x[n].
  */
 import { reduceCentred } from '../../field/prime.js';
-import { type ConvGeometry, convOutH, convOutW } from '../geometry.js';
-import { col2imAdd, im2col } from '../../tensor/im2col.js';
+import { type ConvGeometry, convOutH, convOutW } from '../../tensor/geometry.js';
+import { col2imAdd, im2col } from './im2col.js';
 import type { GemmDims } from './gemm-core.js';
 import { gemmF32Into } from './gemm-f32.js';
 import { gemmModPInto } from './gemm-modp.js';

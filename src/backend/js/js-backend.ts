@@ -12,7 +12,7 @@
  * inputs, and mod-P operands must be centred.
  */
 import type { Backend, GemmShape } from '../backend.js';
-import { type ConvGeometry, convSizes, validateConvGeometry } from '../geometry.js';
+import { type ConvGeometry, convSizes, validateConvGeometry } from '../../tensor/geometry.js';
 import { checkCentred, checkGemm, checkLength, checkNoOverlap } from './check.js';
 import { convForward, convGradInput, convGradWeight, f32Flavor, modPFlavor } from './conv.js';
 import type { GemmDims } from './gemm-core.js';

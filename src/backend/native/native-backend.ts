@@ -19,10 +19,10 @@
  * limits (other GEMM widths and partial sums), never between runs with one limit.
  */
 import { type Backend, BackendUnavailableError, type GemmShape } from '../backend.js';
-import type { ConvGeometry } from '../geometry.js';
-import { type NativeAddon, type NativeInfo, loadNativeAddon } from './addon.js';
+import type { ConvGeometry } from '../../tensor/geometry.js';
+import { type NativeAddon, type NativeInfo, loadNativeAddon } from '../../addon/addon.js';
 
-export type { NativeAddon, NativeInfo } from './addon.js';
+export type { NativeAddon, NativeInfo } from '../../addon/addon.js';
 
 /**
  * Default workspace limit: 16 MiB. On the bench kernels' VGG-like shapes it costs

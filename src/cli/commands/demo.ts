@@ -7,8 +7,8 @@
  * the test accuracy (with --json, the same per-epoch objects as `goten train`).
  */
 import { type Command, Option } from 'commander';
-import { protocolOption } from '../executors.js';
-import { intOption } from '../train-setup.js';
+import { protocolOption } from '../protocol-option.js';
+import { intOption } from '../../flags/numbers.js';
 import type { TrainArgs } from '../train-defaults.js';
 import { runTrain } from './train.js';
 

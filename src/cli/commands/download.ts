@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { sha256Hex } from '../../client/enclave-client.js';
 import { downloadModel } from '../../client/flows.js';
-import { loadOwnerPrivateKey } from '../../client/owner-box.js';
+import { loadOwnerPrivateKey } from '../../wire/owner-box.js';
 import { type ClientFlags, connectFromFlags } from '../client-setup.js';
 
 interface DownloadFlags extends ClientFlags {

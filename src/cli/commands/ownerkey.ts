@@ -1,11 +1,11 @@
 /**
  * `goten ownerkey --out <dir> [--name owner] [--force]`: the model owner's X25519 key pair
- * (client/owner-box.ts): <dir>/<name>.key (PKCS#8 PEM, mode 0600, secret) and <dir>/<name>.pub (SPKI PEM,
+ * (wire/owner-box.ts): <dir>/<name>.key (PKCS#8 PEM, mode 0600, secret) and <dir>/<name>.pub (SPKI PEM,
  * for the enclave operator: `goten serve --owner-key <name>.pub`). Never prints the private key.
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadOwnerPublicKey, ownerKeyHex, writeOwnerKey } from '../../client/owner-box.js';
+import { loadOwnerPublicKey, ownerKeyHex, writeOwnerKey } from '../../wire/owner-box.js';
 
 export function register(program: Command): void {
   program

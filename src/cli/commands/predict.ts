@@ -19,11 +19,11 @@ import { BatchLoader } from '../../data/loader.js';
 import type { TeeKind } from '../../tee/provider.js';
 import { TEE_KINDS } from '../../tee/providers/index.js';
 import { loadModelFile, memoSealer } from '../checkpoint-io.js';
-import { argmaxRows, inferenceModel } from '../../service/inference.js';
-import { createModeExecutor } from '../../service/executor.js';
-import { BACKENDS, MODES, parseMode, protocolOption } from '../executors.js';
+import { argmaxRows, inferenceModel } from '../../nn/inference.js';
+import { BACKENDS, createModeExecutor, MODES, parseMode } from '../../modes/executors.js';
+import { protocolOption } from '../protocol-option.js';
 import { parseProtocol } from '../../protocol/variant.js';
-import { intOption } from '../train-setup.js';
+import { intOption } from '../../flags/numbers.js';
 
 interface PredictFlags {
   modelFile: string;

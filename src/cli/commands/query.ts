@@ -7,11 +7,11 @@
  * range (pixel bytes × scale); the enclave normalises them with the model's own statistics.
  */
 import { type Command, Option } from 'commander';
-import type { QueryForm } from '../../client/codec.js';
+import type { QueryForm } from '../../wire/codec.js';
 import type { EnclaveClient } from '../../client/enclave-client.js';
 import type { Split } from '../../data/dataset.js';
 import { type ClientFlags, connectFromFlags, loadDataArg } from '../client-setup.js';
-import { intOption } from '../train-setup.js';
+import { intOption } from '../../flags/numbers.js';
 
 interface QueryFlags extends ClientFlags {
   data: string;

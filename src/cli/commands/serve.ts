@@ -10,13 +10,12 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import { loadOwnerPublicKey } from '../../client/owner-box.js';
-import { createModeExecutor } from '../../service/executor.js';
+import { loadOwnerPublicKey } from '../../wire/owner-box.js';
 import { startService } from '../../service/server.js';
 import { createProvider, FileBacking, SimulatedProvider, TEE_KINDS, type TeeKind, type TeeProvider } from '../../tee/index.js';
 import { toHex } from '../../tee/bytes.js';
-import { BACKENDS, MODES, parseMode } from '../executors.js';
-import { intOption } from '../train-setup.js';
+import { BACKENDS, createModeExecutor, MODES, parseMode } from '../../modes/executors.js';
+import { intOption } from '../../flags/numbers.js';
 
 interface ServeFlags {
   modelFile?: string;

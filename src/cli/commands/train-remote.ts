@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { startTraining, type TrainingStatus, type TrainParams, waitForTraining } from '../../client/flows.js';
 import { type ClientFlags, connectFromFlags } from '../client-setup.js';
-import { intOption, numOption } from '../train-setup.js';
+import { intOption, numOption } from '../../flags/numbers.js';
 
 /** The /train request's fields (the --model flag is a name or a config file path) and the client's. */
 interface RemoteTrainFlags extends ClientFlags, TrainParams {

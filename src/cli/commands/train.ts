@@ -11,21 +11,15 @@ import { DivergenceError, DivergenceGuard } from '../../nn/divergence.js';
 import { buildModel, modelRecipe } from '../../nn/models/index.js';
 import { formatWarmup, parseWarmup } from '../../nn/schedule.js';
 import { type EpochMetrics, train } from '../../nn/trainer.js';
-import { BACKENDS, createExecutor, MODES, parseMode, protocolOption, resolveBackend } from '../executors.js';
+import { BACKENDS, createExecutor, MODES, parseMode, resolveBackend } from '../../modes/executors.js';
+import { protocolOption } from '../protocol-option.js';
 import { DEFAULT_PROTOCOL, parseProtocol } from '../../protocol/variant.js';
 import { addMemoryOptions, memorySummary, parseMemoryBudget, setUpMemory } from '../memory-setup.js';
 import { createProgress } from '../progress.js';
 import { addReportOptions, type ReportFlags, startRecorder } from '../../report/train-options.js';
-import {
-  applyCheckpointDefaults,
-  buildOptimizer,
-  buildSchedule,
-  hyperOf,
-  intOption,
-  modelLabel,
-  numOption,
-  resolveModelSpec,
-} from '../train-setup.js';
+import { applyCheckpointDefaults, modelLabel, resolveModelSpec } from '../train-setup.js';
+import { buildOptimizer, buildSchedule, hyperOf } from '../../nn/train-config.js';
+import { intOption, numOption } from '../../flags/numbers.js';
 import { describeRecipe, resolveRecipe, type TrainArgs } from '../train-defaults.js';
 import { reportDivergence } from '../train-divergence.js';
 

@@ -9,7 +9,7 @@
 import type { Command } from 'commander';
 import { uploadDataset, type UploadResult } from '../../client/flows.js';
 import { type ClientFlags, connectFromFlags, loadDataArg } from '../client-setup.js';
-import { intOption } from '../train-setup.js';
+import { intOption } from '../../flags/numbers.js';
 
 interface UploadFlags extends ClientFlags {
   data: string;

@@ -3,7 +3,7 @@
  * The addon checks every argument (TypeError / RangeError, never a crash) and refuses
  * outputs that share memory with another argument.
  */
-import { loadNativeAddon } from '../../backend/native/addon.js';
+import { loadNativeAddon } from '../../addon/addon.js';
 import type { ChannelShape, NnKernels, PoolGeometry } from './types.js';
 
 type F32 = Float32Array;

@@ -10,7 +10,7 @@
  * secure); the bias is added and reduced here in float32.
  */
 import type { BilinearOp } from '../../backend/bilinear.js';
-import { type ConvGeometry, convOutH, convOutW, validateConvGeometry } from '../../backend/geometry.js';
+import { type ConvGeometry, convOutH, convOutW, validateConvGeometry } from '../../tensor/geometry.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { OpTag } from '../executor.js';
 import { addChannelBias, backwardLinearOp, LinearOpLayer } from './linear-op-backward.js';

@@ -25,16 +25,10 @@ import type { ActivationMemory } from '../memory/activation-memory.js';
 import type { SavedTensors } from '../memory/saved.js';
 import type { TensorPool } from '../memory/tensor-pool.js';
 import type { Rng } from '../rng.js';
-import type { Parameter } from './parameter.js';
+import type { Buffer, Parameter } from './parameter.js';
 
-export { makeParameter, type Parameter, parameterSize, TensorParameter } from './parameter.js';
+export { type Buffer, makeParameter, type Parameter, parameterSize, TensorParameter } from './parameter.js';
 
-/** A non-learnable state tensor saved with the model (BatchNorm running statistics). */
-export interface Buffer {
-  name: string;
-  shape: number[];
-  value: Float32Array;
-}
 
 /** A conv or linear op site, in forward order. */
 export interface LinearLayerInfo {

@@ -85,3 +85,10 @@ export class TensorParameter implements Parameter {
 export function makeParameter(name: string, shape: number[], decay: boolean): Parameter {
   return new TensorParameter(name, shape, decay);
 }
+
+/** A non-learnable state tensor saved with the model (BatchNorm running statistics). */
+export interface Buffer {
+  name: string;
+  shape: number[];
+  value: Float32Array;
+}

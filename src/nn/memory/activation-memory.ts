@@ -29,13 +29,13 @@
  * JS objects, the runtime itself, garbage awaiting collection (docs/memory.md).
  */
 import { randomBytes } from 'node:crypto';
-import { loadNativeAddon } from '../../backend/native/addon.js';
+import { loadNativeAddon } from '../../addon/addon.js';
 import { MemoryBacking, type UntrustedBacking } from '../../tee/chunk-store.js';
 import { MemoryBudget, type MemoryReport } from '../../tee/memory-budget.js';
 import { DEFAULT_MEMORY_BUDGET_BYTES } from '../../tee/provider.js';
 import { Sealer } from '../../tee/seal.js';
 import type { LinearExecutor } from '../executor.js';
-import { type Buffer, type Layer, type Parameter, parameterSize } from '../layers/layer.js';
+import { type Buffer, type Parameter, parameterSize } from '../layers/parameter.js';
 import type { FusableOptimizer, Optimizer } from '../optim.js';
 import { ParameterStore, type ParameterStoreStats } from './parameter-store.js';
 import type { SavedTensors } from './saved.js';
@@ -71,6 +71,14 @@ export interface ActivationMemoryOptions {
    * 'resident' — the layers' own arrays, counted as fixed memory.
    */
   parameters?: 'sealed' | 'resident';
+}
+
+/**
+ * What the chain hooks read of a leaf layer: its saved tensors, and its identity (a WeakMap key). Layer
+ * satisfies it; naming Layer here would make layers/layer.ts and this file import each other.
+ */
+export interface HookedLayer {
+  readonly saved?: SavedTensors;
 }
 
 /** The model-side sources of fixed memory. */
@@ -118,7 +126,7 @@ export class ActivationMemory {
   readonly params: ParameterStore | null;
   private readonly largestByBatch = new Map<number, number>();
   /** Measured working set per leaf layer and `phase:batch` (see beginLayer). */
-  private readonly workingSets = new WeakMap<Layer, Map<string, number>>();
+  private readonly workingSets = new WeakMap<HookedLayer, Map<string, number>>();
   private batch = 0;
   private model: TrackedModel | null = null;
   private sources: FixedSources = {};
@@ -253,7 +261,7 @@ export class ActivationMemory {
    * working-set measurement and, in sealed mode, unseals its own parameters (backward: with zeroed
    * gradient leases).
    */
-  async beginLayer(l: Layer, own: readonly Parameter[], backward: boolean, input: ArrayBufferView | null = null): Promise<void> {
+  async beginLayer(l: HookedLayer, own: readonly Parameter[], backward: boolean, input: ArrayBufferView | null = null): Promise<void> {
     const recs = backward && l.saved ? l.saved.records() : [];
     let restore = 0;
     for (const r of recs) {
@@ -285,7 +293,7 @@ export class ActivationMemory {
    * other holder) and an inference forward keeps nothing saved. `ok` false (the layer threw): the
    * parameter leases go back without an update, nothing else changes.
    */
-  async endLayer(l: Layer, own: readonly Parameter[], backward: boolean, training: boolean, ok: boolean): Promise<void> {
+  async endLayer(l: HookedLayer, own: readonly Parameter[], backward: boolean, training: boolean, ok: boolean): Promise<void> {
     try {
       if (own.length > 0) {
         if (backward && ok) await this.params!.update(own);

@@ -9,7 +9,7 @@
  * - Leases are reference-counted per ArrayBuffer, because one buffer can be held by several parties at
  *   once: the chain that passes it to the next layer, and a saved-tensor record that keeps it for backward.
  * - Free buffers are kept for reuse (first touch of fresh memory costs ~11 µs per 4 KiB page here,
- *   DESIGN.md §7) but dropped when a new allocation would take the managed total over the budget, so the
+ *   docs/memory.md) but dropped when a new allocation would take the managed total over the budget, so the
  *   pool's footprint follows the working set instead of its historical maximum.
  * - Buffers that are not leases (the data loader's batch, a caller's tensor) pass through `release` and
  *   `retain` untouched: callers need not know who owns what.

@@ -1,6 +1,6 @@
 /**
  * Saved-tensor records: the tensors layers keep from forward for backward, either resident in the enclave
- * or sealed out to untrusted storage (goten-spec §5: "directly encrypts the chunk of memory, and evicts it
+ * or sealed out to untrusted storage (as the Goten paper's prototype does, docs/memory.md: it "directly encrypts the chunk of memory, and evicts it
  * to the untrusted zone ... loads the chunk into the enclave for decryption").
  *
  * - One record per saved buffer region. Two layers that save the same buffer (a ReLU's output is also the

@@ -4,7 +4,7 @@
  *
  *   mnist-cnn  conv3×3(→16, pad 1)-BN-ReLU-maxpool2 → conv3×3(→32, pad 1)-BN-ReLU-maxpool2
  *              → FC(→128)-ReLU → FC(→classes).  28×28×1: 2.44 MFLOP forward per image.
- *   vgg11/13/16  CIFAR-10 VGG with BatchNorm (Goten's model, goten-spec §8.1): 3×3 pad-1 convs
+ *   vgg11/13/16  CIFAR-10 VGG with BatchNorm (the Goten paper's model; docs/models.md): 3×3 pad-1 convs
  *              without bias, each followed by BN and ReLU; 2×2 max-pools; then
  *              FC512-ReLU-FC512-ReLU-FC(classes). The pools use ceil mode, which is
  *              identical to floor mode on 32×32 inputs and lets 28×28 inputs reach 1×1.

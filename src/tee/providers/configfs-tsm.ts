@@ -1,5 +1,5 @@
 /**
- * TDX and SEV-SNP confidential VMs through Linux configfs-tsm (attestation.md §6):
+ * TDX and SEV-SNP confidential VMs through Linux configfs-tsm (docs/tee.md §9):
  * /sys/kernel/config/tsm/report/<entry>/{inblob (W, exactly 64 B), outblob (R), provider (R), generation (R),
  * auxblob (R, SNP: certificate table), privlevel (W, SNP VMPL)}.
  *

@@ -1,5 +1,5 @@
 /**
- * SGX enclave under Gramine (attestation.md §2.1-§2.2): evidence through Gramine's /dev/attestation
+ * SGX enclave under Gramine (docs/tee.md §8): evidence through Gramine's /dev/attestation
  * pseudo-filesystem (manifest: sgx.remote_attestation = "dcap").
  *
  *   attestation_type       "dcap" required (else no quotes can be produced)

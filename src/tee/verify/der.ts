@@ -1,6 +1,6 @@
 /**
  * A minimal DER reader: enough to walk X.509 certificates and CRLs (node:crypto cannot read
- * arbitrary extensions or CRLs, attestation.md §8). Definite lengths only, as DER requires.
+ * arbitrary extensions or CRLs, docs/tee.md §2, sources). Definite lengths only, as DER requires.
  */
 import { AttestationError } from '../errors.js';
 

@@ -1,5 +1,5 @@
 /**
- * Intel DCAP collateral checks (attestation.md §3.5), on the dcap-qvl `QuoteCollateralV3` JSON format:
+ * Intel DCAP collateral checks (docs/tee.md §2, step 7), on the dcap-qvl `QuoteCollateralV3` JSON format:
  * { pck_crl_issuer_chain, root_ca_crl (hex DER), pck_crl (hex DER), tcb_info_issuer_chain, tcb_info (the exact
  *   signed JSON text), tcb_info_signature (hex r‖s), qe_identity_issuer_chain, qe_identity, qe_identity_signature }.
  *
@@ -19,19 +19,10 @@ import { verifyP1363 } from './ecdsa.js';
 import { attributesBytes, maskedEqual, QE_IDENTITY, type IntelQuote } from './intel-quote.js';
 import type { PckExtension } from './intel-pck.js';
 import type { CheckLog } from './result.js';
+import type { IntelCollateral } from './intel-collateral-format.js';
 import { commonName, fingerprint, parsePemChain, requireSignedBy, requireValidAt } from './trust.js';
 
-export interface IntelCollateral {
-  pck_crl_issuer_chain: string;
-  root_ca_crl: string;
-  pck_crl: string;
-  tcb_info_issuer_chain: string;
-  tcb_info: string;
-  tcb_info_signature: string;
-  qe_identity_issuer_chain: string;
-  qe_identity: string;
-  qe_identity_signature: string;
-}
+export type { IntelCollateral } from './intel-collateral-format.js';
 
 interface TcbLevelJson {
   tcb: { sgxtcbcomponents?: { svn: number }[]; pcesvn?: number; tdxtcbcomponents?: { svn: number }[]; isvsvn?: number };

@@ -1,7 +1,7 @@
 /**
  * PCK certificate chain validation and the Intel SGX PCK extension (OID 1.2.840.113741.1.13.1):
  * SEQUENCE of { OID, value } with .2 TCB (.2.1–.2.16 SGX TCB component SVNs, .2.17 PCESVN, .2.18 CPUSVN),
- * .3 PCE-ID (2 B), .4 FMSPC (6 B) — attestation.md §3.6. Needed for TCB level matching and reported as claims.
+ * .3 PCE-ID (2 B), .4 FMSPC (6 B) — Intel's PCK certificate profile (docs/tee.md §2, sources). Needed for TCB level matching and reported as claims.
  */
 import { X509Certificate } from 'node:crypto';
 import { AttestationError } from '../errors.js';

@@ -1,6 +1,6 @@
 /**
  * Parser for Intel DCAP ECDSA quotes: SGX quote v3 and TDX quote v4/v5.
- * Layouts per attestation.md §3-§4 (Intel `sgx_quote_3.h`/`_4.h`/`_5.h`); all integers little-endian,
+ * Layouts per Intel's `sgx_quote_3.h`/`_4.h`/`_5.h` (docs/tee.md §2, sources); all integers little-endian,
  * ECDSA values big-endian r‖s / X‖Y. Parsing only: nothing here is trusted until verifyIntelQuote ran.
  *
  * Header (48 B): 0 version u16 · 2 att_key_type u16 (2 = ECDSA P-256) · 4 tee_type u32 (v4/v5: 0 SGX,

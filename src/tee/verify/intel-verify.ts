@@ -1,5 +1,5 @@
 /**
- * Offline verification of Intel DCAP quotes (SGX v3, TDX v4/v5), attestation.md §3.4 / §4.3:
+ * Offline verification of Intel DCAP quotes (SGX v3, TDX v4/v5), docs/tee.md §2:
  *  1. structure (parseIntelQuote) and Intel's QE vendor id — rejects other quoting enclaves;
  *  2. PCK chain to a pinned Intel SGX root — proves the QE runs on a genuine, provisioned Intel platform;
  *  3. QE report signature by the PCK leaf key — proves the QE report comes from that platform's QE;

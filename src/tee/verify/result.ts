@@ -1,5 +1,5 @@
 /**
- * The normalized outcome of evidence verification, shared by every TEE kind (attestation.md §9.2),
+ * The normalized outcome of evidence verification, shared by every TEE kind (docs/tee.md §2–§3),
  * so that one policy function evaluates SGX, TDX, SEV-SNP and simulated evidence alike.
  *
  * `checks` lists what WAS verified (cryptographically or structurally); `unchecked` lists what a

@@ -1,6 +1,6 @@
 /**
- * Parser for the AMD SEV-SNP attestation report (0x4A0 = 1184 bytes, attestation.md §5.1; AMD ABI spec
- * 56860). All integers little-endian. The ECDSA P-384 signature covers bytes [0x000, 0x2A0); R at 0x2A0 and
+ * Parser for the AMD SEV-SNP attestation report (0x4A0 = 1184 bytes, AMD's SEV-SNP ABI specification
+ * 56860; docs/tee.md §2). All integers little-endian. The ECDSA P-384 signature covers bytes [0x000, 0x2A0); R at 0x2A0 and
  * S at 0x2E8 are 72-byte little-endian zero-extended integers.
  */
 import { AttestationError } from '../errors.js';

@@ -1,5 +1,5 @@
 /**
- * Offline verification of an AMD SEV-SNP report (attestation.md §5.4-§5.5):
+ * Offline verification of an AMD SEV-SNP report (docs/tee.md §2):
  *  1. chain VCEK → ASK → ARK with the ARK pinned by fingerprint (RSASSA-PSS links verified by node:crypto),
  *     all valid at `now`, CNs as AMD's KDS issues them — proves the VCEK belongs to a genuine AMD chip;
  *  2. SIGNING_KEY = 0 (VCEK; VLEK is not supported here);

@@ -1,11 +1,11 @@
 /**
  * Trust anchors and verification options. Roots are pinned by the SHA-256 fingerprint of their DER
- * (attestation.md Appendix A, §5.5): the evidence carries the certificates, and a chain is accepted
+ * (docs/tee.md §2, sources): the evidence carries the certificates, and a chain is accepted
  * only if it ends in one of these exact certificates. Deployments may replace the lists (policy `trust`).
  */
 import { X509Certificate } from 'node:crypto';
 import { AttestationError } from '../errors.js';
-import type { IntelCollateral } from './intel-collateral.js';
+import type { IntelCollateral } from './intel-collateral-format.js';
 
 /** Intel SGX Root CA (CN=Intel SGX Root CA, serial 22650CD6…, valid 2018-05-21 → 2049-12-31). */
 export const INTEL_SGX_ROOT_FINGERPRINT = '44a0196b2b99f889b8e149e95b807a350e7424964399e885a7cbb8ccfab674d3';

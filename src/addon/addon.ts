@@ -2,13 +2,16 @@
  * Loader and type declarations of the `@goten/native` addon (native/), which
  * exports either the compiled kernels or `{ unavailable: reason }` when the
  * build failed or was skipped. Loaded once, lazily, through createRequire
- * because the addon is a CommonJS `.node` module.
+ * because the addon is a CommonJS `.node` module, and by its path in this code
+ * base rather than by package name: installed from the goten-ts tarball, the
+ * addon's sources ship inside the package (built by its install script) and no
+ * `@goten/native` package exists.
  *
  * GOTEN_NATIVE_DISABLE=1 makes the addon count as unavailable (to exercise the
  * fallback paths without rebuilding).
  */
 import { createRequire } from 'node:module';
-import type { ConvGeometry } from '../geometry.js';
+import type { ConvGeometry } from '../tensor/geometry.js';
 
 export interface NativeInfo {
   /** 'openblas' when linked against OpenBLAS at build time, 'builtin' for the fallback kernel. */
@@ -83,6 +86,15 @@ export type AddonLoad = { readonly ok: true; readonly addon: NativeAddon } | { r
 
 let loaded: AddonLoad | undefined;
 
+/**
+ * native/index.cjs as `require` returns it: the compiled addon, `{ unavailable }`, or a throw. From
+ * src/addon/ (tsx) or dist/src/addon/ (compiled), native/ is two or three folders up.
+ */
+export function requireNativeModule(): unknown {
+  const fromSource = import.meta.url.endsWith('.ts');
+  return createRequire(import.meta.url)(fromSource ? '../../native/index.cjs' : '../../../native/index.cjs');
+}
+
 /** Loads the addon once; later calls return the same result. */
 export function loadNativeAddon(): AddonLoad {
   if (loaded) return loaded;
@@ -91,7 +103,7 @@ export function loadNativeAddon(): AddonLoad {
     return loaded;
   }
   try {
-    const mod = createRequire(import.meta.url)('@goten/native') as Partial<NativeAddon> & { unavailable?: string };
+    const mod = requireNativeModule() as Partial<NativeAddon> & { unavailable?: string };
     if (typeof mod.unavailable === 'string') loaded = { ok: false, reason: mod.unavailable };
     else if (typeof mod.gemmModP !== 'function' || typeof mod.info !== 'function' || typeof mod.setWorkspaceLimit !== 'function')
       loaded = { ok: false, reason: 'the @goten/native addon is outdated (missing kernels); run `npm rebuild @goten/native`' };

@@ -1,21 +1,20 @@
 /**
  * Inference with a trained checkpoint: the forward pass in inference mode (BatchNorm running statistics,
  * no dropout) through any LinearExecutor — plain float32, the quantized reference, or the secure Goten
- * protocol — shared by `goten predict` and `goten serve`.
+ * protocol — shared by `goten predict`, `goten serve` and ONNX export. Reading a model from bytes that may
+ * be ONNX is onnx/model-bytes.ts (ONNX import sits above nn).
  *
  * Inputs are values in the data set's natural float range (pixel bytes already multiplied by the split's
  * scale, i.e. [0, 1] for images); the model's per-channel normalisation (mean/std measured on the training
  * split and stored in the checkpoint) is applied here, inside the enclave, exactly as the training loader did.
  * Scores are softmax probabilities; the class is the first arg-max (as in training accuracy).
  */
-import { createHash } from 'node:crypto';
 import type { ChannelStats } from '../data/normalize.js';
 import { validateStats } from '../data/normalize.js';
-import { type Checkpoint, decodeCheckpoint, restoreModel } from '../nn/checkpoint.js';
-import type { LinearExecutor } from '../nn/executor.js';
-import type { SequentialModel } from '../nn/model.js';
-import { buildModel } from '../nn/models/index.js';
-import { importOnnxBytes, looksLikeOnnx } from '../onnx/import.js';
+import { type Checkpoint, restoreModel } from './checkpoint.js';
+import type { LinearExecutor } from './executor.js';
+import type { SequentialModel } from './model.js';
+import { buildModel } from './models/index.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export interface InferenceModel {
@@ -30,17 +29,6 @@ export interface InferenceModel {
   /** The checkpoint's data spec (default data for `goten predict`). */
   readonly data: string;
   readonly seed: number;
-}
-
-/**
- * Decodes checkpoint bytes — or an ONNX model's, imported (src/onnx) — and builds its model on `executor`
- * (weights, BN statistics restored). The digest is of the bytes given, so an ONNX model is attested as the
- * file its owner has.
- */
-export function inferenceModelFromBytes(bytes: Uint8Array, executor: LinearExecutor, what = 'checkpoint'): InferenceModel {
-  const digest = createHash('sha256').update(bytes).digest('hex');
-  const ckpt = looksLikeOnnx(bytes.subarray(0, 16)) ? importOnnxBytes(bytes, what).checkpoint : decodeCheckpoint(bytes, what);
-  return inferenceModel(ckpt, executor, digest, what);
 }
 
 export function inferenceModel(c: Checkpoint, executor: LinearExecutor, digest: string, what = 'checkpoint'): InferenceModel {

@@ -17,7 +17,7 @@
  * Both take a column offset and a leading dimension, so several images can be
  * laid side by side in one matrix (columns [g·OH·OW, (g+1)·OH·OW) for image g).
  */
-import { type ConvGeometry, convOutH, convOutW } from '../backend/geometry.js';
+import { type ConvGeometry, convOutH, convOutW } from '../../tensor/geometry.js';
 
 export type NumericArray = Float32Array | Float64Array | Int32Array;
 

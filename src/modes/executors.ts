@@ -1,15 +1,15 @@
 /**
  * Mode → LinearExecutor: the one place that knows how each execution mode is
- * built, so that `goten train` (and later `goten bench`) select modes the same
- * way.
+ * built, so that the `goten` command, the enclave service and the benchmarks
+ * select modes the same way. It sits above roles (secure mode starts or joins a
+ * cluster) and below everything that picks a mode.
  */
-import { Option } from 'commander';
 import type { Backend } from '../backend/backend.js';
 import { backendNames, getBackend, isBackendName } from '../backend/index.js';
 import type { LinearExecutor } from '../nn/executor.js';
 import { PlainExecutor } from '../nn/plain-executor.js';
 import { createQuantizedExecutor } from '../protocol/quantized-executor.js';
-import { DEFAULT_PROTOCOL, PROTOCOLS, type ProtocolName } from '../protocol/variant.js';
+import type { ProtocolName } from '../protocol/variant.js';
 import { createSecureExecutor } from '../roles/secure-setup.js';
 
 export const MODES = ['plain', 'quantized', 'secure'] as const;
@@ -37,13 +37,10 @@ export interface ExecutorOptions {
   replicaArgs?: readonly string[];
   /** Secure mode: set-up progress lines. */
   log?: (line: string) => void;
-}
-
-/** `--protocol`: which secure protocol (docs/protocol.md). */
-export function protocolOption(): Option {
-  return new Option('--protocol <p>', "secure mode: lean (each operand leaves the enclave once, packed) or goten (the paper's, for comparison)")
-    .choices([...PROTOCOLS])
-    .default(DEFAULT_PROTOCOL);
+  /** Secure mode, local cluster: the worker processes' stderr (benchmarks keep it off their tables). */
+  workerStderr?: 'inherit' | 'ignore';
+  /** Secure mode, local cluster: the worker processes' CPUs (a `taskset -c` list; benchmarks pin them). */
+  workerCpus?: string;
 }
 
 export function parseMode(s: string): Mode {
@@ -75,6 +72,16 @@ export async function createExecutor(o: ExecutorOptions): Promise<LinearExecutor
         replicaArgs: o.replicaArgs,
         log: o.log,
         workers: o.workers,
+        workerStderr: o.workerStderr,
+        workerCpus: o.workerCpus,
       });
   }
+}
+
+/** The options above with the kernel backend by name (js, native, auto; secure: also the workers'). */
+export type ModeExecutorOptions = Omit<ExecutorOptions, 'backend'> & { backend: string };
+
+/** createExecutor with the backend resolved from its name (prediction and the enclave service). */
+export async function createModeExecutor(o: ModeExecutorOptions): Promise<LinearExecutor> {
+  return createExecutor({ ...o, backend: await resolveBackend(o.backend) });
 }
