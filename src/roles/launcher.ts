@@ -39,14 +39,35 @@ export interface LaunchedCluster {
   stop(): Promise<void>;
 }
 
-/** A free TCP port on 127.0.0.1 (bound and released; small race with other processes). */
-export function freePort(): Promise<number> {
+/**
+ * A free TCP port on 127.0.0.1 for a local party (bound and released, so another process could still take
+ * it before the party binds it). Drawn at random below Linux's ephemeral range (32768–60999 by default):
+ * there the kernel never hands the port to an outgoing connection or a `listen(0)` of another process
+ * (which is what took a worker's port in parallel test runs), so only another launcher drawing the same
+ * number could collide. Falls back to a kernel-chosen port when none of the draws is free.
+ */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (await canListen(port)) return port;
+  }
+  return listenOnce(0);
+}
+
+function canListen(port: number): Promise<boolean> {
+  return listenOnce(port).then(
+    () => true,
+    () => false,
+  );
+}
+
+function listenOnce(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
+    s.listen(port, '127.0.0.1', () => {
+      const bound = (s.address() as { port: number }).port;
+      s.close(() => resolve(bound));
     });
   });
 }
