@@ -11,12 +11,20 @@ import { startLocalCluster } from '../../src/roles/local-cluster.js';
 import { oddBatch, oddModel } from './helpers.js';
 
 describe('replica divergence detection', () => {
-  it('identical replicas pass the per-step digest check', async () => {
+  it('identical replicas pass the per-step digest check, step after step, with identical outputs', async () => {
     const cluster = await startLocalCluster({ backend: createJsBackend(), topology: 'replicated', noiseKey: noiseKeyFromSeed(2) });
     try {
-      const { x } = oddBatch(2, 1);
-      await Promise.all(cluster.executors.map((e) => oddModel(3, e).forward(x, true)));
-      await Promise.all(cluster.executors.map((e) => e.endStep()));
+      const models = cluster.executors.map((e) => oddModel(3, e));
+      for (let step = 0; step < 2; step++) {
+        const { x } = oddBatch(2, 1 + step);
+        const outs = await Promise.all(models.map((m) => m.forward(x, true)));
+        // endStep resolves only when the other replica's digest of this step equals this one's
+        const ended = await Promise.allSettled(cluster.executors.map((e) => e.endStep()));
+        for (const r of ended) assert.equal(r.status, 'fulfilled', `step ${step}: ${String((r as PromiseRejectedResult).reason)}`);
+        assert.deepEqual(outs[1]!.data, outs[0]!.data, `step ${step}: both replicas reconstruct the same logits`);
+        assert.ok(outs[0]!.data.some((v) => v !== 0), 'the logits are not all zero');
+      }
+      for (const e of cluster.executors) assert.ok(e.stats().ops > 0, 'the replicas ran secure ops');
     } finally {
       await cluster.close();
     }
