@@ -23,7 +23,7 @@ import type { Command } from 'commander';
 import { type BilinearOp, type OperandReuse, applyBilinearF32, bilinearSizes, operandKinds } from '../src/backend/bilinear.js';
 import { getBackend } from '../src/backend/index.js';
 import { loadNativeAddon } from '../src/addon/addon.js';
-import type { ExecutorStats, LinearExecutor, OpTag, RunOptions } from '../src/nn/executor.js';
+import { DelegatingExecutor, type OpTag, type RunOptions } from '../src/nn/executor.js';
 import { softmaxCrossEntropy } from '../src/nn/loss.js';
 import { buildModel } from '../src/nn/models/index.js';
 import { PlainExecutor } from '../src/nn/plain-executor.js';
@@ -59,16 +59,14 @@ interface Recorded {
 }
 
 /** Runs the products in float32 and keeps a copy of every op, its operands and what the layer reuses. */
-class RecordingPlain implements LinearExecutor {
-  readonly mode = 'plain' as const;
+class RecordingPlain extends DelegatingExecutor {
   readonly ops: Recorded[] = [];
-  constructor(readonly inner: PlainExecutor) {}
-  run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, opts: RunOptions = {}): void {
+  constructor(override readonly inner: PlainExecutor) {
+    super(inner);
+  }
+  override run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, opts: RunOptions = {}): void {
     this.ops.push({ op, tag, reuse: opts.reuse ?? { a: false, b: false }, a: a.slice(), b: b.slice() });
     this.inner.run(op, tag, a, b, c, opts);
-  }
-  stats(): ExecutorStats {
-    return this.inner.stats();
   }
 }
 

@@ -142,7 +142,7 @@ export async function measureRun(o: RunOptions): Promise<MemoryRun> {
       await model.backward(grad);
       sample();
       if (!mem?.fusesOptimizer) opt.step();
-      await rig.executor.endStep?.();
+      await rig.executor.endStep();
       sample();
     };
     for (let s = 0; s < o.warmup; s++) await step();
@@ -165,7 +165,7 @@ export async function measureRun(o: RunOptions): Promise<MemoryRun> {
       gradients: acc ? acc.gradients.current : ps.reduce((a, p) => a + p.grad.byteLength, 0),
       optimizer: opt.stateBytes(),
       buffers: model.buffers().reduce((a, b) => a + b.value.byteLength, 0),
-      executor: rig.executor.memoryBytes?.() ?? 0,
+      executor: rig.executor.memoryBytes(),
       backend: nativeScratch(o.backend),
       transport: defaultPool.stats().retainedBytes,
     };

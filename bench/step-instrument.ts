@@ -11,7 +11,7 @@
  * threads) — the latter is what an enclave pays.
  */
 import type { BilinearOp } from '../src/backend/bilinear.js';
-import type { ExecutorStats, LinearExecutor, OpTag, RunOptions } from '../src/nn/executor.js';
+import { DelegatingExecutor, type LinearExecutor, type OpTag, type RunOptions } from '../src/nn/executor.js';
 import type { SequentialModel } from '../src/nn/model.js';
 
 export interface Span {
@@ -53,26 +53,13 @@ function add(into: Span, d: Span, sign = 1): void {
 }
 
 /** Wraps an executor; accumulates the time of every linear op. */
-export class TimingExecutor implements LinearExecutor {
+export class TimingExecutor extends DelegatingExecutor {
   /** Linear time so far (all ops), read by the layer wrappers. */
   readonly total = span();
-  constructor(readonly inner: LinearExecutor) {}
-  get mode() {
-    return this.inner.mode;
-  }
-  async run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, opts?: RunOptions): Promise<void> {
+  override async run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, opts?: RunOptions): Promise<void> {
     const t0 = now();
     await this.inner.run(op, tag, a, b, c, opts);
     add(this.total, since(t0));
-  }
-  stats(): ExecutorStats {
-    return this.inner.stats();
-  }
-  endStep(): Promise<void> {
-    return this.inner.endStep?.() ?? Promise.resolve();
-  }
-  close(): Promise<void> {
-    return this.inner.close?.() ?? Promise.resolve();
   }
 }
 

@@ -90,7 +90,7 @@ export async function openMode(mode: StepMode, o: RigOptions): Promise<ModeRig> 
     workerCpus: o.workerCpus,
   });
   if (!(executor instanceof SecureExecutor)) {
-    return { mode, executor, secure: null, workerStats: async () => [], traffic: () => [], close: () => executor.close?.() ?? Promise.resolve() };
+    return { mode, executor, secure: null, workerStats: async () => [], traffic: () => [], close: () => executor.close() };
   }
   const secure = executor;
   const parties = secure.connections.map((_, i) => `w${i}`);

@@ -52,17 +52,44 @@ export interface LinearExecutor {
   /**
    * Called by the trainer after every optimizer step. The replicated secure
    * topology exchanges its per-step digest of quantized tensors here and throws
-   * if the two enclave replicas diverged.
+   * if the two enclave replicas diverged; the offline mask source may precompute.
+   * Executors without per-step work resolve at once.
    */
-  endStep?(): Promise<void>;
-  /** Releases sockets/workers, if any. */
-  close?(): Promise<void>;
-  /** Bytes of the executor's own per-op buffers outside any attached pool, if it reports them (enclave memory accounting). */
-  memoryBytes?(): number;
+  endStep(): Promise<void>;
+  /** Releases sockets/workers (nothing for the in-process executors). */
+  close(): Promise<void>;
+  /** Bytes of the executor's own per-op buffers outside any attached pool (enclave memory accounting). */
+  memoryBytes(): number;
   /**
    * Managed memory mode (Model.attachMemory): take per-op buffers — operands, shares, received results —
    * as leases on `pool`, returned as soon as the op no longer needs them; null returns to private buffers.
    * Switch between steps, not inside one.
    */
-  attachMemory?(pool: TensorPool | null): void;
+  attachMemory(pool: TensorPool | null): void;
+}
+
+/** An executor that hands everything to `inner`: instrumenting wrappers override `run` (and what else they watch). */
+export class DelegatingExecutor implements LinearExecutor {
+  constructor(readonly inner: LinearExecutor) {}
+  get mode(): LinearExecutor['mode'] {
+    return this.inner.mode;
+  }
+  run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, opts?: RunOptions): void | Promise<void> {
+    return this.inner.run(op, tag, a, b, c, opts);
+  }
+  stats(): ExecutorStats {
+    return this.inner.stats();
+  }
+  endStep(): Promise<void> {
+    return this.inner.endStep();
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+  memoryBytes(): number {
+    return this.inner.memoryBytes();
+  }
+  attachMemory(pool: TensorPool | null): void {
+    this.inner.attachMemory(pool);
+  }
 }

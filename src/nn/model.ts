@@ -126,7 +126,7 @@ export class SequentialModel implements Model {
     this.lastOut = null;
     for (const l of this.layers) l.attachMemory?.(m);
     this.mem = m;
-    this.ctx.executor.attachMemory?.(m?.pool ?? null); // per-op buffers (operands, shares, results) from the same pool
+    this.ctx.executor.attachMemory(m?.pool ?? null); // per-op buffers (operands, shares, results) from the same pool
     m?.trackModel(this);
   }
 

@@ -44,6 +44,12 @@ export class PlainExecutor implements LinearExecutor {
     this.#pool.clear();
   }
 
+  /** No per-step work. */
+  async endStep(): Promise<void> {}
+
+  /** Nothing to release: in-process. */
+  async close(): Promise<void> {}
+
   /** Plain float32 products never wrap, so `overflows` stays 0. */
   stats(): ExecutorStats {
     return { ops: this.ops, overflows: 0 };

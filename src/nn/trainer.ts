@@ -225,7 +225,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       await model.backward(r.grad);
       if (!fused) optimizer.step();
       // the replicated secure topology compares the replicas' per-step digests here
-      await executor.endStep?.();
+      await executor.endStep();
       step++;
       trained += b.size;
       totals.lossSum += r.loss * b.size;

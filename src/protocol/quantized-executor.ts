@@ -80,6 +80,12 @@ export class QuantizedExecutor implements LinearExecutor {
     }
   }
 
+  /** No per-step work. */
+  async endStep(): Promise<void> {}
+
+  /** Nothing to release: in-process. */
+  async close(): Promise<void> {}
+
   stats(): ExecutorStats {
     return { ...this.#stats };
   }

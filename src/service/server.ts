@@ -205,7 +205,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       });
       await core.training?.settled();
       sessions.clear();
-      await servingExecutor?.close?.();
+      await servingExecutor?.close();
     },
   };
 }

@@ -142,7 +142,7 @@ export class TrainingJob {
       kept = await this.onTrained(encodeCheckpoint(captureCheckpoint(model, info, optimizer.getState(), loader.getState())), executor);
       this.state = 'trained';
     } finally {
-      if (!kept) await executor.close?.();
+      if (!kept) await executor.close();
     }
   }
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { BilinearOp } from '../../src/backend/bilinear.js';
-import type { ExecutorStats, LinearExecutor, OpTag } from '../../src/nn/executor.js';
+import { DelegatingExecutor, type ExecutorStats, type LinearExecutor, type OpTag } from '../../src/nn/executor.js';
 import { softmaxCrossEntropy } from '../../src/nn/loss.js';
 import { buildModel, modelNames, presetConfig, validateModelConfig } from '../../src/nn/models/index.js';
 import { PlainExecutor } from '../../src/nn/plain-executor.js';
@@ -21,19 +21,20 @@ const EXPECTED_FLOPS: Record<string, number> = {
 };
 
 /** Counts ops per pass and delegates to a plain executor; optionally resolves asynchronously. */
-class CountingExecutor implements LinearExecutor {
-  readonly mode = 'plain' as const;
+class CountingExecutor extends DelegatingExecutor {
   readonly passes: string[] = [];
   constructor(
-    private readonly inner: PlainExecutor,
+    inner: PlainExecutor,
     private readonly async: boolean,
-  ) {}
-  run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array): void | Promise<void> {
+  ) {
+    super(inner);
+  }
+  override run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array): void | Promise<void> {
     this.passes.push(`${tag.index}:${op.pass}`);
     if (!this.async) return this.inner.run(op, tag, a, b, c);
     return new Promise((resolve) => setImmediate(() => resolve(this.inner.run(op, tag, a, b, c))));
   }
-  stats(): ExecutorStats {
+  override stats(): ExecutorStats {
     return { ops: this.passes.length, overflows: 0 };
   }
 }

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import type { BilinearOp } from '../../src/backend/bilinear.js';
-import type { ExecutorStats, LinearExecutor, OpTag, RunOptions } from '../../src/nn/executor.js';
+import { DelegatingExecutor, type LinearExecutor, type OpTag, type RunOptions } from '../../src/nn/executor.js';
 import { softmaxCrossEntropy } from '../../src/nn/loss.js';
 import type { Model } from '../../src/nn/model.js';
 import { type ModelConfig, buildModel } from '../../src/nn/models/index.js';
@@ -32,21 +32,11 @@ export const ODD_INPUT: [number, number, number] = [2, 9, 7];
 export const ODD_CLASSES = 4;
 
 /** Wraps an executor and records a copy of every op's result, in call order. */
-export class RecordingExecutor implements LinearExecutor {
+export class RecordingExecutor extends DelegatingExecutor {
   readonly records: { key: string; c: Float32Array }[] = [];
-  constructor(readonly inner: LinearExecutor) {}
-  get mode() {
-    return this.inner.mode;
-  }
-  async run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, opts?: RunOptions): Promise<void> {
+  override async run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, opts?: RunOptions): Promise<void> {
     await this.inner.run(op, tag, a, b, c, opts);
     this.records.push({ key: `${tag.layer}/${op.pass}`, c: c.slice() });
-  }
-  stats(): ExecutorStats {
-    return this.inner.stats();
-  }
-  endStep(): Promise<void> {
-    return this.inner.endStep?.() ?? Promise.resolve();
   }
 }
 
@@ -88,7 +78,7 @@ export async function trainSteps(model: Model, steps: number, batch: number): Pr
     model.zeroGrad();
     await model.backward(grad);
     opt.step();
-    await model.executor().endStep?.();
+    await model.executor().endStep();
     losses.push(loss);
   }
   return losses;

@@ -9,7 +9,7 @@ import { bilinearSizes, operandKinds, type BilinearOp } from '../../src/backend/
 import { frameSize } from '../../src/net/frame.js';
 import { MsgType } from '../../src/net/message-types.js';
 import { inprocTransport } from '../../src/net/inproc.js';
-import type { ExecutorStats, LinearExecutor, OpTag, OperandReuse, RunOptions } from '../../src/nn/executor.js';
+import { DelegatingExecutor, type OpTag, type OperandReuse, type RunOptions } from '../../src/nn/executor.js';
 import { leanHeader } from '../../src/protocol/lean-op.js';
 import { opHeader, opLabel } from '../../src/protocol/messages.js';
 import type { OpAttempt } from '../../src/protocol/op-attempt.js';
@@ -21,18 +21,11 @@ import { oddBatch, oddModel } from './helpers.js';
 import { softmaxCrossEntropy } from '../../src/nn/loss.js';
 
 /** Remembers every op as the layers handed it over. */
-class OpLog implements LinearExecutor {
+class OpLog extends DelegatingExecutor {
   readonly ops: { op: BilinearOp; tag: OpTag; reuse: OperandReuse }[] = [];
-  constructor(readonly inner: LinearExecutor) {}
-  get mode() {
-    return this.inner.mode;
-  }
-  async run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, opts: RunOptions = {}) {
+  override async run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, opts: RunOptions = {}) {
     this.ops.push({ op, tag, reuse: opts.reuse ?? { a: false, b: false } });
     await this.inner.run(op, tag, a, b, c, opts);
-  }
-  stats(): ExecutorStats {
-    return this.inner.stats();
   }
 }
 

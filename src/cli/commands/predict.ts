@@ -136,7 +136,7 @@ export async function runPredict(f: PredictFlags, argv: readonly string[] = []):
     for (let b = loader.next(); b; b = loader.next()) {
       const logits = await im.model.forward(b.x, false);
       const pred = argmaxRows(logits.data, b.size, im.numClasses);
-      await executor.endStep?.();
+      await executor.endStep();
       for (let i = 0; i < b.size; i++) {
         if (pred[i] === b.labels[i]) correct++;
         classes.push(pred[i]);
@@ -158,6 +158,6 @@ export async function runPredict(f: PredictFlags, argv: readonly string[] = []):
       ...(f.classes ? { classes, labels } : {}),
     };
   } finally {
-    await executor.close?.();
+    await executor.close();
   }
 }

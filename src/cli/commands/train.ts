@@ -208,7 +208,7 @@ export async function runTrain(raw: TrainArgs & Partial<ReportFlags>, given: (ke
   } finally {
     process.off('SIGINT', onSigint);
     progress.stop();
-    await executor.close?.();
+    await executor.close();
   }
 }
 

@@ -231,8 +231,7 @@ export class ActivationMemory {
       this.budget.setFixed('parameters', r.parameters);
       this.budget.setFixed('gradients', r.gradients);
       this.budget.setFixed('buffers', sum(m.buffers()));
-      const e = m.executor() as LinearExecutor & { memoryBytes?(): number };
-      this.budget.setFixed('executor', typeof e.memoryBytes === 'function' ? e.memoryBytes() : 0);
+      this.budget.setFixed('executor', m.executor().memoryBytes());
     }
     this.budget.setFixed('optimizer', this.sources.optimizer?.stateBytes?.() ?? 0);
     const b = this.sources.backend as { info?(): { scratchBytes?: number } } | undefined;
