@@ -107,6 +107,8 @@ export interface ListenOptions extends CommonOptions {
   acceptPeers?: readonly string[];
   /** Called for connections that failed before being accepted (authentication, TLS errors). */
   onError?: (err: Error) => void;
+  /** tls: how long a client may take to complete the TLS handshake (default 10 s). */
+  handshakeTimeoutMs?: number;
 }
 
 export interface ConnectOptions extends CommonOptions {
