@@ -39,6 +39,16 @@ export interface LaunchedCluster {
   stop(): Promise<void>;
 }
 
+/** Waits for `p` (its rejection ignored), at most `ms`; the timer is cleared either way, so it never keeps the process alive. */
+export async function waitAtMost(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([p.catch(() => {}), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A free TCP port on 127.0.0.1 (bound and released; small race with other processes). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -9,7 +9,7 @@ import { getBackend, isBackendName } from '../backend/index.js';
 import { noiseKeyFromSeed } from '../protocol/op-quantize.js';
 import { FileBacking } from '../tee/chunk-store.js';
 import type { SecureExecutor } from '../protocol/secure-executor.js';
-import { type LaunchedCluster, launchLocalCluster } from './launcher.js';
+import { type LaunchedCluster, launchLocalCluster, waitAtMost } from './launcher.js';
 import { openEnclaveSession } from './session.js';
 import type { ProtocolName } from '../protocol/variant.js';
 
@@ -73,7 +73,7 @@ export async function createSecureExecutor(o: SecureSetupOptions): Promise<Linea
   }
 }
 
-function withCleanup(exec: SecureExecutor, launched: LaunchedCluster | null, log?: (line: string) => void): LinearExecutor {
+export function withCleanup(exec: SecureExecutor, launched: LaunchedCluster | null, log?: (line: string) => void): LinearExecutor {
   const close = exec.close.bind(exec);
   exec.close = async () => {
     const m = exec.maskStats();
@@ -86,7 +86,7 @@ function withCleanup(exec: SecureExecutor, launched: LaunchedCluster | null, log
     await close();
     if (launched) {
       // workers exit by themselves after the session (--once); give them a moment, then stop
-      await Promise.race([launched.exited.catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
+      await waitAtMost(launched.exited, 10_000);
       await launched.stop();
     }
   };
