@@ -35,8 +35,11 @@ export interface LaunchedCluster {
   readonly children: readonly ChildProcess[];
   /** Resolves when every child has exited; rejects if one fails. */
   readonly exited: Promise<void>;
-  /** Kills what is still running and removes the key directory. */
-  stop(): Promise<void>;
+  /**
+   * Kills what is still running (SIGTERM, then SIGKILL after `graceMs`, default 3 s: a stalled or
+   * stopped child ignores SIGTERM) and removes the key directory.
+   */
+  stop(o?: { graceMs?: number }): Promise<void>;
 }
 
 /** Waits for `p` (its rejection ignored), at most `ms`; the timer is cleared either way, so it never keeps the process alive. */
@@ -119,14 +122,19 @@ export async function launchLocalCluster(o: LaunchOptions): Promise<LaunchedClus
     ),
   ).then(() => undefined);
   exited.catch(() => {}); // observed by callers that care
+  // every child gone, whatever its exit status (`exited` rejects at the first failure, before the others end)
+  const gone = Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null ? null : new Promise((r) => c.once('exit', r)))));
+  const running = () => children.filter((c) => c.exitCode === null && c.signalCode === null);
   return {
     configPath,
     dir,
     children,
     exited,
-    async stop() {
-      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
-      await exited.catch(() => {});
+    async stop(so = {}) {
+      for (const c of running()) c.kill('SIGTERM');
+      await waitAtMost(gone, so.graceMs ?? 3000);
+      for (const c of running()) c.kill('SIGKILL');
+      await gone;
       rmSync(dir, { recursive: true, force: true });
     },
   };
