@@ -184,11 +184,20 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     else socket.destroy();
   });
 
-  if (o.modelBytes) await core.setModel(o.modelBytes);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => resolve());
-  });
+  try {
+    if (o.modelBytes) await core.setModel(o.modelBytes);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) =>
+        reject(e.code === 'EADDRINUSE' ? new Error(`port ${o.port} on ${o.host ?? '127.0.0.1'} is already in use (choose another with --port)`) : e),
+      );
+      server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => resolve());
+    });
+  } catch (e) {
+    // the executor may own worker processes (secure mode): left open, they keep `goten serve` alive
+    batcher.close();
+    await servingExecutor?.close?.().catch(() => {});
+    throw e;
+  }
   const port = (server.address() as AddressInfo).port;
   const url = `http://${o.host ?? '127.0.0.1'}:${port}`;
   if (o.provider.simulated) log('WARNING: SIMULATED TEE — NO SECURITY. Attestation reports can be forged; for development and CI only.');
