@@ -195,7 +195,8 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   } catch (e) {
     // the executor may own worker processes (secure mode): left open, they keep `goten serve` alive
     batcher.close();
-    await servingExecutor?.close?.().catch(() => {});
+    // (set by setModel through `core`, which TypeScript's narrowing cannot see)
+    await (servingExecutor as LinearExecutor | null)?.close?.().catch(() => {});
     throw e;
   }
   const port = (server.address() as AddressInfo).port;
