@@ -66,6 +66,11 @@ export interface Connection {
    */
   setReceiveLimits?(limits: { maxFrameBytes?: number; maxQueuedBytes?: number }): void;
   /**
+   * Optional: close the connection (TimeoutError) when nothing, not even a Keepalive frame, arrives
+   * for `ms` (0: never, the default).
+   */
+  setIdleTimeout?(ms: number): void;
+  /**
    * Optional (stream transports and inproc 'copy'): tensor frames received from now on land in buffers
    * from `pool` instead of the connection's own pool (JSON frames keep it); null switches back. The
    * enclave installs its budgeted pool here in managed memory mode (docs/memory.md).

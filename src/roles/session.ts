@@ -41,6 +41,7 @@ import { enclaveKernels } from '../protocol/enclave-kernels.js';
 import { OfflineMaskSource } from '../protocol/offline-masks.js';
 import { DEFAULT_PROTOCOL, type ProtocolName } from '../protocol/variant.js';
 import type { UntrustedBacking } from '../tee/chunk-store.js';
+import { keepAlive } from './keepalive.js';
 
 export const SESSION_CONTEXT = 'goten/session/v1';
 export const REPLICA_CONTEXT = 'goten/replicas/v1';
@@ -63,6 +64,8 @@ export interface EnclaveSessionOptions {
   readonly enclaveBackend?: Backend;
   /** Offline mode: untrusted storage for the sealed mask products (default: host memory). */
   readonly offlineBacking?: UntrustedBacking;
+  /** Keepalive interval on idle worker connections (ms, default roles/keepalive.ts). */
+  readonly keepaliveMs?: number;
 }
 
 /** What an enclave tells each worker after the AKE. */
@@ -150,7 +153,7 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
     }
     // one kernel set, shared by the executor and (offline) its mask source
     const kernels = enclaveKernels();
-    return new SecureExecutor({
+    const exec = new SecureExecutor({
       protocol,
       workers: nWorkers === 3 ? [workers[0], workers[1], workers[2]] : [workers[0], workers[1]],
       maskSource:
@@ -162,6 +165,14 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
       replica,
       timeoutMs: o.opTimeoutMs ?? 300_000,
     });
+    // the workers end a session whose enclave falls silent (roles/worker.ts): show that this one is alive
+    const stopKeepalive = keepAlive(workers, o.keepaliveMs);
+    const close = exec.close.bind(exec);
+    exec.close = async () => {
+      stopKeepalive();
+      await close();
+    };
+    return exec;
   } catch (err) {
     for (const c of opened) c.destroy(err as Error);
     throw err;
