@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeLocalCluster } from '../net/cluster.js';
+import { atExit, removeStale } from '../nn/temp-files.js';
 
 export interface LaunchOptions {
   readonly topology: 'single' | 'replicated';
@@ -85,10 +86,16 @@ export async function launchLocalCluster(o: LaunchOptions): Promise<LaunchedClus
   // free ports instead of the default consecutive ones (found before the key directory exists)
   const ports: number[] = [];
   for (const _ of parties) ports.push(await freePort());
-  const dir = mkdtempSync(join(tmpdir(), 'goten-cluster-'));
+  // named after this process, so that a later run can tell an abandoned directory (private keys) from a live one
+  removeStale(tmpdir(), 'goten-cluster-');
+  const children: ChildProcess[] = [];
+  const dir = mkdtempSync(join(tmpdir(), `goten-cluster-${process.pid}-`));
+  const forget = atExit(() => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
   const configPath = writeLocalCluster(dir, { topology: o.topology, transport: o.transport ?? 'tls', parties, ports });
   const node = cliCommand();
-  const children: ChildProcess[] = [];
   // All parties share this machine's cores: one BLAS thread per process avoids
   // oversubscription; glibc keeps freed buffers instead of returning them to the
   // OS (fresh pages cost ~11 µs each on these VMs, node-performance.md §7).
@@ -136,6 +143,7 @@ export async function launchLocalCluster(o: LaunchOptions): Promise<LaunchedClus
       for (const c of running()) c.kill('SIGKILL');
       await gone;
       rmSync(dir, { recursive: true, force: true });
+      forget();
     },
   };
 }
