@@ -36,7 +36,7 @@ function tinyCheckpoint() {
     inputShape: [1, 2, 2], numClasses: 2, seed: 1, executor: new PlainExecutor(getBackend('js')),
   });
   const info = { model: 't', data: 'synthetic', mode: 'plain', seed: 1, epoch: 0, step: 0, hyper: {} };
-  return captureCheckpoint(model, info as never);
+  return captureCheckpoint(model, info as never, {}, {} as never);
 }
 
 describe('temporary files of interrupted runs', () => {
