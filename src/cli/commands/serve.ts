@@ -16,7 +16,7 @@ import { startService } from '../../service/server.js';
 import { createProvider, FileBacking, SimulatedProvider, TEE_KINDS, type TeeKind, type TeeProvider } from '../../tee/index.js';
 import { toHex } from '../../tee/bytes.js';
 import { BACKENDS, MODES, parseMode } from '../executors.js';
-import { intOption } from '../train-setup.js';
+import { intOption, portOption } from '../train-setup.js';
 
 interface ServeFlags {
   modelFile?: string;
@@ -41,7 +41,7 @@ export function register(program: Command): void {
     .option('--model-file <checkpoint>', 'serve predictions with this checkpoint (or ONNX model)')
     .option('--owner-key <file>', "the model owner's X25519 public key (goten ownerkey): enables uploads, training and download")
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
-    .option('--port <n>', 'port (0 = any free port)', intOption('--port', 0), 8080)
+    .option('--port <n>', 'port (0 = any free port)', portOption('--port'), 8080)
     .addOption(new Option('--tee <kind>', 'TEE provider').choices([...TEE_KINDS]).default('simulated'))
     .option('--sim-key <file>', 'simulated quoting-key file (default $GOTEN_SIM_QUOTING_KEY or ~/.goten/sim-quoting-key)')
     .addOption(new Option('--mode <mode>', 'executor of the prediction forward pass').choices([...MODES]).default('secure'))

@@ -6,7 +6,7 @@
 import { type Command, Option } from 'commander';
 import { loadDataset } from '../../data/spec.js';
 import { TEE_KINDS } from '../../tee/providers/index.js';
-import { loadCheckpointFile, memoSealer } from '../checkpoint-io.js';
+import { checkSavePath, loadCheckpointFile, memoSealer } from '../checkpoint-io.js';
 import { DivergenceError, DivergenceGuard } from '../../nn/divergence.js';
 import { buildModel, modelRecipe } from '../../nn/models/index.js';
 import { formatWarmup, parseWarmup } from '../../nn/schedule.js';
@@ -109,6 +109,7 @@ export async function runTrain(raw: TrainArgs & Partial<ReportFlags>, given: (ke
   const replica = raw.party === 'e1';
   if (replica) raw = { ...raw, save: undefined, saveEvery: undefined, json: false, log: undefined, report: undefined };
   if (raw.saveEvery !== undefined && raw.save === undefined) throw new Error('--save-every needs --save <file>');
+  if (raw.save !== undefined) checkSavePath(raw.save);
   parseMemoryBudget(raw); // refuse a bad budget before any worker starts
   const sealerOf = memoSealer(raw.tee ?? 'simulated');
   const ckpt = raw.resume === undefined ? undefined : await loadCheckpointFile(raw.resume, sealerOf);
