@@ -10,6 +10,7 @@ import type { LinearExecutor } from '../nn/executor.js';
 import { PlainExecutor } from '../nn/plain-executor.js';
 import { createQuantizedExecutor } from '../protocol/quantized-executor.js';
 import { DEFAULT_PROTOCOL, PROTOCOLS, type ProtocolName } from '../protocol/variant.js';
+import { DEFAULT_OP_TIMEOUT_MS } from '../roles/session.js';
 import { createSecureExecutor } from '../roles/secure-setup.js';
 
 export const MODES = ['plain', 'quantized', 'secure'] as const;
@@ -37,6 +38,19 @@ export interface ExecutorOptions {
   replicaArgs?: readonly string[];
   /** Secure mode: set-up progress lines. */
   log?: (line: string) => void;
+  /** Secure mode: how long to wait for a worker's answer to one op (ms, default DEFAULT_OP_TIMEOUT_MS). */
+  opTimeoutMs?: number;
+}
+
+/** `--op-timeout`: seconds to wait for a worker's answer (a stalled or dead worker ends the run with an error naming it and the op). */
+export function opTimeoutOption(): Option {
+  return new Option('--op-timeout <seconds>', "secure mode: how long to wait for a worker's answer to one op before the run stops with an error naming the worker and the op")
+    .argParser((v: string) => {
+      const n = Number(v);
+      if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 86_400) throw new Error(`--op-timeout must be a number of seconds, > 0 and ≤ 86400, got '${v}'`);
+      return n;
+    })
+    .default(DEFAULT_OP_TIMEOUT_MS / 1000);
 }
 
 /** `--protocol`: which secure protocol (docs/protocol.md). */
@@ -75,6 +89,7 @@ export async function createExecutor(o: ExecutorOptions): Promise<LinearExecutor
         replicaArgs: o.replicaArgs,
         log: o.log,
         workers: o.workers,
+        opTimeoutMs: o.opTimeoutMs,
       });
   }
 }

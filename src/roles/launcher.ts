@@ -37,7 +37,7 @@ export interface LaunchedCluster {
   /** Resolves when every child has exited; rejects if one fails. */
   readonly exited: Promise<void>;
   /**
-   * Kills what is still running (SIGTERM, then SIGKILL after `graceMs`, default 3 s: a stalled or
+   * Kills what is still running (SIGTERM, then SIGKILL after `graceMs`, default 2 s: a stalled or
    * stopped child ignores SIGTERM) and removes the key directory.
    */
   stop(o?: { graceMs?: number }): Promise<void>;
@@ -139,7 +139,7 @@ export async function launchLocalCluster(o: LaunchOptions): Promise<LaunchedClus
     exited,
     async stop(so = {}) {
       for (const c of running()) c.kill('SIGTERM');
-      await waitAtMost(gone, so.graceMs ?? 3000);
+      await waitAtMost(gone, so.graceMs ?? 2000);
       for (const c of running()) c.kill('SIGKILL');
       await gone;
       rmSync(dir, { recursive: true, force: true });

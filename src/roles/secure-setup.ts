@@ -32,6 +32,8 @@ export interface SecureSetupOptions {
   readonly workers?: 2 | 3;
   /** Offline mode: keep the sealed mask products in files under this directory (default: host memory). */
   readonly offlineDir?: string;
+  /** How long to wait for a worker's answer to one op (ms; default roles/session.ts). */
+  readonly opTimeoutMs?: number;
 }
 
 /** A SecureExecutor whose close() also stops the processes it launched. */
@@ -65,6 +67,7 @@ export async function createSecureExecutor(o: SecureSetupOptions): Promise<Linea
       workers: o.workers,
       offlineBacking: o.offlineDir ? new FileBacking(o.offlineDir) : undefined,
       enclaveBackend: o.backend && isBackendName(o.backend) ? getBackend(o.backend) : undefined,
+      opTimeoutMs: o.opTimeoutMs,
     });
     return withCleanup(exec, launched, o.log);
   } catch (err) {
@@ -85,8 +88,9 @@ export function withCleanup(exec: SecureExecutor, launched: LaunchedCluster | nu
     }
     await close();
     if (launched) {
-      // workers exit by themselves after the session (--once); give them a moment, then stop
-      await waitAtMost(launched.exited, 10_000);
+      // workers exit by themselves after the session (--once), within moments; a stalled one never
+      // does, and every second waited here delays the run's error message
+      await waitAtMost(launched.exited, 5_000);
       await launched.stop();
     }
   };

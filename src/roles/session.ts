@@ -44,6 +44,12 @@ import type { UntrustedBacking } from '../tee/chunk-store.js';
 import { keepAlive } from './keepalive.js';
 
 export const SESSION_CONTEXT = 'goten/session/v1';
+/**
+ * How long the enclave waits for a worker's answer to one op, unless told otherwise (--op-timeout). The
+ * largest op of the built-in models takes a few seconds on a slow worker; a stalled worker must not
+ * hold the run for long.
+ */
+export const DEFAULT_OP_TIMEOUT_MS = 60_000;
 export const REPLICA_CONTEXT = 'goten/replicas/v1';
 
 export interface EnclaveSessionOptions {
@@ -163,7 +169,7 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
       keys,
       noiseKey: o.noiseKey,
       replica,
-      timeoutMs: o.opTimeoutMs ?? 300_000,
+      timeoutMs: o.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS,
     });
     // the workers end a session whose enclave falls silent (roles/worker.ts): show that this one is alive
     const stopKeepalive = keepAlive(workers, o.keepaliveMs);

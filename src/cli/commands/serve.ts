@@ -15,7 +15,7 @@ import { createModeExecutor } from '../../service/executor.js';
 import { startService } from '../../service/server.js';
 import { createProvider, FileBacking, SimulatedProvider, TEE_KINDS, type TeeKind, type TeeProvider } from '../../tee/index.js';
 import { toHex } from '../../tee/bytes.js';
-import { BACKENDS, MODES, parseMode } from '../executors.js';
+import { BACKENDS, MODES, opTimeoutOption, parseMode } from '../executors.js';
 import { intOption, portOption } from '../train-setup.js';
 
 interface ServeFlags {
@@ -30,6 +30,8 @@ interface ServeFlags {
   maxBatch: number;
   maxQuery: number;
   backend: string;
+  /** seconds to wait for a worker's answer to one op (secure mode) */
+  opTimeout: number;
   stateDir?: string;
   policyOut?: string;
 }
@@ -49,6 +51,7 @@ export function register(program: Command): void {
     .option('--max-batch <n>', 'most inputs per forward pass (concurrent queries are batched up to it)', intOption('--max-batch'), 32)
     .option('--max-query <n>', 'most inputs in one query', intOption('--max-query'), 256)
     .addOption(new Option('--backend <name>', 'kernel backend (secure: the workers)').choices([...BACKENDS]).default('auto'))
+    .addOption(opTimeoutOption())
     .option('--state-dir <dir>', 'untrusted directory for sealed uploads and models (default: host memory)')
     .option('--policy-out <file>', 'write a client policy accepting this enclave')
     .action(async (f: ServeFlags) => {
@@ -64,7 +67,7 @@ export function register(program: Command): void {
         port: f.port,
         mode,
         trainMode,
-        makeExecutor: (m, seed) => createModeExecutor({ mode: m, backend: f.backend, seed, topology: 'single', log }),
+        makeExecutor: (m, seed) => createModeExecutor({ mode: m, backend: f.backend, seed, topology: 'single', log, opTimeoutMs: f.opTimeout * 1000 }),
         modelBytes: f.modelFile ? readFileSync(f.modelFile) : undefined,
         ownerKey: f.ownerKey ? loadOwnerPublicKey(f.ownerKey) : undefined,
         backing: f.stateDir ? new FileBacking(f.stateDir) : undefined,

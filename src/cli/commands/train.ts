@@ -11,7 +11,7 @@ import { DivergenceError, DivergenceGuard } from '../../nn/divergence.js';
 import { buildModel, modelRecipe } from '../../nn/models/index.js';
 import { formatWarmup, parseWarmup } from '../../nn/schedule.js';
 import { type EpochMetrics, train } from '../../nn/trainer.js';
-import { BACKENDS, createExecutor, MODES, parseMode, protocolOption, resolveBackend } from '../executors.js';
+import { BACKENDS, createExecutor, MODES, opTimeoutOption, parseMode, protocolOption, resolveBackend } from '../executors.js';
 import { DEFAULT_PROTOCOL, parseProtocol } from '../../protocol/variant.js';
 import { addMemoryOptions, memorySummary, parseMemoryBudget, setUpMemory } from '../memory-setup.js';
 import { createProgress } from '../progress.js';
@@ -85,7 +85,8 @@ export function register(program: Command): void {
     .addOption(protocolOption())
     .option('--cluster <file>', 'secure mode: join the workers of this cluster config (default: start local worker processes)')
     .addOption(new Option('--party <name>', 'secure mode: this enclave replica').choices(['e0', 'e1']).default('e0'))
-    .addOption(new Option('--transport <t>', 'secure mode, local cluster: channel between the processes').choices(['tls', 'tcp']).default('tls'));
+    .addOption(new Option('--transport <t>', 'secure mode, local cluster: channel between the processes').choices(['tls', 'tcp']).default('tls'))
+    .addOption(opTimeoutOption());
   addReportOptions(addMemoryOptions(cmd), intOption)
     .action(async (raw: TrainArgs & ReportFlags, cmd: Command) => {
       await runTrain(raw, (k) => {
@@ -130,6 +131,7 @@ export async function runTrain(raw: TrainArgs & Partial<ReportFlags>, given: (ke
     cluster: flags.cluster,
     party: flags.party,
     transport: flags.transport,
+    opTimeoutMs: raw.opTimeout === undefined ? undefined : raw.opTimeout * 1000,
     replicaArgs: process.argv.slice(2),
     log: replica ? undefined : (line) => process.stderr.write(`${line}\n`),
   });
