@@ -71,23 +71,24 @@ export async function serveEncrypted(
   // held until the reply: the body and what the handler derives from it stay in memory until then
   const release = inFlight.reserve(Number.isSafeInteger(declared) && declared >= 0 && declared <= limit ? declared : limit);
   try {
-    await serveBody(req, res, route, r, sessions, headers, type, claimed, limit);
+    await serveBody({ req, res, route, r, sessions, headers }, type, claimed, limit);
   } finally {
     release();
   }
 }
 
-async function serveBody(
-  req: IncomingMessage,
-  res: ServerResponse,
-  route: string,
-  r: EncryptedRoute,
-  sessions: SessionTable,
-  headers: Record<string, string>,
-  type: string,
-  claimed: Buffer | undefined,
-  limit: number,
-): Promise<void> {
+interface EncryptedCall {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly route: string;
+  readonly r: EncryptedRoute;
+  readonly sessions: SessionTable;
+  readonly headers: Record<string, string>;
+}
+
+/** Reads, authenticates and answers the request once its session header and the in-flight bounds allowed it. */
+async function serveBody(call: EncryptedCall, type: string, claimed: Buffer | undefined, limit: number): Promise<void> {
+  const { req, res, route, r, sessions, headers } = call;
   let body: Buffer;
   try {
     body = await readBody(req, limit);
