@@ -5,7 +5,9 @@
  * `loadModelFile` also takes an ONNX model (src/onnx/import.ts) wherever a
  * model is only run (predict, serve, export).
  */
+import { accessSync, constants, statSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { type Checkpoint, loadCheckpoint } from '../nn/checkpoint.js';
 import { looksSealed } from '../nn/checkpoint-seal.js';
 import { importOnnxBytes, looksLikeOnnx } from '../onnx/import.js';
@@ -49,4 +51,24 @@ export async function loadModelFile(path: string, sealer: () => Promise<Sealer>,
     return r.checkpoint;
   }
   return loadCheckpointFile(path, sealer);
+}
+
+/**
+ * Refuses a checkpoint path whose directory is missing or not writable before training starts, rather
+ * than after the first epoch's work.
+ */
+export function checkSavePath(path: string, flag = '--save'): void {
+  const dir = dirname(resolve(path));
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    throw new Error(`${flag} ${path}: the directory ${dir} does not exist`);
+  }
+  if (!isDir) throw new Error(`${flag} ${path}: ${dir} is not a directory`);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new Error(`${flag} ${path}: the directory ${dir} is not writable`);
+  }
 }

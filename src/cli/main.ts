@@ -17,7 +17,13 @@ registerCommands(program);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  const msg = err instanceof Error ? err.message : String(err);
+  let msg = err instanceof Error ? err.message : String(err);
+  // V8's words for a tensor too large to allocate: say what to change instead
+  const huge = /^(Invalid typed array length: (\d+)|Array buffer allocation failed)$/.exec(msg);
+  if (huge) {
+    const size = huge[2] ? `a tensor of ${Number(huge[2]).toExponential(2)} elements` : 'a tensor';
+    msg = `out of memory: ${size} cannot be allocated (${msg}); use a smaller --batch, --limit-train / --limit-test or model`;
+  }
   process.stderr.write(`goten: ${msg}\n`);
   if (process.env.GOTEN_DEBUG && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
   process.exitCode = 1;

@@ -1,9 +1,22 @@
-/** `--protocol`: which secure protocol (docs/protocol.md); a commander option, so it stays in the CLI. */
+/** The secure mode's commander options (`--protocol`, `--op-timeout`): commander types stay in the CLI. */
 import { Option } from 'commander';
 import { DEFAULT_PROTOCOL, PROTOCOLS } from '../protocol/variant.js';
+import { DEFAULT_OP_TIMEOUT_MS } from '../roles/session.js';
 
+/** `--protocol`: which secure protocol (docs/protocol.md). */
 export function protocolOption(): Option {
   return new Option('--protocol <p>', "secure mode: lean (each operand leaves the enclave once, packed) or goten (the paper's, for comparison)")
     .choices([...PROTOCOLS])
     .default(DEFAULT_PROTOCOL);
+}
+
+/** `--op-timeout`: seconds to wait for a worker's answer (a stalled or dead worker ends the run with an error naming it and the op). */
+export function opTimeoutOption(): Option {
+  return new Option('--op-timeout <seconds>', "secure mode: how long to wait for a worker's answer to one op before the run stops with an error naming the worker and the op")
+    .argParser((v: string) => {
+      const n = Number(v);
+      if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 86_400) throw new Error(`--op-timeout must be a number of seconds, > 0 and ≤ 86400, got '${v}'`);
+      return n;
+    })
+    .default(DEFAULT_OP_TIMEOUT_MS / 1000);
 }

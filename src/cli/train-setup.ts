@@ -37,6 +37,8 @@ export interface TrainFlags extends MemoryFlags, TrainConfig {
   party?: 'e0' | 'e1';
   /** Secure mode, local cluster: tls or tcp between the processes. */
   transport?: 'tls' | 'tcp';
+  /** Secure mode: seconds to wait for a worker's answer to one op. */
+  opTimeout?: number;
   /** Seal checkpoints to the TEE (undefined: only in secure mode). */
   seal?: boolean;
   /** TEE provider for sealing. */

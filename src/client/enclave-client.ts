@@ -149,7 +149,8 @@ export class EnclaveClient {
       const json = this.envelope === 'json';
       res = await fetch(this.url + route, {
         method: 'POST',
-        headers: { 'content-type': json ? 'application/json' : 'application/octet-stream' },
+        // the session in a header lets the service refuse an unknown one before reading the body
+        headers: { 'content-type': json ? 'application/json' : 'application/octet-stream', 'x-goten-session': Buffer.from(this.keys.sessionId).toString('base64url') },
         body: json ? JSON.stringify(envelopeToJson(env)) : encodeEnvelope(env),
         signal: AbortSignal.timeout(this.timeoutMs),
       });

@@ -39,6 +39,9 @@ function prototypes(shape: ImageShape, classes: number, rng: DataRng): Float32Ar
 
 function sample(protos: Float32Array[], shape: ImageShape, n: number, rng: DataRng, what: string): Split {
   const per = shape[0] * shape[1] * shape[2];
+  if (n * per > SYNTHETIC_MAX_VALUES) {
+    throw new RangeError(`${what}: ${n} samples of ${shape.join('×')} are ${(n * per * 4 / 2 ** 30).toFixed(1)} GiB, more than the ${SYNTHETIC_MAX_VALUES * 4 / 2 ** 30} GiB synthetic data may take; ask for fewer samples (--limit-train / --limit-test)`);
+  }
   const images = new Float32Array(n * per);
   const labels = new Int32Array(n);
   for (let i = 0; i < n; i++) {
@@ -52,6 +55,9 @@ function sample(protos: Float32Array[], shape: ImageShape, n: number, rng: DataR
   }
   return makeSplit(images, labels, shape, what);
 }
+
+/** The most pixel values one synthetic split may hold (4 GiB of float32). */
+export const SYNTHETIC_MAX_VALUES = 2 ** 30;
 
 /** `synthetic:<C>x<H>x<W>:<classes>` with `limitTrain`/`limitTest` samples (defaults 1024/256). */
 export function loadSynthetic(shape: ImageShape, classes: number, opts: LoadOptions = {}): Dataset {

@@ -14,6 +14,16 @@ export function intOption(name: string, min = 1): (v: string) => number {
 }
 
 /** A finite number ≥ min (default 0) for flag `name`, or throws naming the flag. */
+/** A TCP port number, 0 (any free port) to 65535. */
+export function portOption(name: string): (v: string) => number {
+  const int = intOption(name, 0);
+  return (v) => {
+    const n = int(v);
+    if (n > 65535) throw new Error(`${name} must be a TCP port, 0 to 65535, got '${v}'`);
+    return n;
+  };
+}
+
 export function numOption(name: string, min = 0): (v: string) => number {
   return (v) => {
     const n = Number(v);

@@ -41,6 +41,8 @@ export interface ExecutorOptions {
   workerStderr?: 'inherit' | 'ignore';
   /** Secure mode, local cluster: the worker processes' CPUs (a `taskset -c` list; benchmarks pin them). */
   workerCpus?: string;
+  /** Secure mode: how long to wait for a worker's answer to one op (ms, default DEFAULT_OP_TIMEOUT_MS). */
+  opTimeoutMs?: number;
 }
 
 export function parseMode(s: string): Mode {
@@ -74,6 +76,7 @@ export async function createExecutor(o: ExecutorOptions): Promise<LinearExecutor
         workers: o.workers,
         workerStderr: o.workerStderr,
         workerCpus: o.workerCpus,
+        opTimeoutMs: o.opTimeoutMs,
       });
   }
 }

@@ -82,6 +82,7 @@ export function parseClusterConfig(json: unknown, baseDir = process.cwd(), sourc
   const partiesIn = root.parties as Record<string, unknown>;
   const parties: Partial<Record<PartyName, PartyConfig>> = {};
   const seenKeys = new Map<string, string>();
+  const seenAddrs = new Map<string, string>();
   for (const [name, entry] of Object.entries(partiesIn)) {
     const where = `parties.${name}`;
     if (!(PARTY_NAMES as readonly string[]).includes(name)) fail(`${where}: unknown party name (expected one of ${PARTY_NAMES.join(', ')})`);
@@ -98,6 +99,11 @@ export function parseClusterConfig(json: unknown, baseDir = process.cwd(), sourc
     } catch (err) {
       fail(`${where}.publicKey: ${(err as Error).message}`);
     }
+    // two parties cannot listen on one address: caught here rather than as EADDRINUSE when the second starts
+    const addr = `${(e.host as string).trim()}:${e.port as number}`;
+    const sameAddr = seenAddrs.get(addr);
+    if (sameAddr) fail(`${where}.port: ${addr} is also the address of parties.${sameAddr} (every party needs its own port)`);
+    seenAddrs.set(addr, name);
     const pk = (e.publicKey as string).trim();
     const dup = seenKeys.get(pk);
     if (dup) fail(`${where}.publicKey: same key as parties.${dup} (every party needs its own key)`);

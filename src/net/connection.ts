@@ -57,9 +57,35 @@ export abstract class BaseConnection implements Connection {
     return this.failure !== null;
   }
 
+  private idle: { ms: number; timer: NodeJS.Timeout } | null = null;
+
+  /**
+   * Destroy this connection with a TimeoutError when nothing, not even a Keepalive, arrives for `ms`
+   * (0 turns it off): a peer that stalls must not hold the other side forever.
+   */
+  setIdleTimeout(ms: number): void {
+    if (this.idle) clearTimeout(this.idle.timer);
+    this.idle = null;
+    if (ms <= 0 || this.failure) return;
+    const timer = setTimeout(() => {
+      const err = new TimeoutError(`no message from ${this.peer} for ${ms} ms (idle timeout); connection closed`);
+      this.fail(err);
+      this.destroy(err);
+    }, ms);
+    timer.unref();
+    this.idle = { ms, timer };
+    void this.closed.then(() => this.idle && clearTimeout(this.idle.timer));
+  }
+
   /** Subclasses call this for every decoded frame. */
   protected deliver(msg: ReceivedMessage): void {
     if (this.failure) {
+      msg.release();
+      return;
+    }
+    this.idle?.timer.refresh();
+    if (msg.type === MsgType.Keepalive) {
+      // connection upkeep, not traffic of any protocol: neither queued nor counted
       msg.release();
       return;
     }

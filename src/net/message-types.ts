@@ -19,6 +19,11 @@ export const MsgType = {
   Bye: 3,
   Ping: 4,
   Pong: 5,
+  /**
+   * Empty, sent on an otherwise idle connection to show that the sender is alive; absorbed by the
+   * receiving connection (never returned by recv), which restarts its idle timer (setIdleTimeout).
+   */
+  Keepalive: 6,
   /** Authenticated key exchange (src/protocol/handshake.ts). */
   HandshakeInit: 16,
   HandshakeResponse: 17,

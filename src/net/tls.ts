@@ -75,7 +75,7 @@ export class TlsTransport implements Transport {
       rejectUnauthorized: false, // self-signed: we pin keys ourselves below
       minVersion: 'TLSv1.3',
       maxVersion: 'TLSv1.3',
-      handshakeTimeout: DEFAULT_TIMEOUT_MS,
+      handshakeTimeout: opts.handshakeTimeoutMs ?? DEFAULT_TIMEOUT_MS,
     });
     server.on('secureConnection', (sock: TLSSocket) => {
       sock.setNoDelay(true);
@@ -104,7 +104,12 @@ export class TlsTransport implements Transport {
         (e: Error) => opts.onError?.(new ConnectionClosedError(`TLS client ${who} (${from}) left before Hello: ${e.message}`)),
       );
     });
-    server.on('tlsClientError', (err) => opts.onError?.(new AuthenticationError(`TLS handshake failed: ${err.message}`)));
+    server.on('tlsClientError', (err, sock) => {
+      // node:tls reports a failed or timed-out handshake but leaves the socket open:
+      // silent clients would otherwise keep their file descriptors forever
+      sock.destroy();
+      opts.onError?.(new AuthenticationError(`TLS handshake failed: ${err.message}`));
+    });
     server.on('error', (err) => opts.onError?.(err));
     const bound = await listenServer(server, host, opts.port ?? 0);
     return new ServerListener(server, queue, bound.host, bound.port);

@@ -66,6 +66,11 @@ export interface Connection {
    */
   setReceiveLimits?(limits: { maxFrameBytes?: number; maxQueuedBytes?: number }): void;
   /**
+   * Optional: close the connection (TimeoutError) when nothing, not even a Keepalive frame, arrives
+   * for `ms` (0: never, the default).
+   */
+  setIdleTimeout?(ms: number): void;
+  /**
    * Optional (stream transports and inproc 'copy'): tensor frames received from now on land in buffers
    * from `pool` instead of the connection's own pool (JSON frames keep it); null switches back. The
    * enclave installs its budgeted pool here in managed memory mode (docs/memory.md).
@@ -107,6 +112,8 @@ export interface ListenOptions extends CommonOptions {
   acceptPeers?: readonly string[];
   /** Called for connections that failed before being accepted (authentication, TLS errors). */
   onError?: (err: Error) => void;
+  /** tls: how long a client may take to complete the TLS handshake (default 10 s). */
+  handshakeTimeoutMs?: number;
 }
 
 export interface ConnectOptions extends CommonOptions {

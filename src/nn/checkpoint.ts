@@ -18,6 +18,7 @@ import { looksSealed, openCheckpointBytes, sealCheckpointBytes } from './checkpo
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import type { LoaderState } from '../data/loader.js';
 import type { ChannelStats } from '../data/normalize.js';
+import { removeAtExit, tempPathFor } from './temp-files.js';
 import { decodeSafetensors, dtypeOf, encodeSafetensors, type StoredTensor, type TensorData } from './checkpoint-format.js';
 import type { Buffer as ModelBuffer, Parameter } from './layers/layer.js';
 
@@ -178,9 +179,11 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string): Checkpoint {
 export function saveCheckpoint(path: string, c: Checkpoint, sealer?: Sealer): void {
   const plain = encodeCheckpoint(c);
   const bytes = sealer ? sealCheckpointBytes(sealer, plain, c.info.step) : plain;
-  const tmp = `${path}.tmp-${process.pid}`;
+  const tmp = tempPathFor(path);
+  const forget = removeAtExit(tmp);
   try {
-    const fd = openSync(tmp, 'w');
+    // owner-only: a plaintext (--no-seal) checkpoint is the model itself
+    const fd = openSync(tmp, 'w', 0o600);
     try {
       writeSync(fd, bytes);
       fsyncSync(fd);
@@ -195,6 +198,8 @@ export function saveCheckpoint(path: string, c: Checkpoint, sealer?: Sealer): vo
       /* nothing to clean */
     }
     throw new Error(`cannot write checkpoint ${path}: ${(err as Error).message}`);
+  } finally {
+    forget(); // renamed into place, or removed
   }
 }
 

@@ -137,6 +137,7 @@ export async function evaluate(model: Model, loader: BatchLoader): Promise<{ los
   let correct = 0;
   loader.beginEpoch();
   for (let b = loader.next(); b; b = loader.next()) {
+    await yieldToEventLoop();
     const logits = await model.forward(b.x, false);
     const g = grads.get(b.size) ?? new Float32Array(b.size * model.numClasses);
     grads.set(b.size, g);
@@ -250,6 +251,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         return { epochs: history, step, epoch, stopped: true, norm };
       }
       if (opts.save?.everySteps && step % opts.save.everySteps === 0 && loader.epochInProgress) await save();
+      await yieldToEventLoop();
     }
     const seconds = (performance.now() - t0) / 1000;
     const e0 = performance.now();
@@ -298,4 +300,13 @@ function checkResumable(c: Checkpoint, o: TrainOptions): void {
     }
   }
   if (i.epoch >= o.epochs) throw new Error(`cannot resume: the checkpoint already completed ${i.epoch} of ${o.epochs} epochs (raise --epochs)`);
+}
+
+/**
+ * Lets timers and signal handlers run between steps: with an executor whose products complete
+ * synchronously (plain, quantized) every await resolves as a microtask, and Ctrl-C would go unnoticed
+ * until the run ends. Costs a few microseconds per step.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -4,12 +4,13 @@
  * per epoch to the log (metrics.ts), and rewrites the HTML report after every epoch (html.ts). Files are
  * replaced by rename, so a reader never sees half a report. Nothing but aggregates is written.
  */
-import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { LinearExecutor } from '../nn/executor.js';
 import type { EpochMetrics, StepProgress } from '../nn/trainer.js';
 import { reportHtml } from './html.js';
 import type { EpochRecord, IntervalRecord, MetricsRecord, RunLog, RunRecord } from './metrics.js';
 import { SecureProbe, type Snapshot, secureDelta } from './secure-probe.js';
+import { removeAtExit, tempPathFor } from '../nn/temp-files.js';
 
 export interface RecorderOptions {
   label: string;
@@ -34,9 +35,17 @@ interface Acc {
 
 /** Writes `text` to `path` through a temporary file and a rename. */
 export function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+  const tmp = tempPathFor(path);
+  const forget = removeAtExit(tmp);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  } finally {
+    forget();
+  }
 }
 
 export class RunRecorder {

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeLocalCluster } from '../net/cluster.js';
+import { atExit, removeStale } from '../nn/temp-files.js';
 
 export interface LaunchOptions {
   readonly topology: 'single' | 'replicated';
@@ -35,8 +36,21 @@ export interface LaunchedCluster {
   readonly children: readonly ChildProcess[];
   /** Resolves when every child has exited; rejects if one fails. */
   readonly exited: Promise<void>;
-  /** Kills what is still running and removes the key directory. */
-  stop(): Promise<void>;
+  /**
+   * Kills what is still running (SIGTERM, then SIGKILL after `graceMs`, default 2 s: a stalled or
+   * stopped child ignores SIGTERM) and removes the key directory.
+   */
+  stop(o?: { graceMs?: number }): Promise<void>;
+}
+
+/** Waits for `p` (its rejection ignored), at most `ms`; the timer is cleared either way, so it never keeps the process alive. */
+export async function waitAtMost(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([p.catch(() => {}), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
@@ -95,10 +109,16 @@ export async function launchLocalCluster(o: LaunchOptions): Promise<LaunchedClus
   // free ports instead of the default consecutive ones (found before the key directory exists)
   const ports: number[] = [];
   for (const _ of parties) ports.push(await freePort());
-  const dir = mkdtempSync(join(tmpdir(), 'goten-cluster-'));
+  // named after this process, so that a later run can tell an abandoned directory (private keys) from a live one
+  removeStale(tmpdir(), 'goten-cluster-');
+  const children: ChildProcess[] = [];
+  const dir = mkdtempSync(join(tmpdir(), `goten-cluster-${process.pid}-`));
+  const forget = atExit(() => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
   const configPath = writeLocalCluster(dir, { topology: o.topology, transport: o.transport ?? 'tls', parties, ports });
   const node = cliCommand();
-  const children: ChildProcess[] = [];
   // All parties share this machine's cores: one BLAS thread per process avoids
   // oversubscription; glibc keeps freed buffers instead of returning them to the
   // OS (fresh pages cost ~11 µs each on these VMs, docs/memory.md).
@@ -133,15 +153,21 @@ export async function launchLocalCluster(o: LaunchOptions): Promise<LaunchedClus
     ),
   ).then(() => undefined);
   exited.catch(() => {}); // observed by callers that care
+  // every child gone, whatever its exit status (`exited` rejects at the first failure, before the others end)
+  const gone = Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null ? null : new Promise((r) => c.once('exit', r)))));
+  const running = () => children.filter((c) => c.exitCode === null && c.signalCode === null);
   return {
     configPath,
     dir,
     children,
     exited,
-    async stop() {
-      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
-      await exited.catch(() => {});
+    async stop(so = {}) {
+      for (const c of running()) c.kill('SIGTERM');
+      await waitAtMost(gone, so.graceMs ?? 2000);
+      for (const c of running()) c.kill('SIGKILL');
+      await gone;
       rmSync(dir, { recursive: true, force: true });
+      forget();
     },
   };
 }

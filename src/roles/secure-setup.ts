@@ -9,7 +9,7 @@ import { getBackend, isBackendName } from '../backend/index.js';
 import { noiseKeyFromSeed } from '../protocol/op-quantize.js';
 import { FileBacking } from '../tee/chunk-store.js';
 import type { SecureExecutor } from '../protocol/secure-executor.js';
-import { type LaunchedCluster, launchLocalCluster } from './launcher.js';
+import { type LaunchedCluster, launchLocalCluster, waitAtMost } from './launcher.js';
 import { openEnclaveSession } from './session.js';
 import type { ProtocolName } from '../protocol/variant.js';
 
@@ -36,6 +36,8 @@ export interface SecureSetupOptions {
   readonly workerStderr?: 'inherit' | 'ignore';
   /** Launched cluster: run the worker processes on these CPUs only (a `taskset -c` list). */
   readonly workerCpus?: string;
+  /** How long to wait for a worker's answer to one op (ms; default roles/session.ts). */
+  readonly opTimeoutMs?: number;
 }
 
 /** A SecureExecutor whose close() also stops the processes it launched. */
@@ -71,6 +73,7 @@ export async function createSecureExecutor(o: SecureSetupOptions): Promise<Linea
       workers: o.workers,
       offlineBacking: o.offlineDir ? new FileBacking(o.offlineDir) : undefined,
       enclaveBackend: o.backend && isBackendName(o.backend) ? getBackend(o.backend) : undefined,
+      opTimeoutMs: o.opTimeoutMs,
     });
     return withCleanup(exec, launched, o.log);
   } catch (err) {
@@ -79,7 +82,7 @@ export async function createSecureExecutor(o: SecureSetupOptions): Promise<Linea
   }
 }
 
-function withCleanup(exec: SecureExecutor, launched: LaunchedCluster | null, log?: (line: string) => void): LinearExecutor {
+export function withCleanup(exec: SecureExecutor, launched: LaunchedCluster | null, log?: (line: string) => void): LinearExecutor {
   const close = exec.close.bind(exec);
   exec.close = async () => {
     const m = exec.maskStats();
@@ -91,8 +94,9 @@ function withCleanup(exec: SecureExecutor, launched: LaunchedCluster | null, log
     }
     await close();
     if (launched) {
-      // workers exit by themselves after the session (--once); give them a moment, then stop
-      await Promise.race([launched.exited.catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
+      // workers exit by themselves after the session (--once), within moments; a stalled one never
+      // does, and every second waited here delays the run's error message
+      await waitAtMost(launched.exited, 5_000);
       await launched.stop();
     }
   };

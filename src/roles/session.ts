@@ -41,8 +41,15 @@ import { enclaveKernels } from '../protocol/enclave-kernels.js';
 import { OfflineMaskSource } from '../protocol/offline-masks.js';
 import { DEFAULT_PROTOCOL, type ProtocolName } from '../protocol/variant.js';
 import type { UntrustedBacking } from '../tee/chunk-store.js';
+import { keepAlive } from './keepalive.js';
 
 export const SESSION_CONTEXT = 'goten/session/v1';
+/**
+ * How long the enclave waits for a worker's answer to one op, unless told otherwise (--op-timeout). The
+ * largest op of the built-in models takes a few seconds on a slow worker; a stalled worker must not
+ * hold the run for long.
+ */
+export const DEFAULT_OP_TIMEOUT_MS = 60_000;
 export const REPLICA_CONTEXT = 'goten/replicas/v1';
 
 export interface EnclaveSessionOptions {
@@ -63,6 +70,8 @@ export interface EnclaveSessionOptions {
   readonly enclaveBackend?: Backend;
   /** Offline mode: untrusted storage for the sealed mask products (default: host memory). */
   readonly offlineBacking?: UntrustedBacking;
+  /** Keepalive interval on idle worker connections (ms, default roles/keepalive.ts). */
+  readonly keepaliveMs?: number;
 }
 
 /** What an enclave tells each worker after the AKE. */
@@ -150,7 +159,7 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
     }
     // one kernel set, shared by the executor and (offline) its mask source
     const kernels = enclaveKernels();
-    return new SecureExecutor({
+    const exec = new SecureExecutor({
       protocol,
       workers: nWorkers === 3 ? [workers[0], workers[1], workers[2]] : [workers[0], workers[1]],
       maskSource:
@@ -160,8 +169,16 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
       keys,
       noiseKey: o.noiseKey,
       replica,
-      timeoutMs: o.opTimeoutMs ?? 300_000,
+      timeoutMs: o.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS,
     });
+    // the workers end a session whose enclave falls silent (roles/worker.ts): show that this one is alive
+    const stopKeepalive = keepAlive(workers, o.keepaliveMs);
+    const close = exec.close.bind(exec);
+    exec.close = async () => {
+      stopKeepalive();
+      await close();
+    };
+    return exec;
   } catch (err) {
     for (const c of opened) c.destroy(err as Error);
     throw err;

@@ -23,6 +23,7 @@ import { MsgType } from '../net/message-types.js';
 import type { Connection, Listener, Transport } from '../net/transport.js';
 import { performHandshake, receiveSeedBundle } from '../protocol/key-schedule.js';
 import { isProtocolName } from '../protocol/variant.js';
+import { type AdmissionLimits, Admissions, DEFAULT_ADMISSION_LIMITS } from './admission.js';
 import type { LeanLinks } from './lean-worker-op.js';
 import { SESSION_CONTEXT, type SessionHello } from './session.js';
 import { type WorkerKeys, type WorkerParty, WorkerService } from './worker-service.js';
@@ -44,7 +45,16 @@ export interface WorkerRoleOptions {
   readonly onListening?: (l: Listener) => void;
   /** How long w0/w2 keep trying to reach w1 for a lean session (ms, default 30 s). */
   readonly linkTimeoutMs?: number;
+  /** Bounds on connections in session set-up (roles/admission.ts). */
+  readonly admission?: Partial<AdmissionLimits>;
+  /**
+   * A session ends when an enclave sends nothing, not even a keepalive (roles/keepalive.ts), for this
+   * long (ms, default 5 min): a stalled enclave must not hold the workers forever.
+   */
+  readonly sessionIdleMs?: number;
 }
+
+export const DEFAULT_SESSION_IDLE_MS = 300_000;
 
 interface Joined {
   conn: Connection;
@@ -91,7 +101,7 @@ async function admit(o: WorkerRoleOptions, conn: Connection): Promise<Joined | L
     context: SESSION_CONTEXT,
   });
   const who = [...enclaves, ...links].find((p) => samePublicKey(hs.peerPublicKey, keyOf(p)))!;
-  const first = await conn.expect(MsgType.Control, { timeoutMs: 30_000 });
+  const first = await conn.expect(MsgType.Control);
   const v = first.dtype === 'json' ? first.value : null;
   if (who === 'w0' || who === 'w2') {
     const l = v as { kind?: unknown; from?: unknown; session?: unknown } | null;
@@ -100,7 +110,7 @@ async function admit(o: WorkerRoleOptions, conn: Connection): Promise<Joined | L
   }
   const hello = parseHello(v, who as 'e0' | 'e1');
   const joined: Joined = { conn, hello };
-  if (who === 'e0') joined.keys = (await receiveSeedBundle(conn, hs.sessionKey, party, hello.protocol, { timeoutMs: 30_000 })).keys as WorkerKeys;
+  if (who === 'e0') joined.keys = (await receiveSeedBundle(conn, hs.sessionKey, party, hello.protocol)).keys as WorkerKeys;
   return joined;
 }
 
@@ -144,6 +154,11 @@ export async function runWorker(o: WorkerRoleOptions): Promise<void> {
   log(`${name}: listening on ${listener.host}:${listener.port} (${o.config.transport}, backend ${o.backend.name})`);
   const expected = (o.config.topology ?? 'single') === 'replicated' ? 2 : 1;
   let pendingLinks: Link[] = [];
+  // every connection's set-up runs concurrently under the admission deadline (which bounds the waits
+  // inside admit() too: a timed-out connection is destroyed)
+  const admissions = new Admissions(listener, (conn) => admit(o, conn), { ...DEFAULT_ADMISSION_LIMITS, ...o.admission }, (err) =>
+    log(`${name}: session set-up failed: ${err.message}`),
+  );
   try {
     for (;;) {
       const joined: Joined[] = [];
@@ -166,9 +181,8 @@ export async function runWorker(o: WorkerRoleOptions): Promise<void> {
         pendingLinks = [];
       };
       while (joined.length < expected || [links.w0, links.w2].filter(Boolean).length < linksNeeded()) {
-        const conn = await listener.accept();
+        const { conn, value: j } = await admissions.next();
         try {
-          const j = await admit(o, conn);
           conn.setReceiveLimits?.({ maxFrameBytes: DEFAULT_MAX_FRAME_BYTES, maxQueuedBytes: DEFAULT_MAX_QUEUED_BYTES });
           if ('from' in j) pendingLinks.push(j);
           else {
@@ -181,6 +195,8 @@ export async function runWorker(o: WorkerRoleOptions): Promise<void> {
           conn.destroy(err as Error);
         }
       }
+      admissions.busy(`${name} is serving another session (since ${new Date().toISOString()}); try again when it ends`);
+      for (const j of joined) j.conn.setIdleTimeout?.(o.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS);
       const hello = agreedHello(joined);
       const keys = joined.find((j) => j.keys)?.keys;
       if (!keys) throw new Error(`${name}: no seed bundle received from e0`);
@@ -199,8 +215,10 @@ export async function runWorker(o: WorkerRoleOptions): Promise<void> {
           (errors.length ? `; error: ${errors.map((e) => e.message).join('; ')}` : ''),
       );
       if (o.once) return;
+      admissions.busy(null);
     }
   } finally {
+    admissions.close();
     for (const l of pendingLinks) l.conn.destroy();
     await listener.close();
   }

@@ -66,6 +66,8 @@ export function sendError(res: ServerResponse, e: HttpError, headers: Record<str
     res.destroy();
     return;
   }
-  // after a refused oversized body the rest of it is not read: close the connection instead of draining it
-  sendJson(res, e.status, { error: { code: e.code, message: e.message } }, e.status === 413 ? { ...headers, connection: 'close' } : headers);
+  // after a refused oversized body, an unknown session or a busy service (routes.ts) the rest of the body is
+  // not read: close the connection instead of draining it
+  const unread = e.status === 413 || e.status === 401 || e.status === 503;
+  sendJson(res, e.status, { error: { code: e.code, message: e.message } }, unread ? { ...headers, connection: 'close' } : headers);
 }

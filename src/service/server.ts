@@ -24,6 +24,7 @@ import { MemoryBacking, SealError, type TeeProvider, type UntrustedBacking } fro
 import { PredictionBatcher } from './batcher.js';
 import { HttpError, parseJsonBody, readBody, sendError, sendJson } from './http-util.js';
 import { ServiceIdentity } from './identity.js';
+import { InFlight, type InFlightLimits } from './inflight.js';
 import { inferenceModelFromBytes } from '../onnx/model-bytes.js';
 import { type EncryptedRoute, serveEncrypted } from './routes.js';
 import { SessionTable } from './sessions.js';
@@ -55,6 +56,8 @@ export interface ServiceOptions {
   maxUploadBytes?: number;
   maxSessions?: number;
   sessionTtlMs?: number;
+  /** bounds on encrypted requests read at once (inflight.ts) */
+  inFlight?: InFlightLimits;
   log?: (line: string) => void;
 }
 
@@ -69,6 +72,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   const log = o.log ?? ((l: string) => process.stderr.write(`[goten serve] ${l}\n`));
   const identity = new ServiceIdentity(o.provider);
   const sessions = new SessionTable(o.maxSessions ?? 1024, o.sessionTtlMs ?? 15 * 60_000);
+  const inFlight = new InFlight(o.inFlight);
   const maxBatch = o.maxBatch ?? 32;
   const batcher = new PredictionBatcher({ maxBatch, maxQueuedInputs: o.maxQueuedInputs ?? 16 * 1024 });
   const sealer = await o.provider.sealer();
@@ -145,7 +149,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     }
     if (method === 'POST' && path === '/session') return openSession(req, res);
     const r = routes[path];
-    if (r && method === 'POST') return serveEncrypted(req, res, path, r, sessions, headers);
+    if (r && method === 'POST') return serveEncrypted(req, res, path, r, sessions, headers, inFlight);
     if (r || ['/healthz', '/attestation', '/status', '/session'].includes(path)) throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`);
     throw new HttpError(404, 'NOT_FOUND', `no endpoint ${path}${path.startsWith('/upload') || path.startsWith('/train') || path === '/download' ? ' (this service has no owner key: uploads and training are disabled)' : ''}`);
   }
@@ -184,11 +188,21 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     else socket.destroy();
   });
 
-  if (o.modelBytes) await core.setModel(o.modelBytes);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => resolve());
-  });
+  try {
+    if (o.modelBytes) await core.setModel(o.modelBytes);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) =>
+        reject(e.code === 'EADDRINUSE' ? new Error(`port ${o.port} on ${o.host ?? '127.0.0.1'} is already in use (choose another with --port)`) : e),
+      );
+      server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => resolve());
+    });
+  } catch (e) {
+    // the executor may own worker processes (secure mode): left open, they keep `goten serve` alive
+    batcher.close();
+    // (set by setModel through `core`, which TypeScript's narrowing cannot see)
+    await (servingExecutor as LinearExecutor | null)?.close?.().catch(() => {});
+    throw e;
+  }
   const port = (server.address() as AddressInfo).port;
   const url = `http://${o.host ?? '127.0.0.1'}:${port}`;
   if (o.provider.simulated) log('WARNING: SIMULATED TEE — NO SECURITY. Attestation reports can be forged; for development and CI only.');

@@ -100,6 +100,11 @@ export function loadOwnerPublicKey(file: string): KeyObject {
   } catch (e) {
     throw new Error(`cannot read owner public key ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  // createPublicKey would silently derive the public key from a private one: the owner's private key
+  // must never be handed to the service's host, so a mix-up is refused
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
+    throw new Error(`${file} holds a PRIVATE key; give the owner's public key (the .pub file of goten ownerkey) and keep the private key with the owner`);
+  }
   let k: KeyObject;
   try {
     k = createPublicKey(text);

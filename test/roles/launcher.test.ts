@@ -25,3 +25,24 @@ describe('launchLocalCluster', () => {
     }
   });
 });
+
+describe('launchLocalCluster stop()', () => {
+  it('kills a stalled (SIGSTOPped) worker instead of waiting for it forever, and removes the key directory', async () => {
+    const cluster = await launchLocalCluster({ topology: 'single', transport: 'tcp', backend: 'js', stderr: 'ignore', workers: 2 });
+    const stalled = cluster.children[0];
+    try {
+      stalled.kill('SIGSTOP'); // a stopped process leaves SIGTERM pending until it continues
+      const t0 = Date.now();
+      const outcome = await Promise.race([
+        cluster.stop({ graceMs: 300 }).then(() => 'stopped'),
+        new Promise((r) => setTimeout(() => r('still waiting'), 8000).unref()),
+      ]);
+      assert.equal(outcome, 'stopped', 'stop() must not wait on a stopped child');
+      assert.ok(Date.now() - t0 < 8000);
+      for (const c of cluster.children) assert.ok(c.exitCode !== null || c.signalCode !== null, 'every child has exited');
+      assert.throws(() => readdirSync(cluster.dir), /ENOENT/, 'the key directory is removed');
+    } finally {
+      for (const c of cluster.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    }
+  });
+});

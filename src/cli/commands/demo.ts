@@ -7,7 +7,7 @@
  * the test accuracy (with --json, the same per-epoch objects as `goten train`).
  */
 import { type Command, Option } from 'commander';
-import { protocolOption } from '../protocol-option.js';
+import { opTimeoutOption, protocolOption } from '../protocol-option.js';
 import { intOption } from '../../flags/numbers.js';
 import type { TrainArgs } from '../train-defaults.js';
 import { runTrain } from './train.js';
@@ -26,6 +26,7 @@ interface DemoOptions {
   save?: string;
   cluster?: string;
   party: 'e0' | 'e1';
+  opTimeout: number;
 }
 
 export function register(program: Command): void {
@@ -41,6 +42,7 @@ export function register(program: Command): void {
     .addOption(new Option('--topology <t>', 'one enclave, or two enclave replicas').choices(['single', 'replicated']).default('single'))
     .addOption(protocolOption())
     .addOption(new Option('--transport <t>', 'channel between the processes').choices(['tls', 'tcp']).default('tls'))
+    .addOption(opTimeoutOption())
     .addOption(new Option('--backend <name>', 'kernel backend').choices(['js', 'native', 'auto']).default('auto'))
     .option('--save <file>', 'write the trained model (checkpoint) here')
     // used when the demo starts its own second enclave replica (replicated topology)
@@ -69,6 +71,7 @@ export function register(program: Command): void {
         protocol: o.protocol,
         workers: '3',
         transport: o.transport,
+        opTimeout: o.opTimeout,
         cluster: o.cluster,
         party: o.party,
       };

@@ -15,7 +15,8 @@ import { startService } from '../../service/server.js';
 import { createProvider, FileBacking, SimulatedProvider, TEE_KINDS, type TeeKind, type TeeProvider } from '../../tee/index.js';
 import { toHex } from '../../tee/bytes.js';
 import { BACKENDS, createModeExecutor, MODES, parseMode } from '../../modes/executors.js';
-import { intOption } from '../../flags/numbers.js';
+import { intOption, portOption } from '../../flags/numbers.js';
+import { opTimeoutOption } from '../protocol-option.js';
 
 interface ServeFlags {
   modelFile?: string;
@@ -29,6 +30,8 @@ interface ServeFlags {
   maxBatch: number;
   maxQuery: number;
   backend: string;
+  /** seconds to wait for a worker's answer to one op (secure mode) */
+  opTimeout: number;
   stateDir?: string;
   policyOut?: string;
 }
@@ -40,7 +43,7 @@ export function register(program: Command): void {
     .option('--model-file <checkpoint>', 'serve predictions with this checkpoint (or ONNX model)')
     .option('--owner-key <file>', "the model owner's X25519 public key (goten ownerkey): enables uploads, training and download")
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
-    .option('--port <n>', 'port (0 = any free port)', intOption('--port', 0), 8080)
+    .option('--port <n>', 'port (0 = any free port)', portOption('--port'), 8080)
     .addOption(new Option('--tee <kind>', 'TEE provider').choices([...TEE_KINDS]).default('simulated'))
     .option('--sim-key <file>', 'simulated quoting-key file (default $GOTEN_SIM_QUOTING_KEY or ~/.goten/sim-quoting-key)')
     .addOption(new Option('--mode <mode>', 'executor of the prediction forward pass').choices([...MODES]).default('secure'))
@@ -48,6 +51,7 @@ export function register(program: Command): void {
     .option('--max-batch <n>', 'most inputs per forward pass (concurrent queries are batched up to it)', intOption('--max-batch'), 32)
     .option('--max-query <n>', 'most inputs in one query', intOption('--max-query'), 256)
     .addOption(new Option('--backend <name>', 'kernel backend (secure: the workers)').choices([...BACKENDS]).default('auto'))
+    .addOption(opTimeoutOption())
     .option('--state-dir <dir>', 'untrusted directory for sealed uploads and models (default: host memory)')
     .option('--policy-out <file>', 'write a client policy accepting this enclave')
     .action(async (f: ServeFlags) => {
@@ -63,7 +67,7 @@ export function register(program: Command): void {
         port: f.port,
         mode,
         trainMode,
-        makeExecutor: (m, seed) => createModeExecutor({ mode: m, backend: f.backend, seed, topology: 'single', log }),
+        makeExecutor: (m, seed) => createModeExecutor({ mode: m, backend: f.backend, seed, topology: 'single', log, opTimeoutMs: f.opTimeout * 1000 }),
         modelBytes: f.modelFile ? readFileSync(f.modelFile) : undefined,
         ownerKey: f.ownerKey ? loadOwnerPublicKey(f.ownerKey) : undefined,
         backing: f.stateDir ? new FileBacking(f.stateDir) : undefined,

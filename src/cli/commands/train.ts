@@ -6,13 +6,13 @@
 import { type Command, Option } from 'commander';
 import { loadDataset } from '../../data/spec.js';
 import { TEE_KINDS } from '../../tee/providers/index.js';
-import { loadCheckpointFile, memoSealer } from '../checkpoint-io.js';
+import { checkSavePath, loadCheckpointFile, memoSealer } from '../checkpoint-io.js';
 import { DivergenceError, DivergenceGuard } from '../../nn/divergence.js';
 import { buildModel, modelRecipe } from '../../nn/models/index.js';
 import { formatWarmup, parseWarmup } from '../../nn/schedule.js';
 import { type EpochMetrics, train } from '../../nn/trainer.js';
 import { BACKENDS, createExecutor, MODES, parseMode, resolveBackend } from '../../modes/executors.js';
-import { protocolOption } from '../protocol-option.js';
+import { opTimeoutOption, protocolOption } from '../protocol-option.js';
 import { DEFAULT_PROTOCOL, parseProtocol } from '../../protocol/variant.js';
 import { addMemoryOptions, memorySummary, parseMemoryBudget, setUpMemory } from '../memory-setup.js';
 import { createProgress } from '../progress.js';
@@ -79,7 +79,8 @@ export function register(program: Command): void {
     .addOption(protocolOption())
     .option('--cluster <file>', 'secure mode: join the workers of this cluster config (default: start local worker processes)')
     .addOption(new Option('--party <name>', 'secure mode: this enclave replica').choices(['e0', 'e1']).default('e0'))
-    .addOption(new Option('--transport <t>', 'secure mode, local cluster: channel between the processes').choices(['tls', 'tcp']).default('tls'));
+    .addOption(new Option('--transport <t>', 'secure mode, local cluster: channel between the processes').choices(['tls', 'tcp']).default('tls'))
+    .addOption(opTimeoutOption());
   addReportOptions(addMemoryOptions(cmd), intOption)
     .action(async (raw: TrainArgs & ReportFlags, cmd: Command) => {
       await runTrain(raw, (k) => {
@@ -103,6 +104,7 @@ export async function runTrain(raw: TrainArgs & Partial<ReportFlags>, given: (ke
   const replica = raw.party === 'e1';
   if (replica) raw = { ...raw, save: undefined, saveEvery: undefined, json: false, log: undefined, report: undefined };
   if (raw.saveEvery !== undefined && raw.save === undefined) throw new Error('--save-every needs --save <file>');
+  if (raw.save !== undefined) checkSavePath(raw.save);
   parseMemoryBudget(raw); // refuse a bad budget before any worker starts
   const sealerOf = memoSealer(raw.tee ?? 'simulated');
   const ckpt = raw.resume === undefined ? undefined : await loadCheckpointFile(raw.resume, sealerOf);
@@ -123,6 +125,7 @@ export async function runTrain(raw: TrainArgs & Partial<ReportFlags>, given: (ke
     cluster: flags.cluster,
     party: flags.party,
     transport: flags.transport,
+    opTimeoutMs: raw.opTimeout === undefined ? undefined : raw.opTimeout * 1000,
     replicaArgs: process.argv.slice(2),
     log: replica ? undefined : (line) => process.stderr.write(`${line}\n`),
   });

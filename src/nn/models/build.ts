@@ -44,6 +44,16 @@ function initLinear(st: BuildState, weight: { value: Float32Array; shape: number
   initWeight(c.init ?? 'kaiming-normal', weight.value, weight.shape, st.ctx.rng, c.initGain === undefined ? {} : { gain: c.initGain });
 }
 
+/** The most elements one tensor of a layer may have here (4 GiB of float32; V8 refuses much more anyway). */
+export const MAX_TENSOR_ELEMENTS = 2 ** 30;
+
+/** A clear error naming the layer, instead of V8's "Invalid typed array length" from deep inside it. */
+function checkSize(layer: string, what: string, n: number): void {
+  if (n > MAX_TENSOR_ELEMENTS) {
+    throw new RangeError(`layer '${layer}': ${n.toExponential(2)} ${what}, more than the ${MAX_TENSOR_ELEMENTS} elements one tensor may have; make the layer smaller`);
+  }
+}
+
 /** Builds one chain; returns its layers and output shape. */
 function buildChain(
   st: BuildState,
@@ -64,6 +74,7 @@ function buildChain(
         const [kH, kW] = pair(spec.kernel, 3);
         const [sH, sW] = pair(spec.stride, 1);
         const [pH, pW] = pair(spec.pad, 0);
+        checkSize(name, 'weights', spec.out * shape[0] * kH * kW);
         const conv = new Conv2d(name, st.ctx, newTag(st, name), {
           inC: shape[0], outC: spec.out, kH, kW, strideH: sH, strideW: sW, padH: pH, padW: pW, bias: spec.bias === true,
         });
@@ -75,6 +86,7 @@ function buildChain(
       case 'linear': {
         const inF = shape.reduce((a, b) => a * b, 1);
         const outF = spec.out === 'classes' ? st.numClasses : spec.out;
+        checkSize(name, 'weights', inF * outF);
         const lin = new Linear(name, st.ctx, newTag(st, name), { inF, outF, bias: spec.bias !== false });
         initLinear(st, lin.weight);
         if (lin.bias !== null) lin.bias.decay = decayAll;
@@ -117,6 +129,7 @@ function buildChain(
       }
     }
     shape = layer.outputShape(shape);
+    checkSize(name, 'outputs per sample', shape.reduce((a, b) => a * b, 1));
     layers.push(layer);
   });
   return { layers, shape };

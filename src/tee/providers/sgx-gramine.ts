@@ -44,7 +44,15 @@ export class SgxGramineProvider extends BaseProvider {
     this.fs = opts.fs ?? nodeFs;
   }
 
+  /** A clear error instead of the OS's ENOENT when this process is not inside a Gramine SGX enclave. */
+  private requireGramine(): void {
+    if (!this.fs.exists(this.root)) {
+      throw new AttestationError('PROVIDER', `the sgx-gramine TEE is not available: ${this.root} does not exist (not running under gramine-sgx; run inside it, or choose another --tee)`);
+    }
+  }
+
   private requireDcap(): void {
+    this.requireGramine();
     const typePath = join(this.root, 'attestation_type');
     if (!this.fs.exists(typePath)) {
       throw new AttestationError('PROVIDER', `${typePath} does not exist: not running under gramine-sgx`);
@@ -72,6 +80,7 @@ export class SgxGramineProvider extends BaseProvider {
   async measurement(): Promise<Uint8Array> {
     if (this.cachedMeasurement) return this.cachedMeasurement;
     return this.lock.run(() => {
+      this.requireGramine();
       this.fs.writeFile(join(this.root, 'user_report_data'), new Uint8Array(64));
       const report = this.fs.readFile(join(this.root, 'report'));
       this.cachedMeasurement = parseSgxReportBody(report.subarray(0, 384), 'SGX local report').mrEnclave;
@@ -82,6 +91,7 @@ export class SgxGramineProvider extends BaseProvider {
   async sealer(): Promise<Sealer> {
     if (!this.cachedSealer) {
       const name = this.opts.sealKeyName ?? '_sgx_mrenclave';
+      this.requireGramine();
       const key = this.fs.readFile(join(this.root, 'keys', name));
       if (key.length !== 16) throw new AttestationError('PROVIDER', `Gramine sealing key ${name} is ${key.length} bytes, expected 16`);
       // HKDF stretches the 128-bit SGX sealing key to AES-256 and separates Goten's use from others.
