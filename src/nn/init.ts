@@ -34,6 +34,17 @@ export function fans(shape: readonly number[]): { fanIn: number; fanOut: number 
   return { fanIn: shape[1] * receptive, fanOut: shape[0] * receptive };
 }
 
+/** How a conv/linear layer initialises its weight when it is constructed (default: kaiming-normal, gain √2). */
+export interface WeightInit {
+  readonly kind?: InitKind;
+  readonly gain?: number;
+}
+
+/** Fills a layer's weight by `init` from `rng` (the model's: seeded, drawn in construction order). */
+export function initLayerWeight(weight: { value: Float32Array; shape: readonly number[] }, rng: Rng, init: WeightInit = {}): void {
+  initWeight(init.kind ?? 'kaiming-normal', weight.value, weight.shape, rng, init.gain === undefined ? {} : { gain: init.gain });
+}
+
 /** Fills `w` (shape `shape`) by the named scheme. */
 export function initWeight(kind: InitKind, w: Float32Array, shape: readonly number[], rng: Rng, opts: InitOptions = {}): void {
   const { fanIn, fanOut } = fans(shape);

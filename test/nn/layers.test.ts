@@ -246,3 +246,24 @@ describe('Dropout', () => {
     assert.equal(d2.forward(xt, false), xt);
   });
 });
+
+describe('weights are initialised when a layer is constructed', () => {
+  it('conv and linear: seeded kaiming-normal (or the scheme given), identical for the same seed', async () => {
+    const std = (w: Float32Array) => Math.sqrt(w.reduce((s, v) => s + v * v, 0) / w.length);
+    const conv = async (seed: number) => new Conv2d('c', await plainContext(seed), { layer: 'c', index: 0 }, { inC: 16, outC: 32, kH: 3, kW: 3 });
+    const a = (await conv(3)).weight.value;
+    const b = (await conv(3)).weight.value;
+    const c = (await conv(4)).weight.value;
+    assert.deepEqual(a, b, 'same seed, same weights');
+    assert.notDeepEqual(a, c, 'another seed, other weights');
+    // kaiming-normal, fan_in = 16·3·3: σ = √2 / √144
+    assert.ok(Math.abs(std(a) / (Math.SQRT2 / 12) - 1) < 0.05, `std ${std(a)}`);
+    const ctx = await plainContext(9);
+    const lin = new Linear('fc', ctx, { layer: 'fc', index: 0 }, { inF: 400, outF: 50, init: { kind: 'xavier-uniform' } });
+    // xavier-uniform: U(−b, b), b = √(6 / 450); σ = b / √3
+    const bound = Math.sqrt(6 / 450);
+    assert.ok(lin.weight.value.every((v) => Math.abs(v) <= bound));
+    assert.ok(Math.abs(std(lin.weight.value) / (bound / Math.sqrt(3)) - 1) < 0.05, `std ${std(lin.weight.value)}`);
+    assert.ok(lin.bias !== null && lin.bias.value.every((v) => v === 0), 'biases start at zero');
+  });
+});

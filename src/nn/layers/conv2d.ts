@@ -13,6 +13,7 @@ import type { BilinearOp } from '../../backend/bilinear.js';
 import { type ConvGeometry, convOutH, convOutW, validateConvGeometry } from '../../tensor/geometry.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { OpTag } from '../executor.js';
+import { initLayerWeight, type WeightInit } from '../init.js';
 import { addChannelBias, backwardLinearOp, LinearOpLayer } from './linear-op-backward.js';
 import { expectRank, type Layer, type LayerContext, makeParameter, type Parameter } from './layer.js';
 
@@ -27,6 +28,8 @@ export interface Conv2dOptions {
   padW?: number;
   /** Learnable per-channel bias (default false). */
   bias?: boolean;
+  /** How the weight is initialised from the context's Rng, here in the constructor (default kaiming-normal). */
+  init?: WeightInit;
 }
 
 interface Ops {
@@ -61,6 +64,7 @@ export class Conv2d extends LinearOpLayer implements Layer {
     this.padH = o.padH ?? 0;
     this.padW = o.padW ?? 0;
     this.weight = makeParameter(`${name}.weight`, [o.outC, o.inC, o.kH, o.kW], true);
+    initLayerWeight(this.weight, ctx.rng, o.init);
     this.bias = o.bias === true ? makeParameter(`${name}.bias`, [o.outC], true) : null;
   }
 

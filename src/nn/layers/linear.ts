@@ -12,6 +12,7 @@
 import type { BilinearOp, LinearGeometry } from '../../backend/bilinear.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { OpTag } from '../executor.js';
+import { initLayerWeight, type WeightInit } from '../init.js';
 import { addChannelBias, backwardLinearOp, LinearOpLayer } from './linear-op-backward.js';
 import { type Layer, type LayerContext, makeParameter, type Parameter } from './layer.js';
 
@@ -20,6 +21,8 @@ export interface LinearOptions {
   outF: number;
   /** Learnable bias (default true). */
   bias?: boolean;
+  /** How the weight is initialised from the context's Rng, here in the constructor (default kaiming-normal). */
+  init?: WeightInit;
 }
 
 interface Ops {
@@ -42,6 +45,7 @@ export class Linear extends LinearOpLayer implements Layer {
     this.inF = o.inF;
     this.outF = o.outF;
     this.weight = makeParameter(`${name}.weight`, [o.outF, o.inF], true);
+    initLayerWeight(this.weight, ctx.rng, o.init);
     this.bias = o.bias === false ? null : makeParameter(`${name}.bias`, [o.outF], true);
   }
 

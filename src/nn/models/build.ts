@@ -5,7 +5,7 @@
  * initialised from the model's Rng in that same order (deterministic per seed).
  */
 import type { OpTag } from '../executor.js';
-import { initWeight } from '../init.js';
+import type { WeightInit } from '../init.js';
 import { BatchNorm } from '../layers/batchnorm.js';
 import { Conv2d } from '../layers/conv2d.js';
 import { Dropout } from '../layers/dropout.js';
@@ -39,9 +39,9 @@ function newTag(st: BuildState, layer: string): OpTag {
   return { layer, index: st.nextTag++ };
 }
 
-function initLinear(st: BuildState, weight: { value: Float32Array; shape: number[] }): void {
-  const c = st.config;
-  initWeight(c.init ?? 'kaiming-normal', weight.value, weight.shape, st.ctx.rng, c.initGain === undefined ? {} : { gain: c.initGain });
+/** The config's weight initialisation, applied by each conv/linear layer as it is constructed (in forward order). */
+function weightInit(st: BuildState): WeightInit {
+  return { kind: st.config.init ?? 'kaiming-normal', ...(st.config.initGain === undefined ? {} : { gain: st.config.initGain }) };
 }
 
 /** The most elements one tensor of a layer may have here (4 GiB of float32; V8 refuses much more anyway). */
@@ -76,9 +76,8 @@ function buildChain(
         const [pH, pW] = pair(spec.pad, 0);
         checkSize(name, 'weights', spec.out * shape[0] * kH * kW);
         const conv = new Conv2d(name, st.ctx, newTag(st, name), {
-          inC: shape[0], outC: spec.out, kH, kW, strideH: sH, strideW: sW, padH: pH, padW: pW, bias: spec.bias === true,
+          inC: shape[0], outC: spec.out, kH, kW, strideH: sH, strideW: sW, padH: pH, padW: pW, bias: spec.bias === true, init: weightInit(st),
         });
-        initLinear(st, conv.weight);
         if (conv.bias !== null) conv.bias.decay = decayAll;
         layer = conv;
         break;
@@ -87,8 +86,7 @@ function buildChain(
         const inF = shape.reduce((a, b) => a * b, 1);
         const outF = spec.out === 'classes' ? st.numClasses : spec.out;
         checkSize(name, 'weights', inF * outF);
-        const lin = new Linear(name, st.ctx, newTag(st, name), { inF, outF, bias: spec.bias !== false });
-        initLinear(st, lin.weight);
+        const lin = new Linear(name, st.ctx, newTag(st, name), { inF, outF, bias: spec.bias !== false, init: weightInit(st) });
         if (lin.bias !== null) lin.bias.decay = decayAll;
         layer = lin;
         break;
