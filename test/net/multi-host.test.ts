@@ -13,11 +13,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { writeLocalCluster } from '../../src/net/cluster.js';
+import { gotenArgv } from '../cli.js';
 import { NetnsCluster, type Shaping } from './netns.js';
 
-const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const PARTIES = ['e0', 'w0', 'w1', 'w2'] as const;
 const skip = NetnsCluster.unavailable();
 
@@ -29,7 +28,8 @@ interface Proc {
 }
 
 function start(net: NetnsCluster, party: string, args: string[]): Proc {
-  const [cmd, argv] = net.exec(party, [process.execPath, '--import', 'tsx', main, ...args]);
+  const [cmd, argv] = net.exec(party, [process.execPath, ...gotenArgv(args)]);
+
   const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   const p: Proc = {
     child,

@@ -5,7 +5,6 @@
  * on at least 99.5 % of them. Needs Debian's dataset-fashion-mnist (.ci/run installs it); skipped without.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,14 +15,14 @@ import { register as registerTrain } from '../../src/cli/commands/train.js';
 import { loadDataset } from '../../src/data/spec.js';
 import { FASHION_MNIST_DIR } from '../../src/data/mnist.js';
 import { ortClasses, scaledImages } from '../../scripts/ort-classes.js';
+import { goten as runGoten } from '../cli.js';
 
-const root = new URL('../..', import.meta.url).pathname;
 const skip = existsSync(FASHION_MNIST_DIR) ? false : `Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist puts it in ${FASHION_MNIST_DIR})`;
 
 test('Fashion-MNIST: onnxruntime on the exported model agrees with goten predict on ≥ 99.5 % of 1000 test images', { skip }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'goten-fashion-'));
   const env = { ...process.env, GOTEN_SIM_QUOTING_KEY: join(dir, 'sim-key') };
-  const goten = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, encoding: 'utf8', env });
+  const goten = (...args: string[]) => runGoten(args, { env });
   const ck = join(dir, 'ck.safetensors');
   const onnx = join(dir, 'm.onnx');
   process.env.GOTEN_SIM_QUOTING_KEY = env.GOTEN_SIM_QUOTING_KEY; // this process seals and opens the checkpoint too

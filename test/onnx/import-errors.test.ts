@@ -3,7 +3,6 @@
  * or shape; the CLI writes a checkpoint predict can use, and exits 1 with the message otherwise.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -14,8 +13,8 @@ import { onnxToCheckpoint } from '../../src/onnx/import.js';
 import { encodeModel, type ModelProto, type NodeProto } from '../../src/onnx/proto.js';
 import { int64Tensor } from '../../src/onnx/tensor.js';
 import { allOpsCheckpoint, tempDir } from './helpers.js';
+import { goten } from '../cli.js';
 
-const root = new URL('../..', import.meta.url).pathname;
 
 describe('goten import: errors name what is unsupported', () => {
   let base: ModelProto;
@@ -84,7 +83,7 @@ describe('goten import: errors name what is unsupported', () => {
     writeFileSync(good, encodeModel(base));
     const bad = join(dir, 'bad.onnx');
     writeFileSync(bad, encodeModel(variant((_, node) => (node('Relu').op_type = 'Tanh'))));
-    const run = (f: string) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'import', f, '--out', join(dir, 'out.safetensors')], { cwd: root, encoding: 'utf8' });
+    const run = (f: string) => goten(['import', f, '--out', join(dir, 'out.safetensors')]);
     const ok = run(good);
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stderr, /wrote .*out\.safetensors: 14 layers, \d+ parameters, input 2×11×11 → 4 classes, data synthetic:2x11x11:4/);

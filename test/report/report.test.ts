@@ -4,15 +4,14 @@
  * data and uPlot, refers to nothing outside itself and escapes what it shows; `goten report` overlays logs.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { reportHtml } from '../../src/report/html.js';
 import { parseMetricsLog, type RunLog } from '../../src/report/metrics.js';
 import { recordedRun, tempDir, TINY } from './helpers.js';
+import { goten as runGoten } from '../cli.js';
 
-const root = new URL('../..', import.meta.url).pathname;
 
 describe('metrics log and report page', () => {
   let dir: string;
@@ -55,7 +54,7 @@ describe('metrics log and report page', () => {
   });
 
   it('goten train --log --report writes both; goten report overlays several logs', () => {
-    const goten = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, encoding: 'utf8' });
+    const goten = (...args: string[]) => runGoten(args);
     const log = join(dir, 'cli.jsonl');
     const page = join(dir, 'cli.html');
     const t = goten('train', '--model', TINY, '--data', 'synthetic:1x8x8:3', '--limit-train', '64', '--limit-test', '16', '--batch', '16', '--epochs', '1',

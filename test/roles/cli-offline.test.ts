@@ -4,18 +4,15 @@
  * enclave precomputes the mask products and reports the offline phase apart.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-
-const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+import { goten, jsonLines } from '../cli.js';
 
 describe('offline mode from the command line', () => {
   it('goten train --mode secure --workers 2: two worker processes, offline phase reported', () => {
     const args = ['train', '--mode', 'secure', '--workers', '2', '--transport', 'tcp', '--epochs', '1', '--limit-train', '192', '--limit-test', '64', '--json'];
-    const r = spawnSync(process.execPath, ['--import', 'tsx', main, ...args], { encoding: 'utf8', timeout: 240_000 });
+    const r = goten(args, { timeoutMs: 240_000 });
     assert.equal(r.status, 0, r.stderr);
-    const [e] = r.stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const [e] = jsonLines(r.stdout);
     assert.equal(e.mode, 'secure');
     assert.equal(typeof e.loss, 'number');
     for (const w of ['w0', 'w1']) assert.match(r.stderr, new RegExp(`${w}: session ended after \\d+ ops`));

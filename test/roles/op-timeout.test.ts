@@ -4,12 +4,10 @@
  * issue 11).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { spawnGoten } from '../cli.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The pid of `parent`'s child process whose command line contains every one of `words`. */
 function childWith(parent: number, words: readonly string[]): number | undefined {
@@ -28,11 +26,11 @@ function childWith(parent: number, words: readonly string[]): number | undefined
 
 describe('--op-timeout', () => {
   it('a stalled worker ends the run with an error naming the worker and the op, and the process exits', async () => {
-    const args = ['--import', 'tsx', 'src/cli/main.ts', 'train', '--mode', 'secure', '--backend', 'js', '--transport', 'tcp', '--data', 'synthetic:1x8x8:3',
+    const args = ['train', '--mode', 'secure', '--backend', 'js', '--transport', 'tcp', '--data', 'synthetic:1x8x8:3',
       '--limit-train', '4096', '--limit-test', '64', '--batch', '8', '--epochs', '1', '--op-timeout', '2', '--no-guard'];
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawnGoten(args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     let stalled: number | undefined;
     try {

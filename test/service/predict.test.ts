@@ -3,12 +3,11 @@
  * secure forward pass (three worker processes) giving exactly the quantized reference's classes.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { before, describe, it } from 'node:test';
 import { runPredict } from '../../src/cli/commands/predict.js';
 import { DATA, tempDir, tinyCheckpoint } from './helpers.js';
+import { goten } from '../cli.js';
 
-const root = new URL('../..', import.meta.url).pathname;
 const flags = (ck: string, mode: string, extra: Record<string, unknown> = {}) => ({
   modelFile: ck, mode, topology: 'single' as const, batch: 16, classes: true, json: true, backend: 'js', ...extra,
 });
@@ -29,10 +28,7 @@ describe('goten predict', () => {
   });
 
   it('the CLI prints one line per example with --classes; shape mismatches are refused', async () => {
-    const c = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'predict', '--model-file', ck, '--backend', 'js', '--classes', '--limit', '5'], {
-      cwd: root,
-      encoding: 'utf8',
-    });
+    const c = goten(['predict', '--model-file', ck, '--backend', 'js', '--classes', '--limit', '5']);
     assert.equal(c.status, 0, c.stderr);
     const lines = c.stdout.trim().split('\n');
     assert.equal(lines.length, 5);

@@ -1,19 +1,16 @@
 /** `goten serve` as its own process: --policy-out, a verified encrypted query, clean stop on SIGTERM. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { runQuery } from '../../src/cli/commands/query.js';
 import { DATA, tempDir, tinyCheckpoint } from './helpers.js';
-
-const root = new URL('../..', import.meta.url).pathname;
+import { spawnGoten } from '../cli.js';
 
 it('goten serve --model-file serves attested, encrypted predictions and stops on SIGTERM', async () => {
   const dir = tempDir();
   const ck = await tinyCheckpoint(dir);
   const policy = join(dir, 'policy.json');
-  const p = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--model-file', ck, '--mode', 'plain', '--backend', 'js', '--port', '0', '--policy-out', policy], {
-    cwd: root,
+  const p = spawnGoten(['serve', '--model-file', ck, '--mode', 'plain', '--backend', 'js', '--port', '0', '--policy-out', policy], {
     env: { ...process.env, GOTEN_SIM_QUOTING_KEY: join(dir, 'simkey') },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -21,7 +18,7 @@ it('goten serve --model-file serves attested, encrypted predictions and stops on
   const exited = new Promise<number | null>((r) => p.once('exit', (c) => r(c)));
   try {
     const url = await new Promise<string>((resolve, reject) => {
-      p.stderr.on('data', (d: Buffer) => {
+      p.stderr!.on('data', (d: Buffer) => {
         err += d.toString();
         const m = /listening on (http:\/\/\S+)/.exec(err);
         if (m) resolve(m[1]);

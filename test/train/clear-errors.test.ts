@@ -3,12 +3,10 @@
  * message or a late failure (issue 11, the smaller defects).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { writeOwnerKey, loadOwnerPublicKey } from '../../src/wire/owner-box.js';
 import { checkSavePath } from '../../src/cli/checkpoint-io.js';
 import { portOption } from '../../src/flags/numbers.js';
@@ -20,8 +18,8 @@ import { PlainExecutor } from '../../src/nn/plain-executor.js';
 import { getBackend } from '../../src/backend/index.js';
 import { SgxGramineProvider } from '../../src/tee/providers/sgx-gramine.js';
 import { gotenTrain, writeTinyConfig } from './cli.js';
+import { goten } from '../cli.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 const notRaw = (e: unknown) => !/Invalid typed array length|Array buffer allocation failed|ENOENT/.test((e as Error).message);
 
@@ -45,9 +43,7 @@ describe('clear errors for operator mistakes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'goten-port-'));
     try {
       const k = writeOwnerKey(join(dir, 'keys'));
-      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '70000', '--mode', 'plain', '--owner-key', k.pubFile, '--sim-key', join(dir, 'sim')], {
-        cwd: root, encoding: 'utf8', timeout: 60_000,
-      });
+      const r = goten(['serve', '--port', '70000', '--mode', 'plain', '--owner-key', k.pubFile, '--sim-key', join(dir, 'sim')], { timeoutMs: 60_000 });
       assert.notEqual(r.status, 0);
       assert.match(r.stderr, /--port must be a TCP port, 0 to 65535/);
     } finally {

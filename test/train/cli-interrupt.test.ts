@@ -3,23 +3,21 @@
  * SIGINT handler never runs and the run ignores the signal until it ends (issue 11).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { spawnGoten } from '../cli.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 describe('goten train: Ctrl-C', () => {
   it('plain mode exits with 130 soon after SIGINT', async () => {
-    const args = ['--import', 'tsx', 'src/cli/main.ts', 'train', '--mode', 'plain', '--backend', 'js', '--data', 'synthetic:1x8x8:3',
+    const args = ['train', '--mode', 'plain', '--backend', 'js', '--data', 'synthetic:1x8x8:3',
       '--limit-train', '512', '--limit-test', '64', '--batch', '8', '--epochs', '100000', '--model', 'mnist-cnn', '--no-guard'];
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawnGoten(args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     try {
       // wait until training runs (the model summary line), then interrupt
       await new Promise<void>((resolve, reject) => {
-        child.stderr.on('data', (d: Buffer) => {
+        child.stderr!.on('data', (d: Buffer) => {
           stderr += d.toString();
           if (stderr.includes('training ')) resolve();
         });

@@ -1,14 +1,11 @@
 /** Helpers for the tests that run `goten train` as a child process (cli-train, cli-memory, sealed-checkpoint). */
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { goten } from '../cli.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
-/** `goten train <args>` through tsx from the repository root (`env`: the child's environment, default this one's). */
+/** `goten train <args>` (`env`: the child's environment, default this one's); test/cli.ts runs it. */
 export function gotenTrain(args: readonly string[], env?: NodeJS.ProcessEnv): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', ...args], { cwd: root, encoding: 'utf8', env });
+  const r = goten(['train', ...args], { env });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
