@@ -144,7 +144,7 @@ describe('ReLU, Flatten, GlobalAvgPool', () => {
   it('Flatten is a view with the input shape restored on backward', async () => {
     const f = new Flatten('f');
     const x = randomArray(24, 32);
-    const y = f.forward(new Tensor([2, 3, 2, 2], x), true);
+    const y = await f.forward(new Tensor([2, 3, 2, 2], x), true);
     assert.deepEqual(y.shape, [2, 12]);
     await gradCheck({ layer: f, x, shape: [2, 3, 2, 2], ref: (v) => v });
   });
@@ -177,10 +177,10 @@ describe('pooling', () => {
     });
   }
 
-  it('max-pool ties go to the first maximum', () => {
+  it('max-pool ties go to the first maximum', async () => {
     const p = new MaxPool2d('p', { kH: 2, kW: 2 });
-    p.forward(new Tensor([1, 1, 2, 2], Float32Array.from([1, 3, 3, 3])), true);
-    const dx = p.backward(new Tensor([1, 1, 1, 1], Float32Array.from([5])), true);
+    await p.forward(new Tensor([1, 1, 2, 2], Float32Array.from([1, 3, 3, 3])), true);
+    const dx = await p.backward(new Tensor([1, 1, 1, 1], Float32Array.from([5])), true);
     assert.deepEqual(Array.from(dx?.data ?? []), [0, 5, 0, 0]);
   });
 
@@ -229,7 +229,7 @@ describe('Dropout', () => {
     const d = new Dropout('d', ctx, 0.25);
     const n = 4000;
     const ones = new Float32Array(n).fill(1);
-    const mask = d.forward(new Tensor([4, n / 4], ones), true).data.slice();
+    const mask = (await d.forward(new Tensor([4, n / 4], ones), true)).data.slice();
     const kept = mask.filter((v) => v !== 0);
     assert.ok(kept.every((v) => Math.abs(v - 1 / 0.75) < 1e-6));
     assert.ok(Math.abs(kept.length / n - 0.75) < 0.03, `kept ${kept.length / n}`);
@@ -237,13 +237,13 @@ describe('Dropout', () => {
     const ctx2 = await plainContext(5);
     const d2 = new Dropout('d', ctx2, 0.25);
     const x = randomArray(n, 61);
-    const y = d2.forward(new Tensor([4, n / 4], x), true);
+    const y = await d2.forward(new Tensor([4, n / 4], x), true);
     assertClose(y.data, Array.from(x, (v, i) => v * mask[i]), { rtol: 1e-6, atol: 0 }, 'y = x ⊙ m');
     const r = randomArray(n, 62);
-    const dx = d2.backward(new Tensor([4, n / 4], r), true);
+    const dx = await d2.backward(new Tensor([4, n / 4], r), true);
     assertClose(dx?.data ?? [], Array.from(r, (v, i) => v * mask[i]), { rtol: 1e-6, atol: 0 }, 'dx = dy ⊙ m');
     const xt = new Tensor([4, n / 4], x);
-    assert.equal(d2.forward(xt, false), xt);
+    assert.equal(await d2.forward(xt, false), xt);
   });
 });
 

@@ -17,7 +17,7 @@ export class AvgPool2d extends WindowPool {
     super(name, 'avgpool', o);
   }
 
-  forward(x: Tensor, _training: boolean): Tensor {
+  async forward(x: Tensor, _training: boolean): Promise<Tensor> {
     expectRank(this, x, 4);
     const g = this.geometry(x.shape);
     const y = this.scratch.get('y', g.planes * g.outH * g.outW);
@@ -26,7 +26,7 @@ export class AvgPool2d extends WindowPool {
     return new Tensor([x.shape[0], x.shape[1], g.outH, g.outW], y);
   }
 
-  backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+  async backward(dy: Tensor, needInputGrad: boolean): Promise<Tensor | null> {
     if (this.inShape === null) throw new Error(`avgpool '${this.name}': backward called before forward`);
     if (!needInputGrad) return null;
     const shape = this.inShape;
@@ -55,7 +55,7 @@ export class GlobalAvgPool extends ParameterFreeLayer implements Layer {
     return [s[0]];
   }
 
-  forward(x: Tensor, _training: boolean): Tensor {
+  async forward(x: Tensor, _training: boolean): Promise<Tensor> {
     expectRank(this, x, 4);
     const [B, C, H, W] = x.shape;
     const y = this.scratch.get('y', B * C);
@@ -64,7 +64,7 @@ export class GlobalAvgPool extends ParameterFreeLayer implements Layer {
     return new Tensor([B, C], y);
   }
 
-  backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+  async backward(dy: Tensor, needInputGrad: boolean): Promise<Tensor | null> {
     if (this.inShape === null) throw new Error(`gap '${this.name}': backward called before forward`);
     if (!needInputGrad) return null;
     const shape = this.inShape;

@@ -79,7 +79,7 @@ export class BatchNorm implements Layer {
     return s.slice();
   }
 
-  forward(x: Tensor, training: boolean): Tensor {
+  async forward(x: Tensor, training: boolean): Promise<Tensor> {
     if (x.shape.length < 2) throw new RangeError(`${this.type} '${this.name}': expected a batch-first input`);
     this.outputShape(x.shape.slice(1));
     const B = x.shape[0];
@@ -100,7 +100,7 @@ export class BatchNorm implements Layer {
     return new Tensor(x.shape, y);
   }
 
-  backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+  async backward(dy: Tensor, needInputGrad: boolean): Promise<Tensor | null> {
     const shape = this.shape;
     if (shape === null) throw new Error(`${this.type} '${this.name}': backward called before forward`);
     const xhat = this.saved.tensor('xhat').data;

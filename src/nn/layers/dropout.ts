@@ -38,7 +38,7 @@ export class Dropout extends ParameterFreeLayer implements Layer {
     return s.slice();
   }
 
-  forward(x: Tensor, training: boolean): Tensor {
+  async forward(x: Tensor, training: boolean): Promise<Tensor> {
     this.shape = x.shape;
     if (!training || this.p === 0) {
       this.masked = false;
@@ -60,7 +60,7 @@ export class Dropout extends ParameterFreeLayer implements Layer {
     return new Tensor(x.shape, y);
   }
 
-  backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+  async backward(dy: Tensor, needInputGrad: boolean): Promise<Tensor | null> {
     if (this.shape === null) throw new Error(`dropout '${this.name}': backward called before forward`);
     if (!needInputGrad) return null;
     if (!this.masked) return dy;

@@ -17,12 +17,12 @@ export class Flatten extends ParameterFreeLayer implements Layer {
     return [s.reduce((a, b) => a * b, 1)];
   }
 
-  forward(x: Tensor, _training: boolean): Tensor {
+  async forward(x: Tensor, _training: boolean): Promise<Tensor> {
     this.inShape = x.shape;
     return x.reshape([x.shape[0], x.size / x.shape[0]]);
   }
 
-  backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+  async backward(dy: Tensor, needInputGrad: boolean): Promise<Tensor | null> {
     if (this.inShape === null) throw new Error(`flatten '${this.name}': backward called before forward`);
     return needInputGrad ? dy.reshape(this.inShape) : null;
   }

@@ -3,6 +3,8 @@
  *
  * Conventions (all layers):
  * - Tensors are batch-first: x has shape [B, ...sample shape] (images NCHW).
+ * - One calling convention: forward and backward always return a Promise (a conv/linear product may
+ *   wait for the workers; the others resolve at once), so callers always `await` them.
  * - forward(x) returns a tensor whose buffer the layer owns and reuses on the
  *   next call with the same batch size; it stays valid until then.
  * - backward(dy) must follow the forward of the same batch. It *accumulates*
@@ -49,8 +51,8 @@ export interface Layer {
   readonly type: string;
   /** Per-sample output shape for a per-sample input shape; throws on impossible geometry. */
   outputShape(inShape: readonly number[]): number[];
-  forward(x: Tensor, training: boolean): Tensor | Promise<Tensor>;
-  backward(dy: Tensor, needInputGrad: boolean): Tensor | null | Promise<Tensor | null>;
+  forward(x: Tensor, training: boolean): Promise<Tensor>;
+  backward(dy: Tensor, needInputGrad: boolean): Promise<Tensor | null>;
   parameters(): Parameter[];
   /**
    * The parameters this layer itself reads in its forward/backward (conv, linear, BN), as opposed to

@@ -86,8 +86,8 @@ export abstract class WindowPool extends ParameterFreeLayer implements Layer {
     this.window = makeWindow(type, name, o);
   }
 
-  abstract forward(x: Tensor, training: boolean): Tensor;
-  abstract backward(dy: Tensor, needInputGrad: boolean): Tensor | null;
+  abstract forward(x: Tensor, training: boolean): Promise<Tensor>;
+  abstract backward(dy: Tensor, needInputGrad: boolean): Promise<Tensor | null>;
 
   attachMemory(m: ActivationMemory | null): void {
     this.scratch.attach(m?.pool ?? null);
@@ -120,7 +120,7 @@ export class MaxPool2d extends WindowPool {
     this.saved.attach(m?.store ?? null);
   }
 
-  forward(x: Tensor, _training: boolean): Tensor {
+  async forward(x: Tensor, _training: boolean): Promise<Tensor> {
     expectRank(this, x, 4);
     const g = this.geometry(x.shape);
     const n = g.planes * g.outH * g.outW;
@@ -132,7 +132,7 @@ export class MaxPool2d extends WindowPool {
     return new Tensor([x.shape[0], x.shape[1], g.outH, g.outW], y);
   }
 
-  backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+  async backward(dy: Tensor, needInputGrad: boolean): Promise<Tensor | null> {
     const shape = this.inShape;
     if (shape === null) throw new Error(`maxpool '${this.name}': backward called before forward`);
     if (!needInputGrad) return null;

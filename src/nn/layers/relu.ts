@@ -29,7 +29,7 @@ export class ReLU extends ParameterFreeLayer implements Layer {
     return s.slice();
   }
 
-  forward(x: Tensor, _training: boolean): Tensor {
+  async forward(x: Tensor, _training: boolean): Promise<Tensor> {
     const out = this.scratch.get('y', x.size);
     nnKernels().reluForward(x.data, out);
     const y = new Tensor(x.shape, out);
@@ -37,7 +37,7 @@ export class ReLU extends ParameterFreeLayer implements Layer {
     return y;
   }
 
-  backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+  async backward(dy: Tensor, needInputGrad: boolean): Promise<Tensor | null> {
     const y = this.saved.tensor('y');
     if (!needInputGrad) return null;
     const dx = this.scratch.get('dx', y.size);
