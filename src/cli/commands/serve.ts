@@ -8,6 +8,8 @@
  * --policy-out writes a policy accepting exactly this enclave (its measurement; for the simulated TEE also its
  * quoting key, with allowSimulated — development only) for clients to use. Stops on SIGINT/SIGTERM.
  */
+import { verifyOption } from '../protocol-option.js';
+import { parseVerifyMode } from '../../protocol/product-verifier.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { loadOwnerPublicKey } from '../../wire/owner-box.js';
@@ -31,6 +33,7 @@ interface ServeFlags {
   backend: string;
   stateDir?: string;
   policyOut?: string;
+  verify: string;
 }
 
 export function register(program: Command): void {
@@ -50,6 +53,7 @@ export function register(program: Command): void {
     .addOption(new Option('--backend <name>', 'kernel backend (secure: the workers)').choices([...BACKENDS]).default('auto'))
     .option('--state-dir <dir>', 'untrusted directory for sealed uploads and models (default: host memory)')
     .option('--policy-out <file>', 'write a client policy accepting this enclave')
+    .addOption(verifyOption())
     .action(async (f: ServeFlags) => {
       if (!f.modelFile && !f.ownerKey) throw new Error('give --model-file <checkpoint> and/or --owner-key <owner.pub>');
       const mode = parseMode(f.mode);
@@ -63,7 +67,7 @@ export function register(program: Command): void {
         port: f.port,
         mode,
         trainMode,
-        makeExecutor: (m, seed) => createModeExecutor({ mode: m, backend: f.backend, seed, topology: 'single', log }),
+        makeExecutor: (m, seed) => createModeExecutor({ mode: m, backend: f.backend, seed, topology: 'single', verify: parseVerifyMode(f.verify), log }),
         modelBytes: f.modelFile ? readFileSync(f.modelFile) : undefined,
         ownerKey: f.ownerKey ? loadOwnerPublicKey(f.ownerKey) : undefined,
         backing: f.stateDir ? new FileBacking(f.stateDir) : undefined,
