@@ -8,9 +8,10 @@
  * R holds PROJECTIONS = 3 independent columns of field elements from an AES-CTR stream under a key
  * drawn with crypto.randomBytes when the verifier is made; no worker ever sees it, and every check
  * draws a new R (the stream's next id). Soundness: a wrong C (C ≠ f(AQ, BQ) mod P) passes one column
- * with probability ≤ 1/P, all three with ≤ P^−3 < 2^−63. Union bound over the N op attempts of one
- * training step (every attempt is checked, retries included): an undetected wrong result in a step
- * has probability ≤ N·P^−3 < 2^−40 for N < 2^23 (a VGG-11 step has 32 ops).
+ * with probability ≤ 1/P, all three with ≤ P^−3 < 2^−62 (P > 2^20.99). Union bound over the N op
+ * attempts of one training step (every attempt is checked, retries included): an undetected wrong
+ * result in a step has probability ≤ N·P^−3 < 2^−40 for N ≤ 2^22 (a VGG-11 step has 32 ops, so
+ * < 2^−57).
  *
  * Modes: `all` checks every attempt; `sample` checks each attempt with probability 1/SAMPLE_ONE_IN,
  * decided with the enclave's own randomness after the result has arrived (a worker that corrupts m
@@ -32,7 +33,7 @@ export const VERIFY_MODES = ['all', 'sample', 'off'] as const;
 export type VerifyMode = (typeof VERIFY_MODES)[number];
 /** Off until the cost measurement decides (docs/protocol.md, Verification). */
 export const DEFAULT_VERIFY: VerifyMode = 'off';
-/** Columns of R per check: soundness P^−3 per op attempt. */
+/** Columns of R per check: an undetected wrong result with probability ≤ P^−3 < 2^−62 per op attempt. */
 export const PROJECTIONS = 3;
 /** `sample` checks one attempt in this many. */
 export const SAMPLE_ONE_IN = 4;
@@ -63,7 +64,7 @@ export interface VerifyStats {
   sampledOut: number;
   /** Attempts whose scale put C outside float32's exact range (not checked). */
   unverifiable: number;
-  /** Enclave time spent verifying (ms). */
+  /** Enclave CPU time spent verifying (ms). */
   ms: number;
 }
 
@@ -109,7 +110,7 @@ export class ProductVerifier {
     return sameElements(left, right);
   }
 
-  /** Adds the time of a check. */
+  /** Adds the CPU time of a check. */
   record(ms: number): void {
     this.#stats.ms += ms;
   }
