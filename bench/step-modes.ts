@@ -11,6 +11,7 @@
  *   secure-online-goten   the paper's protocol, 3 workers
  *   secure-offline-goten  the paper's protocol, 2 workers
  */
+import type { VerifyMode } from '../src/protocol/product-verifier.js';
 import type { Backend } from '../src/backend/backend.js';
 import { createExecutor, type Mode } from '../src/modes/executors.js';
 import { MsgType } from '../src/net/message-types.js';
@@ -56,6 +57,8 @@ export interface RigOptions {
   readonly transport: 'tcp' | 'tls';
   /** CPUs of the worker processes (a taskset list); default: not pinned. */
   readonly workerCpus?: string;
+  /** Secure modes: verified products (default off). */
+  readonly verify?: VerifyMode;
 }
 
 let statsRequest = 0x7f000000;
@@ -86,6 +89,7 @@ export async function openMode(mode: StepMode, o: RigOptions): Promise<ModeRig> 
     transport: o.transport,
     protocol: spec?.protocol,
     workers: spec?.workers,
+    verify: o.verify,
     workerStderr: 'ignore',
     workerCpus: o.workerCpus,
   });

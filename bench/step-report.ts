@@ -18,7 +18,7 @@ export function printStepTables(results: readonly StepResult[], withLayers: bool
   const first = results[0];
   out.write(`\n${first.model}, batch ${first.batch}: ms per training step (mean of ${first.steps} measured steps)\n\n`);
   const rows: string[][] = [
-    ['mode', 'wall', 'enclave CPU', '(user', 'sys)', 'w0 busy', 'w1 busy', 'w2 busy', 'workers CPU', 'MiB out', 'MiB in', 'M elements', 'ns/element', 'img/h enclave-bound', 'rounds', 'overflows'],
+    ['mode', 'wall', 'enclave CPU', '(user', 'sys)', 'w0 busy', 'w1 busy', 'w2 busy', 'workers CPU', 'MiB out', 'MiB in', 'M elements', 'ns/element', 'img/h enclave-bound', 'rounds', 'overflows', 'verify ms'],
   ];
   for (const r of results) {
     const w = (p: string) => r.workers.find((x) => x.party === p);
@@ -39,6 +39,7 @@ export function printStepTables(results: readonly StepResult[], withLayers: bool
       f0(r.enclaveBoundImagesPerHour),
       r.bytes.length ? f1(r.rounds) : '-',
       String(r.overflows),
+      r.verifyMs === null ? '-' : `${f0(r.verifyMs)} (${r.verify})`,
     ]);
   }
   out.write(table(rows));

@@ -38,6 +38,10 @@ export interface StepResult {
   enclaveBoundImagesPerHour: number;
   overflows: number;
   ops: number;
+  /** Secure modes with --verify all|sample: enclave ms per step spent verifying products (included in enclaveBusyMs); else null. */
+  verifyMs: number | null;
+  /** The --verify mode of a secure mode (null otherwise). */
+  verify: string | null;
   offline: { phaseMs: number; phaseCpuMs: number; attempts: number; bytes: number; onDemand: number; served: number } | null;
   layers: { layer: string; type: string; fwdLinear: Span; fwdNonLinear: Span; bwdLinear: Span; bwdNonLinear: Span }[];
 }

@@ -23,6 +23,7 @@
  *                   steps' mask products (wall and CPU), reported apart from the steps
  * With --json, stdout carries one JSON object per mode (fields above, `layers` as an array).
  */
+import { parseVerifyMode } from '../src/protocol/product-verifier.js';
 import type { Command } from 'commander';
 import { getBackend, nativeAvailability } from '../src/backend/index.js';
 import { loadNativeAddon } from '../src/addon/addon.js';
@@ -52,6 +53,8 @@ interface StepFlags {
   modes: string;
   transport: string;
   seed: string;
+  /** --verify: all | sample | off. */
+  verify: string;
   enclaveThreads: string;
   /** commander's --no-pin */
   pin: boolean;
@@ -136,6 +139,7 @@ async function runMode(mode: StepMode, f: StepFlags, rig: ModeRig, pinned: Pinni
   const tr0 = rig.traffic();
   const stats0 = rig.executor.stats();
   const mask0 = rig.secure?.maskStats();
+  const verify0 = rig.secure?.verifyStats() ?? null;
   const wall: number[] = [];
   const busy: number[] = [];
   let user = 0;
@@ -156,6 +160,7 @@ async function runMode(mode: StepMode, f: StepFlags, rig: ModeRig, pinned: Pinni
   const tr1 = rig.traffic();
   const stats1 = rig.executor.stats();
   const mask1 = rig.secure?.maskStats();
+  const verify1 = rig.secure?.verifyStats() ?? null;
   if (offline && mask0 && mask1) {
     offline.onDemand = mask1.onDemand - mask0.onDemand;
     offline.served = mask1.served - mask0.served;
@@ -204,6 +209,8 @@ async function runMode(mode: StepMode, f: StepFlags, rig: ModeRig, pinned: Pinni
     enclaveBoundImagesPerHour: (batch * 3.6e6) / busyPerStep,
     overflows: stats1.overflows - stats0.overflows,
     ops: per(stats1.ops - stats0.ops),
+    verifyMs: verify0 && verify1 ? per(verify1.ms - verify0.ms) : null,
+    verify: rig.secure ? f.verify : null,
     offline,
     layers,
   };
@@ -228,12 +235,13 @@ async function run(f: StepFlags): Promise<void> {
   const results: StepResult[] = [];
   for (const mode of modes) {
     const t0 = performance.now();
-    const rig = await openMode(mode, { backend, seed: Number(f.seed), transport: f.transport, workerCpus: pinned?.workers });
+    const rig = await openMode(mode, { backend, seed: Number(f.seed), transport: f.transport, workerCpus: pinned?.workers, verify: parseVerifyMode(f.verify) });
     try {
       const r = await runMode(mode, f, rig, pinned);
       results.push(r);
       if (f.json) process.stdout.write(JSON.stringify(r) + '\n');
-      process.stderr.write(`  ${mode}: ${r.wallMs.toFixed(0)} ms/step wall, ${r.enclaveBusyMs.toFixed(0)} ms/step enclave CPU (${((performance.now() - t0) / 1000).toFixed(1)} s for the mode)\n`);
+      const v = r.verifyMs === null ? '' : `, ${r.verifyMs.toFixed(0)} ms/step verifying (${r.verify})`;
+      process.stderr.write(`  ${mode}: ${r.wallMs.toFixed(0)} ms/step wall, ${r.enclaveBusyMs.toFixed(0)} ms/step enclave CPU${v} (${((performance.now() - t0) / 1000).toFixed(1)} s for the mode)\n`);
     } finally {
       await rig.close();
     }
@@ -254,6 +262,7 @@ export function register(bench: Command): void {
     .option('--modes <list>', `comma-separated modes (${STEP_MODES.join(', ')})`, DEFAULT_STEP_MODES.join(','))
     .option('--transport <t>', 'secure modes: tcp or tls between enclave and workers', 'tcp')
     .option('--seed <n>', 'seed of model, data and quantization noise', '1')
+    .option('--verify <m>', 'secure modes: verified products, all | sample | off (the verify column: enclave ms per step spent on it)', 'off')
     .option('--enclave-threads <n>', 'BLAS threads of the enclave process', '1')
     .option('--no-pin', 'do not pin the enclave to CPU 0 and the workers to the other CPUs (taskset)')
     .option('--layers', 'also print the per-layer table (the JSON always has it)', false)

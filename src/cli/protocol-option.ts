@@ -2,6 +2,7 @@
 import { Option } from 'commander';
 import { DEFAULT_PROTOCOL, PROTOCOLS } from '../protocol/variant.js';
 import { DEFAULT_OP_TIMEOUT_MS } from '../roles/session.js';
+import { DEFAULT_VERIFY, VERIFY_MODES } from '../protocol/product-verifier.js';
 
 /** `--protocol`: which secure protocol (docs/protocol.md). */
 export function protocolOption(): Option {
@@ -19,4 +20,11 @@ export function opTimeoutOption(): Option {
       return n;
     })
     .default(DEFAULT_OP_TIMEOUT_MS / 1000);
+}
+
+/** `--verify`: check every outsourced product in the enclave (docs/protocol.md, Verification). */
+export function verifyOption(): Option {
+  return new Option('--verify <m>', 'secure mode: check outsourced products in the enclave (Freivalds): all, sample (one op in 4) or off')
+    .choices([...VERIFY_MODES])
+    .default(DEFAULT_VERIFY);
 }

@@ -29,6 +29,8 @@ export interface TrainFlags extends MemoryFlags, TrainConfig {
   topology: string;
   /** Secure mode: 'lean' (default) or 'goten' (the paper's protocol). */
   protocol?: string;
+  /** Secure mode: verified products, 'all' | 'sample' | 'off'. */
+  verify?: string;
   /** A choice string ('2' | '3') from commander. */
   workers: string;
   /** Secure mode: cluster config to join (else local worker processes are started). */

@@ -10,6 +10,7 @@ import type { LinearExecutor } from '../nn/executor.js';
 import { PlainExecutor } from '../nn/plain-executor.js';
 import { createQuantizedExecutor } from '../protocol/quantized-executor.js';
 import type { ProtocolName } from '../protocol/variant.js';
+import type { VerifyMode } from '../protocol/product-verifier.js';
 import { createSecureExecutor } from '../roles/secure-setup.js';
 
 export const MODES = ['plain', 'quantized', 'secure'] as const;
@@ -27,6 +28,8 @@ export interface ExecutorOptions {
   protocol?: ProtocolName;
   /** Secure mode: 3 (online mask products) or 2 (offline precomputed masks). */
   workers?: 2 | 3;
+  /** Secure mode: verified products (docs/protocol.md, Verification); default off. */
+  verify?: VerifyMode;
   /** Secure mode: join this cluster config instead of starting local worker processes. */
   cluster?: string;
   /** Secure mode: this enclave's party name (e1 is the second replica). */
@@ -74,6 +77,7 @@ export async function createExecutor(o: ExecutorOptions): Promise<LinearExecutor
         replicaArgs: o.replicaArgs,
         log: o.log,
         workers: o.workers,
+        verify: o.verify,
         workerStderr: o.workerStderr,
         workerCpus: o.workerCpus,
         opTimeoutMs: o.opTimeoutMs,

@@ -41,6 +41,19 @@ export interface AttemptState {
   readonly sends: SendTracker;
   /** A side planned with a guessed exponent (operands.ts speculation): its real use, given max|x|. */
   readonly confirm: (use: OperandUse, maxAbs: number) => OperandUse;
+  /** Verification of this attempt's result (verify-attempt.ts), or null (--verify off, or sampled out). */
+  readonly verify: AttemptCheck | null;
+}
+
+/**
+ * An attempt's result check: the attempt writes AQ, BQ into `q` for the sides it quantizes anyway (the
+ * check quantizes the others again: same values), then calls `check` with the reconstructed result
+ * before it is returned (goten: with the received parts, which name the culprit). Throws
+ * VerificationError when the result is wrong.
+ */
+export interface AttemptCheck {
+  readonly q: [Int32Array | null, Int32Array | null];
+  check(c: Float32Array, uses: readonly [OperandUse, OperandUse], parts?: readonly Int32Array[]): void;
 }
 
 /** A protocol's attempt: returns max |C| of the reconstructed result (written to c). */

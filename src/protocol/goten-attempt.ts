@@ -8,6 +8,8 @@
  *   5.   workers compute C0', C1'; the mask source yields the third part T
  *   6.   C = centre(C0' + C1' + T + Σ_{m ∈ M} CM_m) · 2^(eA + eB − 12), guarded, in one
  *        fused sweep that draws the output masks M
+ *   7.   verification on (verify-attempt.ts): C is checked against AQ, BQ before it is returned,
+ *        and a failed check checks each worker's part on its own (goten-culprit.ts)
  *
  * Every op moves 3(a + b) elements out of the enclave and 3c in (traffic.ts), 4 bytes each.
  */
@@ -23,7 +25,8 @@ export async function gotenAttempt(env: AttemptEnv, x: AttemptState, a: Float32A
   const { feeds, keys, noiseKey, workers, kernels, masks } = env;
   const { at, opId, label, digest } = x;
   const [ua, ub] = x.uses;
-  const prep = prepareAttempt(feeds, keys, noiseKey, at, ua, ub, a, b, x.bufs, kernels, digest !== null);
+  const prep = prepareAttempt(feeds, keys, noiseKey, at, ua, ub, a, b, x.bufs, kernels, digest !== null || x.verify !== null);
+  if (x.verify) [x.verify.q[0], x.verify.q[1]] = [prep.aq, prep.bq];
   if (digest) {
     digest.update(Int32Array.of(at.layer, at.attempt, ua.exp, ub.exp));
     digest.update(prep.aq!).update(prep.bq!);
@@ -53,14 +56,18 @@ export async function gotenAttempt(env: AttemptEnv, x: AttemptState, a: Float32A
     const data = parts.map((p) => (p as PromiseFulfilledResult<{ data: Int32Array } | null>).value!.data);
     // step 6, fused: draws the output masks M and reconstructs, dequantizes and guards in one sweep
     const drawn = masks.outputMasks.map((name) => maskStream(keys, name, at));
+    let maxAbs: number;
     try {
-      return kernels.reconstructDequantize(data, drawn, ua.exp + ub.exp - 12, c, 2);
+      maxAbs = kernels.reconstructDequantize(data, drawn, ua.exp + ub.exp - 12, c, 2);
     } catch (err) {
       if (!(err instanceof NonCentredPartError)) throw err;
       const e = new ProtocolError(`result of worker ${err.part}: values outside the centred range of Z_P`);
       workers[err.part].destroy(e);
       throw e;
     }
+    // step 7 (verification on): C is checked against AQ, BQ; on failure each part is checked on its own
+    x.verify?.check(c, [ua, ub], data);
+    return maxAbs;
   } finally {
     for (const p of parts) if (p.status === 'fulfilled') p.value?.release();
   }

@@ -10,6 +10,8 @@
  *   3. receive   S = C − T from w1, packed
  *   4. C = centre(S + T (+ Z̃ offline)) · 2^(eA + eB − 12), guarded, in one fused sweep that
  *      draws T and checks S
+ *   5. with verification on (verify-attempt.ts): C is checked against AQ, BQ before it is returned;
+ *      the fresh sides' AQ, BQ come from the operand sweep above
  *
  * Per op at most (a + b) elements leave the enclave and c come in, 3 bytes each (traffic.ts),
  * through two connections written (w0, w2) and one read (w1). Replicated topology: e0 feeds
@@ -36,9 +38,10 @@ export async function leanAttempt(env: AttemptEnv, x: AttemptState, a: Float32Ar
   if (feeds.w0) out.push(workers[0].send({ type: MsgType.OpRequest, opId, label, dtype: 'json', value: leanHeader(at) }));
   // a fresh version is quantized, masked and packed in one sweep that also scans max|x|: with a guessed
   // exponent (operands.ts) the scan confirms it, and a wrong guess (rare) is swept again
-  const operand = (v: Float32Array, use: OperandUse, tag: string, to: Connection | null): OperandUse => {
+  const operand = (v: Float32Array, use: OperandUse, tag: string, to: Connection | null, side: 0 | 1): OperandUse => {
     if (!use.fresh) return use;
-    const q = digest ? bufs.int32(`${tag}q`, v.length) : null;
+    const q = digest || x.verify ? bufs.int32(`${tag}q`, v.length) : null;
+    if (x.verify) x.verify.q[side] = q;
     const packed = to ? bufs.uint8(`${tag}e`, 3 * v.length) : null;
     const sweep = (exp: number) =>
       kernels.quantizeMaskPack(v, exp, { key: noiseKey, id: noiseStreamId(at.layer, use) }, operandStream(keys.S0, at.layer, use), operandStream(keys.D, at.layer, use), q, packed);
@@ -46,13 +49,13 @@ export async function leanAttempt(env: AttemptEnv, x: AttemptState, a: Float32Ar
     const max = sweep(use.exp);
     const real = use.guessed ? x.confirm(use, max) : use;
     if (real.exp !== use.exp) sweep(real.exp);
-    if (q) digest!.update(q);
+    if (q && digest) digest.update(q);
     if (packed) out.push(to!.send({ type: MsgType.Shares, opId, label, dtype: 'int24', data: packed }));
     return real;
   };
   // both to worker 0, which relays them (and the header) to worker 1
-  const ua = operand(a, x.uses[0], 'l.a', feeds.w0 ? workers[0] : null);
-  const ub = operand(b, x.uses[1], 'l.b', feeds.w0 ? workers[0] : null);
+  const ua = operand(a, x.uses[0], 'l.a', feeds.w0 ? workers[0] : null, 0);
+  const ub = operand(b, x.uses[1], 'l.b', feeds.w0 ? workers[0] : null, 1);
   digest?.update(Int32Array.of(at.layer, at.attempt, ua.version, ub.version, ua.exp, ub.exp));
   const n = bilinearSizes(at.op).c;
   // a failed send also fails the result below (worker 1 waits for the other's operands), which is what we report
@@ -64,14 +67,17 @@ export async function leanAttempt(env: AttemptEnv, x: AttemptState, a: Float32Ar
     await sent;
     const parts: FieldPart[] = t.value ? [s.value.data, t.value.data] : [s.value.data];
     const drawn = masks.outputMasks.map((name) => maskStream(keys, name, at));
+    let maxAbs: number;
     try {
-      return kernels.reconstructDequantize(parts, drawn, ua.exp + ub.exp - 12, c, 1);
+      maxAbs = kernels.reconstructDequantize(parts, drawn, ua.exp + ub.exp - 12, c, 1);
     } catch (err) {
       if (!(err instanceof NonCentredPartError)) throw err;
       const e = new ProtocolError('result of worker 1: values outside the centred range of Z_P');
       workers[1].destroy(e);
       throw e;
     }
+    x.verify?.check(c, [ua, ub]);
+    return maxAbs;
   } finally {
     if (s.status === 'fulfilled') s.value.release();
     if (t.status === 'fulfilled') t.value?.release();

@@ -12,7 +12,9 @@
  * (worker 2) or offline (two workers; the enclave precomputes Z̃, offline-masks.ts).
  *
  * Results are validated (length, centred) before use; a malformed result or a
- * dead worker rejects the op with a clear error naming the worker.
+ * dead worker rejects the op with a clear error naming the worker. With a verifier
+ * (--verify all|sample), every checked result is verified in the enclave before it is
+ * used (verify-attempt.ts); a wrong one rejects the op with a VerificationError.
  * Managed memory (attachMemory): operands, shares and received results are leases on the
  * enclave's budgeted pool, ended as soon as the attempt is done with them (attempt.ts).
  * Replicated topology: both replicas run this with different `feeds`, hash
@@ -42,6 +44,8 @@ import { HEADROOM_STEP, MAX_RETRIES, OverflowError } from './overflow.js';
 import { checkLengths } from './quantized-executor.js';
 import { GUARD } from './reconstruct.js';
 import { DEFAULT_PROTOCOL, type ProtocolName } from './variant.js';
+import type { ProductVerifier, VerifyStats } from './product-verifier.js';
+import { type CheckContext, attemptCheck } from './verify-attempt.js';
 
 export interface SecureExecutorOptions {
   /** Which protocol the workers were set up for (default lean). */
@@ -59,6 +63,8 @@ export interface SecureExecutorOptions {
   readonly replica?: Connection;
   /** Per-result timeout (a dead worker is reported instead of hanging). */
   readonly timeoutMs?: number;
+  /** Verified products (product-verifier.ts); absent: --verify off, the protocol exactly as without it. */
+  readonly verifier?: ProductVerifier;
 }
 
 export class ReplicaDivergenceError extends Error {
@@ -92,6 +98,7 @@ export class SecureExecutor implements LinearExecutor {
   readonly #kernels: EnclaveKernels;
   readonly #env: AttemptEnv;
   readonly #attemptFn: AttemptFn;
+  readonly #check: CheckContext | null;
   readonly #pool = new BufferPool();
   /** Managed memory: the budgeted pool per-attempt buffers are leased from (null: #pool). */
   #mem: TensorPool | null = null;
@@ -113,6 +120,9 @@ export class SecureExecutor implements LinearExecutor {
     this.#masks = o.maskSource ?? new OnlineMaskSource(w2!, o.feeds.w2, this.protocol, o.timeoutMs, this.#kernels.isCentred);
     this.#attemptFn = ATTEMPTS[this.protocol];
     this.#env = { workers: o.workers, feeds: o.feeds, keys: o.keys, noiseKey: o.noiseKey, kernels: this.#kernels, masks: this.#masks, timeoutMs: o.timeoutMs };
+    this.#check = o.verifier
+      ? { verifier: o.verifier, kernels: this.#kernels, keys: o.keys, noiseKey: o.noiseKey, protocol: this.protocol, online: this.#masks.mode === 'online' }
+      : null;
   }
 
   async run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, opts: RunOptions = {}): Promise<void> {
@@ -138,7 +148,7 @@ export class SecureExecutor implements LinearExecutor {
       // lean: one sweep quantizes a new version and scans it, with the last version's exponent as a guess
       const uses = this.#operands.plan(tag.index, op.pass, reuse, retry * HEADROOM_STEP, a, b, this.#kernels.exponent, this.protocol === 'lean');
       const at: OpAttempt = { op, layer: tag.index, attempt, ...(this.protocol === 'lean' ? { operands: [operandRef(uses[0]), operandRef(uses[1])] } : {}) };
-      const maxAbs = await this.#attempt(at, uses, a, b, c);
+      const maxAbs = await this.#attempt(at, tag.layer, uses, a, b, c);
       if (maxAbs < GUARD) return;
       // Diverged replicas reconstruct garbage, which lands in the guard band: both
       // replicas see the same flagged result, so they can compare digests right away
@@ -149,11 +159,12 @@ export class SecureExecutor implements LinearExecutor {
     }
   }
 
-  async #attempt(at: OpAttempt, uses: [OperandUse, OperandUse], a: Float32Array, b: Float32Array, c: Float32Array): Promise<number> {
+  async #attempt(at: OpAttempt, layer: string, uses: [OperandUse, OperandUse], a: Float32Array, b: Float32Array, c: Float32Array): Promise<number> {
     const leases = this.#mem ? new LeaseSet(this.#mem) : null;
     const sends = new SendTracker(leases, () => this.#pool.clear());
     const confirm = (use: OperandUse, maxAbs: number) => this.#operands.confirm(at.layer, use, maxAbs);
-    const state = { at, uses, opId: this.#seq++ >>> 0, label: opLabel(at), bufs: leases ?? this.#pool, digest: this.#digest, sends, confirm };
+    const verify = this.#check?.verifier.wants() ? attemptCheck(this.#check, at, layer, a, b) : null;
+    const state = { at, uses, opId: this.#seq++ >>> 0, label: opLabel(at), bufs: leases ?? this.#pool, digest: this.#digest, sends, confirm, verify };
     try {
       return await this.#attemptFn(this.#env, state, a, b, c);
     } catch (err) {
@@ -219,6 +230,11 @@ export class SecureExecutor implements LinearExecutor {
     const receive = pool ? receiveLeases(pool) : null;
     for (const w of this.#o.workers) w.setTensorPool?.(receive);
     this.#masks.attachMemory?.(pool);
+  }
+
+  /** Verification counters and time (null with --verify off). */
+  verifyStats(): VerifyStats | null {
+    return this.#o.verifier?.stats() ?? null;
   }
 
   /** The mask source's counters (online/offline, on-demand attempts, offline-phase time). */

@@ -90,6 +90,8 @@ export interface LeanWorkerContext {
   readonly onReceive: ((what: string, data: Int32Array, at: LeanAttempt, wire: Uint8Array) => void) | null;
   /** Adds the time spent computing. */
   readonly busy: (ms: number) => void;
+  /** Testing only (fault-injection.ts): sees this worker's own result before it is used. */
+  readonly fault: ((out: Int32Array) => void) | null;
 }
 
 function link(l: Connection | undefined, name: string): Connection {
@@ -167,6 +169,7 @@ export async function serveLeanOp(
     const t0 = performance.now();
     f();
     ctx.busy(performance.now() - t0);
+    ctx.fault?.(out);
   };
   if (ctx.party === 0) {
     const w1 = link(ctx.links.w1, 'worker 1');

@@ -14,6 +14,7 @@ import { SecureExecutor, feedsFor } from '../protocol/secure-executor.js';
 import { type KernelChoice, enclaveKernels } from '../protocol/enclave-kernels.js';
 import { OfflineMaskSource } from '../protocol/offline-masks.js';
 import { DEFAULT_PROTOCOL, type ProtocolName } from '../protocol/variant.js';
+import { ProductVerifier, type VerifyMode } from '../protocol/product-verifier.js';
 import type { LeanLinks } from './lean-worker-op.js';
 import { type WorkerKeys, type WorkerParty, WorkerService } from './worker-service.js';
 
@@ -37,6 +38,10 @@ export interface LocalClusterOptions {
   readonly offlineBudgetBytes?: number;
   /** Enclave kernels (default auto). */
   readonly kernels?: KernelChoice;
+  /** Verified products in every enclave (default off). */
+  readonly verify?: VerifyMode;
+  /** Testing: per-worker result hooks (fault-injection.ts). */
+  readonly workerFaults?: readonly (((out: Int32Array) => void) | undefined)[];
 }
 
 export interface LocalCluster {
@@ -92,6 +97,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
       protocol,
       links: links[w],
       kernels: enclaveKernels(o.kernels),
+      fault: o.workerFaults?.[w],
     });
     workers.push(svc);
     for (let e = 0; e < nEnclaves; e++) {
@@ -126,6 +132,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
       noiseKey: o.noiseKey,
       replica: replicaLinks?.[e],
       timeoutMs: 120_000,
+      verifier: o.verify && o.verify !== 'off' ? new ProductVerifier(o.backend, o.verify) : undefined,
     });
   });
   return {

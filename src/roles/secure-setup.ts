@@ -12,6 +12,7 @@ import type { SecureExecutor } from '../protocol/secure-executor.js';
 import { type LaunchedCluster, launchLocalCluster, waitAtMost } from './launcher.js';
 import { openEnclaveSession } from './session.js';
 import type { ProtocolName } from '../protocol/variant.js';
+import type { VerifyMode } from '../protocol/product-verifier.js';
 
 export interface SecureSetupOptions {
   readonly seed: number;
@@ -30,6 +31,8 @@ export interface SecureSetupOptions {
   readonly log?: (line: string) => void;
   /** 3 (online) or 2 (offline mode: the enclave precomputes the mask products; no worker 2). Default 3. */
   readonly workers?: 2 | 3;
+  /** Verified products (default off). */
+  readonly verify?: VerifyMode;
   /** Offline mode: keep the sealed mask products in files under this directory (default: host memory). */
   readonly offlineDir?: string;
   /** Launched cluster: where the children's diagnostic lines go (default: inherited stderr). */
@@ -71,6 +74,7 @@ export async function createSecureExecutor(o: SecureSetupOptions): Promise<Linea
       identity,
       noiseKey: noiseKeyFromSeed(o.seed),
       workers: o.workers,
+      verify: o.verify,
       offlineBacking: o.offlineDir ? new FileBacking(o.offlineDir) : undefined,
       enclaveBackend: o.backend && isBackendName(o.backend) ? getBackend(o.backend) : undefined,
       opTimeoutMs: o.opTimeoutMs,

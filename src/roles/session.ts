@@ -34,6 +34,7 @@ import {
   sendMasterSecret,
   sendSeedBundle,
 } from '../protocol/key-schedule.js';
+import { ProductVerifier, type VerifyMode } from '../protocol/product-verifier.js';
 import { SecureExecutor, feedsFor } from '../protocol/secure-executor.js';
 import type { Backend } from '../backend/backend.js';
 import { getBackend } from '../backend/index.js';
@@ -66,8 +67,10 @@ export interface EnclaveSessionOptions {
   readonly transport?: Transport;
   /** 3 (online: worker 2 computes Z') or 2 (offline: this enclave precomputes Z̃; w2 is not contacted). Default 3. */
   readonly workers?: 2 | 3;
-  /** Offline mode: the enclave's own backend for f(U, V) (default auto). */
+  /** Offline mode: the enclave's own backend for f(U, V) (default auto); also the verifier's. */
   readonly enclaveBackend?: Backend;
+  /** Verified products (product-verifier.ts; default off). */
+  readonly verify?: VerifyMode;
   /** Offline mode: untrusted storage for the sealed mask products (default: host memory). */
   readonly offlineBacking?: UntrustedBacking;
   /** Keepalive interval on idle worker connections (ms, default roles/keepalive.ts). */
@@ -170,6 +173,7 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
       noiseKey: o.noiseKey,
       replica,
       timeoutMs: o.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS,
+      verifier: o.verify && o.verify !== 'off' ? new ProductVerifier(o.enclaveBackend ?? getBackend('auto'), o.verify) : undefined,
     });
     // the workers end a session whose enclave falls silent (roles/worker.ts): show that this one is alive
     const stopKeepalive = keepAlive(workers, o.keepaliveMs);

@@ -41,6 +41,8 @@ export interface WorkerServiceOptions {
   readonly links?: LeanLinks;
   /** Kernels for PRG draws and packing (default: native when available). */
   readonly kernels?: EnclaveKernels;
+  /** Testing only (fault-injection.ts): sees every result this worker computes before it is sent. */
+  readonly fault?: (out: Int32Array) => void;
 }
 
 export interface WorkerStats {
@@ -62,6 +64,7 @@ export class WorkerService {
   onReceive: ((what: string, data: Int32Array, at: OpAttempt, wire?: Uint8Array) => void) | null = null;
   readonly protocol: ProtocolName;
   readonly #lean: LeanWorkerContext | null;
+  readonly #fault: ((out: Int32Array) => void) | null;
 
   constructor(
     readonly party: WorkerParty,
@@ -70,6 +73,7 @@ export class WorkerService {
     o: WorkerServiceOptions = {},
   ) {
     this.protocol = o.protocol ?? 'goten';
+    this.#fault = o.fault ?? null;
     this.#lean =
       this.protocol === 'lean'
         ? {
@@ -83,6 +87,7 @@ export class WorkerService {
             subscribers: () => [...this.#subscribers],
             onReceive: (what, data, at, wire) => this.onReceive?.(what, data, at, wire),
             busy: (ms) => (this.stats.busyMs += ms),
+            fault: o.fault ?? null,
           }
         : null;
   }
@@ -216,6 +221,7 @@ export class WorkerService {
         computeWorker2(this.backend, this.keys as Worker2Keys, at, out, this.#pool);
         this.stats.busyMs += performance.now() - t0;
       }
+      this.#fault?.(out);
       this.stats.ops++;
       const targets = this.#subscribers.size > 0 ? [...this.#subscribers] : [conn];
       await Promise.all(targets.map((s) => s.send({ type: MsgType.Result, opId, label, dtype: 'int32', data: out })));

@@ -52,6 +52,8 @@ export interface WorkerRoleOptions {
    * long (ms, default 5 min): a stalled enclave must not hold the workers forever.
    */
   readonly sessionIdleMs?: number;
+  /** Testing only: `--inject-fault` (fault-injection.ts), shared by every session of this process. */
+  readonly fault?: (out: Int32Array) => void;
 }
 
 export const DEFAULT_SESSION_IDLE_MS = 300_000;
@@ -201,7 +203,7 @@ export async function runWorker(o: WorkerRoleOptions): Promise<void> {
       const keys = joined.find((j) => j.keys)?.keys;
       if (!keys) throw new Error(`${name}: no seed bundle received from e0`);
       if (hello.protocol === 'lean' && o.party !== 1 && (o.party === 0 || hello.workers === 3)) links.w1 = await dialHub(o, transport, hello);
-      const svc = new WorkerService(o.party, o.backend, keys, { protocol: hello.protocol, links });
+      const svc = new WorkerService(o.party, o.backend, keys, { protocol: hello.protocol, links, fault: o.fault });
       for (const j of joined) svc.addSubscriber(j.conn);
       // lean worker 1 takes its requests from worker 0's link; every enclave it does not serve ops for
       // may still ask for statistics until the session ends

@@ -7,7 +7,7 @@
  * the test accuracy (with --json, the same per-epoch objects as `goten train`).
  */
 import { type Command, Option } from 'commander';
-import { opTimeoutOption, protocolOption } from '../protocol-option.js';
+import { opTimeoutOption, protocolOption, verifyOption } from '../protocol-option.js';
 import { intOption } from '../../flags/numbers.js';
 import type { TrainArgs } from '../train-defaults.js';
 import { runTrain } from './train.js';
@@ -21,6 +21,7 @@ interface DemoOptions {
   limitTest?: number;
   topology: string;
   protocol: string;
+  verify: string;
   transport: 'tls' | 'tcp';
   backend: string;
   save?: string;
@@ -41,6 +42,7 @@ export function register(program: Command): void {
     .option('--limit-test <n>', 'evaluate on the first n test images only (default: all 10 000)', intOption('--limit-test'))
     .addOption(new Option('--topology <t>', 'one enclave, or two enclave replicas').choices(['single', 'replicated']).default('single'))
     .addOption(protocolOption())
+    .addOption(verifyOption())
     .addOption(new Option('--transport <t>', 'channel between the processes').choices(['tls', 'tcp']).default('tls'))
     .addOption(opTimeoutOption())
     .addOption(new Option('--backend <name>', 'kernel backend').choices(['js', 'native', 'auto']).default('auto'))
@@ -69,6 +71,7 @@ export function register(program: Command): void {
         save: o.save,
         topology: o.topology,
         protocol: o.protocol,
+        verify: o.verify,
         workers: '3',
         transport: o.transport,
         opTimeout: o.opTimeout,

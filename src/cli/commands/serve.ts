@@ -8,6 +8,8 @@
  * --policy-out writes a policy accepting exactly this enclave (its measurement; for the simulated TEE also its
  * quoting key, with allowSimulated — development only) for clients to use. Stops on SIGINT/SIGTERM.
  */
+import { verifyOption } from '../protocol-option.js';
+import { parseVerifyMode } from '../../protocol/product-verifier.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { loadOwnerPublicKey } from '../../wire/owner-box.js';
@@ -34,6 +36,7 @@ interface ServeFlags {
   opTimeout: number;
   stateDir?: string;
   policyOut?: string;
+  verify: string;
 }
 
 export function register(program: Command): void {
@@ -54,6 +57,7 @@ export function register(program: Command): void {
     .addOption(opTimeoutOption())
     .option('--state-dir <dir>', 'untrusted directory for sealed uploads and models (default: host memory)')
     .option('--policy-out <file>', 'write a client policy accepting this enclave')
+    .addOption(verifyOption())
     .action(async (f: ServeFlags) => {
       if (!f.modelFile && !f.ownerKey) throw new Error('give --model-file <checkpoint> and/or --owner-key <owner.pub>');
       const mode = parseMode(f.mode);
@@ -67,7 +71,7 @@ export function register(program: Command): void {
         port: f.port,
         mode,
         trainMode,
-        makeExecutor: (m, seed) => createModeExecutor({ mode: m, backend: f.backend, seed, topology: 'single', log, opTimeoutMs: f.opTimeout * 1000 }),
+        makeExecutor: (m, seed) => createModeExecutor({ mode: m, backend: f.backend, seed, topology: 'single', verify: parseVerifyMode(f.verify), log, opTimeoutMs: f.opTimeout * 1000 }),
         modelBytes: f.modelFile ? readFileSync(f.modelFile) : undefined,
         ownerKey: f.ownerKey ? loadOwnerPublicKey(f.ownerKey) : undefined,
         backing: f.stateDir ? new FileBacking(f.stateDir) : undefined,

@@ -12,7 +12,8 @@ import { buildModel, modelRecipe } from '../../nn/models/index.js';
 import { formatWarmup, parseWarmup } from '../../nn/schedule.js';
 import { type EpochMetrics, train } from '../../nn/trainer.js';
 import { BACKENDS, createExecutor, MODES, parseMode, resolveBackend } from '../../modes/executors.js';
-import { opTimeoutOption, protocolOption } from '../protocol-option.js';
+import { opTimeoutOption, protocolOption, verifyOption } from '../protocol-option.js';
+import { DEFAULT_VERIFY, parseVerifyMode } from '../../protocol/product-verifier.js';
 import { DEFAULT_PROTOCOL, parseProtocol } from '../../protocol/variant.js';
 import { addMemoryOptions, memorySummary, parseMemoryBudget, setUpMemory } from '../memory-setup.js';
 import { createProgress } from '../progress.js';
@@ -77,6 +78,7 @@ export function register(program: Command): void {
     .addOption(new Option('--topology <t>', 'secure mode: enclave topology').choices(['single', 'replicated']).default('single'))
     .addOption(new Option('--workers <n>', 'secure mode: 3 (online) or 2 (offline masks)').choices(['2', '3']).default('3'))
     .addOption(protocolOption())
+    .addOption(verifyOption())
     .option('--cluster <file>', 'secure mode: join the workers of this cluster config (default: start local worker processes)')
     .addOption(new Option('--party <name>', 'secure mode: this enclave replica').choices(['e0', 'e1']).default('e0'))
     .addOption(new Option('--transport <t>', 'secure mode, local cluster: channel between the processes').choices(['tls', 'tcp']).default('tls'))
@@ -122,6 +124,7 @@ export async function runTrain(raw: TrainArgs & Partial<ReportFlags>, given: (ke
     topology: flags.topology as 'single' | 'replicated',
     protocol: parseProtocol(flags.protocol ?? DEFAULT_PROTOCOL),
     workers: Number(flags.workers) as 2 | 3,
+    verify: parseVerifyMode(flags.verify ?? DEFAULT_VERIFY),
     cluster: flags.cluster,
     party: flags.party,
     transport: flags.transport,

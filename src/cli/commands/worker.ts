@@ -3,6 +3,7 @@
  * runs an untrusted worker (see roles/worker.ts). Worker processes never see
  * plaintext, labels or losses; they log only counts and timings.
  */
+import { faultInjector, parseFault } from '../../roles/fault-injection.js';
 import type { Command } from 'commander';
 import { type Backend, type BackendName, NATIVE_WORKSPACE_ENV, createNativeBackend, getBackend, isBackendName, nativeAvailability } from '../../backend/index.js';
 import { loadClusterConfig, loadLocalIdentity } from '../../net/cluster-config.js';
@@ -35,12 +36,15 @@ export function register(program: Command): void {
     .option('--backend <name>', 'kernel backend: js, native or auto', 'auto')
     .option('--once', 'exit after serving one session', false)
     .option('--quiet', 'no progress lines on stderr', false)
-    .action(async (opts: { config: string; party: string; key?: string; backend: string; once: boolean; quiet: boolean }) => {
+    .option('--inject-fault <spec>', 'TESTING ONLY: corrupt:<op> adds 1 to one element of this worker\'s result in its op number <op> (shows --verify at work)')
+    .action(async (opts: { config: string; party: string; key?: string; backend: string; once: boolean; quiet: boolean; injectFault?: string }) => {
       const party = parseWorkerParty(opts.party);
       if (!isBackendName(opts.backend)) throw new Error(`unknown backend '${opts.backend}' (expected js, native or auto)`);
       const config = loadClusterConfig(opts.config);
       const identity = loadLocalIdentity(config, `w${party}`, opts.key);
       const log = opts.quiet ? undefined : (line: string) => process.stderr.write(`[goten worker] ${line}\n`);
-      await runWorker({ config, party, identity, backend: workerBackend(opts.backend), once: opts.once, log });
+      // loud even with --quiet: a worker that lies on purpose must say so
+      const fault = opts.injectFault === undefined ? undefined : faultInjector(parseFault(opts.injectFault), party, (l) => process.stderr.write(`[goten worker] ${l}\n`));
+      await runWorker({ config, party, identity, backend: workerBackend(opts.backend), once: opts.once, log, fault });
     });
 }

@@ -1,0 +1,60 @@
+/**
+ * Who sent a wrong result, in the paper's protocol (docs/protocol.md, Verification). The enclave holds
+ * every key of the attempt, so after a failed check of C it checks each worker's part on its own, with
+ * the same projections (freivalds.ts) and a fresh R, against the worker's formula (worker-compute.ts):
+ *
+ *   w0:  C0' + CM0 == f(A0, F) + f(E, B0 − F)
+ *   w1:  C1' + CM1 == f(A1, F) + f(E, B1)          (A1 = AQ − A0, B1 = BQ − B0)
+ *   w2:  Z'  + CMZ == f(U, V)                       (online only; offline the third part is the
+ *                                                    enclave's own Z̃, sealed while stored)
+ *
+ * with E = AQ − U, F = BQ − V and every mask redrawn from its stream. Projections are linear, so the
+ * right side of a sum of products is the sum of their projections. Runs only after a failure.
+ */
+import { bilinearSizes } from '../backend/bilinear.js';
+import { addModP, subModP } from '../field/share.js';
+import type { EnclaveKernels } from './enclave-kernels.js';
+import { maskStream } from './enclave-op.js';
+import { PROJECTIONS, type ProductVerifier, sameElements } from './product-verifier.js';
+import { projectProduct, projectResult, projectionSize } from './freivalds.js';
+import type { OpAttempt } from './op-attempt.js';
+import type { MaskKeyName, MaskKeys } from './op-streams.js';
+
+/**
+ * The workers whose part fails its own check, as a sentence. `parts` are [C0', C1', third part] as
+ * received; `online` says whether the third part came from worker 2.
+ */
+export function gotenCulprit(
+  v: ProductVerifier,
+  kernels: EnclaveKernels,
+  keys: MaskKeys,
+  at: OpAttempt,
+  aq: Int32Array,
+  bq: Int32Array,
+  parts: readonly Int32Array[],
+  online: boolean,
+): string {
+  const sz = bilinearSizes(at.op);
+  const draw = (name: MaskKeyName, n: number) => kernels.fillCentred(maskStream(keys, name, at), new Int32Array(n));
+  const [u, v0, a0, b0] = [draw('U', sz.a), draw('V', sz.b), draw('A0', sz.a), draw('B0', sz.b)];
+  const e = subModP(aq, u, new Int32Array(sz.a));
+  const f = subModP(bq, v0, new Int32Array(sz.b));
+  const n = projectionSize(at.op, PROJECTIONS);
+  const be = v.backend;
+  /** Does part + mask project like Σ f(x, y) over `terms`? */
+  const holds = (part: Int32Array, mask: MaskKeyName, terms: readonly [Int32Array, Int32Array][]): boolean => {
+    const r = v.draw(at.op);
+    const left = projectResult(be, at.op, addModP(part, draw(mask, sz.c), new Int32Array(sz.c)), r, PROJECTIONS, new Int32Array(n));
+    const right = new Int32Array(n);
+    for (const [x, y] of terms) addModP(right, projectProduct(be, at.op, x, y, r, PROJECTIONS, new Int32Array(n)), right);
+    return sameElements(left, right);
+  };
+  const bad: string[] = [];
+  if (!holds(parts[0], 'CM0', [[a0, f], [e, subModP(b0, f, new Int32Array(sz.b))]])) bad.push("worker 0's result C0'");
+  const a1 = subModP(aq, a0, new Int32Array(sz.a));
+  const b1 = subModP(bq, b0, new Int32Array(sz.b));
+  if (!holds(parts[1], 'CM1', [[a1, f], [e, b1]])) bad.push("worker 1's result C1'");
+  if (online && !holds(parts[2], 'CMZ', [[u, v0]])) bad.push("worker 2's result Z'");
+  if (bad.length === 0) return 'each worker part passes on its own but their sum does not (the third part or the output masks)';
+  return `${bad.join(' and ')} failed verification`;
+}
