@@ -8,16 +8,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCheckpoint } from '../../src/nn/checkpoint.js';
-import { gotenTrain, writeTinyConfig } from './cli.js';
+import { gotenTrain, TINY_CONV, writeTinyConfig } from './cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'goten-diverge-'));
-const config = writeTinyConfig(dir, [
-  { type: 'conv', out: 4, kernel: 3, pad: 1, bias: true },
-  { type: 'relu' },
-  { type: 'maxpool', kernel: 2 },
-  { type: 'flatten' },
-  { type: 'linear', out: 'classes' },
-]);
+const config = writeTinyConfig(dir, TINY_CONV);
 
 test('a diverging run stops in the epoch it diverges, reports it and keeps the last good checkpoint', () => {
   const ck = join(dir, 'run.safetensors');

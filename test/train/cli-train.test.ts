@@ -3,16 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gotenTrain, writeTinyConfig } from './cli.js';
+import { gotenTrain, TINY_CONV, writeTinyConfig } from './cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'goten-cli-'));
-const config = writeTinyConfig(dir, [
-  { type: 'conv', out: 4, kernel: 3, pad: 1, bias: true },
-  { type: 'relu' },
-  { type: 'maxpool', kernel: 2 },
-  { type: 'flatten' },
-  { type: 'linear', out: 'classes' },
-]);
+const config = writeTinyConfig(dir, TINY_CONV);
 const base = ['--model', config, '--data', 'synthetic:1x8x8:3', '--batch', '16', '--limit-train', '96', '--limit-test', '32', '--seed', '4'];
 
 const goten = (...args: string[]) => gotenTrain(args);
