@@ -8,8 +8,27 @@
  * result (reconstruct.ts: |C| ≥ GUARD), the op is re-run as a new attempt (fresh
  * masks and noise) with HEADROOM_STEP more bits, at most MAX_RETRIES times.
  */
+import { GUARD } from './reconstruct.js';
+
 export const HEADROOM_STEP = 2;
 export const MAX_RETRIES = 3;
+
+/** Extra bits of shift for attempt `retry` (0-based) of an op. */
+export function headroomFor(retry: number): number {
+  return retry * HEADROOM_STEP;
+}
+
+/**
+ * The rule both executors apply after attempt `retry` of an op with result magnitude `maxAbs`:
+ * true when the result stands (|C| < GUARD); false when it was flagged (counted in `stats.overflows`)
+ * and the op must run again; OverflowError after the last allowed retry.
+ */
+export function resultStands(retry: number, maxAbs: number, stats: { overflows: number }, layer: string, pass: string): boolean {
+  if (maxAbs < GUARD) return true;
+  stats.overflows++;
+  if (retry === MAX_RETRIES) throw new OverflowError(layer, pass, maxAbs);
+  return false;
+}
 
 export class OverflowError extends Error {
   constructor(layer: string, pass: string, maxAbs: number) {

@@ -40,7 +40,7 @@ import { opLabel, sayBye } from './messages.js';
 import type { OpAttempt } from './op-attempt.js';
 import { AttemptCounter, type MaskKeys } from './op-streams.js';
 import { NO_REUSE, OperandTracker, type OperandUse } from './operands.js';
-import { HEADROOM_STEP, MAX_RETRIES, OverflowError } from './overflow.js';
+import { headroomFor, resultStands } from './overflow.js';
 import { checkLengths } from './quantized-executor.js';
 import { GUARD } from './reconstruct.js';
 import { DEFAULT_PROTOCOL, type ProtocolName } from './variant.js';
@@ -146,16 +146,14 @@ export class SecureExecutor implements LinearExecutor {
     for (let retry = 0; ; retry++) {
       const attempt = this.attempts.take(tag.index, op.pass);
       // lean: one sweep quantizes a new version and scans it, with the last version's exponent as a guess
-      const uses = this.#operands.plan(tag.index, op.pass, reuse, retry * HEADROOM_STEP, a, b, this.#kernels.exponent, this.protocol === 'lean');
+      const uses = this.#operands.plan(tag.index, op.pass, reuse, headroomFor(retry), a, b, this.#kernels.exponent, this.protocol === 'lean');
       const at: OpAttempt = { op, layer: tag.index, attempt, ...(this.protocol === 'lean' ? { operands: [operandRef(uses[0]), operandRef(uses[1])] } : {}) };
       const maxAbs = await this.#attempt(at, tag.layer, uses, a, b, c);
-      if (maxAbs < GUARD) return;
       // Diverged replicas reconstruct garbage, which lands in the guard band: both
       // replicas see the same flagged result, so they can compare digests right away
       // and report the real cause instead of retrying.
-      if (this.#digest) await this.#compareDigests();
-      this.#stats.overflows++;
-      if (retry === MAX_RETRIES) throw new OverflowError(tag.layer, op.pass, maxAbs);
+      if (maxAbs >= GUARD && this.#digest) await this.#compareDigests();
+      if (resultStands(retry, maxAbs, this.#stats, tag.layer, op.pass)) return;
     }
   }
 
