@@ -86,7 +86,7 @@ describe('a cluster across network namespaces (multi-host)', { skip: skip ?? fal
   });
 
   /** One secure training run over the namespaces; `cut` runs while it trains. */
-  async function train(name: string, cut?: (log: string) => Promise<void>): Promise<{ epoch: Record<string, unknown>; workers: Proc[] }> {
+  async function train(name: string, cut?: (log: string, enclave: Proc) => Promise<void>): Promise<{ epoch: Record<string, unknown>; workers: Proc[] }> {
     const workers = (['w0', 'w1', 'w2'] as const).map((w) => start(net, w, ['worker', '--config', config, '--party', w, '--once']));
     const log = join(dir, `${name}.jsonl`);
     const enclave = start(net, 'e0', [
@@ -94,7 +94,7 @@ describe('a cluster across network namespaces (multi-host)', { skip: skip ?? fal
       '--limit-train', '1024', '--limit-test', '256', '--epochs', '1', '--batch', '32', '--seed', '5', '--json', '--log', log, '--log-every', '2',
     ]); // prettier-ignore
     try {
-      if (cut) await cut(log);
+      if (cut) await cut(log, enclave);
       const code = await within(enclave.done, 240_000, `${name}: goten train`);
       assert.equal(code, 0, `${name}: goten train exited with ${code}:\n${enclave.stderr}`);
       for (const w of workers) await within(w.done, 30_000, `${name}: worker`);
@@ -113,10 +113,12 @@ describe('a cluster across network namespaces (multi-host)', { skip: skip ?? fal
 
     let cutAt = -1;
     let stepsAtRestore = -1;
-    const cut = await train('cut', async (log) => {
+    const cut = await train('cut', async (log, enclave) => {
+      // generous: on a loaded machine four processes start through tsx before the first step
       const t0 = Date.now();
       while (loggedSteps(log) < 2) {
-        if (Date.now() - t0 > 120_000) throw new Error('the run logged no steps within 120 s');
+        if (Date.now() - t0 > 300_000) throw new Error(`the run logged no steps within 300 s; its stderr:\n${enclave.stderr}`);
+        if (enclave.child.exitCode !== null) throw new Error(`goten train ended (${enclave.child.exitCode}) before the cut; its stderr:\n${enclave.stderr}`);
         await sleep(50);
       }
       cutAt = loggedSteps(log);
