@@ -5,46 +5,40 @@
  * naming the op and the culprit; the worker's log says loudly that it injected the fault.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { writeLocalCluster } from '../../src/net/cluster.js';
+import { freePort } from '../../src/roles/launcher.js';
+import { spawnGoten } from '../cli.js';
 
-const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-
-function goten(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; stderr: string }> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+function goten(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; stderr: string }>; log: () => string } {
+  const child = spawnGoten(args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
-  return { child, done };
+  return { child, done, log: () => stderr };
 }
 
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((res) => { const s = createServer(); s.listen(0, '127.0.0.1', () => res(s)); })),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
-
-async function faultyRun(protocol: 'lean' | 'goten', culprit: number, op: number): Promise<{ code: number | null; stderr: string; workerLog: string }> {
+/** A hand-started cluster with `--inject-fault <fault>` on worker `culprit`, and one secure epoch against it. */
+async function faultyRun(protocol: 'lean' | 'goten', culprit: number, fault: string, extra: string[] = ['--verify', 'all']): Promise<{ code: number | null; stderr: string; workerLog: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'goten-verify-'));
   const workers: ReturnType<typeof goten>[] = [];
   try {
-    const config = writeLocalCluster(dir, { transport: 'tcp', ports: await freePorts(4) });
+    const ports: number[] = [];
+    for (let i = 0; i < 4; i++) ports.push(await freePort());
+    const config = writeLocalCluster(dir, { transport: 'tcp', ports });
     for (const w of [0, 1, 2]) {
-      workers.push(goten(['worker', '--config', config, '--party', String(w), '--once', '--backend', 'js', ...(w === culprit ? ['--inject-fault', `corrupt:${op}`] : [])]));
+      workers.push(goten(['worker', '--config', config, '--party', String(w), '--once', '--backend', 'js', ...(w === culprit ? ['--inject-fault', fault] : [])]));
     }
-    const train = goten(['train', '--mode', 'secure', '--cluster', config, '--party', 'e0', '--protocol', protocol, '--verify', 'all',
+    const train = goten(['train', '--mode', 'secure', '--cluster', config, '--party', 'e0', '--protocol', protocol, ...extra,
       '--model', 'mnist-cnn', '--limit-train', '64', '--limit-test', '32', '--batch', '32', '--epochs', '1', '--backend', 'js', '--json']);
     const r = await train.done;
-    return { ...r, workerLog: (await Promise.race([workers[culprit].done, new Promise<{ stderr: string }>((res) => setTimeout(() => res({ stderr: '' }), 5000))])).stderr };
+    // a stalled worker never exits by itself: its log so far is what there is
+    await Promise.race([workers[culprit]!.done, new Promise((res) => setTimeout(res, 5000))]);
+    return { ...r, workerLog: workers[culprit]!.log() };
   } finally {
     for (const w of workers) w.child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
@@ -53,7 +47,7 @@ async function faultyRun(protocol: 'lean' | 'goten', culprit: number, op: number
 
 describe('goten worker --inject-fault with goten train --verify all', { timeout: 240_000 }, () => {
   it('lean: a corrupted result stops the run, naming the op and the aggregate from w1', async () => {
-    const r = await faultyRun('lean', 0, 3);
+    const r = await faultyRun('lean', 0, 'corrupt:3');
     assert.notEqual(r.code, 0, 'non-zero exit');
     assert.match(r.stderr, /verification failed at layer \S+, (forward|grad-input|grad-weight): the aggregated result S from worker 1 \(covering w0, w1 and w2\) failed verification; the step was not applied/);
     assert.match(r.workerLog, /FAULT INJECTION ARMED/);
@@ -61,8 +55,27 @@ describe('goten worker --inject-fault with goten train --verify all', { timeout:
   });
 
   it('goten: a corrupted result names worker 1', async () => {
-    const r = await faultyRun('goten', 1, 2);
+    const r = await faultyRun('goten', 1, 'corrupt:2');
     assert.notEqual(r.code, 0, 'non-zero exit');
     assert.match(r.stderr, /verification failed at layer \S+, forward: worker 1's result C1' failed verification/);
+  });
+});
+
+describe('goten worker --inject-fault stall and crash: the run ends with a clear error, not a hang', { timeout: 240_000 }, () => {
+  it('a stalled worker 0 (SIGSTOP) ends the run after --op-timeout', async () => {
+    const t0 = Date.now();
+    const r = await faultyRun('lean', 0, 'stall:3', ['--op-timeout', '2']);
+    assert.notEqual(r.code, 0, 'non-zero exit');
+    // lean: the enclave waits on worker 1's aggregate, which waits on worker 0
+    assert.match(r.stderr, /no message from w\d within 2000 ms/);
+    assert.match(r.workerLog, /FAULT INJECTED: stalling \(SIGSTOP\) at op 3/);
+    assert.ok(Date.now() - t0 < 120_000, 'ended well before the test timeout');
+  });
+
+  it('a crashed worker 1 (SIGKILL) ends the run with an error naming it', async () => {
+    const r = await faultyRun('goten', 1, 'crash:2', []);
+    assert.notEqual(r.code, 0, 'non-zero exit');
+    assert.match(r.stderr, /worker 1 \(w1\) failed during op \d+: w1 closed the connection/);
+    assert.match(r.workerLog, /FAULT INJECTED: crashing \(SIGKILL\) at op 2/);
   });
 });

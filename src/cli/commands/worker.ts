@@ -36,7 +36,7 @@ export function register(program: Command): void {
     .option('--backend <name>', 'kernel backend: js, native or auto', 'auto')
     .option('--once', 'exit after serving one session', false)
     .option('--quiet', 'no progress lines on stderr', false)
-    .option('--inject-fault <spec>', 'TESTING ONLY: corrupt:<op> adds 1 to one element of this worker\'s result in its op number <op> (shows --verify at work)')
+    .option('--inject-fault <spec>', 'TESTING ONLY: at this worker\'s op number <op>, corrupt:<op> adds 1 to one element of its result (shows --verify), stall:<op> stops the process (SIGSTOP), crash:<op> kills it (SIGKILL)')
     .action(async (opts: { config: string; party: string; key?: string; backend: string; once: boolean; quiet: boolean; injectFault?: string }) => {
       const party = parseWorkerParty(opts.party);
       if (!isBackendName(opts.backend)) throw new Error(`unknown backend '${opts.backend}' (expected js, native or auto)`);
