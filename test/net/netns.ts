@@ -29,7 +29,6 @@ function must(cmd: string, args: string[]): void {
 export class NetnsCluster {
   readonly prefix: string;
   readonly hosts = new Map<string, string>();
-  #made: string[] = [];
 
   constructor(readonly parties: readonly string[]) {
     this.prefix = `gt${process.pid % 100000}`;
@@ -63,14 +62,12 @@ export class NetnsCluster {
     this.destroy(); // leftovers of a crashed run with the same pid
     const sw = this.ns('sw');
     must('ip', ['netns', 'add', sw]);
-    this.#made.push(sw);
     must('ip', ['-n', sw, 'link', 'add', 'br0', 'type', 'bridge']);
     must('ip', ['-n', sw, 'link', 'set', 'br0', 'up']);
     let shaping: Shaping = { qdisc: null, spec: 'none' };
     this.parties.forEach((party, i) => {
       const ns = this.ns(party);
       must('ip', ['netns', 'add', ns]);
-      this.#made.push(ns);
       const inner = `${this.prefix}${party}h`;
       const outer = this.#port(party);
       must('ip', ['link', 'add', inner, 'type', 'veth', 'peer', 'name', outer]);
@@ -109,6 +106,5 @@ export class NetnsCluster {
 
   destroy(): void {
     for (const name of ['sw', ...this.parties].map((p) => this.ns(p))) run('ip', ['netns', 'del', name]);
-    this.#made = [];
   }
 }
