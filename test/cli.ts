@@ -33,6 +33,19 @@ export function spawnGoten(args: readonly string[], o: SpawnOptions = {}): Child
   return spawn(process.execPath, gotenArgv(args), { cwd: ROOT, ...o });
 }
 
+/** A child process whose output is collected as it arrives (readable while it still runs, e.g. after a stall). */
+export class Watched {
+  stdout = '';
+  stderr = '';
+  /** Its exit code (null: killed by a signal). */
+  readonly done: Promise<number | null>;
+  constructor(readonly child: ChildProcess) {
+    child.stdout?.on('data', (d: Buffer) => (this.stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.done = new Promise((resolve) => child.once('close', (code) => resolve(code)));
+  }
+}
+
 /** The JSON objects of `--json` output, one per non-empty line (throws, naming the line, on anything else). */
 export function jsonLines(stdout: string): Record<string, unknown>[] {
   return stdout

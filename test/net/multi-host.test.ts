@@ -8,38 +8,21 @@
  * cannot be created: not root, no iproute2, no veth.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { writeLocalCluster } from '../../src/net/cluster.js';
-import { gotenArgv } from '../cli.js';
+import { gotenArgv, Watched } from '../cli.js';
 import { NetnsCluster, type Shaping } from './netns.js';
 
 const PARTIES = ['e0', 'w0', 'w1', 'w2'] as const;
 const skip = NetnsCluster.unavailable();
 
-interface Proc {
-  readonly child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  readonly done: Promise<number | null>;
-}
-
-function start(net: NetnsCluster, party: string, args: string[]): Proc {
+function start(net: NetnsCluster, party: string, args: string[]): Watched {
   const [cmd, argv] = net.exec(party, [process.execPath, ...gotenArgv(args)]);
-
-  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const p: Proc = {
-    child,
-    stdout: '',
-    stderr: '',
-    done: new Promise((res) => child.once('exit', (code) => res(code))),
-  };
-  child.stdout!.on('data', (d: Buffer) => (p.stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (p.stderr += d.toString()));
-  return p;
+  return new Watched(spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -86,7 +69,7 @@ describe('a cluster across network namespaces (multi-host)', { skip: skip ?? fal
   });
 
   /** One secure training run over the namespaces; `cut` runs while it trains. */
-  async function train(name: string, cut?: (log: string, enclave: Proc) => Promise<void>): Promise<{ epoch: Record<string, unknown>; workers: Proc[] }> {
+  async function train(name: string, cut?: (log: string, enclave: Watched) => Promise<void>): Promise<{ epoch: Record<string, unknown>; workers: Watched[] }> {
     const workers = (['w0', 'w1', 'w2'] as const).map((w) => start(net, w, ['worker', '--config', config, '--party', w, '--once']));
     const log = join(dir, `${name}.jsonl`);
     const enclave = start(net, 'e0', [

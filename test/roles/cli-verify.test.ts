@@ -5,22 +5,15 @@
  * naming the op and the culprit; the worker's log says loudly that it injected the fault.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { writeLocalCluster } from '../../src/net/cluster.js';
 import { freePort } from '../../src/roles/launcher.js';
-import { spawnGoten } from '../cli.js';
+import { spawnGoten, Watched } from '../cli.js';
 
-function goten(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; stderr: string }>; log: () => string } {
-  const child = spawnGoten(args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
-  return { child, done, log: () => stderr };
-}
+const goten = (args: string[]) => new Watched(spawnGoten(args, { stdio: ['ignore', 'ignore', 'pipe'] }));
 
 /** A hand-started cluster with `--inject-fault <fault>` on worker `culprit`, and one secure epoch against it. */
 async function faultyRun(protocol: 'lean' | 'goten', culprit: number, fault: string, extra: string[] = ['--verify', 'all']): Promise<{ code: number | null; stderr: string; workerLog: string }> {
@@ -35,10 +28,10 @@ async function faultyRun(protocol: 'lean' | 'goten', culprit: number, fault: str
     }
     const train = goten(['train', '--mode', 'secure', '--cluster', config, '--party', 'e0', '--protocol', protocol, ...extra,
       '--model', 'mnist-cnn', '--limit-train', '64', '--limit-test', '32', '--batch', '32', '--epochs', '1', '--backend', 'js', '--json']);
-    const r = await train.done;
+    const code = await train.done;
     // a stalled worker never exits by itself: its log so far is what there is
     await Promise.race([workers[culprit]!.done, new Promise((res) => setTimeout(res, 5000))]);
-    return { ...r, workerLog: workers[culprit]!.log() };
+    return { code, stderr: train.stderr, workerLog: workers[culprit]!.stderr };
   } finally {
     for (const w of workers) w.child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
