@@ -10,7 +10,7 @@ import type { Hash } from 'node:crypto';
 import type { Connection } from '../net/transport.js';
 import type { EnclaveKernels } from './enclave-kernels.js';
 import type { Feeds } from './enclave-op.js';
-import type { AttemptBuffers, LeaseSet } from './managed-buffers.js';
+import type { AttemptBuffers, Int32Buffers, LeaseSet } from './managed-buffers.js';
 import type { MaskSource } from './mask-source.js';
 import type { OpAttempt } from './op-attempt.js';
 import type { MaskKeys } from './op-streams.js';
@@ -53,6 +53,11 @@ export interface AttemptState {
  */
 export interface AttemptCheck {
   readonly q: [Int32Array | null, Int32Array | null];
+  /**
+   * Where the check's buffers (and the attempt's AQ, BQ for it) come from: unlike the attempt's `bufs`,
+   * which go back once the sends are out, these stay valid until the attempt ends.
+   */
+  readonly bufs: Int32Buffers;
   check(c: Float32Array, uses: readonly [OperandUse, OperandUse], parts?: readonly Int32Array[]): void;
 }
 

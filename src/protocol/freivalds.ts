@@ -27,6 +27,10 @@
 import type { Backend } from '../backend/backend.js';
 import { type BilinearOp, bilinearSizes } from '../backend/bilinear.js';
 import { type ConvGeometry, convOutH, convOutW } from '../tensor/geometry.js';
+import type { Int32Buffers } from './managed-buffers.js';
+
+/** Fresh arrays: for callers without a pool (tests, one-off checks). */
+export const FRESH_INT32: Int32Buffers = { int32: (_name, n) => new Int32Array(n) };
 
 /** A 1×1, stride-1, unpadded conv: a per-pixel matrix product over channels. */
 function pointwise(batch: number, inC: number, h: number, w: number, outC: number): ConvGeometry {
@@ -92,9 +96,18 @@ export function projectResult(be: Backend, op: BilinearOp, c: Int32Array, r: Int
 
 /**
  * The right side: f(A, B) projected by R without forming f(A, B), written to and returning `out`
- * (one intermediate of k rows or channels is allocated).
+ * (one intermediate of k rows or channels, taken from `scratch` as 'v.t').
  */
-export function projectProduct(be: Backend, op: BilinearOp, a: Int32Array, b: Int32Array, r: Int32Array, k: number, out: Int32Array): Int32Array {
+export function projectProduct(
+  be: Backend,
+  op: BilinearOp,
+  a: Int32Array,
+  b: Int32Array,
+  r: Int32Array,
+  k: number,
+  out: Int32Array,
+  scratch: Int32Buffers = FRESH_INT32,
+): Int32Array {
   checkR(op, r, k);
   const sz = bilinearSizes(op);
   if (a.length !== sz.a || b.length !== sz.b || out.length !== projectionSize(op, k)) throw new RangeError('projectProduct: size mismatch');
@@ -102,19 +115,19 @@ export function projectProduct(be: Backend, op: BilinearOp, a: Int32Array, b: In
     const { batch, inF, outF } = op.geom;
     switch (op.pass) {
       case 'forward': {
-        const t = new Int32Array(inF * k); // Wᵀ·R
+        const t = scratch.int32('v.t', inF * k); // Wᵀ·R
         be.gemmModP({ m: inF, k: outF, n: k, transA: true }, a, r, t);
         be.gemmModP({ m: batch, k: inF, n: k }, b, t, out);
         break;
       }
       case 'grad-input': {
-        const t = new Int32Array(outF * k); // W·R
+        const t = scratch.int32('v.t', outF * k); // W·R
         be.gemmModP({ m: outF, k: inF, n: k }, a, r, t);
         be.gemmModP({ m: batch, k: outF, n: k }, b, t, out);
         break;
       }
       case 'grad-weight': {
-        const t = new Int32Array(batch * k); // X·R
+        const t = scratch.int32('v.t', batch * k); // X·R
         be.gemmModP({ m: batch, k: inF, n: k }, b, r, t);
         be.gemmModP({ m: outF, k: batch, n: k, transA: true }, a, t, out);
         break;
@@ -126,13 +139,13 @@ export function projectProduct(be: Backend, op: BilinearOp, a: Int32Array, b: In
   const patch = g.inC * g.kH * g.kW;
   switch (op.pass) {
     case 'forward': {
-      const wr = new Int32Array(k * patch); // Rᵀ·W: k filters
+      const wr = scratch.int32('v.t', k * patch); // Rᵀ·W: k filters
       be.gemmModP({ m: k, k: g.outC, n: patch }, r, a, wr);
       be.conv2dModP({ ...g, outC: k }, b, wr, out);
       break;
     }
     case 'grad-input': {
-      const wr = new Int32Array(g.outC * k * g.kH * g.kW); // W_R[o, j] = Σ_c R[c, j]·W[o, c]
+      const wr = scratch.int32('v.t', g.outC * k * g.kH * g.kW); // W_R[o, j] = Σ_c R[c, j]·W[o, c]
       be.conv2dModP(pointwise(g.outC, g.inC, g.kH, g.kW, k), a, r, wr);
       be.conv2dGradInputModP({ ...g, inC: k }, b, wr, out);
       break;
@@ -140,7 +153,7 @@ export function projectProduct(be: Backend, op: BilinearOp, a: Int32Array, b: In
     case 'grad-weight': {
       const oh = convOutH(g);
       const ow = convOutW(g);
-      const u = new Int32Array(g.batch * k * oh * ow); // conv(X, Rᵀ)
+      const u = scratch.int32('v.t', g.batch * k * oh * ow); // conv(X, Rᵀ)
       be.conv2dModP({ ...g, outC: k }, b, r, u);
       be.conv2dGradWeightModP(pointwise(g.batch, k, oh, ow, g.outC), a, u, out);
       break;

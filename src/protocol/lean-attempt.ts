@@ -40,7 +40,8 @@ export async function leanAttempt(env: AttemptEnv, x: AttemptState, a: Float32Ar
   // exponent (operands.ts) the scan confirms it, and a wrong guess (rare) is swept again
   const operand = (v: Float32Array, use: OperandUse, tag: string, to: Connection | null, side: 0 | 1): OperandUse => {
     if (!use.fresh) return use;
-    const q = digest || x.verify ? bufs.int32(`${tag}q`, v.length) : null;
+    // AQ for the check outlives the sends (the check's buffers); for the digest alone it is used at once
+    const q = x.verify ? x.verify.bufs.int32(`${tag}q`, v.length) : digest ? bufs.int32(`${tag}q`, v.length) : null;
     if (x.verify) x.verify.q[side] = q;
     const packed = to ? bufs.uint8(`${tag}e`, 3 * v.length) : null;
     const sweep = (exp: number) =>

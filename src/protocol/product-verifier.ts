@@ -27,7 +27,8 @@ import type { Backend } from '../backend/backend.js';
 import type { BilinearOp, BilinearPass } from '../backend/bilinear.js';
 import { FieldStream } from '../field/prg.js';
 import { pow2 } from '../field/quantize.js';
-import { projectProduct, projectResult, projectionRows, projectionSize } from './freivalds.js';
+import { FRESH_INT32, projectProduct, projectResult, projectionRows, projectionSize } from './freivalds.js';
+import type { Int32Buffers } from './managed-buffers.js';
 
 export const VERIFY_MODES = ['all', 'sample', 'off'] as const;
 export type VerifyMode = (typeof VERIFY_MODES)[number];
@@ -101,11 +102,14 @@ export class ProductVerifier {
     return true;
   }
 
-  /** True iff C passes the check with R against the operands AQ, BQ. */
-  passes(op: BilinearOp, aq: Int32Array, bq: Int32Array, c: Int32Array, r: Int32Array): boolean {
+  /**
+   * True iff C passes the check with R against the operands AQ, BQ. The projections and their
+   * intermediate come from `scratch` ('v.left', 'v.right', 'v.t'): fresh pages cost more than the check.
+   */
+  passes(op: BilinearOp, aq: Int32Array, bq: Int32Array, c: Int32Array, r: Int32Array, scratch: Int32Buffers = FRESH_INT32): boolean {
     const n = projectionSize(op, PROJECTIONS);
-    const left = projectResult(this.backend, op, c, r, PROJECTIONS, new Int32Array(n));
-    const right = projectProduct(this.backend, op, aq, bq, r, PROJECTIONS, new Int32Array(n));
+    const left = projectResult(this.backend, op, c, r, PROJECTIONS, scratch.int32('v.left', n));
+    const right = projectProduct(this.backend, op, aq, bq, r, PROJECTIONS, scratch.int32('v.right', n), scratch);
     this.#stats.checked++;
     return sameElements(left, right);
   }

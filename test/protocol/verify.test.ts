@@ -9,12 +9,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createJsBackend } from '../../src/backend/js/index.js';
+import { TensorPool } from '../../src/nn/memory/tensor-pool.js';
 import { noiseKeyFromSeed } from '../../src/protocol/op-quantize.js';
 import { VerificationError } from '../../src/protocol/product-verifier.js';
 import { QuantizedExecutor } from '../../src/protocol/quantized-executor.js';
 import type { ProtocolName } from '../../src/protocol/variant.js';
 import { faultInjector } from '../../src/roles/fault-injection.js';
 import { type Topology, startLocalCluster } from '../../src/roles/local-cluster.js';
+import { MemoryBudget } from '../../src/tee/memory-budget.js';
 import { RecordingExecutor, assertSameRecords, oddModel, trainSteps } from './helpers.js';
 
 const backend = createJsBackend();
@@ -127,6 +129,34 @@ describe('verified products: a corrupted result stops the run in that op', () =>
       assert.equal(`${err.layer}/${err.pass}`, order[op - 1]);
       assert.match(err.message, want);
       assert.ok(unchanged);
+    });
+  }
+});
+
+describe('verified products in managed memory: the checks lease their buffers from the budget', () => {
+  for (const protocol of ['lean', 'goten'] as const) {
+    it(`${protocol} online: results unchanged, every lease returned, and a corrupted result still caught`, async () => {
+      const ref = new RecordingExecutor(new QuantizedExecutor({ backend, noiseKey }));
+      await trainSteps(oddModel(SEED, ref), 2, 3);
+      const order = await opOrder();
+      const faults: (((out: Int32Array) => void) | undefined)[] = [];
+      // worker 0 corrupts the first op of the third step: two clean steps first
+      faults[0] = faultInjector({ kind: 'corrupt', op: 2 * order.length + 1 }, 0, () => {});
+      const cluster = await startLocalCluster({ backend, noiseKey, verify: 'all', protocol, topology: 'single', workerFaults: faults });
+      try {
+        const exec = cluster.executors[0];
+        const pool = new TensorPool(new MemoryBudget(1 << 30));
+        exec.attachMemory(pool);
+        const rec = new RecordingExecutor(exec);
+        const model = oddModel(SEED, rec);
+        await trainSteps(model, 2, 3);
+        assertSameRecords(ref, rec, `${protocol} managed`);
+        assert.equal(exec.verifyStats()!.checked, exec.stats().ops + exec.stats().overflows, 'every attempt was checked');
+        assert.equal(pool.inUse, 0, 'the checks gave back every lease');
+        await assert.rejects(trainSteps(model, 1, 3), VerificationError);
+      } finally {
+        await cluster.close();
+      }
     });
   }
 });
