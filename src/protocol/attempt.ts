@@ -11,6 +11,7 @@ import type { Connection } from '../net/transport.js';
 import type { EnclaveKernels } from './enclave-kernels.js';
 import type { Feeds } from './enclave-op.js';
 import type { AttemptBuffers, Int32Buffers, LeaseSet } from './managed-buffers.js';
+import type { LeanReports } from './lean-culprit.js';
 import type { MaskSource } from './mask-source.js';
 import type { OpAttempt } from './op-attempt.js';
 import type { MaskKeys } from './op-streams.js';
@@ -58,8 +59,14 @@ export interface AttemptCheck {
    * which go back once the sends are out, these stay valid until the attempt ends.
    */
   readonly bufs: Int32Buffers;
-  check(c: Float32Array, uses: readonly [OperandUse, OperandUse], parts?: readonly Int32Array[]): void;
+  check(c: Float32Array, uses: readonly [OperandUse, OperandUse], evidence: CulpritEvidence): Promise<void>;
 }
+
+/**
+ * What names the culprit when a check fails: goten, the parts as received; lean, a request for every
+ * worker's own part (lean-culprit.ts), made only after a failure.
+ */
+export type CulpritEvidence = { readonly goten: readonly Int32Array[] } | { readonly lean: () => Promise<LeanReports> };
 
 /** A protocol's attempt: returns max |C| of the reconstructed result (written to c). */
 export type AttemptFn = (env: AttemptEnv, x: AttemptState, a: Float32Array, b: Float32Array, c: Float32Array) => Promise<number>;

@@ -66,7 +66,7 @@ export async function gotenAttempt(env: AttemptEnv, x: AttemptState, a: Float32A
       throw e;
     }
     // step 7 (verification on): C is checked against AQ, BQ; on failure each part is checked on its own
-    x.verify?.check(c, [ua, ub], data);
+    await x.verify?.check(c, [ua, ub], { goten: data });
     return maxAbs;
   } finally {
     for (const p of parts) if (p.status === 'fulfilled') p.value?.release();

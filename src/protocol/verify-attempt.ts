@@ -5,15 +5,16 @@
  * same values); C comes back exactly from the float output. A wrong C throws VerificationError naming
  * the op and the culprit:
  *
- *   lean   the aggregate S = C0' + C1' + Z' from worker 1 (covering w0, w1 and, online, w2): the enclave
- *          receives only the sum, so it cannot tell which worker's term is wrong
- *   goten  each part checked on its own (goten-culprit.ts)
+ *   lean   each worker is asked for its own part of the attempt, checked on its own (lean-culprit.ts)
+ *   goten  each part, received anyway, checked on its own (goten-culprit.ts)
  */
 import { bilinearSizes } from '../backend/bilinear.js';
 import type { AttemptCheck } from './attempt.js';
 import type { EnclaveKernels } from './enclave-kernels.js';
 import type { Int32Buffers } from './managed-buffers.js';
-import { gotenCulprit } from './goten-culprit.js';
+import { gotenCulprit, partCheck } from './goten-culprit.js';
+import type { LeanAttempt } from './lean-op.js';
+import { leanCulprit } from './lean-culprit.js';
 import { noiseStreamId } from './op-quantize.js';
 import type { OpAttempt } from './op-attempt.js';
 import type { MaskKeys } from './op-streams.js';
@@ -29,11 +30,6 @@ export interface CheckContext {
   readonly protocol: ProtocolName;
   /** Whether worker 2 computes the third part (online) or the enclave (offline). */
   readonly online: boolean;
-}
-
-/** The lean protocol's culprit sentence. */
-export function leanCulprit(online: boolean): string {
-  return `the aggregated result S from worker 1 (covering w0, w1${online ? ' and w2' : ''}) failed verification`;
 }
 
 /**
@@ -53,21 +49,29 @@ export function attemptCheck(ctx: CheckContext, at: OpAttempt, layer: string, a:
   return {
     q,
     bufs,
-    check(c, uses, parts) {
+    async check(c, uses, evidence) {
       const v = ctx.verifier;
       const t0 = process.cpuUsage(); // synchronous on this thread: the process's CPU time is the check's
+      let failed: [Int32Array, Int32Array] | null = null;
       try {
         const ci = bufs.int32('v.c', bilinearSizes(at.op).c);
         if (!v.resultIntegers(c, uses[0].exp + uses[1].exp - 12, ci)) return;
         const aq = quantized(0, uses[0], a);
         const bq = quantized(1, uses[1], b);
         if (v.passes(at.op, aq, bq, ci, v.draw(at.op), bufs)) return;
-        const culprit = parts && ctx.protocol === 'goten' ? gotenCulprit(v, ctx.kernels, ctx.keys, at, aq, bq, parts, ctx.online) : leanCulprit(ctx.online);
-        throw new VerificationError(layer, at.op.pass, culprit);
+        failed = [aq, bq];
       } finally {
         const d = process.cpuUsage(t0);
         v.record((d.user + d.system) / 1000);
       }
+      // a wrong result: find who sent it (its own time, only after a failure)
+      const [aq, bq] = failed;
+      const pc = partCheck(v, ctx.kernels, ctx.keys, at);
+      const culprit =
+        'goten' in evidence
+          ? gotenCulprit(v, ctx.kernels, ctx.keys, at, aq, bq, evidence.goten, ctx.online)
+          : leanCulprit(pc, ctx.kernels, ctx.keys, at as LeanAttempt, aq, bq, await evidence.lean(), ctx.online);
+      throw new VerificationError(layer, at.op.pass, culprit);
     },
   };
 }

@@ -97,29 +97,30 @@ describe('verified products: a corrupted result stops the run in that op', () =>
     for (let op = 1; op <= order.length; op++) {
       const { err, unchanged } = await corruptedStep({ protocol: 'lean', workers: 3, topology: 'single' }, 0, op);
       assert.equal(`${err.layer}/${err.pass}`, order[op - 1], `op ${op} is named`);
-      assert.match(err.message, /aggregated result S from worker 1 \(covering w0, w1 and w2\) failed verification/);
+      assert.equal(err.culprit, "worker w0's result C0' failed verification", `op ${op}: worker 0 is named`);
       assert.ok(unchanged, 'the step was not applied');
     }
   });
 
-  for (const culprit of [0, 1, 2]) {
-    it(`goten online single: worker ${culprit} is named (a conv grad-weight and a linear forward)`, async () => {
+  for (const [protocol, culprit] of (['goten', 'lean'] as const).flatMap((p) => [0, 1, 2].map((c) => [p, c] as const))) {
+    it(`${protocol} online single: worker ${culprit} is named (a conv grad-weight and a linear forward)`, async () => {
       const order = await opOrder();
       for (const key of [order.find((k) => k.endsWith('grad-weight'))!, order.find((k) => k.endsWith('forward') && !k.startsWith(order[0].split('/')[0]))!]) {
         const op = order.indexOf(key) + 1;
-        const { err, unchanged } = await corruptedStep({ protocol: 'goten', workers: 3, topology: 'single' }, culprit, op);
+        const { err, unchanged } = await corruptedStep({ protocol, workers: 3, topology: 'single' }, culprit, op);
         assert.equal(`${err.layer}/${err.pass}`, key);
-        assert.equal(err.culprit, `worker ${culprit}'s result ${["C0'", "C1'", "Z'"][culprit]} failed verification`);
+        assert.equal(err.culprit, `worker w${culprit}'s result ${["C0'", "C1'", "Z'"][culprit]} failed verification`);
         assert.ok(unchanged);
       }
     });
   }
 
   const others: [Setup, number, RegExp][] = [
-    [{ protocol: 'lean', workers: 2, topology: 'single' }, 1, /covering w0, w1\) failed/],
-    [{ protocol: 'goten', workers: 2, topology: 'single' }, 1, /worker 1's result C1' failed/],
-    [{ protocol: 'lean', workers: 3, topology: 'replicated' }, 2, /covering w0, w1 and w2\) failed/],
-    [{ protocol: 'goten', workers: 3, topology: 'replicated' }, 0, /worker 0's result C0' failed/],
+    [{ protocol: 'lean', workers: 2, topology: 'single' }, 1, /worker w1's result C1' failed/],
+    [{ protocol: 'lean', workers: 2, topology: 'single' }, 0, /worker w0's result C0' failed/],
+    [{ protocol: 'goten', workers: 2, topology: 'single' }, 1, /worker w1's result C1' failed/],
+    [{ protocol: 'lean', workers: 3, topology: 'replicated' }, 2, /worker w2's result Z' failed/],
+    [{ protocol: 'goten', workers: 3, topology: 'replicated' }, 0, /worker w0's result C0' failed/],
   ];
   for (const [s, culprit, want] of others) {
     it(`${name(s)}: worker ${culprit} corrupting an input gradient is detected by every enclave`, async () => {
