@@ -9,14 +9,14 @@ export { BatchNorm, type BatchNormOptions } from './layers/batchnorm.js';
 export { Conv2d, type Conv2dOptions } from './layers/conv2d.js';
 export { Dropout } from './layers/dropout.js';
 export { Flatten } from './layers/flatten.js';
-export { type Layer, type LayerContext, type LinearLayerInfo, makeParameter, parameterSize, Scratch, TensorParameter } from './layers/layer.js';
+export { type Layer, type LayerContext, type LinearLayerInfo, makeParameter, parameterSize, TensorParameter } from './layers/layer.js';
 export { Linear, type LinearOptions } from './layers/linear.js';
 export { AvgPool2d, GlobalAvgPool } from './layers/avgpool.js';
 export { MaxPool2d, type PoolOptions, type Window } from './layers/pool.js';
 export { ReLU } from './layers/relu.js';
 export { Residual } from './layers/residual.js';
 export { type LossResult, softmaxCrossEntropy } from './loss.js';
-export { type Buffer, type LayerSummary, type Model, type ModelContext, type Parameter, SequentialModel } from './model.js';
+export { type Buffer, type LayerSummary, type Model, type ModelContext, modelContext, type Parameter, SequentialModel } from './model.js';
 export {
   type BuildOptions,
   buildModel,

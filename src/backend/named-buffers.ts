@@ -1,10 +1,12 @@
 /**
- * Named, reusable typed-array buffers. Fresh memory costs ~11 µs per 4 KiB page
- * on these VMs, so per-op tensors are taken from a pool keyed by role and kept
- * across steps; a buffer only grows (its backing store is reused when a smaller
- * view is asked for).
+ * Buffers reused by name: the one buffer-reuse mechanism of unmanaged mode (docs/memory.md, "Buffers"),
+ * for the layers (nn/memory/private-memory.ts: one per layer) and for the executors' and workers' per-op
+ * operands, shares and results (keyed by role). Fresh memory costs ~11 µs per 4 KiB page on these VMs, so a
+ * name keeps its buffer across steps; it only grows (a smaller request gets a view of the same backing
+ * store), so alternating batch sizes allocate nothing after the largest. Managed mode replaces it with
+ * leases on the budgeted TensorPool (nn/memory/tensor-pool.ts) behind the same calls.
  */
-export class BufferPool {
+export class NamedBuffers {
   readonly #i32 = new Map<string, Int32Array>();
   readonly #f32 = new Map<string, Float32Array>();
   readonly #u8 = new Map<string, Uint8Array>();
