@@ -12,6 +12,7 @@ import { softmaxCrossEntropy } from '../../src/nn/loss.js';
 import { ActivationMemory, type ActivationMemoryOptions } from '../../src/nn/memory/index.js';
 import type { SequentialModel } from '../../src/nn/model.js';
 import { SGD } from '../../src/nn/optim.js';
+import { type StepPhase, trainStep } from '../../src/nn/train-step.js';
 import { PlainExecutor } from '../../src/nn/plain-executor.js';
 import { QuantizedExecutor } from '../../src/protocol/quantized-executor.js';
 import { MemoryBacking } from '../../src/tee/chunk-store.js';
@@ -33,19 +34,15 @@ async function run(executor: LinearExecutor, mem: ActivationMemory | null, steps
   const model = buildMemoryTestModel(executor);
   if (mem) model.attachMemory(mem);
   const opt = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 });
-  mem?.attachOptimizer(opt); // sealed parameters (the default): the update runs inside backward
   const loader = new BatchLoader(data.train, { batchSize: 8, shuffle: true, seed: 2, norm: channelStats(data.train), augment: false });
   loader.beginEpoch();
   const losses: number[] = [];
   for (let s = 0; s < steps; s++) {
     const b = loader.next()!;
-    const logits = await model.forward(b.x, true);
-    if (mem && onForward) onForward(mem);
-    const r = softmaxCrossEntropy(logits, b.labels);
-    losses.push(r.loss);
-    model.zeroGrad();
-    await model.backward(r.grad);
-    if (!mem?.fusesOptimizer) opt.step();
+    const onPhase = (p: StepPhase): void => {
+      if (p === 'forward' && mem && onForward) onForward(mem);
+    };
+    losses.push((await trainStep(model, opt, b.x, b.labels, { onPhase })).loss);
     if (s === 1) await model.forward(b.x, false); // evaluation between steps must not disturb anything
   }
   const read = () => [...model.parameters().map((p) => p.value), ...model.buffers().map((b) => b.value)].map((v) => new Uint32Array(v.slice().buffer));

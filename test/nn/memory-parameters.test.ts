@@ -17,6 +17,7 @@ import { softmaxCrossEntropy } from '../../src/nn/loss.js';
 import { ActivationMemory } from '../../src/nn/memory/index.js';
 import type { SequentialModel } from '../../src/nn/model.js';
 import { Adam, type FusableOptimizer, SGD } from '../../src/nn/optim.js';
+import { trainStep } from '../../src/nn/train-step.js';
 import { PlainExecutor } from '../../src/nn/plain-executor.js';
 import { QuantizedExecutor } from '../../src/protocol/quantized-executor.js';
 import type { MemoryBacking } from '../../src/tee/chunk-store.js';
@@ -71,12 +72,8 @@ function rig(exec: LinearExecutor, makeOpt: (ps: Parameter[]) => FusableOptimize
     mem,
     async step(i) {
       const b = batches[i % batches.length];
-      const r = softmaxCrossEntropy(await model.forward(b.x, true), b.labels);
-      model.zeroGrad();
-      opt.lr *= 0.9; // a schedule: set before backward (the fused update reads it there)
-      await model.backward(r.grad);
-      if (!mem?.fusesOptimizer) opt.step();
-      return r.loss;
+      // a schedule: trainStep sets it before backward (the fused update reads it there)
+      return (await trainStep(model, opt, b.x, b.labels, { lr: opt.lr * 0.9 })).loss;
     },
     snapshot: () => (mem ? mem.withResidentState(read, { write: false }) : Promise.resolve(read())),
   };

@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createJsBackend } from '../../src/backend/js/index.js';
 import type { BilinearOp } from '../../src/backend/bilinear.js';
-import { softmaxCrossEntropy } from '../../src/nn/loss.js';
 import { ActivationMemory, type ActivationMemoryOptions } from '../../src/nn/memory/index.js';
 import { TensorPool } from '../../src/nn/memory/tensor-pool.js';
 import { SGD } from '../../src/nn/optim.js';
+import { trainStep } from '../../src/nn/train-step.js';
 import { createJsKernels } from '../../src/protocol/enclave-kernels.js';
 import { deriveStreamKeys, generateMasterSecret } from '../../src/protocol/key-schedule.js';
 import { OfflineMaskSource } from '../../src/protocol/offline-masks.js';
@@ -66,13 +66,7 @@ async function train(exec: SecureExecutor, mem: ActivationMemory | null, pool: T
     const { ops, overflows } = exec.stats();
     received = 0;
     const { x, y } = oddBatch(3, 100 + s);
-    const logits = await model.forward(x, true);
-    const { loss, grad } = softmaxCrossEntropy(logits, y);
-    model.zeroGrad();
-    await model.backward(grad);
-    opt.step();
-    await exec.endStep();
-    losses.push(loss);
+    losses.push((await trainStep(model, opt, x, y)).loss);
     const st = exec.stats();
     steps.push({
       inUseBefore,
