@@ -13,32 +13,17 @@ export class NamedBuffers {
 
   /** An Int32Array view of length n for `name`, reused across calls (contents undefined). */
   int32(name: string, n: number): Int32Array {
-    let b = this.#i32.get(name);
-    if (!b || b.length < n) {
-      b = new Int32Array(n);
-      this.#i32.set(name, b);
-    }
-    return b.length === n ? b : b.subarray(0, n);
+    return take(this.#i32, name, n, Int32Array);
   }
 
   /** A Float32Array view of length n for `name`, reused across calls (contents undefined). */
   float32(name: string, n: number): Float32Array {
-    let b = this.#f32.get(name);
-    if (!b || b.length < n) {
-      b = new Float32Array(n);
-      this.#f32.set(name, b);
-    }
-    return b.length === n ? b : b.subarray(0, n);
+    return take(this.#f32, name, n, Float32Array);
   }
 
   /** A Uint8Array view of length n for `name`, reused across calls (contents undefined). */
   uint8(name: string, n: number): Uint8Array {
-    let b = this.#u8.get(name);
-    if (!b || b.length < n) {
-      b = new Uint8Array(n);
-      this.#u8.set(name, b);
-    }
-    return b.length === n ? b : b.subarray(0, n);
+    return take(this.#u8, name, n, Uint8Array);
   }
 
   /** Bytes currently held. */
@@ -53,4 +38,15 @@ export class NamedBuffers {
     this.#f32.clear();
     this.#u8.clear();
   }
+}
+
+type View = Int32Array | Float32Array | Uint8Array;
+
+function take<T extends View>(slots: Map<string, T>, name: string, n: number, make: new (n: number) => T): T {
+  let b = slots.get(name);
+  if (!b || b.length < n) {
+    b = new make(n);
+    slots.set(name, b);
+  }
+  return b.length === n ? b : (b.subarray(0, n) as T);
 }

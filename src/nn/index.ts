@@ -9,7 +9,17 @@ export { BatchNorm, type BatchNormOptions } from './layers/batchnorm.js';
 export { Conv2d, type Conv2dOptions } from './layers/conv2d.js';
 export { Dropout } from './layers/dropout.js';
 export { Flatten } from './layers/flatten.js';
-export { type Layer, type LayerContext, type LinearLayerInfo, makeParameter, parameterSize, TensorParameter } from './layers/layer.js';
+export {
+  type Layer,
+  type LayerContext,
+  type LinearLayerInfo,
+  makeParameter,
+  ParameterFreeLayer,
+  parameterSize,
+  ShapePreservingLayer,
+  TensorParameter,
+} from './layers/layer.js';
+export { type LayerMemory, type MemoryOwner, PrivateMemory } from './memory/index.js';
 export { Linear, type LinearOptions } from './layers/linear.js';
 export { AvgPool2d, GlobalAvgPool } from './layers/avgpool.js';
 export { MaxPool2d, type PoolOptions, type Window } from './layers/pool.js';
@@ -31,4 +41,5 @@ export {
 export { Adam, type AdamOptions, type FusableOptimizer, type Optimizer, type OptimizerState, SGD, type SgdOptions, type SlotStream } from './optim.js';
 export { PlainExecutor } from './plain-executor.js';
 export { Rng } from './rng.js';
+export { type StepOutcome, type StepPhase, trainStep, type TrainStepOptions } from './train-step.js';
 export { constantLr, cosineLr, type LrSchedule, parseSchedule, type ScheduleOptions, stepLr } from './schedule.js';

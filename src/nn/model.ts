@@ -37,10 +37,10 @@ export interface Model {
   linearLayers(): { tag: OpTag; kind: 'conv' | 'linear' }[];
   /** The model's seeded generator (initialisation, then dropout masks). */
   rng: Rng;
-  /** Managed memory mode (docs/memory.md): attach a manager, or detach with null. */
-  attachMemory?(m: ActivationMemory | null): void;
+  /** Swaps the layers' memory (`ctx.mem`, docs/memory.md): a managed-memory manager, or private buffers with null. */
+  attachMemory(m: ActivationMemory | null): void;
   /** The attached memory manager, if any. */
-  memory?(): ActivationMemory | null;
+  memory(): ActivationMemory | null;
 }
 
 /** One row of a model summary. */

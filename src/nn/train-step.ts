@@ -43,7 +43,7 @@ export interface StepOutcome {
 }
 
 export async function trainStep(model: Model, optimizer: Optimizer, x: Tensor, labels: ArrayLike<number>, o: TrainStepOptions = {}): Promise<StepOutcome> {
-  const mem = model.memory?.() ?? null;
+  const mem = model.memory();
   if (mem?.sealsParameters && !mem.fusesOptimizer) mem.attachOptimizer(optimizer);
   const phase = o.onPhase ?? (() => {});
   const logits = await model.forward(x, true);

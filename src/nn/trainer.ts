@@ -158,7 +158,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   }
   if (model.numClasses < data.numClasses) throw new Error(`model has ${model.numClasses} outputs, data ${data.name} has ${data.numClasses} classes`);
   const executor = model.executor();
-  const mem = model.memory?.() ?? null;
+  const mem = model.memory();
   // before a resume restores the optimizer's state: sealed mode keeps that state sealed (trainStep would attach it too late)
   if (mem?.sealsParameters) mem.attachOptimizer(optimizer);
   /** Runs fn with parameters and optimizer state resident (sealed mode: unsealed for the moment). */

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Flatten } from '../../src/nn/layers/flatten.js';
-import { type Layer, type LayerContext, ParameterFreeLayer } from '../../src/nn/layers/layer.js';
+import { type Layer, ShapePreservingLayer } from '../../src/nn/layers/layer.js';
 import { Linear } from '../../src/nn/layers/linear.js';
 import { ActivationMemory, PrivateMemory } from '../../src/nn/memory/index.js';
 import { modelContext, SequentialModel } from '../../src/nn/model.js';
@@ -21,20 +21,9 @@ import { testBackend } from './helpers.js';
 const TMP = 5000;
 
 /** y = 2x + x² (x² saved for backward; a scratch temporary is leased and dropped on the floor). */
-class Probe extends ParameterFreeLayer implements Layer {
+class Probe extends ShapePreservingLayer implements Layer {
   readonly type = 'probe';
   last: { y: Float32Array; tmp: Float32Array; sq: Float32Array; mem: unknown } | null = null;
-
-  constructor(
-    readonly name: string,
-    private readonly ctx: LayerContext,
-  ) {
-    super();
-  }
-
-  outputShape(s: readonly number[]): number[] {
-    return s.slice();
-  }
 
   async forward(x: Tensor, _training: boolean): Promise<Tensor> {
     const mem = this.ctx.mem;

@@ -56,7 +56,7 @@ async function train(exec: SecureExecutor, mem: ActivationMemory | null, pool: T
     const set = conn.setTensorPool!.bind(conn);
     conn.setTensorPool = (p) => set(p && { acquire: (n: number) => (received++, p.acquire(n)) });
   }
-  if (mem) model.attachMemory!(mem);
+  if (mem) model.attachMemory(mem);
   else if (pool) exec.attachMemory(pool);
   const opt = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 });
   const losses: number[] = [];

@@ -7,25 +7,21 @@
  */
 import { Tensor } from '../../tensor/tensor.js';
 import { nnKernels } from '../kernels/index.js';
-import { type Layer, type LayerContext, ParameterFreeLayer } from './layer.js';
+import { type Layer, type LayerContext, ShapePreservingLayer } from './layer.js';
 
-export class Dropout extends ParameterFreeLayer implements Layer {
+export class Dropout extends ShapePreservingLayer implements Layer {
   readonly type = 'dropout';
   /** Whether the last forward drew a mask (saved as 'mask'); else it was the identity. */
   private masked = false;
   private shape: readonly number[] | null = null;
 
   constructor(
-    readonly name: string,
-    private readonly ctx: LayerContext,
+    name: string,
+    ctx: LayerContext,
     readonly p: number,
   ) {
-    super();
+    super(name, ctx);
     if (!(p >= 0 && p < 1)) throw new RangeError(`dropout '${name}': rate must be in [0, 1), got ${p}`);
-  }
-
-  outputShape(s: readonly number[]): number[] {
-    return s.slice();
   }
 
   async forward(x: Tensor, training: boolean): Promise<Tensor> {

@@ -89,3 +89,17 @@ export abstract class ParameterFreeLayer {
     return 0;
   }
 }
+
+/** Base for parameter-free layers whose output has the input's shape and that use the context (ReLU, dropout). */
+export abstract class ShapePreservingLayer extends ParameterFreeLayer {
+  constructor(
+    readonly name: string,
+    protected readonly ctx: LayerContext,
+  ) {
+    super();
+  }
+
+  outputShape(s: readonly number[]): number[] {
+    return s.slice();
+  }
+}

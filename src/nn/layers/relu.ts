@@ -5,21 +5,10 @@
  */
 import { Tensor } from '../../tensor/tensor.js';
 import { nnKernels } from '../kernels/index.js';
-import { type Layer, type LayerContext, ParameterFreeLayer } from './layer.js';
+import { type Layer, ShapePreservingLayer } from './layer.js';
 
-export class ReLU extends ParameterFreeLayer implements Layer {
+export class ReLU extends ShapePreservingLayer implements Layer {
   readonly type = 'relu';
-
-  constructor(
-    readonly name: string,
-    private readonly ctx: LayerContext,
-  ) {
-    super();
-  }
-
-  outputShape(s: readonly number[]): number[] {
-    return s.slice();
-  }
 
   async forward(x: Tensor, _training: boolean): Promise<Tensor> {
     const out = this.ctx.mem.f32(this, 'y', x.size);

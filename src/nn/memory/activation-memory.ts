@@ -9,8 +9,11 @@
  * optimizer update runs right after it (attachOptimizer). Numerics are untouched: the same kernels run on
  * the same values, only the buffers differ, so training is bit-identical with and without it (tested).
  *
- * The chains (sequential.ts) call the hooks: beginForward → beginLayer/endLayer around every leaf layer's
- * forward … → beginBackward → beginLayer/endLayer around every leaf layer's backward … → endBackward.
+ * It is the layers' `ctx.mem` in managed mode (layer-memory.ts; Model.attachMemory installs it): layer
+ * buffers are pool leases, saved tensors TensorStore records (pooled-calls.ts). The model and the chains
+ * (sequential.ts) call the hooks: beginForward → beginLayer/endLayer around every layer's forward … →
+ * beginBackward → beginLayer/endLayer around every layer's backward … → endBackward (a composite layer's
+ * own hooks only end its call's leases; its children get the full hooks).
  * Residency policy, before each leaf layer: while
  *   leased bytes + external saved bytes + fixed bytes + room > budget
  * seal the oldest resident saved tensor (backward uses it last), where room = the layer's working set as
@@ -107,8 +110,8 @@ export class ActivationMemory implements LayerMemory {
 
   /**
    * Sealed mode: the manager takes over the optimizer's state (sealed from the next forward) and runs its
-   * update per parameter inside backward, so the caller must not call optimizer.step() (`fusesOptimizer`;
-   * set optimizer.lr before backward). Resident mode: its state is only counted.
+   * update per parameter inside backward instead of optimizer.step() (`fusesOptimizer`; trainStep attaches
+   * it on its first step and skips step()). Resident mode: its state is only counted.
    */
   attachOptimizer(opt: Optimizer): void {
     if (this.params !== null) {
