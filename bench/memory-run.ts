@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import type { Backend } from '../src/backend/backend.js';
 import { defaultPool } from '../src/net/pool.js';
 import { type StepPhase, trainStep } from '../src/nn/train-step.js';
-import { ActivationMemory } from '../src/nn/memory/index.js';
+import { ManagedMemory } from '../src/nn/memory/index.js';
 import { buildModel } from '../src/nn/models/index.js';
 import { SGD } from '../src/nn/optim.js';
 import { Rng } from '../src/nn/rng.js';
@@ -116,7 +116,7 @@ export async function measureRun(o: RunOptions): Promise<MemoryRun> {
     const gc = (globalThis as { gc?: () => void }).gc;
     if (o.collect && typeof gc !== 'function') throw new Error('--gc needs node --expose-gc');
     const collect = o.collect && o.kind === 'managed' ? gc : undefined;
-    const mem = o.kind === 'managed' ? new ActivationMemory({ budgetBytes: o.budgetBytes, backing: dir ? new FileBacking(dir) : new MemoryBacking(), collect }) : null;
+    const mem = o.kind === 'managed' ? new ManagedMemory({ budgetBytes: o.budgetBytes, backing: dir ? new FileBacking(dir) : new MemoryBacking(), collect }) : null;
     if (mem) model.attachMemory(mem);
     const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
     mem?.attachOptimizer(opt); // resident mode too: its state then counts as fixed memory

@@ -9,7 +9,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import type { LinearExecutor, OpTag } from './executor.js';
 import { type Buffer, type Layer, type LayerContext, type Parameter, parameterSize } from './layers/layer.js';
-import type { ActivationMemory } from './memory/activation-memory.js';
+import type { ManagedMemory } from './memory/managed-memory.js';
 import { type LayerMemory, sameBuffer } from './memory/layer-memory.js';
 import { PrivateMemory } from './memory/private-memory.js';
 import { backwardChain, chainOutputShape, forwardChain } from './layers/sequential.js';
@@ -38,9 +38,9 @@ export interface Model {
   /** The model's seeded generator (initialisation, then dropout masks). */
   rng: Rng;
   /** Swaps the layers' memory (`ctx.mem`, docs/memory.md): a managed-memory manager, or private buffers with null. */
-  attachMemory(m: ActivationMemory | null): void;
+  attachMemory(m: ManagedMemory | null): void;
   /** The attached memory manager, if any. */
-  memory(): ActivationMemory | null;
+  memory(): ManagedMemory | null;
 }
 
 /** One row of a model summary. */
@@ -68,7 +68,7 @@ export function modelContext(executor: LinearExecutor, rng: Rng): ModelContext {
 export class SequentialModel implements Model {
   private readonly params: Parameter[];
   private readonly bufs: Buffer[];
-  private mem: ActivationMemory | null = null;
+  private mem: ManagedMemory | null = null;
   /** The last logits (managed mode: a pool lease), dropped by the next forward. */
   private lastOut: Tensor | null = null;
 
@@ -127,7 +127,7 @@ export class SequentialModel implements Model {
    * returns to private per-layer buffers (what was saved is forgotten). Numerics are identical either
    * way. Switch between steps, not inside one.
    */
-  attachMemory(m: ActivationMemory | null): void {
+  attachMemory(m: ManagedMemory | null): void {
     this.mem?.trackModel(null); // first: refused while the parameters are sealed out (unsealParameters)
     if (this.lastOut !== null) this.ctx.mem.drop(this.lastOut);
     this.lastOut = null;
@@ -137,7 +137,7 @@ export class SequentialModel implements Model {
     m?.trackModel(this);
   }
 
-  memory(): ActivationMemory | null {
+  memory(): ManagedMemory | null {
     return this.mem;
   }
 

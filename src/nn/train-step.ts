@@ -6,7 +6,7 @@
  *   → the executor's end of step
  *
  * What callers used to have to know is decided here: with managed memory and sealed parameters the
- * optimizer's update runs inside backward, per layer (ActivationMemory.attachOptimizer, attached on the
+ * optimizer's update runs inside backward, per layer (ManagedMemory.attachOptimizer, attached on the
  * first step if the caller has not), so `optimizer.step()` must not run again; the learning rate is set
  * before backward for the same reason. The end of step lets the secure executor compare replica digests
  * and plan offline masks.

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { Flatten } from '../../src/nn/layers/flatten.js';
 import { type Layer, ShapePreservingLayer } from '../../src/nn/layers/layer.js';
 import { Linear } from '../../src/nn/layers/linear.js';
-import { ActivationMemory, PrivateMemory } from '../../src/nn/memory/index.js';
+import { ManagedMemory, PrivateMemory } from '../../src/nn/memory/index.js';
 import { modelContext, SequentialModel } from '../../src/nn/model.js';
 import { SGD } from '../../src/nn/optim.js';
 import { PlainExecutor } from '../../src/nn/plain-executor.js';
@@ -80,7 +80,7 @@ async function losses(model: SequentialModel, steps: number): Promise<number[]> 
 describe('ctx.mem: the layer memory contract', () => {
   it('managed: a call ends its temporaries, a saved buffer is held once by its record, and a step leaves the pool as it found it', async () => {
     const { model, probe } = probeModel();
-    const mem = new ActivationMemory({ parameters: 'resident' });
+    const mem = new ManagedMemory({ parameters: 'resident' });
     model.attachMemory(mem);
     const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
     let baseline = -1;
@@ -117,7 +117,7 @@ describe('ctx.mem: the layer memory contract', () => {
     await a.model.forward(batch(2, 1).x, true);
     assert.equal(a.probe.last!.y.buffer, first.y.buffer, 'a smaller batch gets a view of the same buffer');
     const b = probeModel();
-    b.model.attachMemory(new ActivationMemory());
+    b.model.attachMemory(new ManagedMemory());
     assert.deepEqual(await losses(b.model, 3), ref);
   });
 

@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { BatchLoader, channelStats, loadDataset } from '../../src/data/index.js';
-import { ActivationMemory } from '../../src/nn/memory/index.js';
+import { ManagedMemory } from '../../src/nn/memory/index.js';
 import { buildModel } from '../../src/nn/models/index.js';
 import { SGD } from '../../src/nn/optim.js';
 import { PlainExecutor } from '../../src/nn/plain-executor.js';
@@ -25,7 +25,7 @@ const SEED = 11;
 const BATCH = 8;
 const STEPS = 3;
 
-function setup(mem: ActivationMemory | null) {
+function setup(mem: ManagedMemory | null) {
   const model = buildModel(MEMORY_TEST_CONFIG, { inputShape: [3, 8, 8], numClasses: 4, seed: 7, executor: new QuantizedExecutor({ backend, seed: 3 }) });
   if (mem) model.attachMemory(mem);
   return { model, optimizer: new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 }) };
@@ -61,7 +61,7 @@ describe('trainStep: the one training step', () => {
   });
 
   it('with sealed parameters the update runs inside backward, and the caller writes the same loop', async () => {
-    const loop = async (mem: ActivationMemory | null) => {
+    const loop = async (mem: ManagedMemory | null) => {
       const s = setup(mem);
       const loader = new BatchLoader(data.train, { batchSize: BATCH, shuffle: false, seed: SEED, norm: channelStats(data.train) });
       loader.beginEpoch();
@@ -72,7 +72,7 @@ describe('trainStep: the one training step', () => {
       }
       return { losses, params: mem ? await mem.withResidentState(() => bytes(s.model), { write: false }) : bytes(s.model) };
     };
-    const mem = new ActivationMemory();
+    const mem = new ManagedMemory();
     const ref = await loop(null);
     const got = await loop(mem);
     assert.ok(mem.fusesOptimizer, 'trainStep attached the optimizer to the sealed parameters');

@@ -55,7 +55,7 @@ export interface Layer {
   /**
    * The parameters this layer itself reads in its forward/backward (conv, linear, BN), as opposed to
    * those of its children (residual, sequential: absent). Managed memory with sealed parameters
-   * unseals exactly these around the layer's forward and backward (ActivationMemory.beginLayer).
+   * unseals exactly these around the layer's forward and backward (ManagedMemory.beginLayer).
    */
   ownParameters?(): Parameter[];
   buffers(): Buffer[];

@@ -4,7 +4,7 @@
  * untrusted storage, parameters and optimizer state sealed at rest, and the manager that keeps the
  * enclave's tensor memory within its budget.
  */
-export { ActivationMemory, type ActivationMemoryOptions, type ActivationReport, type FixedSources, type TrackedModel } from './activation-memory.js';
+export { ManagedMemory, type ManagedMemoryOptions, type ManagedMemoryReport, type FixedSources, type TrackedModel } from './managed-memory.js';
 export { type LayerMemory, type MemoryOwner, sameBuffer } from './layer-memory.js';
 export { ParameterStore, type ParameterStoreStats } from './parameter-store.js';
 export { PrivateMemory } from './private-memory.js';

@@ -13,7 +13,7 @@
  * Two implementations, swapped by `Model.attachMemory` the way `setExecutor` swaps the executor:
  * - PrivateMemory (private-memory.ts, the default): each layer's buffers are its own, reused by name
  *   across steps; saved tensors are plain references; the hooks do nothing.
- * - ActivationMemory (activation-memory.ts, managed mode): buffers are leases on the budgeted TensorPool,
+ * - ManagedMemory (managed-memory.ts, managed mode): buffers are leases on the budgeted TensorPool,
  *   saved tensors are TensorStore records that may be sealed out between forward and backward, and the
  *   hooks keep the enclave within its budget and (by default) keep parameters sealed between uses.
  */

@@ -1,5 +1,5 @@
 /**
- * The options, fixed-memory sources and report of ActivationMemory (activation-memory.ts), apart so that
+ * The options, fixed-memory sources and report of ManagedMemory (managed-memory.ts), apart so that
  * the manager's file holds only its policy.
  */
 import type { UntrustedBacking } from '../../tee/chunk-store.js';
@@ -10,7 +10,7 @@ import type { Buffer, Parameter } from '../layers/parameter.js';
 import type { ParameterStoreStats } from './parameter-store.js';
 import type { StoreStats } from './tensor-store.js';
 
-export interface ActivationMemoryOptions {
+export interface ManagedMemoryOptions {
   /** Budget for managed tensor memory in bytes (default 90 MiB). */
   budgetBytes?: number;
   /** Sealer for offloaded chunks (default: a fresh random AES-256 key that never leaves this process). */
@@ -57,7 +57,7 @@ export interface FixedSources {
   transport?: { stats(): { retainedBytes: number } };
 }
 
-export interface ActivationReport extends MemoryReport {
+export interface ManagedMemoryReport extends MemoryReport {
   pool: { allocated: number; inUse: number; allocations: number; leases: number };
   store: StoreStats & { resident: number; sealed: number; records: number };
   /** Training steps completed (forward + backward) under this manager. */

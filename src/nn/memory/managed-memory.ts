@@ -1,5 +1,6 @@
 /**
- * Managed memory mode for a model: keeps the enclave's activation memory within a budget (default 90 MiB,
+ * Managed memory mode for a model (named for all it manages: activations, saved tensors, parameters and
+ * optimizer state, not activations alone): keeps the enclave's tensor memory within a budget (default 90 MiB,
  * the usable SGX1 EPC) by (1) giving every layer output, gradient and temporary a pooled, reference-counted
  * buffer that is returned as soon as its consumer is done, and (2) sealing the tensors layers save for
  * backward out to untrusted storage when keeping them would crowd the working set, and streaming them
@@ -40,18 +41,18 @@ import { Sealer } from '../../tee/seal.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { type Parameter, parameterSize } from '../layers/parameter.js';
 import type { FusableOptimizer, Optimizer } from '../optim.js';
-import type { ActivationMemoryOptions, ActivationReport, FixedSources, TrackedModel } from './activation-memory-types.js';
+import type { ManagedMemoryOptions, ManagedMemoryReport, FixedSources, TrackedModel } from './managed-memory-types.js';
 import type { LayerMemory, MemoryOwner } from './layer-memory.js';
 import { ParameterStore } from './parameter-store.js';
 import { PooledCalls } from './pooled-calls.js';
 import { sizeClass, TensorPool } from './tensor-pool.js';
 import { MAX_CHUNK_BYTES, TensorStore } from './tensor-store.js';
 
-export type { ActivationMemoryOptions, ActivationReport, FixedSources, TrackedModel } from './activation-memory-types.js';
+export type { ManagedMemoryOptions, ManagedMemoryReport, FixedSources, TrackedModel } from './managed-memory-types.js';
 
 let mallocTuned = false;
 
-/** See ActivationMemoryOptions.tuneMalloc. */
+/** See ManagedMemoryOptions.tuneMalloc. */
 function tuneMallocOnce(): void {
   if (mallocTuned) return;
   mallocTuned = true;
@@ -59,7 +60,7 @@ function tuneMallocOnce(): void {
   if (l.ok) l.addon.tuneMallocForBudget?.();
 }
 
-export class ActivationMemory implements LayerMemory {
+export class ManagedMemory implements LayerMemory {
   readonly managed = true;
   readonly budget: MemoryBudget;
   readonly pool: TensorPool;
@@ -79,7 +80,7 @@ export class ActivationMemory implements LayerMemory {
   private steps = 0;
   private readonly collect: (() => void) | null;
 
-  constructor(o: ActivationMemoryOptions = {}) {
+  constructor(o: ManagedMemoryOptions = {}) {
     this.budget = new MemoryBudget(o.budgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES);
     this.pool = new TensorPool(this.budget);
     this.backing = o.backing ?? new MemoryBacking();
@@ -340,7 +341,7 @@ export class ActivationMemory implements LayerMemory {
     if (sealed) this.collect?.();
   }
 
-  report(): ActivationReport {
+  report(): ManagedMemoryReport {
     return {
       ...this.budget.report(),
       pool: { allocated: this.pool.allocated, inUse: this.pool.inUse, allocations: this.pool.allocations, leases: this.pool.leases },
