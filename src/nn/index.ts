@@ -26,7 +26,7 @@ export { MaxPool2d, type PoolOptions, type Window } from './layers/pool.js';
 export { ReLU } from './layers/relu.js';
 export { Residual } from './layers/residual.js';
 export { type LossResult, softmaxCrossEntropy } from './loss.js';
-export { type Buffer, type LayerSummary, type Model, type ModelContext, modelContext, type Parameter, SequentialModel } from './model.js';
+export { type ModelBuffer, type LayerSummary, type Model, type ModelContext, modelContext, type Parameter, SequentialModel } from './model.js';
 export {
   type BuildOptions,
   buildModel,

@@ -8,14 +8,14 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import type { LinearExecutor, OpTag } from './executor.js';
-import { type Buffer, type Layer, type LayerContext, type Parameter, parameterSize } from './layers/layer.js';
+import { type ModelBuffer, type Layer, type LayerContext, type Parameter, parameterSize } from './layers/layer.js';
 import type { ManagedMemory } from './memory/managed-memory.js';
 import { type LayerMemory, sameBuffer } from './memory/layer-memory.js';
 import { PrivateMemory } from './memory/private-memory.js';
 import { backwardChain, chainOutputShape, forwardChain } from './layers/sequential.js';
 import type { Rng } from './rng.js';
 
-export type { Buffer, Parameter } from './layers/layer.js';
+export type { ModelBuffer, Parameter } from './layers/layer.js';
 
 export interface Model {
   readonly name: string;
@@ -29,7 +29,7 @@ export interface Model {
   /** Learnable tensors in a stable order (forward order). */
   parameters(): Parameter[];
   /** BatchNorm running statistics in a stable order. */
-  buffers(): Buffer[];
+  buffers(): ModelBuffer[];
   zeroGrad(): void;
   setExecutor(e: LinearExecutor): void;
   executor(): LinearExecutor;
@@ -67,7 +67,7 @@ export function modelContext(executor: LinearExecutor, rng: Rng): ModelContext {
 
 export class SequentialModel implements Model {
   private readonly params: Parameter[];
-  private readonly bufs: Buffer[];
+  private readonly bufs: ModelBuffer[];
   private mem: ManagedMemory | null = null;
   /** The last logits (managed mode: a pool lease), dropped by the next forward. */
   private lastOut: Tensor | null = null;
@@ -145,7 +145,7 @@ export class SequentialModel implements Model {
     return this.params.slice();
   }
 
-  buffers(): Buffer[] {
+  buffers(): ModelBuffer[] {
     return this.bufs.slice();
   }
 

@@ -17,7 +17,7 @@
  */
 import { Tensor } from '../../tensor/tensor.js';
 import { nnKernels } from '../kernels/index.js';
-import { type Buffer, type Layer, type LayerContext, type LinearLayerInfo, makeParameter, type Parameter } from './layer.js';
+import { type ModelBuffer, type Layer, type LayerContext, type LinearLayerInfo, makeParameter, type Parameter } from './layer.js';
 
 export interface BatchNormOptions {
   channels: number;
@@ -31,8 +31,8 @@ export class BatchNorm implements Layer {
   readonly type: 'bn1d' | 'bn2d';
   readonly weight: Parameter;
   readonly bias: Parameter;
-  readonly runningMean: Buffer;
-  readonly runningVar: Buffer;
+  readonly runningMean: ModelBuffer;
+  readonly runningVar: ModelBuffer;
   readonly channels: number;
   readonly eps: number;
   readonly momentum: number;
@@ -112,7 +112,7 @@ export class BatchNorm implements Layer {
     return this.parameters();
   }
 
-  buffers(): Buffer[] {
+  buffers(): ModelBuffer[] {
     return [this.runningMean, this.runningVar];
   }
 

@@ -25,9 +25,9 @@ import type { Tensor } from '../../tensor/tensor.js';
 import type { LinearExecutor, OpTag } from '../executor.js';
 import type { LayerMemory } from '../memory/layer-memory.js';
 import type { Rng } from '../rng.js';
-import type { Buffer, Parameter } from './parameter.js';
+import type { ModelBuffer, Parameter } from './parameter.js';
 
-export { type Buffer, makeParameter, type Parameter, parameterSize, TensorParameter } from './parameter.js';
+export { type ModelBuffer, makeParameter, type Parameter, parameterSize, TensorParameter } from './parameter.js';
 
 /** A conv or linear op site, in forward order. */
 export interface LinearLayerInfo {
@@ -58,7 +58,7 @@ export interface Layer {
    * unseals exactly these around the layer's forward and backward (ManagedMemory.beginLayer).
    */
   ownParameters?(): Parameter[];
-  buffers(): Buffer[];
+  buffers(): ModelBuffer[];
   linearLayers(): LinearLayerInfo[];
   /** Forward FLOPs (2 per multiply-add) of its conv/linear products, per sample. */
   flops(inShape: readonly number[]): number;
@@ -79,7 +79,7 @@ export abstract class ParameterFreeLayer {
   parameters(): Parameter[] {
     return [];
   }
-  buffers(): Buffer[] {
+  buffers(): ModelBuffer[] {
     return [];
   }
   linearLayers(): LinearLayerInfo[] {

@@ -12,7 +12,7 @@ import type { BilinearOp } from '../../backend/bilinear.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { OpTag } from '../executor.js';
 import { nnKernels } from '../kernels/index.js';
-import { type Buffer, type LayerContext, type LinearLayerInfo, type Parameter } from './layer.js';
+import { type ModelBuffer, type LayerContext, type LinearLayerInfo, type Parameter } from './layer.js';
 
 export interface LinearOpLayerParts {
   readonly name: string;
@@ -42,7 +42,7 @@ export abstract class LinearOpLayer implements LinearOpLayerParts {
     return this.parameters();
   }
 
-  buffers(): Buffer[] {
+  buffers(): ModelBuffer[] {
     return [];
   }
 

@@ -4,7 +4,7 @@
  * Backward: dx = ∂body/∂x·dy + ∂shortcut/∂x·dy (the identity passes dy through).
  */
 import { Tensor } from '../../tensor/tensor.js';
-import { type Buffer, type Layer, type LayerContext, type LinearLayerInfo, type Parameter } from './layer.js';
+import { type ModelBuffer, type Layer, type LayerContext, type LinearLayerInfo, type Parameter } from './layer.js';
 import { backwardChain, chainBuffers, chainFlops, chainLinearLayers, chainOutputShape, chainParameters, forwardChain } from './sequential.js';
 
 export class Residual implements Layer {
@@ -65,7 +65,7 @@ export class Residual implements Layer {
     return [...chainParameters(this.body), ...chainParameters(this.shortcut)];
   }
 
-  buffers(): Buffer[] {
+  buffers(): ModelBuffer[] {
     return [...chainBuffers(this.body), ...chainBuffers(this.shortcut)];
   }
 

@@ -12,7 +12,7 @@
  */
 import type { Tensor } from '../../tensor/tensor.js';
 import type { LayerMemory } from '../memory/layer-memory.js';
-import type { Buffer, Layer, LinearLayerInfo, Parameter } from './layer.js';
+import type { ModelBuffer, Layer, LinearLayerInfo, Parameter } from './layer.js';
 
 export async function forwardChain(layers: readonly Layer[], x: Tensor, training: boolean, mem: LayerMemory): Promise<Tensor> {
   let h = x;
@@ -73,7 +73,7 @@ export function chainParameters(layers: readonly Layer[]): Parameter[] {
   return layers.flatMap((l) => l.parameters());
 }
 
-export function chainBuffers(layers: readonly Layer[]): Buffer[] {
+export function chainBuffers(layers: readonly Layer[]): ModelBuffer[] {
   return layers.flatMap((l) => l.buffers());
 }
 

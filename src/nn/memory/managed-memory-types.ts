@@ -6,7 +6,7 @@ import type { UntrustedBacking } from '../../tee/chunk-store.js';
 import type { MemoryReport } from '../../tee/memory-budget.js';
 import type { Sealer } from '../../tee/seal.js';
 import type { LinearExecutor } from '../executor.js';
-import type { Buffer, Parameter } from '../layers/parameter.js';
+import type { ModelBuffer, Parameter } from '../layers/parameter.js';
 import type { ParameterStoreStats } from './parameter-store.js';
 import type { StoreStats } from './tensor-store.js';
 
@@ -44,7 +44,7 @@ export interface ManagedMemoryOptions {
 /** The model-side sources of fixed memory. */
 export interface TrackedModel {
   parameters(): Parameter[];
-  buffers(): Buffer[];
+  buffers(): ModelBuffer[];
   executor(): LinearExecutor;
 }
 
