@@ -33,7 +33,6 @@
  * JS objects, the runtime itself, garbage awaiting collection (docs/memory.md).
  */
 import { randomBytes } from 'node:crypto';
-import { loadNativeAddon } from '../../addon/addon.js';
 import { MemoryBacking, type UntrustedBacking } from '../../tee/chunk-store.js';
 import { MemoryBudget } from '../../tee/memory-budget.js';
 import { DEFAULT_MEMORY_BUDGET_BYTES } from '../../tee/provider.js';
@@ -43,22 +42,13 @@ import { type Parameter, parameterSize } from '../layers/parameter.js';
 import type { FusableOptimizer, Optimizer } from '../optim.js';
 import type { ManagedMemoryOptions, ManagedMemoryReport, FixedSources, TrackedModel } from './managed-memory-types.js';
 import type { LayerMemory, MemoryOwner } from './layer-memory.js';
+import { fixedMemory, tuneMallocOnce } from './fixed-memory.js';
 import { ParameterStore } from './parameter-store.js';
 import { PooledCalls } from './pooled-calls.js';
 import { sizeClass, TensorPool } from './tensor-pool.js';
 import { MAX_CHUNK_BYTES, TensorStore } from './tensor-store.js';
 
 export type { ManagedMemoryOptions, ManagedMemoryReport, FixedSources, TrackedModel } from './managed-memory-types.js';
-
-let mallocTuned = false;
-
-/** See ManagedMemoryOptions.tuneMalloc. */
-function tuneMallocOnce(): void {
-  if (mallocTuned) return;
-  mallocTuned = true;
-  const l = loadNativeAddon();
-  if (l.ok) l.addon.tuneMallocForBudget?.();
-}
 
 export class ManagedMemory implements LayerMemory {
   readonly managed = true;
@@ -104,7 +94,7 @@ export class ManagedMemory implements LayerMemory {
     this.updateFixed();
   }
 
-  /** Whether parameters are sealed out between uses (then the chains call enterLayer/leaveLayer). */
+  /** Whether parameters are sealed out between uses (then beginLayer/endLayer unseal and reseal them per layer). */
   get sealsParameters(): boolean {
     return this.params !== null;
   }
@@ -170,22 +160,8 @@ export class ManagedMemory implements LayerMemory {
 
   /** Re-reads the fixed categories (they change only when buffers are first sized). */
   updateFixed(): void {
-    const m = this.model;
-    const sum = (xs: { value: Float32Array }[]): number => xs.reduce((a, p) => a + p.value.byteLength, 0);
-    if (m !== null) {
-      const ps = m.parameters();
-      // sealed mode: only plain resident copies (leased ones are pool memory)
-      const r = this.params?.residentBytes() ?? { parameters: sum(ps), gradients: ps.reduce((a, p) => a + p.grad.byteLength, 0) };
-      this.budget.setFixed('parameters', r.parameters);
-      this.budget.setFixed('gradients', r.gradients);
-      this.budget.setFixed('buffers', sum(m.buffers()));
-      this.budget.setFixed('executor', m.executor().memoryBytes());
-    }
-    this.budget.setFixed('optimizer', this.sources.optimizer?.stateBytes?.() ?? 0);
-    const b = this.sources.backend as { info?(): { scratchBytes?: number } } | undefined;
-    const info = typeof b?.info === 'function' ? b.info() : undefined;
-    this.budget.setFixed('backend', typeof info?.scratchBytes === 'number' ? info.scratchBytes : 0);
-    this.budget.setFixed('transport', this.sources.transport?.stats().retainedBytes ?? 0);
+    const fixed = fixedMemory(this.model, this.params, this.sources);
+    for (const c of Object.keys(fixed) as (keyof typeof fixed)[]) this.budget.setFixed(c, fixed[c]!);
     this.pool.dropFreeFor(0); // fixed memory that grew (a backend's workspace) displaces idle pool buffers
   }
 
