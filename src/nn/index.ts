@@ -19,7 +19,7 @@ export {
   ShapePreservingLayer,
   TensorParameter,
 } from './layers/layer.js';
-export { type LayerMemory, type MemoryOwner, PrivateMemory } from './memory/index.js';
+export { type LayerMemory, ManagedMemory, type ManagedMemoryOptions, type MemoryOwner, PrivateMemory } from './memory/index.js';
 export { Linear, type LinearOptions } from './layers/linear.js';
 export { AvgPool2d, GlobalAvgPool } from './layers/avgpool.js';
 export { MaxPool2d, type PoolOptions, type Window } from './layers/pool.js';
