@@ -52,7 +52,7 @@ export function maskStream<K extends MaskKeyName>(keys: Pick<MaskKeys, K>, name:
  * quantize (the operand version `ua`/`ub`, op-quantize.ts), mask and share together.
  * The paper's masks are drawn per op attempt, so a reused operand version is
  * quantized again (same values) and masked afresh. Buffers come from `pool`: a
- * BufferPool (valid until the next attempt) or the attempt's leases (managed memory).
+ * NamedBuffers (valid until the next attempt) or the attempt's leases (managed memory).
  * With `quantized`, AQ and BQ are also written, into buffers from it (they outlive the sends).
  */
 export function prepareAttempt(

@@ -28,7 +28,7 @@ import { accumulationTarget } from '../nn/accumulation.js';
 import type { ExecutorStats, LinearExecutor, OpTag, RunOptions } from '../nn/executor.js';
 import type { TensorPool } from '../nn/memory/tensor-pool.js';
 import { type AttemptEnv, type AttemptFn, SendTracker } from './attempt.js';
-import { BufferPool } from '../backend/buffer-pool.js';
+import { NamedBuffers } from '../backend/named-buffers.js';
 import { type EnclaveKernels, enclaveKernels } from './enclave-kernels.js';
 import type { Feeds } from './enclave-op.js';
 import { gotenAttempt } from './goten-attempt.js';
@@ -99,7 +99,7 @@ export class SecureExecutor implements LinearExecutor {
   readonly #env: AttemptEnv;
   readonly #attemptFn: AttemptFn;
   readonly #check: CheckContext | null;
-  readonly #pool = new BufferPool();
+  readonly #pool = new NamedBuffers();
   /** Managed memory: the budgeted pool per-attempt buffers are leased from (null: #pool). */
   #mem: TensorPool | null = null;
   readonly #stats: ExecutorStats = { ops: 0, overflows: 0 };

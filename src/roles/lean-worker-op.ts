@@ -22,7 +22,7 @@ import { bilinearSizes } from '../backend/bilinear.js';
 import { addModP } from '../field/share.js';
 import { MsgType } from '../net/message-types.js';
 import type { Connection } from '../net/transport.js';
-import type { BufferPool } from '../backend/buffer-pool.js';
+import type { NamedBuffers } from '../backend/named-buffers.js';
 import type { EnclaveKernels } from '../protocol/enclave-kernels.js';
 import { computeLean0, computeLean1, computeLean2, type LeanWorker0Keys, type LeanWorker1Keys, type LeanWorker2Keys } from '../protocol/lean-compute.js';
 import type { LeanAttempt } from '../protocol/lean-op.js';
@@ -108,7 +108,7 @@ export interface LeanWorkerContext {
   readonly keys: LeanWorker0Keys | LeanWorker1Keys | LeanWorker2Keys;
   readonly links: LeanLinks;
   readonly cache: OperandCache;
-  readonly pool: BufferPool;
+  readonly pool: NamedBuffers;
   /** Subscribed enclaves (worker 1's result goes to each). */
   readonly subscribers: () => readonly Connection[];
   /** Observer of every received tensor: its values and its packed wire bytes (auditing, the privacy tests); must not keep them. */

@@ -14,7 +14,7 @@ import type { Backend } from '../backend/backend.js';
 import { bilinearSizes } from '../backend/bilinear.js';
 import { MsgType } from '../net/message-types.js';
 import { ConnectionClosedError, type Connection, type ReceivedMessage } from '../net/transport.js';
-import { BufferPool } from '../backend/buffer-pool.js';
+import { NamedBuffers } from '../backend/named-buffers.js';
 import { type EnclaveKernels, enclaveKernels } from '../protocol/enclave-kernels.js';
 import { type LeanAttempt, parseLeanHeader } from '../protocol/lean-op.js';
 import { ProtocolError, checkShareTensor, parseOpHeader, sayBye } from '../protocol/messages.js';
@@ -53,7 +53,7 @@ export interface WorkerStats {
 
 export class WorkerService {
   readonly #subscribers = new Set<Connection>();
-  readonly #pool = new BufferPool();
+  readonly #pool = new NamedBuffers();
   readonly stats: WorkerStats = { ops: 0, busyMs: 0 };
   /**
    * Observer of every tensor this worker receives (auditing and the privacy

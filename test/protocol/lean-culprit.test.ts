@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type BilinearOp, bilinearSizes, operandKinds } from '../../src/backend/bilinear.js';
-import { BufferPool } from '../../src/backend/buffer-pool.js';
+import { NamedBuffers } from '../../src/backend/named-buffers.js';
 import { createJsBackend } from '../../src/backend/js/index.js';
 import { HALF } from '../../src/field/prime.js';
 import { subModP } from '../../src/field/share.js';
@@ -44,7 +44,7 @@ function honestAttempt(op: BilinearOp, seed: number) {
   const r = rng(seed);
   const aq = quantizedOperand(sz.a, r);
   const bq = quantizedOperand(sz.b, r);
-  const pool = new BufferPool();
+  const pool = new NamedBuffers();
   const e = subModP(aq, leanMask(kernels, keys, at.layer, at.operands[0], sz.a, pool, 'u'), new Int32Array(sz.a));
   const f = subModP(bq, leanMask(kernels, keys, at.layer, at.operands[1], sz.b, pool, 'v'), new Int32Array(sz.b));
   const c0 = new Int32Array(sz.c);
