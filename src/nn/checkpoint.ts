@@ -56,7 +56,7 @@ export interface Checkpoint {
   /** The optimizer's getState() value, typed arrays restored. */
   optimizer: unknown;
   rng: { model: number[]; loader: LoaderState };
-  /** An executor's getState() value, when it has one. */
+  /** The executor's checkpointState() value, when it has one (nn/executor.ts). */
   executor?: unknown;
 }
 

@@ -9,6 +9,7 @@
  */
 import type { BilinearOp } from '../backend/bilinear.js';
 import type { OperandReuse } from '../backend/bilinear.js';
+import type { Connection } from '../net/transport.js';
 
 export type { OperandReuse } from '../backend/bilinear.js';
 
@@ -66,6 +67,29 @@ export interface LinearExecutor {
    * Switch between steps, not inside one.
    */
   attachMemory(pool: TensorPool | null): void;
+  /**
+   * What a checkpoint must carry for a resumed run to continue bit-identically (the quantizing executors'
+   * per-op attempt counters, which name the rounding-noise and mask streams), or undefined when nothing.
+   */
+  checkpointState(): ExecutorCheckpoint | undefined;
+  /** Takes a checkpoint's executor state back; throws when this executor cannot (saved in another mode). */
+  restoreCheckpointState(s: ExecutorCheckpoint): void;
+  /** Connections to the untrusted workers (secure mode; none in-process): traffic counters, control requests. */
+  readonly connections: readonly Connection[];
+}
+
+/** An executor's part of a checkpoint: the attempt counters, per op (protocol/op-streams.ts). */
+export interface ExecutorCheckpoint {
+  readonly attempts: Record<string, number>;
+}
+
+/** The state check shared by the executors that keep attempt counters. */
+export function checkpointAttempts(mode: string, s: unknown): Record<string, number> {
+  const attempts = typeof s === 'object' && s !== null ? (s as { attempts?: unknown }).attempts : undefined;
+  if (typeof attempts !== 'object' || attempts === null) {
+    throw new Error(`checkpoint holds executor state this '${mode}' executor cannot take (was it saved in another mode?)`);
+  }
+  return attempts as Record<string, number>;
 }
 
 /** An executor that hands everything to `inner`: instrumenting wrappers override `run` (and what else they watch). */
@@ -91,5 +115,14 @@ export class DelegatingExecutor implements LinearExecutor {
   }
   attachMemory(pool: TensorPool | null): void {
     this.inner.attachMemory(pool);
+  }
+  checkpointState(): ExecutorCheckpoint | undefined {
+    return this.inner.checkpointState();
+  }
+  restoreCheckpointState(s: ExecutorCheckpoint): void {
+    this.inner.restoreCheckpointState(s);
+  }
+  get connections(): readonly Connection[] {
+    return this.inner.connections;
   }
 }

@@ -7,7 +7,7 @@ import type { Backend } from '../backend/backend.js';
 import { applyBilinearF32, type BilinearOp } from '../backend/bilinear.js';
 import { NamedBuffers } from '../backend/named-buffers.js';
 import { accumulationTarget } from './accumulation.js';
-import type { ExecutorStats, LinearExecutor, OpTag, RunOptions } from './executor.js';
+import type { ExecutorCheckpoint, ExecutorStats, LinearExecutor, OpTag, RunOptions } from './executor.js';
 import type { TensorPool } from './memory/tensor-pool.js';
 
 export class PlainExecutor implements LinearExecutor {
@@ -49,6 +49,18 @@ export class PlainExecutor implements LinearExecutor {
 
   /** Nothing to release: in-process. */
   async close(): Promise<void> {}
+
+  /** Nothing to carry: float32 products draw no streams. */
+  checkpointState(): undefined {
+    return undefined;
+  }
+
+  restoreCheckpointState(_s: ExecutorCheckpoint): void {
+    throw new Error(`checkpoint holds executor state this 'plain' executor cannot take (was it saved in another mode?)`);
+  }
+
+  /** In-process: no workers. */
+  readonly connections = [];
 
   /** Plain float32 products never wrap, so `overflows` stays 0. */
   stats(): ExecutorStats {

@@ -25,7 +25,7 @@ import { channelStats, type ChannelStats, validateStats } from '../data/normaliz
 import type { Sealer } from '../tee/seal.js';
 import { captureCheckpoint, type Checkpoint, type CheckpointInfo, restoreModel, saveCheckpoint } from './checkpoint.js';
 import { type DivergenceGuard, DivergenceError } from './divergence.js';
-import type { LinearExecutor } from './executor.js';
+import type { ExecutorCheckpoint, LinearExecutor } from './executor.js';
 import { softmaxCrossEntropy } from './loss.js';
 import type { Model } from './model.js';
 import type { Optimizer, OptimizerState } from './optim.js';
@@ -114,23 +114,6 @@ interface Totals {
   seen: number;
 }
 
-/** An executor's own state, when it has one (quantized mode: the per-op attempt counters). */
-function executorState(e: LinearExecutor): unknown {
-  const x = e as unknown as { getState?: () => unknown; attempts?: { getState?: () => unknown } };
-  if (typeof x.getState === 'function') return { state: x.getState() };
-  if (typeof x.attempts?.getState === 'function') return { attempts: x.attempts.getState() };
-  return undefined;
-}
-
-function restoreExecutor(e: LinearExecutor, s: unknown): void {
-  if (s === undefined || s === null) return;
-  const x = e as unknown as { setState?: (v: unknown) => void; attempts?: { setState?: (v: unknown) => void } };
-  const v = s as { state?: unknown; attempts?: unknown };
-  if ('state' in v && typeof x.setState === 'function') return x.setState(v.state);
-  if ('attempts' in v && typeof x.attempts?.setState === 'function') return x.attempts.setState(v.attempts);
-  throw new Error(`checkpoint holds executor state this '${e.mode}' executor cannot take (was it saved in another mode?)`);
-}
-
 /** Mean loss and accuracy of `model` over one pass of an (unshuffled) loader, in inference mode. */
 export async function evaluate(model: Model, loader: BatchLoader): Promise<{ loss: number; accuracy: number }> {
   const grads = new Map<number, Float32Array>();
@@ -177,7 +160,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       optimizer.setState(c.optimizer as OptimizerState);
     }, true);
     loader.setState(c.rng.loader as LoaderState);
-    restoreExecutor(executor, c.executor);
+    if (c.executor !== undefined && c.executor !== null) executor.restoreCheckpointState(c.executor as ExecutorCheckpoint);
     epoch = c.info.epoch;
     step = c.info.step;
     if (c.info.partial) totals = { ...c.info.partial };
@@ -198,7 +181,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     };
     const path = opts.save.path;
     const sealer = opts.save.sealer;
-    await resident(() => saveCheckpoint(path, captureCheckpoint(model, info, optimizer.getState(), loader.getState(), executorState(executor)), sealer), false);
+    await resident(() => saveCheckpoint(path, captureCheckpoint(model, info, optimizer.getState(), loader.getState(), executor.checkpointState()), sealer), false);
   };
 
   const history: EpochMetrics[] = [];

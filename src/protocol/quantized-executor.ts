@@ -19,7 +19,7 @@ import type { Backend } from '../backend/backend.js';
 import { type BilinearOp, type OperandReuse, applyBilinearModP, bilinearSizes } from '../backend/bilinear.js';
 import { tensorExponent } from '../field/quantize.js';
 import { accumulationTarget } from '../nn/accumulation.js';
-import type { ExecutorStats, LinearExecutor, OpTag, RunOptions } from '../nn/executor.js';
+import { type ExecutorCheckpoint, type ExecutorStats, type LinearExecutor, type OpTag, type RunOptions, checkpointAttempts } from '../nn/executor.js';
 import type { TensorPool } from '../nn/memory/tensor-pool.js';
 import { NamedBuffers } from '../backend/named-buffers.js';
 import { LeaseSet } from './managed-buffers.js';
@@ -84,8 +84,20 @@ export class QuantizedExecutor implements LinearExecutor {
   /** Nothing to release: in-process. */
   async close(): Promise<void> {}
 
+  /** In-process: no workers. */
+  readonly connections = [];
+
   stats(): ExecutorStats {
     return { ...this.#stats };
+  }
+
+  /** The attempt counters: a resumed run draws the same noise and mask streams. */
+  checkpointState(): ExecutorCheckpoint {
+    return { attempts: this.attempts.getState() };
+  }
+
+  restoreCheckpointState(s: ExecutorCheckpoint): void {
+    this.attempts.setState(checkpointAttempts(this.mode, s));
   }
 
   /** Bytes of its private operand/result buffers (counted as fixed enclave memory by src/nn/memory; 0 in managed mode). */

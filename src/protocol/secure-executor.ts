@@ -25,7 +25,7 @@ import { type BilinearOp, type OperandReuse, bilinearSizes } from '../backend/bi
 import { MsgType } from '../net/message-types.js';
 import type { Connection } from '../net/transport.js';
 import { accumulationTarget } from '../nn/accumulation.js';
-import type { ExecutorStats, LinearExecutor, OpTag, RunOptions } from '../nn/executor.js';
+import { type ExecutorCheckpoint, type ExecutorStats, type LinearExecutor, type OpTag, type RunOptions, checkpointAttempts } from '../nn/executor.js';
 import type { TensorPool } from '../nn/memory/tensor-pool.js';
 import { type AttemptEnv, type AttemptFn, SendTracker } from './attempt.js';
 import { NamedBuffers } from '../backend/named-buffers.js';
@@ -211,6 +211,15 @@ export class SecureExecutor implements LinearExecutor {
 
   stats(): ExecutorStats {
     return { ...this.#stats };
+  }
+
+  /** The attempt counters: a resumed run draws the same noise and mask streams. */
+  checkpointState(): ExecutorCheckpoint {
+    return { attempts: this.attempts.getState() };
+  }
+
+  restoreCheckpointState(s: ExecutorCheckpoint): void {
+    this.attempts.setState(checkpointAttempts(this.mode, s));
   }
 
   /**

@@ -36,8 +36,7 @@ export class SecureProbe {
 
   /** A probe for a secure executor; null for the other modes. */
   static of(executor: LinearExecutor, askWorkers: boolean): SecureProbe | null {
-    const conns = (executor as { connections?: readonly Connection[] }).connections;
-    return executor.mode === 'secure' && Array.isArray(conns) ? new SecureProbe(conns, askWorkers) : null;
+    return executor.mode === 'secure' && executor.connections.length > 0 ? new SecureProbe(executor.connections, askWorkers) : null;
   }
 
   /** Counters now (asks the workers: between steps only). */

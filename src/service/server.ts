@@ -200,7 +200,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     // the executor may own worker processes (secure mode): left open, they keep `goten serve` alive
     batcher.close();
     // (set by setModel through `core`, which TypeScript's narrowing cannot see)
-    await (servingExecutor as LinearExecutor | null)?.close?.().catch(() => {});
+    await (servingExecutor as LinearExecutor | null)?.close().catch(() => {});
     throw e;
   }
   const port = (server.address() as AddressInfo).port;
