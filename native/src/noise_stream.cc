@@ -91,14 +91,11 @@ void NoiseStream::words(uint32_t* out, size_t n) {
 }
 
 void NoiseStream::noise(double* out, size_t n) {
-  alignas(64) uint32_t w[1024];
-  while (n > 0) {
-    const size_t m = n < 1024 ? n : 1024;
+  alignas(64) uint32_t w[enclave::BLOCK];
+  enclave::inBlocks(n, [&](size_t start, size_t m) {
     words(w, m);
-    enclave::mapNoise(w, out, m);
-    out += m;
-    n -= m;
-  }
+    enclave::mapNoise(w, out + start, m);
+  });
 }
 
 }  // namespace goten
