@@ -28,7 +28,7 @@ import { softmaxCrossEntropy } from '../src/nn/loss.js';
 import { buildModel } from '../src/nn/models/index.js';
 import { PlainExecutor } from '../src/nn/plain-executor.js';
 import { Rng } from '../src/nn/rng.js';
-import { BufferPool } from '../src/backend/buffer-pool.js';
+import { NamedBuffers } from '../src/backend/named-buffers.js';
 import { enclaveKernels } from '../src/protocol/enclave-kernels.js';
 import { maskStream, prepareAttempt } from '../src/protocol/enclave-op.js';
 import { deriveStreamKeys, generateMasterSecret } from '../src/protocol/key-schedule.js';
@@ -104,7 +104,7 @@ async function run(f: LayersFlags): Promise<void> {
   );
   const keys = deriveStreamKeys(generateMasterSecret());
   const noiseKey = noiseKeyFromSeed(1);
-  const pool = new BufferPool();
+  const pool = new NamedBuffers();
   const rows: string[][] = [['layer', 'pass', 'GFLOP', 'plain ms', 'lean ms', 'plain/lean', 'lean offline ms', 'goten ms', 'plain/goten']];
   const totals: Record<Column, number> = { plain: 0, lean: 0, leanOffline: 0, goten: 0 };
   // one source for all ops (its buffers stay warm, as in a run); chunks are keyed by layer/pass/attempt

@@ -17,8 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Backend } from '../src/backend/backend.js';
 import { defaultPool } from '../src/net/pool.js';
-import { softmaxCrossEntropy } from '../src/nn/loss.js';
-import { ActivationMemory } from '../src/nn/memory/index.js';
+import { type StepPhase, trainStep } from '../src/nn/train-step.js';
+import { ManagedMemory } from '../src/nn/memory/index.js';
 import { buildModel } from '../src/nn/models/index.js';
 import { SGD } from '../src/nn/optim.js';
 import { Rng } from '../src/nn/rng.js';
@@ -116,10 +116,10 @@ export async function measureRun(o: RunOptions): Promise<MemoryRun> {
     const gc = (globalThis as { gc?: () => void }).gc;
     if (o.collect && typeof gc !== 'function') throw new Error('--gc needs node --expose-gc');
     const collect = o.collect && o.kind === 'managed' ? gc : undefined;
-    const mem = o.kind === 'managed' ? new ActivationMemory({ budgetBytes: o.budgetBytes, backing: dir ? new FileBacking(dir) : new MemoryBacking(), collect }) : null;
+    const mem = o.kind === 'managed' ? new ManagedMemory({ budgetBytes: o.budgetBytes, backing: dir ? new FileBacking(dir) : new MemoryBacking(), collect }) : null;
     if (mem) model.attachMemory(mem);
     const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
-    mem?.attachOptimizer(opt);
+    mem?.attachOptimizer(opt); // resident mode too: its state then counts as fixed memory
     mem?.track({ backend: o.backend, transport: defaultPool });
     const rng = new Rng(o.seed + 1);
     const x = new Tensor([o.batch, ...shape]);
@@ -134,16 +134,11 @@ export async function measureRun(o: RunOptions): Promise<MemoryRun> {
         usageAtMax = u;
       }
     };
+    const onPhase = (p: StepPhase): void => {
+      if (p === 'forward' || p === 'backward' || p === 'end') sample();
+    };
     const step = async (): Promise<void> => {
-      const logits = await model.forward(x, true);
-      sample();
-      const { grad } = softmaxCrossEntropy(logits, labels);
-      model.zeroGrad();
-      await model.backward(grad);
-      sample();
-      if (!mem?.fusesOptimizer) opt.step();
-      await rig.executor.endStep();
-      sample();
+      await trainStep(model, opt, x, labels, { onPhase });
     };
     for (let s = 0; s < o.warmup; s++) await step();
     const offload0 = mem ? { ...mem.store.stats } : null;

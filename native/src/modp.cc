@@ -156,11 +156,52 @@ size_t widenPanelB(bool tb, const int32_t* B, size_t k, size_t n, size_t p0, siz
   return widenPanelA(!tb, B, n, k, j0, cols, p0, depth, dst);
 }
 
+// Outputs at most this many rows take the direct path below (verification's row combinations S·X).
+constexpr size_t kFewRows = 4;
+// Columns per block of the direct path: kFewRows accumulator rows of doubles stay in L1.
+constexpr size_t kFewRowsBlock = 512;
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define GOTEN_FEW_ROWS_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define GOTEN_FEW_ROWS_CLONES
+#endif
+
+// acc[j] += a · double(b[j]) for j < n: exact while the accumulated terms stay below 2^53.
+GOTEN_FEW_ROWS_CLONES void axpyWiden(double a, const int32_t* b, double* acc, size_t n) {
+  for (size_t j = 0; j < n; ++j) acc[j] += a * double(b[j]);
+}
+
+// C (m × n) = A (m × k) · B (k × n) mod P for m ≤ kFewRows, untransposed: one pass over B per column
+// block, each element widened in registers instead of into a panel for BLAS, whose m-row GEMM would be
+// bound by reading the widened panel anyway. Same exactness rule as ExactSum: a sum of at most
+// MAX_EXACT_K products of centred elements stays below 2^53, then it is reduced.
+void gemmModPFewRows(size_t m, size_t n, size_t k, const int32_t* A, const int32_t* B, int32_t* C) {
+  double acc[kFewRows][kFewRowsBlock];
+  for (size_t j0 = 0; j0 < n; j0 += kFewRowsBlock) {
+    const size_t nj = std::min(kFewRowsBlock, n - j0);
+    for (size_t i = 0; i < m; ++i) std::fill(acc[i], acc[i] + nj, 0.0);
+    for (size_t p = 0; p < k; ++p) {
+      if (p > 0 && p % MAX_EXACT_K == 0)
+        for (size_t i = 0; i < m; ++i) reduceInPlace(acc[i], 1, nj, nj);
+      const int32_t* b = B + p * n + j0;
+      for (size_t i = 0; i < m; ++i) axpyWiden(double(A[i * k + p]), b, acc[i], nj);
+    }
+    for (size_t i = 0; i < m; ++i) reduceToInt32(acc[i], 1, nj, nj, C + i * n + j0, n);
+  }
+}
+
 }  // namespace
 
 void gemmModP(bool ta, bool tb, size_t m, size_t n, size_t k, const int32_t* A, const int32_t* B, int32_t* C,
               const char* kernel) {
   if (m == 0 || n == 0) return;
+  if (m <= kFewRows && !ta && !tb && k > 0) {
+    requireCentred(kernel, "a", A, m * k);
+    requireCentred(kernel, "b", B, k * n);
+    gemmModPFewRows(m, n, k, A, B, C);
+    return;
+  }
   Workspace& ws = workspace();
   const GemmPlan p = planGemmModP(m, n, k, ws.limit());
   // One block widens both operands whole before C is written, checking on the way;

@@ -11,7 +11,7 @@
  * checkpoint's hyper-parameters and may differ on --resume.
  */
 import type { Command } from 'commander';
-import { ActivationMemory } from '../nn/memory/index.js';
+import { ManagedMemory } from '../nn/memory/index.js';
 import type { SequentialModel } from '../nn/model.js';
 import type { Optimizer } from '../nn/optim.js';
 import { defaultPool } from '../net/pool.js';
@@ -46,13 +46,13 @@ export function parseMemoryBudget(f: MemoryFlags): number | null {
 }
 
 /** Attaches a memory manager to the model when --memory-budget is given; returns it (or null). */
-export async function setUpMemory(f: MemoryFlags, model: SequentialModel, optimizer: Optimizer, backend: unknown): Promise<ActivationMemory | null> {
+export async function setUpMemory(f: MemoryFlags, model: SequentialModel, optimizer: Optimizer, backend: unknown): Promise<ManagedMemory | null> {
   const budgetBytes = parseMemoryBudget(f);
   if (budgetBytes === null) return null;
   const backing = f.offloadDir === undefined ? new MemoryBacking() : new FileBacking(f.offloadDir);
   // under `node --expose-gc`, transient sealing/unsealing buffers are collected right away (docs/memory.md)
   const gc = (globalThis as { gc?: () => void }).gc;
-  const mem = new ActivationMemory({ budgetBytes, backing, collect: typeof gc === 'function' ? () => gc() : undefined });
+  const mem = new ManagedMemory({ budgetBytes, backing, collect: typeof gc === 'function' ? () => gc() : undefined });
   model.attachMemory(mem);
   mem.attachOptimizer(optimizer);
   mem.track({ backend, transport: defaultPool });
@@ -63,7 +63,7 @@ export async function setUpMemory(f: MemoryFlags, model: SequentialModel, optimi
 }
 
 /** The end-of-run line: what the budget held, what was sealed out, what stayed resident outside it. */
-export function memorySummary(mem: ActivationMemory): string {
+export function memorySummary(mem: ManagedMemory): string {
   const r = mem.report();
   const c = r.categories;
   const over = r.overBudgetEvents > 0 ? `, above it ${r.overBudgetEvents}× (a layer's working set or an evaluation batch did not fit)` : '';

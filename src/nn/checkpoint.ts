@@ -20,7 +20,7 @@ import type { LoaderState } from '../data/loader.js';
 import type { ChannelStats } from '../data/normalize.js';
 import { removeAtExit, tempPathFor } from './temp-files.js';
 import { decodeSafetensors, dtypeOf, encodeSafetensors, type StoredTensor, type TensorData } from './checkpoint-format.js';
-import type { Buffer as ModelBuffer, Parameter } from './layers/layer.js';
+import type { ModelBuffer, Parameter } from './layers/layer.js';
 
 export const CHECKPOINT_FORMAT = 'goten-checkpoint';
 export const CHECKPOINT_VERSION = 1;

@@ -2,20 +2,20 @@
  * The model contract the trainer, checkpoints and executors code against, and
  * its one implementation: a chain of layers (residual blocks nest chains).
  *
- * One step:  logits = await model.forward(x, true);  {grad} = softmaxCrossEntropy(logits, y);
- *            model.zeroGrad(); await model.backward(grad); optimizer.step(…).
- * With managed memory and sealed parameters the optimizer update runs inside backward instead
- * (memory.attachOptimizer; `memory().fusesOptimizer`), so optimizer.step() is not called.
+ * One training step is `trainStep` (train-step.ts): forward, loss, backward, the optimizer update
+ * (inside backward with managed memory and sealed parameters), the executor's end of step.
  * The logits tensor is owned by the model and overwritten by the next forward.
  */
 import type { Tensor } from '../tensor/tensor.js';
 import type { LinearExecutor, OpTag } from './executor.js';
-import { type Buffer, type Layer, type LayerContext, type Parameter, parameterSize } from './layers/layer.js';
-import type { ActivationMemory } from './memory/activation-memory.js';
+import { type ModelBuffer, type Layer, type LayerContext, type Parameter, parameterSize } from './layers/layer.js';
+import type { ManagedMemory } from './memory/managed-memory.js';
+import { type LayerMemory, sameBuffer } from './memory/layer-memory.js';
+import { PrivateMemory } from './memory/private-memory.js';
 import { backwardChain, chainOutputShape, forwardChain } from './layers/sequential.js';
 import type { Rng } from './rng.js';
 
-export type { Buffer, Parameter } from './layers/layer.js';
+export type { ModelBuffer, Parameter } from './layers/layer.js';
 
 export interface Model {
   readonly name: string;
@@ -29,7 +29,7 @@ export interface Model {
   /** Learnable tensors in a stable order (forward order). */
   parameters(): Parameter[];
   /** BatchNorm running statistics in a stable order. */
-  buffers(): Buffer[];
+  buffers(): ModelBuffer[];
   zeroGrad(): void;
   setExecutor(e: LinearExecutor): void;
   executor(): LinearExecutor;
@@ -37,10 +37,10 @@ export interface Model {
   linearLayers(): { tag: OpTag; kind: 'conv' | 'linear' }[];
   /** The model's seeded generator (initialisation, then dropout masks). */
   rng: Rng;
-  /** Managed memory mode (docs/memory.md): attach a manager, or detach with null. */
-  attachMemory?(m: ActivationMemory | null): void;
+  /** Swaps the layers' memory (`ctx.mem`, docs/memory.md): a managed-memory manager, or private buffers with null. */
+  attachMemory(m: ManagedMemory | null): void;
   /** The attached memory manager, if any. */
-  memory?(): ActivationMemory | null;
+  memory(): ManagedMemory | null;
 }
 
 /** One row of a model summary. */
@@ -53,17 +53,23 @@ export interface LayerSummary {
   flops: number;
 }
 
-/** Mutable context shared with the layers (setExecutor swaps the executor for all of them). */
+/** Mutable context shared with the layers (setExecutor swaps the executor for all of them, attachMemory the memory). */
 export interface ModelContext extends LayerContext {
   executor: LinearExecutor;
   rng: Rng;
+  mem: LayerMemory;
+}
+
+/** A fresh context: unmanaged memory (each layer's own buffers). */
+export function modelContext(executor: LinearExecutor, rng: Rng): ModelContext {
+  return { executor, rng, mem: new PrivateMemory() };
 }
 
 export class SequentialModel implements Model {
   private readonly params: Parameter[];
-  private readonly bufs: Buffer[];
-  private mem: ActivationMemory | null = null;
-  /** Managed mode: the last logits (a pool lease), released by the next forward. */
+  private readonly bufs: ModelBuffer[];
+  private mem: ManagedMemory | null = null;
+  /** The last logits (managed mode: a pool lease), dropped by the next forward. */
   private lastOut: Tensor | null = null;
 
   constructor(
@@ -99,38 +105,39 @@ export class SequentialModel implements Model {
     if (x.shape.length !== 4 || x.shape[1] !== s[0] || x.shape[2] !== s[1] || x.shape[3] !== s[2]) {
       throw new RangeError(`model '${this.name}': expected input [B,${s.join(',')}], got [${x.shape.join(',')}]`);
     }
-    const mem = this.mem;
-    if (mem === null) return forwardChain(this.layers, x, training);
-    if (this.lastOut !== null) mem.release(this.lastOut.data);
+    const mem = this.ctx.mem;
+    if (this.lastOut !== null) mem.drop(this.lastOut);
     this.lastOut = null;
     await mem.beginForward(training, x.shape[0]);
     const y = await forwardChain(this.layers, x, training, mem);
-    if (y.data.buffer !== x.data.buffer) this.lastOut = y;
+    if (!sameBuffer(y, x)) this.lastOut = y;
     return y;
   }
 
   async backward(dLogits: Tensor): Promise<void> {
-    await this.mem?.beginBackward();
-    await backwardChain(this.layers, dLogits, false, this.mem);
-    await this.mem?.endBackward();
+    const mem = this.ctx.mem;
+    await mem.beginBackward();
+    await backwardChain(this.layers, dLogits, false, mem);
+    await mem.endBackward();
   }
 
   /**
-   * Managed memory mode: every layer takes its buffers from `m`'s pool and registers what it saves for
-   * backward with `m`'s store, which seals it out when the budget requires. null returns to private
-   * per-layer buffers. Numerics are identical either way. Switch between steps, not inside one.
+   * Managed memory mode: swaps the layers' `ctx.mem` for `m`, so every layer takes its buffers from `m`'s
+   * pool and saves for backward into `m`'s store, which seals it out when the budget requires. null
+   * returns to private per-layer buffers (what was saved is forgotten). Numerics are identical either
+   * way. Switch between steps, not inside one.
    */
-  attachMemory(m: ActivationMemory | null): void {
+  attachMemory(m: ManagedMemory | null): void {
     this.mem?.trackModel(null); // first: refused while the parameters are sealed out (unsealParameters)
-    if (this.lastOut !== null) this.mem?.release(this.lastOut.data);
+    if (this.lastOut !== null) this.ctx.mem.drop(this.lastOut);
     this.lastOut = null;
-    for (const l of this.layers) l.attachMemory?.(m);
+    this.ctx.mem = m ?? new PrivateMemory();
     this.mem = m;
     this.ctx.executor.attachMemory(m?.pool ?? null); // per-op buffers (operands, shares, results) from the same pool
     m?.trackModel(this);
   }
 
-  memory(): ActivationMemory | null {
+  memory(): ManagedMemory | null {
     return this.mem;
   }
 
@@ -138,7 +145,7 @@ export class SequentialModel implements Model {
     return this.params.slice();
   }
 
-  buffers(): Buffer[] {
+  buffers(): ModelBuffer[] {
     return this.bufs.slice();
   }
 

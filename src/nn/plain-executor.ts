@@ -5,7 +5,7 @@
  */
 import type { Backend } from '../backend/backend.js';
 import { applyBilinearF32, type BilinearOp } from '../backend/bilinear.js';
-import { BufferPool } from '../backend/buffer-pool.js';
+import { NamedBuffers } from '../backend/named-buffers.js';
 import { accumulationTarget } from './accumulation.js';
 import type { ExecutorStats, LinearExecutor, OpTag, RunOptions } from './executor.js';
 import type { TensorPool } from './memory/tensor-pool.js';
@@ -13,7 +13,7 @@ import type { TensorPool } from './memory/tensor-pool.js';
 export class PlainExecutor implements LinearExecutor {
   readonly mode = 'plain' as const;
   private ops = 0;
-  readonly #pool = new BufferPool();
+  readonly #pool = new NamedBuffers();
   /** Managed memory: the budgeted pool an accumulation's scratch is leased from (null: #pool). */
   #mem: TensorPool | null = null;
 

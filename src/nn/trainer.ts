@@ -13,9 +13,9 @@
  * after the epoch's evaluation, because evaluation also advances executor
  * counters.
  *
+ * Each step is `trainStep` (train-step.ts), the one step sequence the benchmarks and tests use too.
  * Managed memory with sealed parameters (docs/memory.md): the optimizer's update runs inside
- * model.backward, layer by layer (the trainer attaches the optimizer to the manager, sets the scheduled
- * lr before backward and does not call step()), and checkpoints are captured and restored with the
+ * model.backward, layer by layer (trainStep takes care of it), and checkpoints are captured and restored with the
  * parameters and optimizer state unsealed for the moment (`withResidentState`). The arithmetic is the
  * same, so a run is bit-identical with or without it, and checkpoints move freely between the two.
  */
@@ -30,6 +30,7 @@ import { softmaxCrossEntropy } from './loss.js';
 import type { Model } from './model.js';
 import type { Optimizer, OptimizerState } from './optim.js';
 import type { LrSchedule } from './schedule.js';
+import { trainStep } from './train-step.js';
 
 export interface StepProgress {
   epoch: number;
@@ -157,9 +158,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   }
   if (model.numClasses < data.numClasses) throw new Error(`model has ${model.numClasses} outputs, data ${data.name} has ${data.numClasses} classes`);
   const executor = model.executor();
-  const mem = model.memory?.() ?? null;
+  const mem = model.memory();
+  // before a resume restores the optimizer's state: sealed mode keeps that state sealed (trainStep would attach it too late)
   if (mem?.sealsParameters) mem.attachOptimizer(optimizer);
-  const fused = mem?.fusesOptimizer ?? false;
   /** Runs fn with parameters and optimizer state resident (sealed mode: unsealed for the moment). */
   const resident = <T>(fn: () => T, write: boolean): Promise<T> => (mem === null ? Promise.resolve(fn()) : mem.withResidentState(fn, { write }));
   const norm = validateStats(opts.resume?.info.norm ?? opts.norm ?? channelStats(data.train), data.inputShape[0]);
@@ -214,19 +215,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     let lr = optimizer.lr;
     for (let b = loader.next(); b; b = loader.next()) {
       lr = lrAt(b.index);
-      const logits = await model.forward(b.x, true);
       const g = grads.get(b.size) ?? new Float32Array(b.size * model.numClasses);
       grads.set(b.size, g);
-      const r = softmaxCrossEntropy(logits, b.labels, g);
-      const verdict = opts.guard?.observe(step + 1, r.loss);
-      if (verdict) throw new DivergenceError(verdict, { epoch: epoch + 1, batch: b.index + 1, batchesPerEpoch: loader.batchesPerEpoch, lr });
-      if (!Number.isFinite(r.loss)) throw new Error(`training diverged: loss is ${r.loss} at step ${step + 1} (try a lower --lr)`);
-      model.zeroGrad();
-      optimizer.lr = lr; // before backward: with sealed parameters the update runs inside it
-      await model.backward(r.grad);
-      if (!fused) optimizer.step();
-      // the replicated secure topology compares the replicas' per-step digests here
-      await executor.endStep();
+      const check = (loss: number): void => {
+        const verdict = opts.guard?.observe(step + 1, loss);
+        if (verdict) throw new DivergenceError(verdict, { epoch: epoch + 1, batch: b.index + 1, batchesPerEpoch: loader.batchesPerEpoch, lr });
+        if (!Number.isFinite(loss)) throw new Error(`training diverged: loss is ${loss} at step ${step + 1} (try a lower --lr)`);
+      };
+      const r = await trainStep(model, optimizer, b.x, b.labels, { lr, grad: g, check });
       step++;
       trained += b.size;
       totals.lossSum += r.loss * b.size;

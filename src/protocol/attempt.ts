@@ -10,7 +10,8 @@ import type { Hash } from 'node:crypto';
 import type { Connection } from '../net/transport.js';
 import type { EnclaveKernels } from './enclave-kernels.js';
 import type { Feeds } from './enclave-op.js';
-import type { AttemptBuffers, LeaseSet } from './managed-buffers.js';
+import type { AttemptBuffers, Int32Buffers, LeaseSet } from './managed-buffers.js';
+import type { LeanReports } from './lean-culprit.js';
 import type { MaskSource } from './mask-source.js';
 import type { OpAttempt } from './op-attempt.js';
 import type { MaskKeys } from './op-streams.js';
@@ -53,8 +54,19 @@ export interface AttemptState {
  */
 export interface AttemptCheck {
   readonly q: [Int32Array | null, Int32Array | null];
-  check(c: Float32Array, uses: readonly [OperandUse, OperandUse], parts?: readonly Int32Array[]): void;
+  /**
+   * Where the check's buffers (and the attempt's AQ, BQ for it) come from: unlike the attempt's `bufs`,
+   * which go back once the sends are out, these stay valid until the attempt ends.
+   */
+  readonly bufs: Int32Buffers;
+  check(c: Float32Array, uses: readonly [OperandUse, OperandUse], evidence: CulpritEvidence): Promise<void>;
 }
+
+/**
+ * What names the culprit when a check fails: goten, the parts as received; lean, a request for every
+ * worker's own part (lean-culprit.ts), made only after a failure.
+ */
+export type CulpritEvidence = { readonly goten: readonly Int32Array[] } | { readonly lean: () => Promise<LeanReports> };
 
 /** A protocol's attempt: returns max |C| of the reconstructed result (written to c). */
 export type AttemptFn = (env: AttemptEnv, x: AttemptState, a: Float32Array, b: Float32Array, c: Float32Array) => Promise<number>;

@@ -35,7 +35,7 @@ import { maskAndShare } from '../field/combine.js';
 import { packCentred24, unpackCentred24 } from '../field/pack.js';
 import { isCentredArray, subModP } from '../field/share.js';
 import { requireNativeModule } from '../addon/addon.js';
-import { BufferPool } from '../backend/buffer-pool.js';
+import { NamedBuffers } from '../backend/named-buffers.js';
 import { reconstructDequantize } from './reconstruct.js';
 
 /** One PRG stream: a 16-byte key and a 64-bit stream id. */
@@ -124,7 +124,7 @@ function checkParts(parts: number, masks: number): void {
 
 /** The TypeScript reference (always available). */
 export function createJsKernels(): EnclaveKernels {
-  const pool = new BufferPool();
+  const pool = new NamedBuffers();
   const kernels: EnclaveKernels = {
     name: 'js',
     maxAbs: (x) => maxAbsRef(x),

@@ -52,8 +52,8 @@ export function maskStream<K extends MaskKeyName>(keys: Pick<MaskKeys, K>, name:
  * quantize (the operand version `ua`/`ub`, op-quantize.ts), mask and share together.
  * The paper's masks are drawn per op attempt, so a reused operand version is
  * quantized again (same values) and masked afresh. Buffers come from `pool`: a
- * BufferPool (valid until the next attempt) or the attempt's leases (managed memory).
- * `keepQuantized` also writes AQ, BQ.
+ * NamedBuffers (valid until the next attempt) or the attempt's leases (managed memory).
+ * With `quantized`, AQ and BQ are also written, into buffers from it (they outlive the sends).
  */
 export function prepareAttempt(
   feeds: Feeds,
@@ -66,13 +66,13 @@ export function prepareAttempt(
   b: Float32Array,
   pool: Int32Buffers,
   kernels: EnclaveKernels,
-  keepQuantized = false,
+  quantized: Int32Buffers | null = null,
 ): PreparedAttempt {
   const sz = bilinearSizes(at.op);
   if (!feeds.w0 && !feeds.w1) throw new Error('prepareAttempt: this enclave feeds neither worker 0 nor worker 1');
   const side = (x: Float32Array, n: number, use: OperandUse, mask: MaskKeyName, share: MaskKeyName, tag: string) => {
     const noise: StreamRef = { key: noiseKey, id: noiseStreamId(at.layer, use) };
-    const q = keepQuantized ? pool.int32(`e.${tag}q`, n) : null;
+    const q = quantized ? quantized.int32(`e.${tag}q`, n) : null;
     const masked = pool.int32(`e.${tag}e`, n);
     const share1 = feeds.w1 ? pool.int32(`e.${tag}1`, n) : null;
     kernels.quantizeMaskShare(x, use.exp, noise, maskStream(keys, mask, at), share1 ? maskStream(keys, share, at) : null, q, masked, share1);

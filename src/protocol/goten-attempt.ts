@@ -25,7 +25,7 @@ export async function gotenAttempt(env: AttemptEnv, x: AttemptState, a: Float32A
   const { feeds, keys, noiseKey, workers, kernels, masks } = env;
   const { at, opId, label, digest } = x;
   const [ua, ub] = x.uses;
-  const prep = prepareAttempt(feeds, keys, noiseKey, at, ua, ub, a, b, x.bufs, kernels, digest !== null || x.verify !== null);
+  const prep = prepareAttempt(feeds, keys, noiseKey, at, ua, ub, a, b, x.bufs, kernels, x.verify?.bufs ?? (digest ? x.bufs : null));
   if (x.verify) [x.verify.q[0], x.verify.q[1]] = [prep.aq, prep.bq];
   if (digest) {
     digest.update(Int32Array.of(at.layer, at.attempt, ua.exp, ub.exp));
@@ -66,7 +66,7 @@ export async function gotenAttempt(env: AttemptEnv, x: AttemptState, a: Float32A
       throw e;
     }
     // step 7 (verification on): C is checked against AQ, BQ; on failure each part is checked on its own
-    x.verify?.check(c, [ua, ub], data);
+    await x.verify?.check(c, [ua, ub], { goten: data });
     return maxAbs;
   } finally {
     for (const p of parts) if (p.status === 'fulfilled') p.value?.release();

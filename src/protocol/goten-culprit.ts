@@ -20,6 +20,29 @@ import { projectProduct, projectResult, projectionSize } from './freivalds.js';
 import type { OpAttempt } from './op-attempt.js';
 import type { MaskKeyName, MaskKeys } from './op-streams.js';
 
+/** Checks one worker's part against its formula: both protocols' culprit search (goten-culprit, lean-culprit). */
+export interface PartCheck {
+  /** A mask stream of the attempt, drawn again (n elements). */
+  mask(name: MaskKeyName, n: number): Int32Array;
+  /** Does part + mask project like Σ f(x, y) over `terms`? (A fresh R per call.) */
+  holds(part: Int32Array, mask: Int32Array, terms: readonly (readonly [Int32Array, Int32Array])[]): boolean;
+}
+
+export function partCheck(v: ProductVerifier, kernels: EnclaveKernels, keys: MaskKeys, at: OpAttempt): PartCheck {
+  const c = bilinearSizes(at.op).c;
+  const n = projectionSize(at.op, PROJECTIONS);
+  return {
+    mask: (name, len) => kernels.fillCentred(maskStream(keys, name, at), new Int32Array(len)),
+    holds(part, mask, terms) {
+      const r = v.draw(at.op);
+      const left = projectResult(v.backend, at.op, addModP(part, mask, new Int32Array(c)), r, PROJECTIONS, new Int32Array(n));
+      const right = new Int32Array(n);
+      for (const [x, y] of terms) addModP(right, projectProduct(v.backend, at.op, x, y, r, PROJECTIONS, new Int32Array(n)), right);
+      return sameElements(left, right);
+    },
+  };
+}
+
 /**
  * The workers whose part fails its own check, as a sentence. `parts` are [C0', C1', third part] as
  * received; `online` says whether the third part came from worker 2.
@@ -35,26 +58,16 @@ export function gotenCulprit(
   online: boolean,
 ): string {
   const sz = bilinearSizes(at.op);
-  const draw = (name: MaskKeyName, n: number) => kernels.fillCentred(maskStream(keys, name, at), new Int32Array(n));
-  const [u, v0, a0, b0] = [draw('U', sz.a), draw('V', sz.b), draw('A0', sz.a), draw('B0', sz.b)];
+  const pc = partCheck(v, kernels, keys, at);
+  const [u, v0, a0, b0] = [pc.mask('U', sz.a), pc.mask('V', sz.b), pc.mask('A0', sz.a), pc.mask('B0', sz.b)];
   const e = subModP(aq, u, new Int32Array(sz.a));
   const f = subModP(bq, v0, new Int32Array(sz.b));
-  const n = projectionSize(at.op, PROJECTIONS);
-  const be = v.backend;
-  /** Does part + mask project like Σ f(x, y) over `terms`? */
-  const holds = (part: Int32Array, mask: MaskKeyName, terms: readonly [Int32Array, Int32Array][]): boolean => {
-    const r = v.draw(at.op);
-    const left = projectResult(be, at.op, addModP(part, draw(mask, sz.c), new Int32Array(sz.c)), r, PROJECTIONS, new Int32Array(n));
-    const right = new Int32Array(n);
-    for (const [x, y] of terms) addModP(right, projectProduct(be, at.op, x, y, r, PROJECTIONS, new Int32Array(n)), right);
-    return sameElements(left, right);
-  };
   const bad: string[] = [];
-  if (!holds(parts[0], 'CM0', [[a0, f], [e, subModP(b0, f, new Int32Array(sz.b))]])) bad.push("worker 0's result C0'");
+  if (!pc.holds(parts[0], pc.mask('CM0', sz.c), [[a0, f], [e, subModP(b0, f, new Int32Array(sz.b))]])) bad.push("worker w0's result C0'");
   const a1 = subModP(aq, a0, new Int32Array(sz.a));
   const b1 = subModP(bq, b0, new Int32Array(sz.b));
-  if (!holds(parts[1], 'CM1', [[a1, f], [e, b1]])) bad.push("worker 1's result C1'");
-  if (online && !holds(parts[2], 'CMZ', [[u, v0]])) bad.push("worker 2's result Z'");
+  if (!pc.holds(parts[1], pc.mask('CM1', sz.c), [[a1, f], [e, b1]])) bad.push("worker w1's result C1'");
+  if (online && !pc.holds(parts[2], pc.mask('CMZ', sz.c), [[u, v0]])) bad.push("worker w2's result Z'");
   if (bad.length === 0) return 'each worker part passes on its own but their sum does not (the third part or the output masks)';
   return `${bad.join(' and ')} failed verification`;
 }

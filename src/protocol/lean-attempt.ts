@@ -11,7 +11,8 @@
  *   4. C = centre(S + T (+ Z̃ offline)) · 2^(eA + eB − 12), guarded, in one fused sweep that
  *      draws T and checks S
  *   5. with verification on (verify-attempt.ts): C is checked against AQ, BQ before it is returned;
- *      the fresh sides' AQ, BQ come from the operand sweep above
+ *      the fresh sides' AQ, BQ come from the operand sweep above; after a failure every worker is asked
+ *      for its own part, which names the culprit (lean-culprit.ts)
  *
  * Per op at most (a + b) elements leave the enclave and c come in, 3 bytes each (traffic.ts),
  * through two connections written (w0, w2) and one read (w1). Replicated topology: e0 feeds
@@ -23,6 +24,7 @@ import { MsgType } from '../net/message-types.js';
 import type { Connection } from '../net/transport.js';
 import type { AttemptEnv, AttemptState } from './attempt.js';
 import { NonCentredPartError, type FieldPart } from './enclave-kernels.js';
+import { collectLeanReports } from './lean-culprit.js';
 import { maskStream } from './enclave-op.js';
 import { type LeanAttempt, leanHeader, operandStream } from './lean-op.js';
 import { receivePackedResult } from './mask-source.js';
@@ -40,7 +42,8 @@ export async function leanAttempt(env: AttemptEnv, x: AttemptState, a: Float32Ar
   // exponent (operands.ts) the scan confirms it, and a wrong guess (rare) is swept again
   const operand = (v: Float32Array, use: OperandUse, tag: string, to: Connection | null, side: 0 | 1): OperandUse => {
     if (!use.fresh) return use;
-    const q = digest || x.verify ? bufs.int32(`${tag}q`, v.length) : null;
+    // AQ for the check outlives the sends (the check's buffers); for the digest alone it is used at once
+    const q = x.verify ? x.verify.bufs.int32(`${tag}q`, v.length) : digest ? bufs.int32(`${tag}q`, v.length) : null;
     if (x.verify) x.verify.q[side] = q;
     const packed = to ? bufs.uint8(`${tag}e`, 3 * v.length) : null;
     const sweep = (exp: number) =>
@@ -76,7 +79,7 @@ export async function leanAttempt(env: AttemptEnv, x: AttemptState, a: Float32Ar
       workers[1].destroy(e);
       throw e;
     }
-    x.verify?.check(c, [ua, ub]);
+    await x.verify?.check(c, [ua, ub], { lean: () => collectLeanReports(workers, kernels, opId, n, env.timeoutMs) });
     return maxAbs;
   } finally {
     if (s.status === 'fulfilled') s.value.release();

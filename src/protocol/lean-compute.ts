@@ -22,7 +22,7 @@ import type { Backend } from '../backend/backend.js';
 import { applyBilinearModP, bilinearSizes } from '../backend/bilinear.js';
 import { addSubModP } from '../field/combine.js';
 import { addModP, subModP } from '../field/share.js';
-import type { BufferPool } from '../backend/buffer-pool.js';
+import type { NamedBuffers } from '../backend/named-buffers.js';
 import type { EnclaveKernels } from './enclave-kernels.js';
 import { maskStream } from './enclave-op.js';
 import { type LeanAttempt, operandStream } from './lean-op.js';
@@ -41,7 +41,7 @@ export function computeLean0(
   e: Int32Array,
   f: Int32Array,
   out: Int32Array,
-  pool: BufferPool,
+  pool: NamedBuffers,
 ): void {
   const sz = bilinearSizes(at.op);
   const [ra, rb] = at.operands;
@@ -64,7 +64,7 @@ export function computeLean1(
   e: Int32Array,
   f: Int32Array,
   out: Int32Array,
-  pool: BufferPool,
+  pool: NamedBuffers,
 ): void {
   const sz = bilinearSizes(at.op);
   const [ra, rb] = at.operands;
@@ -80,7 +80,7 @@ export function computeLean1(
 }
 
 /** Z' = f(U, V) − T + CM0 + CM1 with U = S0(a) + D(a), V = S0(b) + D(b), written into out. */
-export function computeLean2(be: Backend, k: EnclaveKernels, keys: LeanWorker2Keys, at: LeanAttempt, out: Int32Array, pool: BufferPool): void {
+export function computeLean2(be: Backend, k: EnclaveKernels, keys: LeanWorker2Keys, at: LeanAttempt, out: Int32Array, pool: NamedBuffers): void {
   const sz = bilinearSizes(at.op);
   const [ra, rb] = at.operands;
   const u = leanMask(k, keys, at.layer, ra, sz.a, pool, 'l.u');

@@ -1,13 +1,13 @@
 /**
  * The executors' per-op buffers in managed memory mode (docs/memory.md): instead of named buffers kept
- * forever (buffer-pool.ts), every operand, share and received result is a lease on the enclave's budgeted
+ * forever (named-buffers.ts), every operand, share and received result is a lease on the enclave's budgeted
  * TensorPool (src/nn/memory/tensor-pool.ts), so it is counted in the budget, reused across ops and layers,
  * and evicted when the budget is tight.
  */
 import type { PoolLease, ReceivePool } from '../net/pool.js';
 import type { TensorPool } from '../nn/memory/tensor-pool.js';
 
-/** Int32 buffers by role (`e.ae`, `u`, …): a BufferPool (unmanaged, reused by name) or a LeaseSet. */
+/** Int32 buffers by role (`e.ae`, `u`, …): a NamedBuffers (unmanaged, reused by name) or a LeaseSet. */
 export interface Int32Buffers {
   int32(name: string, n: number): Int32Array;
 }
@@ -19,7 +19,7 @@ export interface AttemptBuffers extends Int32Buffers {
 }
 
 /**
- * The leases of one op attempt: every `int32` call is a fresh lease (names only matter to a BufferPool),
+ * The leases of one op attempt: every `int32` call is a fresh lease (names only matter to a NamedBuffers),
  * ended together by `release` (back for reuse) or `forget` (never reused: a send may still read them).
  */
 export class LeaseSet implements AttemptBuffers {

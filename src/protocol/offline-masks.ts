@@ -40,7 +40,7 @@ import { type BilinearOp, applyBilinearModP, bilinearSizes } from '../backend/bi
 import { sumModP } from '../field/share.js';
 import { MemoryBacking, SealedChunkStore, type UntrustedBacking } from '../tee/chunk-store.js';
 import { Sealer } from '../tee/seal.js';
-import { BufferPool } from '../backend/buffer-pool.js';
+import { NamedBuffers } from '../backend/named-buffers.js';
 import type { EnclaveKernels } from './enclave-kernels.js';
 import { maskStream } from './enclave-op.js';
 import { leanMask } from './lean-compute.js';
@@ -123,7 +123,7 @@ export class OfflineMaskSource implements MaskSource {
   readonly #store: SealedChunkStore;
   /** Trusted record: chunk id → geometry it was computed for. */
   readonly #planned = new Map<string, string>();
-  readonly #pool = new BufferPool();
+  readonly #pool = new NamedBuffers();
   /** Managed memory: the budgeted pool per-attempt buffers are leased from (null: #pool). */
   #mem: TensorPool | null = null;
   /** Attempts seen in the current step (the first of each layer/pass), and the last learned step's sites. */

@@ -7,11 +7,11 @@
  *
  * R holds PROJECTIONS = 3 independent columns of field elements from an AES-CTR stream under a key
  * drawn with crypto.randomBytes when the verifier is made; no worker ever sees it, and every check
- * draws a new R (the stream's next id). Soundness: a wrong C (C ≠ f(AQ, BQ) mod P) passes one column
- * with probability ≤ 1/P, all three with ≤ P^−3 < 2^−62 (P > 2^20.99). Union bound over the N op
- * attempts of one training step (every attempt is checked, retries included): an undetected wrong
- * result in a step has probability ≤ N·P^−3 < 2^−40 for N ≤ 2^22 (a VGG-11 step has 32 ops, so
- * < 2^−57).
+ * draws a new R (the stream's next id). Soundness (freivalds.ts): a wrong C (C ≠ f(AQ, BQ) mod P)
+ * passes one column with probability ≤ 2/P (conv; 1/P linear), all three with ≤ (2/P)^3 < 2^−59
+ * (P > 2^20.99). Union bound over the N op attempts of one training step (every attempt is checked,
+ * retries included): an undetected wrong result in a step has probability ≤ N·(2/P)^3 < 2^−40 for
+ * N ≤ 2^19 (a VGG-11 step has 32 ops, so < 2^−54).
  *
  * Modes: `all` checks every attempt; `sample` checks each attempt with probability 1/SAMPLE_ONE_IN,
  * decided with the enclave's own randomness after the result has arrived (a worker that corrupts m
@@ -27,13 +27,14 @@ import type { Backend } from '../backend/backend.js';
 import type { BilinearOp, BilinearPass } from '../backend/bilinear.js';
 import { FieldStream } from '../field/prg.js';
 import { pow2 } from '../field/quantize.js';
-import { projectProduct, projectResult, projectionRows, projectionSize } from './freivalds.js';
+import { FRESH_INT32, projectProduct, projectResult, projectionRandomness, projectionSize } from './freivalds.js';
+import type { Int32Buffers } from './managed-buffers.js';
 
 export const VERIFY_MODES = ['all', 'sample', 'off'] as const;
 export type VerifyMode = (typeof VERIFY_MODES)[number];
 /** Off until the cost measurement decides (docs/protocol.md, Verification). */
 export const DEFAULT_VERIFY: VerifyMode = 'off';
-/** Columns of R per check: an undetected wrong result with probability ≤ P^−3 < 2^−62 per op attempt. */
+/** Columns of R per check: an undetected wrong result with probability ≤ (2/P)^3 < 2^−59 per op attempt. */
 export const PROJECTIONS = 3;
 /** `sample` checks one attempt in this many. */
 export const SAMPLE_ONE_IN = 4;
@@ -85,9 +86,9 @@ export class ProductVerifier {
     return false;
   }
 
-  /** A fresh projection matrix for `op` (projectionRows × PROJECTIONS elements). */
+  /** Fresh projection randomness for `op` (projectionRandomness × PROJECTIONS elements). */
   draw(op: BilinearOp): Int32Array {
-    return FieldStream.open(this.#key, this.#draws++).fillCentred(new Int32Array(projectionRows(op) * PROJECTIONS));
+    return FieldStream.open(this.#key, this.#draws++).fillCentred(new Int32Array(projectionRandomness(op) * PROJECTIONS));
   }
 
   /** C from out = C · 2^scaleExp into `into`; false when the scale is outside EXACT_SCALE (counted). */
@@ -101,11 +102,14 @@ export class ProductVerifier {
     return true;
   }
 
-  /** True iff C passes the check with R against the operands AQ, BQ. */
-  passes(op: BilinearOp, aq: Int32Array, bq: Int32Array, c: Int32Array, r: Int32Array): boolean {
+  /**
+   * True iff C passes the check with R against the operands AQ, BQ. The projections and their
+   * intermediate come from `scratch` ('v.left', 'v.right', 'v.t'): fresh pages cost more than the check.
+   */
+  passes(op: BilinearOp, aq: Int32Array, bq: Int32Array, c: Int32Array, r: Int32Array, scratch: Int32Buffers = FRESH_INT32): boolean {
     const n = projectionSize(op, PROJECTIONS);
-    const left = projectResult(this.backend, op, c, r, PROJECTIONS, new Int32Array(n));
-    const right = projectProduct(this.backend, op, aq, bq, r, PROJECTIONS, new Int32Array(n));
+    const left = projectResult(this.backend, op, c, r, PROJECTIONS, scratch.int32('v.left', n));
+    const right = projectProduct(this.backend, op, aq, bq, r, PROJECTIONS, scratch.int32('v.right', n), scratch);
     this.#stats.checked++;
     return sameElements(left, right);
   }

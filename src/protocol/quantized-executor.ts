@@ -21,7 +21,7 @@ import { tensorExponent } from '../field/quantize.js';
 import { accumulationTarget } from '../nn/accumulation.js';
 import type { ExecutorStats, LinearExecutor, OpTag, RunOptions } from '../nn/executor.js';
 import type { TensorPool } from '../nn/memory/tensor-pool.js';
-import { BufferPool } from '../backend/buffer-pool.js';
+import { NamedBuffers } from '../backend/named-buffers.js';
 import { LeaseSet } from './managed-buffers.js';
 import { noiseKeyFromSeed, quantizeOperand } from './op-quantize.js';
 import { AttemptCounter } from './op-streams.js';
@@ -42,7 +42,7 @@ export class QuantizedExecutor implements LinearExecutor {
   readonly #operands = new OperandTracker(this.attempts);
   readonly #backend: Backend;
   readonly #noiseKey: Uint8Array;
-  readonly #pool = new BufferPool();
+  readonly #pool = new NamedBuffers();
   /** Managed memory: the budgeted pool per-op buffers are leased from (null: #pool). */
   #mem: TensorPool | null = null;
   readonly #stats: ExecutorStats = { ops: 0, overflows: 0 };

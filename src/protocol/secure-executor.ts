@@ -28,7 +28,7 @@ import { accumulationTarget } from '../nn/accumulation.js';
 import type { ExecutorStats, LinearExecutor, OpTag, RunOptions } from '../nn/executor.js';
 import type { TensorPool } from '../nn/memory/tensor-pool.js';
 import { type AttemptEnv, type AttemptFn, SendTracker } from './attempt.js';
-import { BufferPool } from '../backend/buffer-pool.js';
+import { NamedBuffers } from '../backend/named-buffers.js';
 import { type EnclaveKernels, enclaveKernels } from './enclave-kernels.js';
 import type { Feeds } from './enclave-op.js';
 import { gotenAttempt } from './goten-attempt.js';
@@ -99,7 +99,7 @@ export class SecureExecutor implements LinearExecutor {
   readonly #env: AttemptEnv;
   readonly #attemptFn: AttemptFn;
   readonly #check: CheckContext | null;
-  readonly #pool = new BufferPool();
+  readonly #pool = new NamedBuffers();
   /** Managed memory: the budgeted pool per-attempt buffers are leased from (null: #pool). */
   #mem: TensorPool | null = null;
   readonly #stats: ExecutorStats = { ops: 0, overflows: 0 };
@@ -161,7 +161,9 @@ export class SecureExecutor implements LinearExecutor {
     const leases = this.#mem ? new LeaseSet(this.#mem) : null;
     const sends = new SendTracker(leases, () => this.#pool.clear());
     const confirm = (use: OperandUse, maxAbs: number) => this.#operands.confirm(at.layer, use, maxAbs);
-    const verify = this.#check?.verifier.wants() ? attemptCheck(this.#check, at, layer, a, b) : null;
+    // the check's buffers outlive the sends (leases go back when the attempt ends)
+    const checkLeases = this.#check && this.#mem ? new LeaseSet(this.#mem) : null;
+    const verify = this.#check?.verifier.wants() ? attemptCheck(this.#check, at, layer, a, b, checkLeases ?? this.#pool) : null;
     const state = { at, uses, opId: this.#seq++ >>> 0, label: opLabel(at), bufs: leases ?? this.#pool, digest: this.#digest, sends, confirm, verify };
     try {
       return await this.#attemptFn(this.#env, state, a, b, c);
@@ -172,6 +174,7 @@ export class SecureExecutor implements LinearExecutor {
       throw err;
     } finally {
       sends.end();
+      checkLeases?.release();
     }
   }
 

@@ -21,7 +21,7 @@ import { type BilinearOp, applyBilinearModP, bilinearSizes } from '../backend/bi
 import { addSubModP } from '../field/combine.js';
 import { FieldStream } from '../field/prg.js';
 import { subModP } from '../field/share.js';
-import type { BufferPool } from '../backend/buffer-pool.js';
+import type { NamedBuffers } from '../backend/named-buffers.js';
 import type { OpAttempt } from './op-attempt.js';
 import { SLOT_MAIN, opStreamId } from './op-streams.js';
 
@@ -46,7 +46,7 @@ export interface Worker2Keys {
 }
 
 /** C0' = f(A0, F) + f(E, B0 − F) − CM0, written into out. */
-export function computeWorker0(be: Backend, keys: Worker0Keys, at: OpAttempt, e: Int32Array, f: Int32Array, out: Int32Array, pool: BufferPool): void {
+export function computeWorker0(be: Backend, keys: Worker0Keys, at: OpAttempt, e: Int32Array, f: Int32Array, out: Int32Array, pool: NamedBuffers): void {
   const sz = bilinearSizes(at.op);
   const a0 = drawMask(keys.A0, at, pool.int32('w.a0', sz.a));
   const b0 = drawMask(keys.B0, at, pool.int32('w.b0', sz.b));
@@ -68,7 +68,7 @@ export function computeWorker1(
   e: Int32Array,
   f: Int32Array,
   out: Int32Array,
-  pool: BufferPool,
+  pool: NamedBuffers,
 ): void {
   const sz = bilinearSizes(at.op);
   const cm = drawMask(keys.CM1, at, pool.int32('w.cm', sz.c));
@@ -79,7 +79,7 @@ export function computeWorker1(
 }
 
 /** Z' = f(U, V) − CMZ, written into out. */
-export function computeWorker2(be: Backend, keys: Worker2Keys, at: OpAttempt, out: Int32Array, pool: BufferPool): void {
+export function computeWorker2(be: Backend, keys: Worker2Keys, at: OpAttempt, out: Int32Array, pool: NamedBuffers): void {
   const sz = bilinearSizes(at.op);
   const u = drawMask(keys.U, at, pool.int32('w.u', sz.a));
   const v = drawMask(keys.V, at, pool.int32('w.v', sz.b));

@@ -22,7 +22,7 @@ import { bilinearSizes } from '../backend/bilinear.js';
 import { addModP } from '../field/share.js';
 import { MsgType } from '../net/message-types.js';
 import type { Connection } from '../net/transport.js';
-import type { BufferPool } from '../backend/buffer-pool.js';
+import type { NamedBuffers } from '../backend/named-buffers.js';
 import type { EnclaveKernels } from '../protocol/enclave-kernels.js';
 import { computeLean0, computeLean1, computeLean2, type LeanWorker0Keys, type LeanWorker1Keys, type LeanWorker2Keys } from '../protocol/lean-compute.js';
 import type { LeanAttempt } from '../protocol/lean-op.js';
@@ -76,6 +76,31 @@ export class OperandCache {
   }
 }
 
+/**
+ * The parts of the last op this worker computed or received, kept until its next op so that an enclave whose
+ * check of S failed can ask each worker for its own part (protocol/lean-culprit.ts). They are pool buffers
+ * (valid until the next op), never copies; the enclave asks before it sends another op.
+ */
+export class RecentParts {
+  #opId = -1;
+  #parts: readonly (readonly [string, Int32Array])[] = [];
+
+  set(opId: number, parts: readonly (readonly [string, Int32Array])[]): void {
+    this.#opId = opId;
+    this.#parts = parts;
+  }
+
+  clear(): void {
+    this.#opId = -1;
+    this.#parts = [];
+  }
+
+  /** The parts of op `opId` (its name and values), or none when that is not the last op. */
+  of(opId: number): readonly (readonly [string, Int32Array])[] {
+    return opId === this.#opId ? this.#parts : [];
+  }
+}
+
 export interface LeanWorkerContext {
   readonly party: 0 | 1 | 2;
   readonly backend: Backend;
@@ -83,7 +108,7 @@ export interface LeanWorkerContext {
   readonly keys: LeanWorker0Keys | LeanWorker1Keys | LeanWorker2Keys;
   readonly links: LeanLinks;
   readonly cache: OperandCache;
-  readonly pool: BufferPool;
+  readonly pool: NamedBuffers;
   /** Subscribed enclaves (worker 1's result goes to each). */
   readonly subscribers: () => readonly Connection[];
   /** Observer of every received tensor: its values and its packed wire bytes (auditing, the privacy tests); must not keep them. */
@@ -92,6 +117,8 @@ export interface LeanWorkerContext {
   readonly busy: (ms: number) => void;
   /** Testing only (fault-injection.ts): sees this worker's own result before it is used. */
   readonly fault: ((out: Int32Array) => void) | null;
+  /** The last op's parts, for a culprit request. */
+  readonly recent: RecentParts;
 }
 
 function link(l: Connection | undefined, name: string): Connection {
@@ -165,35 +192,57 @@ export async function serveLeanOp(
   const out = ctx.pool.int32('out', sz.c);
   const packed = ctx.pool.uint8('packed', 3 * sz.c);
   const result = (data: Uint8Array) => ({ type: MsgType.Result, opId, label, dtype: 'int24' as const, data });
-  const timed = (f: () => void) => {
+  const timed = (f: () => void, own: Int32Array) => {
     const t0 = performance.now();
     f();
     ctx.busy(performance.now() - t0);
-    ctx.fault?.(out);
+    ctx.fault?.(own);
   };
+  ctx.recent.clear();
   if (ctx.party === 0) {
     const w1 = link(ctx.links.w1, 'worker 1');
     const relayed = w1.send({ type: MsgType.OpRequest, opId, label, dtype: 'json', value: header });
     const e = await operand(ctx, at, 0, opId, label, feeder, w1);
     const f = await operand(ctx, at, 1, opId, label, feeder, w1);
     await relayed;
-    timed(() => computeLean0(ctx.backend, ctx.kernels, ctx.keys as LeanWorker0Keys, at, e, f, out, ctx.pool));
+    timed(() => computeLean0(ctx.backend, ctx.kernels, ctx.keys as LeanWorker0Keys, at, e, f, out, ctx.pool), out);
+    ctx.recent.set(opId, [["C0'", out]]);
     await w1.send(result(ctx.kernels.pack(out, packed)));
   } else if (ctx.party === 1) {
     const w0 = link(ctx.links.w0, 'worker 0');
     const e = await operand(ctx, at, 0, opId, label, w0, null);
     const f = await operand(ctx, at, 1, opId, label, w0, null);
-    timed(() => computeLean1(ctx.backend, ctx.kernels, ctx.keys as LeanWorker1Keys, at, e, f, out, ctx.pool));
-    const part = ctx.pool.int32('part', sz.c);
+    const own = ctx.pool.int32('own', sz.c);
+    timed(() => computeLean1(ctx.backend, ctx.kernels, ctx.keys as LeanWorker1Keys, at, e, f, own, ctx.pool), own);
+    const kept: [string, Int32Array][] = [["C1'", own]];
+    out.set(own);
     for (const [from, what] of [[w0, "C0'"], ...(ctx.links.w2 ? [[ctx.links.w2, "Z'"]] : [])] as [Connection, string][]) {
+      const part = ctx.pool.int32(`got ${what}`, sz.c);
       await receiveInto(ctx, from, MsgType.Result, opId, sz.c, what, at, part);
       addModP(out, part, out);
+      kept.push([what, part]);
     }
+    ctx.recent.set(opId, kept);
     ctx.kernels.pack(out, packed);
     await Promise.all(ctx.subscribers().map((s) => s.send(result(packed))));
   } else {
     const w1 = link(ctx.links.w1, 'worker 1');
-    timed(() => computeLean2(ctx.backend, ctx.kernels, ctx.keys as LeanWorker2Keys, at, out, ctx.pool));
+    timed(() => computeLean2(ctx.backend, ctx.kernels, ctx.keys as LeanWorker2Keys, at, out, ctx.pool), out);
+    ctx.recent.set(opId, [["Z'", out]]);
     await w1.send(result(ctx.kernels.pack(out, packed)));
+  }
+}
+
+/**
+ * Answers an enclave's culprit request for op `opId` (protocol/lean-culprit.ts): a Control
+ * `{kind: 'parts', names}` and then one packed Result frame per named part, all with that op id. A worker
+ * that no longer holds the op answers with no names.
+ */
+export async function answerParts(ctx: LeanWorkerContext, conn: Connection, opId: number): Promise<void> {
+  const parts = ctx.recent.of(opId);
+  await conn.send({ type: MsgType.Control, opId, dtype: 'json', value: { kind: 'parts', names: parts.map(([name]) => name) } });
+  for (const [name, data] of parts) {
+    // a fresh buffer per part: sends do not copy, and this rare path must not share the op's buffers
+    await conn.send({ type: MsgType.Result, opId, label: name, dtype: 'int24', data: ctx.kernels.pack(data, new Uint8Array(3 * data.length)) });
   }
 }

@@ -14,12 +14,12 @@ import type { Backend } from '../backend/backend.js';
 import { bilinearSizes } from '../backend/bilinear.js';
 import { MsgType } from '../net/message-types.js';
 import { ConnectionClosedError, type Connection, type ReceivedMessage } from '../net/transport.js';
-import { BufferPool } from '../backend/buffer-pool.js';
+import { NamedBuffers } from '../backend/named-buffers.js';
 import { type EnclaveKernels, enclaveKernels } from '../protocol/enclave-kernels.js';
 import { type LeanAttempt, parseLeanHeader } from '../protocol/lean-op.js';
 import { ProtocolError, checkShareTensor, parseOpHeader, sayBye } from '../protocol/messages.js';
 import type { ProtocolName } from '../protocol/variant.js';
-import { type LeanLinks, type LeanWorkerContext, OperandCache, serveLeanOp } from './lean-worker-op.js';
+import { type LeanLinks, type LeanWorkerContext, OperandCache, RecentParts, answerParts, serveLeanOp } from './lean-worker-op.js';
 import type { LeanWorker0Keys, LeanWorker1Keys, LeanWorker2Keys } from '../protocol/lean-compute.js';
 import type { OpAttempt } from '../protocol/op-attempt.js';
 import {
@@ -53,7 +53,7 @@ export interface WorkerStats {
 
 export class WorkerService {
   readonly #subscribers = new Set<Connection>();
-  readonly #pool = new BufferPool();
+  readonly #pool = new NamedBuffers();
   readonly stats: WorkerStats = { ops: 0, busyMs: 0 };
   /**
    * Observer of every tensor this worker receives (auditing and the privacy
@@ -88,6 +88,7 @@ export class WorkerService {
             onReceive: (what, data, at, wire) => this.onReceive?.(what, data, at, wire),
             busy: (ms) => (this.stats.busyMs += ms),
             fault: o.fault ?? null,
+            recent: new RecentParts(),
           }
         : null;
   }
@@ -155,7 +156,7 @@ export class WorkerService {
 
   /**
    * The next message on `conn` that is not control traffic this service answers itself: statistics
-   * requests are answered here; a goodbye (passed on to worker 1 by lean worker 0) or a closed connection
+   * requests and (lean) culprit requests for the last op's parts are answered here; a goodbye (passed on to worker 1 by lean worker 0) or a closed connection
    * ends the loop: `{ end }` (null for a clean end).
    */
   async #next(conn: Connection): Promise<ReceivedMessage | { end: Error | null }> {
@@ -171,11 +172,17 @@ export class WorkerService {
         await conn.close();
         return { end: null };
       }
-      if (req.type !== MsgType.Control || req.dtype !== 'json' || (req.value as { kind?: string })?.kind !== 'stats') return req;
-      const cpu = process.cpuUsage();
-      const value = { kind: 'stats', ...this.stats, cpuMs: (cpu.user + cpu.system) / 1000 };
+      const kind = req.type === MsgType.Control && req.dtype === 'json' ? (req.value as { kind?: unknown } | null)?.kind : undefined;
+      if (kind !== 'stats' && !(kind === 'parts' && this.#lean)) return req;
+      req.release();
       try {
-        await conn.send({ type: MsgType.Control, opId: req.opId, dtype: 'json', value });
+        if (kind === 'parts') {
+          await answerParts(this.#lean!, conn, req.opId);
+        } else {
+          const cpu = process.cpuUsage();
+          const value = { kind: 'stats', ...this.stats, cpuMs: (cpu.user + cpu.system) / 1000 };
+          await conn.send({ type: MsgType.Control, opId: req.opId, dtype: 'json', value });
+        }
       } catch (err) {
         // the peer left mid-reply: end like any other closed connection
         // (a rejection here would take the whole worker process down)

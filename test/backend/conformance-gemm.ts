@@ -100,6 +100,18 @@ export function gemmConformance(be: () => Backend): void {
       });
     }
 
+    // Few output rows (≤ 4) and many columns: the native kernel's direct path, across its 512-column blocks.
+    for (const m of [1, 2, 3, 4, 5]) {
+      it(`${m}×37×1100 (few rows, wide): exact`, () => {
+        const r = rng(m * 4099);
+        const a = randCentred(m * 37, r);
+        const b = randCentred(37 * 1100, r);
+        const c = new Int32Array(m * 1100).fill(0x7fffffff);
+        be().gemmModP({ m, k: 37, n: 1100 }, a, b, c);
+        assertExact(`${m}×37×1100`, c, refGemmModP(m, 37, 1100, a, b));
+      });
+    }
+
     it('residue edges: products and sums landing on ±HALF, ±P, 0', () => {
       const vals = [0, 1, -1, 2, -2, 3, HALF, -HALF, HALF - 1, -(HALF - 1), 1 << 19, -(1 << 19), HALF - 2, 1447, -1447];
       const m = vals.length;

@@ -88,7 +88,7 @@ describe('residual blocks', () => {
   it('rejects branches of different shapes', async () => {
     const ctx = await plainContext();
     assert.throws(() => buildLayers({ name: 'r', layers: [block(4, 2, false)] }, ctx, [4, 6, 6], 10), /shortcut gives/);
-    assert.throws(() => new Residual('r', [], []), /at least one layer/);
+    assert.throws(() => new Residual('r', ctx, [], []), /at least one layer/);
   });
 });
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { Backend } from '../../src/backend/backend.js';
 import { getBackend } from '../../src/backend/index.js';
-import type { ModelContext } from '../../src/nn/model.js';
+import { type ModelContext, modelContext } from '../../src/nn/model.js';
 import { PlainExecutor } from '../../src/nn/plain-executor.js';
 import { Rng } from '../../src/nn/rng.js';
 
@@ -17,7 +17,7 @@ export async function testBackend(): Promise<Backend> {
 }
 
 export async function plainContext(seed = 1): Promise<ModelContext> {
-  return { executor: new PlainExecutor(await testBackend()), rng: new Rng(seed) };
+  return modelContext(new PlainExecutor(await testBackend()), new Rng(seed));
 }
 
 /** n uniform values in [−scale, scale) from a seeded Rng. */

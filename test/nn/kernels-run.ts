@@ -11,9 +11,9 @@ import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { getBackend } from '../../src/backend/index.js';
 import { nnKernelsChoice } from '../../src/nn/kernels/index.js';
-import { softmaxCrossEntropy } from '../../src/nn/loss.js';
 import { buildModel, type ModelConfig } from '../../src/nn/models/index.js';
 import { Adam, type Optimizer, SGD } from '../../src/nn/optim.js';
+import { trainStep } from '../../src/nn/train-step.js';
 import { PlainExecutor } from '../../src/nn/plain-executor.js';
 import { Rng } from '../../src/nn/rng.js';
 import { Tensor } from '../../src/tensor/tensor.js';
@@ -56,12 +56,8 @@ export async function trainFingerprint(): Promise<string> {
     const model = buildModel(NET, { inputShape: [3, 11, 9], numClasses: 4, seed: 7, executor: new PlainExecutor(getBackend('js')) });
     const opt = make(model);
     for (let step = 0; step < 3; step++) {
-      const logits = await model.forward(x, true);
-      const { loss, grad } = softmaxCrossEntropy(logits, labels);
+      const { loss } = await trainStep(model, opt, x, labels);
       hash.update(`${loss};`);
-      model.zeroGrad();
-      await model.backward(grad);
-      opt.step();
     }
     add((await model.forward(x, false)).data);
     for (const p of model.parameters()) add(p.value);

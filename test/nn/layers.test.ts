@@ -79,6 +79,9 @@ function convGeom(g: Partial<Conv> & Pick<Conv, 'B' | 'C' | 'H' | 'W' | 'O'>): C
   return { kH: 3, kW: 3, sH: 1, sW: 1, pH: 0, pW: 0, ...g };
 }
 
+/** A context for the layers that use only its memory (one per file: the memory keys its buffers by layer). */
+const ctx0 = await plainContext();
+
 describe('Conv2d', () => {
   const cases: [string, Conv, boolean][] = [
     ['3×3 pad 1 with bias', convGeom({ B: 2, C: 3, H: 7, W: 6, O: 4, pH: 1, pW: 1 }), true],
@@ -138,7 +141,7 @@ describe('Linear', () => {
 
 describe('ReLU, Flatten, GlobalAvgPool', () => {
   it('ReLU', async () => {
-    await gradCheck({ layer: new ReLU('r'), x: distinctArray(60, 31), shape: [2, 3, 10], ref: (x) => x.map((v) => Math.max(v, 0)) });
+    await gradCheck({ layer: new ReLU('r', ctx0), x: distinctArray(60, 31), shape: [2, 3, 10], ref: (x) => x.map((v) => Math.max(v, 0)) });
   });
 
   it('Flatten is a view with the input shape restored on backward', async () => {
@@ -155,7 +158,7 @@ describe('ReLU, Flatten, GlobalAvgPool', () => {
       for (let i = 0; i < 6; i++) for (let j = 0; j < 20; j++) y[i] += x[i * 20 + j] / 20;
       return y;
     };
-    await gradCheck({ layer: new GlobalAvgPool('g'), x: randomArray(120, 33), shape: [2, 3, 4, 5], ref });
+    await gradCheck({ layer: new GlobalAvgPool('g', ctx0), x: randomArray(120, 33), shape: [2, 3, 4, 5], ref });
   });
 });
 
@@ -170,23 +173,23 @@ describe('pooling', () => {
   for (const [label, g, H, W] of cases) {
     const opts = { kH: g.kH, kW: g.kW, strideH: g.sH, strideW: g.sW, padH: g.pH, padW: g.pW, ceil: g.ceil };
     it(`MaxPool2d ${label}`, async () => {
-      await gradCheck({ layer: new MaxPool2d('p', opts), x: distinctArray(2 * 3 * H * W, 41), shape: [2, 3, H, W], ref: (x) => poolRef('max', 6, H, W, g, x).y });
+      await gradCheck({ layer: new MaxPool2d('p', ctx0, opts), x: distinctArray(2 * 3 * H * W, 41), shape: [2, 3, H, W], ref: (x) => poolRef('max', 6, H, W, g, x).y });
     });
     it(`AvgPool2d ${label}`, async () => {
-      await gradCheck({ layer: new AvgPool2d('p', opts), x: randomArray(2 * 3 * H * W, 42), shape: [2, 3, H, W], ref: (x) => poolRef('avg', 6, H, W, g, x).y });
+      await gradCheck({ layer: new AvgPool2d('p', ctx0, opts), x: randomArray(2 * 3 * H * W, 42), shape: [2, 3, H, W], ref: (x) => poolRef('avg', 6, H, W, g, x).y });
     });
   }
 
   it('max-pool ties go to the first maximum', async () => {
-    const p = new MaxPool2d('p', { kH: 2, kW: 2 });
+    const p = new MaxPool2d('p', ctx0, { kH: 2, kW: 2 });
     await p.forward(new Tensor([1, 1, 2, 2], Float32Array.from([1, 3, 3, 3])), true);
     const dx = await p.backward(new Tensor([1, 1, 1, 1], Float32Array.from([5])), true);
     assert.deepEqual(Array.from(dx?.data ?? []), [0, 5, 0, 0]);
   });
 
   it('rejects padding above half the kernel and windows that do not fit', () => {
-    assert.throws(() => new MaxPool2d('p', { kH: 2, kW: 2, padH: 2 }), /half the kernel/);
-    assert.throws(() => new MaxPool2d('p', { kH: 3, kW: 3 }).outputShape([1, 2, 2]), /does not fit/);
+    assert.throws(() => new MaxPool2d('p', ctx0, { kH: 2, kW: 2, padH: 2 }), /half the kernel/);
+    assert.throws(() => new MaxPool2d('p', ctx0, { kH: 3, kW: 3 }).outputShape([1, 2, 2]), /does not fit/);
   });
 });
 
@@ -199,7 +202,7 @@ describe('BatchNorm', () => {
     it(`BatchNorm${kind} ${JSON.stringify(shape)}: training forward/backward, running stats, inference`, async () => {
       const [B, C] = shape;
       const S = shape.slice(2).reduce((a, b) => a * b, 1);
-      const bn = new BatchNorm('bn', kind, { channels: C });
+      const bn = new BatchNorm('bn', ctx0, kind, { channels: C });
       bn.weight.value.set(randomArray(C, 51, 0.5).map((v) => 1 + v));
       bn.bias.value.set(randomArray(C, 52));
       const x = randomArray(B * C * S, 53, 2).map((v, i) => v + (i % 3));
@@ -218,8 +221,8 @@ describe('BatchNorm', () => {
   }
 
   it('rejects the wrong rank or channel count', () => {
-    assert.throws(() => new BatchNorm('bn', '2d', { channels: 3 }).outputShape([3]), /expected input/);
-    assert.throws(() => new BatchNorm('bn', '1d', { channels: 3 }).outputShape([4]), /expected input/);
+    assert.throws(() => new BatchNorm('bn', ctx0, '2d', { channels: 3 }).outputShape([3]), /expected input/);
+    assert.throws(() => new BatchNorm('bn', ctx0, '1d', { channels: 3 }).outputShape([4]), /expected input/);
   });
 });
 

@@ -9,9 +9,10 @@ import { BatchLoader, channelStats } from '../../src/data/index.js';
 import { loadDataset } from '../../src/data/spec.js';
 import type { LinearExecutor } from '../../src/nn/executor.js';
 import { softmaxCrossEntropy } from '../../src/nn/loss.js';
-import { ActivationMemory, type ActivationMemoryOptions } from '../../src/nn/memory/index.js';
+import { ManagedMemory, type ManagedMemoryOptions } from '../../src/nn/memory/index.js';
 import type { SequentialModel } from '../../src/nn/model.js';
 import { SGD } from '../../src/nn/optim.js';
+import { type StepPhase, trainStep } from '../../src/nn/train-step.js';
 import { PlainExecutor } from '../../src/nn/plain-executor.js';
 import { QuantizedExecutor } from '../../src/protocol/quantized-executor.js';
 import { MemoryBacking } from '../../src/tee/chunk-store.js';
@@ -29,23 +30,19 @@ interface Run {
 }
 
 /** `steps` SGD steps (with an inference forward in between, as the trainer's evaluation does). */
-async function run(executor: LinearExecutor, mem: ActivationMemory | null, steps = 3, onForward?: (m: ActivationMemory) => void): Promise<Run> {
+async function run(executor: LinearExecutor, mem: ManagedMemory | null, steps = 3, onForward?: (m: ManagedMemory) => void): Promise<Run> {
   const model = buildMemoryTestModel(executor);
   if (mem) model.attachMemory(mem);
   const opt = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 });
-  mem?.attachOptimizer(opt); // sealed parameters (the default): the update runs inside backward
   const loader = new BatchLoader(data.train, { batchSize: 8, shuffle: true, seed: 2, norm: channelStats(data.train), augment: false });
   loader.beginEpoch();
   const losses: number[] = [];
   for (let s = 0; s < steps; s++) {
     const b = loader.next()!;
-    const logits = await model.forward(b.x, true);
-    if (mem && onForward) onForward(mem);
-    const r = softmaxCrossEntropy(logits, b.labels);
-    losses.push(r.loss);
-    model.zeroGrad();
-    await model.backward(r.grad);
-    if (!mem?.fusesOptimizer) opt.step();
+    const onPhase = (p: StepPhase): void => {
+      if (p === 'forward' && mem && onForward) onForward(mem);
+    };
+    losses.push((await trainStep(model, opt, b.x, b.labels, { onPhase })).loss);
     if (s === 1) await model.forward(b.x, false); // evaluation between steps must not disturb anything
   }
   const read = () => [...model.parameters().map((p) => p.value), ...model.buffers().map((b) => b.value)].map((v) => new Uint32Array(v.slice().buffer));
@@ -68,7 +65,7 @@ describe('managed memory: bit-identical training', () => {
   for (const [mode, make] of executors) {
     it(`${mode}: every saved tensor sealed out and streamed back in 64-byte chunks`, async () => {
       const ref = await run(make(), null);
-      const mem = new ActivationMemory({ budgetBytes: 1, chunkBytes: 64 });
+      const mem = new ManagedMemory({ budgetBytes: 1, chunkBytes: 64 });
       const got = await run(make(), mem, 3, (m) => {
         // after a training forward under a 1-byte budget nothing the pool owns is kept resident except
         // the last layer's input (8 × 12 floats): room is made before each layer, and its backward comes first
@@ -90,7 +87,7 @@ describe('managed memory: bit-identical training', () => {
 
     it(`${mode}: generous budget keeps everything resident in pooled buffers`, async () => {
       const ref = await run(make(), null);
-      const mem = new ActivationMemory();
+      const mem = new ManagedMemory();
       const got = await run(make(), mem);
       assertBitIdentical(ref, got);
       assert.equal(mem.report().store.offloadedBytes, 0);
@@ -99,10 +96,10 @@ describe('managed memory: bit-identical training', () => {
 
   it('a budget in between offloads some tensors and keeps the managed peak within it', async () => {
     const ref = await run(new PlainExecutor(backend), null);
-    const probe = new ActivationMemory();
+    const probe = new ManagedMemory();
     await run(new PlainExecutor(backend), probe);
     const budget = Math.floor(probe.report().managed.peak * 0.8);
-    const mem = new ActivationMemory({ budgetBytes: budget, reserveFactor: 1 });
+    const mem = new ManagedMemory({ budgetBytes: budget, reserveFactor: 1 });
     const got = await run(new PlainExecutor(backend), mem);
     assertBitIdentical(ref, got);
     const r = mem.report();
@@ -111,7 +108,7 @@ describe('managed memory: bit-identical training', () => {
   });
 
   it('the pool reaches a steady state: later steps allocate no new buffers', async () => {
-    const mem = new ActivationMemory({ budgetBytes: 1 << 20 });
+    const mem = new ManagedMemory({ budgetBytes: 1 << 20 });
     const model = buildMemoryTestModel(new PlainExecutor(backend));
     model.attachMemory(mem);
     mem.attachOptimizer(new SGD(model.parameters(), { lr: 0.05, momentum: 0.9 }));
@@ -133,7 +130,7 @@ describe('managed memory: bit-identical training', () => {
 describe('managed memory: tampered offloaded chunks', () => {
   /** One training forward with everything offloaded; returns the model, the batch's gradient and the untrusted blobs. */
   async function forwardOffloaded() {
-    const mem = new ActivationMemory({ budgetBytes: 1, chunkBytes: 256 });
+    const mem = new ManagedMemory({ budgetBytes: 1, chunkBytes: 256 });
     const model = buildMemoryTestModel(new PlainExecutor(backend));
     model.attachMemory(mem);
     mem.attachOptimizer(new SGD(model.parameters(), { lr: 0.05 }));
@@ -189,7 +186,7 @@ describe('managed memory: tampered offloaded chunks', () => {
 
 describe('managed memory: options', () => {
   it('refuses chunk sizes above 1 MiB or not a multiple of 4', () => {
-    assert.throws(() => new ActivationMemory({ chunkBytes: 2 << 20 } as ActivationMemoryOptions), /chunk size/);
-    assert.throws(() => new ActivationMemory({ chunkBytes: 10 }), /chunk size/);
+    assert.throws(() => new ManagedMemory({ chunkBytes: 2 << 20 } as ManagedMemoryOptions), /chunk size/);
+    assert.throws(() => new ManagedMemory({ chunkBytes: 10 }), /chunk size/);
   });
 });

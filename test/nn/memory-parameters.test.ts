@@ -14,9 +14,10 @@ import { loadDataset } from '../../src/data/spec.js';
 import type { LinearExecutor } from '../../src/nn/executor.js';
 import { type Parameter, parameterSize } from '../../src/nn/layers/layer.js';
 import { softmaxCrossEntropy } from '../../src/nn/loss.js';
-import { ActivationMemory } from '../../src/nn/memory/index.js';
+import { ManagedMemory } from '../../src/nn/memory/index.js';
 import type { SequentialModel } from '../../src/nn/model.js';
 import { Adam, type FusableOptimizer, SGD } from '../../src/nn/optim.js';
+import { trainStep } from '../../src/nn/train-step.js';
 import { PlainExecutor } from '../../src/nn/plain-executor.js';
 import { QuantizedExecutor } from '../../src/protocol/quantized-executor.js';
 import type { MemoryBacking } from '../../src/tee/chunk-store.js';
@@ -43,14 +44,14 @@ const executors: [string, () => LinearExecutor][] = [
 interface Rig {
   model: SequentialModel;
   opt: FusableOptimizer;
-  mem: ActivationMemory | null;
+  mem: ManagedMemory | null;
   /** One training step (forward, loss, backward, update) on batch `i`; returns the loss. */
   step(i: number): Promise<number>;
   /** Parameters, BN buffers and optimizer state as bytes (read through withResidentState when sealed). */
   snapshot(): Promise<Buffer[]>;
 }
 
-function rig(exec: LinearExecutor, makeOpt: (ps: Parameter[]) => FusableOptimizer, mem: ActivationMemory | null): Rig {
+function rig(exec: LinearExecutor, makeOpt: (ps: Parameter[]) => FusableOptimizer, mem: ManagedMemory | null): Rig {
   const model = buildMemoryTestModel(exec);
   if (mem) model.attachMemory(mem);
   const opt = makeOpt(model.parameters());
@@ -71,12 +72,8 @@ function rig(exec: LinearExecutor, makeOpt: (ps: Parameter[]) => FusableOptimize
     mem,
     async step(i) {
       const b = batches[i % batches.length];
-      const r = softmaxCrossEntropy(await model.forward(b.x, true), b.labels);
-      model.zeroGrad();
-      opt.lr *= 0.9; // a schedule: set before backward (the fused update reads it there)
-      await model.backward(r.grad);
-      if (!mem?.fusesOptimizer) opt.step();
-      return r.loss;
+      // a schedule: trainStep sets it before backward (the fused update reads it there)
+      return (await trainStep(model, opt, b.x, b.labels, { lr: opt.lr * 0.9 })).loss;
     },
     snapshot: () => (mem ? mem.withResidentState(read, { write: false }) : Promise.resolve(read())),
   };
@@ -103,7 +100,7 @@ function assertSame(a: { losses: number[]; state: Buffer[] }, b: { losses: numbe
   a.state.forEach((t, i) => assert.ok(t.equals(b.state[i]), `state tensor ${i} differs`));
 }
 
-const sealed = (o: { budgetBytes?: number } = {}) => new ActivationMemory({ chunkBytes: CHUNK, ...o });
+const sealed = (o: { budgetBytes?: number } = {}) => new ManagedMemory({ chunkBytes: CHUNK, ...o });
 
 describe('sealed parameters: bit-identical training', () => {
   for (const [mode, exec] of executors) {
@@ -119,7 +116,7 @@ describe('sealed parameters: bit-identical training', () => {
   it("parameters: 'resident' keeps the layers' arrays (and optimizer.step()) and is bit-identical too", async () => {
     const make = optimizers[0][1];
     const ref = await train(rig(new PlainExecutor(backend), make, null));
-    const mem = new ActivationMemory({ chunkBytes: CHUNK, parameters: 'resident' });
+    const mem = new ManagedMemory({ chunkBytes: CHUNK, parameters: 'resident' });
     const r = rig(new PlainExecutor(backend), make, mem);
     assert.equal(mem.fusesOptimizer, false);
     assertSame(ref, await train(r));

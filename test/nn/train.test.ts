@@ -12,6 +12,7 @@ import { softmaxCrossEntropy } from '../../src/nn/loss.js';
 import type { Model } from '../../src/nn/model.js';
 import { buildModel } from '../../src/nn/models/index.js';
 import { SGD } from '../../src/nn/optim.js';
+import { trainStep } from '../../src/nn/train-step.js';
 import { PlainExecutor } from '../../src/nn/plain-executor.js';
 import { Rng } from '../../src/nn/rng.js';
 import { Tensor } from '../../src/tensor/tensor.js';
@@ -50,12 +51,7 @@ async function epoch(model: Model, opt: SGD, data: { x: Float32Array; y: Uint8Ar
       xb.set(data.x.subarray(i * 784, (i + 1) * 784), b * 784);
       yb[b] = data.y[i];
     }
-    const logits = await model.forward(new Tensor([batch, 1, 28, 28], xb), true);
-    const { loss, grad } = softmaxCrossEntropy(logits, yb);
-    losses.push(loss);
-    model.zeroGrad();
-    await model.backward(grad);
-    opt.step();
+    losses.push((await trainStep(model, opt, new Tensor([batch, 1, 28, 28], xb), yb)).loss);
   }
 }
 

@@ -10,7 +10,7 @@ import { type BilinearOp, bilinearSizes } from '../../src/backend/bilinear.js';
 import { createJsBackend } from '../../src/backend/js/index.js';
 import { createNativeBackend, nativeAvailability } from '../../src/backend/native/native-backend.js';
 import { HALF } from '../../src/field/prime.js';
-import { projectProduct, projectResult, projectionRows, projectionSize } from '../../src/protocol/freivalds.js';
+import { projectProduct, projectResult, projectionRandomness, projectionSize } from '../../src/protocol/freivalds.js';
 import { convGeometry, convOutH, convOutW } from '../../src/tensor/geometry.js';
 import { centreBig, randCentred, rng } from '../backend/conformance-ref.js';
 
@@ -60,26 +60,39 @@ function productRef(op: BilinearOp, a: Int32Array, b: Int32Array): Int32Array {
   return Int32Array.from(acc, centreBig);
 }
 
+/** ((a·b) mod P) as a BigInt: the conv columns' products of two random elements. */
+const mul = (x: number, y: number): bigint => BigInt(x) * BigInt(y);
+
 /** The left side by its definition (the table in freivalds.ts), BigInt. */
 function projectionRef(op: BilinearOp, c: Int32Array, r: Int32Array): Int32Array {
-  const rows = projectionRows(op);
   const out = new Array<bigint>(projectionSize(op, K)).fill(0n);
-  if (op.layer === 'linear' || op.pass === 'grad-weight') {
-    const m = c.length / rows; // C is m × rows
+  if (op.layer === 'linear') {
+    const rows = projectionRandomness(op); // C is m × rows, R is rows × k
+    const m = c.length / rows;
     for (let i = 0; i < m; i++)
       for (let t = 0; t < rows; t++)
-        for (let j = 0; j < K; j++) {
-          const rv = op.layer === 'linear' ? r[t * K + j] : r[j * rows + t]; // R (rows×k) or Rᵀ (k×rows)
-          out[i * K + j] += BigInt(c[i * rows + t]) * BigInt(rv);
-        }
-  } else {
-    const g = op.geom;
-    const plane = op.pass === 'forward' ? convOutH(g) * convOutW(g) : g.inH * g.inW;
-    for (let n = 0; n < g.batch; n++)
-      for (let ch = 0; ch < rows; ch++)
-        for (let p = 0; p < plane; p++)
-          for (let j = 0; j < K; j++) out[(n * K + j) * plane + p] += BigInt(r[j * rows + ch]) * BigInt(c[(n * rows + ch) * plane + p]);
+        for (let j = 0; j < K; j++) out[i * K + j] += BigInt(c[i * rows + t]) * BigInt(r[t * K + j]);
+    return Int32Array.from(out, centreBig);
   }
+  const g = op.geom;
+  if (op.pass === 'grad-weight') {
+    // R = [ρ (k × inC) | σ (k × kk)]; out[o, j] = Σ_{c,δ} dW[o, c, δ]·ρ_j[c]·σ_j[δ]
+    const kk = g.kH * g.kW;
+    const sigma = K * g.inC;
+    for (let o = 0; o < g.outC; o++)
+      for (let ch = 0; ch < g.inC; ch++)
+        for (let d = 0; d < kk; d++)
+          for (let j = 0; j < K; j++) out[o * K + j] += BigInt(c[(o * g.inC + ch) * kk + d]) * mul(r[j * g.inC + ch], r[sigma + j * kk + d]);
+    return Int32Array.from(out, centreBig);
+  }
+  // R = [s (k × N) | r (k × channels)]; out[j, p] = Σ_{n,ch} s_j[n]·r_j[ch]·C[n, ch, p]
+  const channels = op.pass === 'forward' ? g.outC : g.inC;
+  const plane = op.pass === 'forward' ? convOutH(g) * convOutW(g) : g.inH * g.inW;
+  const rOff = K * g.batch;
+  for (let n = 0; n < g.batch; n++)
+    for (let ch = 0; ch < channels; ch++)
+      for (let p = 0; p < plane; p++)
+        for (let j = 0; j < K; j++) out[j * plane + p] += mul(r[j * g.batch + n], r[rOff + j * channels + ch]) * BigInt(c[(n * channels + ch) * plane + p]);
   return Int32Array.from(out, centreBig);
 }
 
@@ -102,7 +115,7 @@ describe('Freivalds projections are exact (BigInt reference)', () => {
         // grad-weight's A is dY, the others' A is W: operands in the quantized range either way
         const a = randQ(sz.a, r0);
         const b = randQ(sz.b, r0);
-        const r = randCentred(projectionRows(op) * K, r0);
+        const r = randCentred(projectionRandomness(op) * K, r0);
         const c = productRef(op, a, b);
         const want = projectionRef(op, c, r);
         const n = projectionSize(op, K);

@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import type { BilinearOp } from '../../src/backend/bilinear.js';
 import { DelegatingExecutor, type LinearExecutor, type OpTag, type RunOptions } from '../../src/nn/executor.js';
-import { softmaxCrossEntropy } from '../../src/nn/loss.js';
 import type { Model } from '../../src/nn/model.js';
 import { type ModelConfig, buildModel } from '../../src/nn/models/index.js';
 import { SGD } from '../../src/nn/optim.js';
 import { Rng } from '../../src/nn/rng.js';
+import { trainStep } from '../../src/nn/train-step.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 
 /** Odd shapes on purpose: stride 2, non-square kernel and padding, BN, pooling, two FCs. */
@@ -73,13 +73,7 @@ export async function trainSteps(model: Model, steps: number, batch: number): Pr
   const losses: number[] = [];
   for (let s = 0; s < steps; s++) {
     const { x, y } = oddBatch(batch, 100 + s);
-    const logits = await model.forward(x, true);
-    const { loss, grad } = softmaxCrossEntropy(logits, y);
-    model.zeroGrad();
-    await model.backward(grad);
-    opt.step();
-    await model.executor().endStep();
-    losses.push(loss);
+    losses.push((await trainStep(model, opt, x, y)).loss);
   }
   return losses;
 }

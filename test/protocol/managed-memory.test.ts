@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createJsBackend } from '../../src/backend/js/index.js';
 import type { BilinearOp } from '../../src/backend/bilinear.js';
-import { softmaxCrossEntropy } from '../../src/nn/loss.js';
-import { ActivationMemory, type ActivationMemoryOptions } from '../../src/nn/memory/index.js';
+import { ManagedMemory, type ManagedMemoryOptions } from '../../src/nn/memory/index.js';
 import { TensorPool } from '../../src/nn/memory/tensor-pool.js';
 import { SGD } from '../../src/nn/optim.js';
+import { trainStep } from '../../src/nn/train-step.js';
 import { createJsKernels } from '../../src/protocol/enclave-kernels.js';
 import { deriveStreamKeys, generateMasterSecret } from '../../src/protocol/key-schedule.js';
 import { OfflineMaskSource } from '../../src/protocol/offline-masks.js';
@@ -48,7 +48,7 @@ interface Run {
  * STEPS SGD steps of the odd net on `exec`. `mem`: the whole model under managed memory; `pool`: only the
  * executor on a budgeted pool (layers keep their own buffers), so every lease of a step is the executor's.
  */
-async function train(exec: SecureExecutor, mem: ActivationMemory | null, pool: TensorPool | null = mem?.pool ?? null): Promise<Run> {
+async function train(exec: SecureExecutor, mem: ManagedMemory | null, pool: TensorPool | null = mem?.pool ?? null): Promise<Run> {
   const model = oddModel(SEED, exec);
   let received = 0;
   for (const conn of exec.connections) {
@@ -56,7 +56,7 @@ async function train(exec: SecureExecutor, mem: ActivationMemory | null, pool: T
     const set = conn.setTensorPool!.bind(conn);
     conn.setTensorPool = (p) => set(p && { acquire: (n: number) => (received++, p.acquire(n)) });
   }
-  if (mem) model.attachMemory!(mem);
+  if (mem) model.attachMemory(mem);
   else if (pool) exec.attachMemory(pool);
   const opt = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 });
   const losses: number[] = [];
@@ -66,13 +66,7 @@ async function train(exec: SecureExecutor, mem: ActivationMemory | null, pool: T
     const { ops, overflows } = exec.stats();
     received = 0;
     const { x, y } = oddBatch(3, 100 + s);
-    const logits = await model.forward(x, true);
-    const { loss, grad } = softmaxCrossEntropy(logits, y);
-    model.zeroGrad();
-    await model.backward(grad);
-    opt.step();
-    await exec.endStep();
-    losses.push(loss);
+    losses.push((await trainStep(model, opt, x, y)).loss);
     const st = exec.stats();
     steps.push({
       inUseBefore,
@@ -87,7 +81,7 @@ async function train(exec: SecureExecutor, mem: ActivationMemory | null, pool: T
   return { losses, params, steps };
 }
 
-type Managed = { kind: 'none' } | { kind: 'executor'; budgetBytes: number } | { kind: 'model'; opts: ActivationMemoryOptions };
+type Managed = { kind: 'none' } | { kind: 'executor'; budgetBytes: number } | { kind: 'model'; opts: ManagedMemoryOptions };
 
 /** Results the enclave receives per attempt: goten C0', C1' (and Z' online); lean S only. */
 const RESULTS: Record<ProtocolName, Record<2 | 3, number>> = { goten: { 2: 2, 3: 3 }, lean: { 2: 1, 3: 1 } };
@@ -95,7 +89,7 @@ const RESULTS: Record<ProtocolName, Record<2 | 3, number>> = { goten: { 2: 2, 3:
 async function runMode(protocol: ProtocolName, workers: 2 | 3, master: Uint8Array, how: Managed) {
   const cluster = await startLocalCluster({ protocol, backend, topology: 'single', noiseKey: noiseKeyFromSeed(SEED), master: master.slice(), workers });
   try {
-    const mem = how.kind === 'model' ? new ActivationMemory(how.opts) : null;
+    const mem = how.kind === 'model' ? new ManagedMemory(how.opts) : null;
     const pool = how.kind === 'executor' ? new TensorPool(new MemoryBudget(how.budgetBytes)) : (mem?.pool ?? null);
     const exec = cluster.executors[0];
     const run = await train(exec, mem, pool);
@@ -109,7 +103,7 @@ async function runMode(protocol: ProtocolName, workers: 2 | 3, master: Uint8Arra
  * The model-level runs keep parameters in the layers' arrays: this file is about the executor's buffers.
  * (`parameters: 'resident'` is the parameter-offload change's option; an older manager ignores it.)
  */
-function residentParams(o: ActivationMemoryOptions): ActivationMemoryOptions {
+function residentParams(o: ManagedMemoryOptions): ManagedMemoryOptions {
   return Object.assign(o, { parameters: 'resident' });
 }
 

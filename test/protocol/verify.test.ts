@@ -9,12 +9,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createJsBackend } from '../../src/backend/js/index.js';
+import { TensorPool } from '../../src/nn/memory/tensor-pool.js';
 import { noiseKeyFromSeed } from '../../src/protocol/op-quantize.js';
 import { VerificationError } from '../../src/protocol/product-verifier.js';
 import { QuantizedExecutor } from '../../src/protocol/quantized-executor.js';
 import type { ProtocolName } from '../../src/protocol/variant.js';
 import { faultInjector } from '../../src/roles/fault-injection.js';
 import { type Topology, startLocalCluster } from '../../src/roles/local-cluster.js';
+import { MemoryBudget } from '../../src/tee/memory-budget.js';
 import { RecordingExecutor, assertSameRecords, oddModel, trainSteps } from './helpers.js';
 
 const backend = createJsBackend();
@@ -95,29 +97,30 @@ describe('verified products: a corrupted result stops the run in that op', () =>
     for (let op = 1; op <= order.length; op++) {
       const { err, unchanged } = await corruptedStep({ protocol: 'lean', workers: 3, topology: 'single' }, 0, op);
       assert.equal(`${err.layer}/${err.pass}`, order[op - 1], `op ${op} is named`);
-      assert.match(err.message, /aggregated result S from worker 1 \(covering w0, w1 and w2\) failed verification/);
+      assert.equal(err.culprit, "worker w0's result C0' failed verification", `op ${op}: worker 0 is named`);
       assert.ok(unchanged, 'the step was not applied');
     }
   });
 
-  for (const culprit of [0, 1, 2]) {
-    it(`goten online single: worker ${culprit} is named (a conv grad-weight and a linear forward)`, async () => {
+  for (const [protocol, culprit] of (['goten', 'lean'] as const).flatMap((p) => [0, 1, 2].map((c) => [p, c] as const))) {
+    it(`${protocol} online single: worker ${culprit} is named (a conv grad-weight and a linear forward)`, async () => {
       const order = await opOrder();
       for (const key of [order.find((k) => k.endsWith('grad-weight'))!, order.find((k) => k.endsWith('forward') && !k.startsWith(order[0].split('/')[0]))!]) {
         const op = order.indexOf(key) + 1;
-        const { err, unchanged } = await corruptedStep({ protocol: 'goten', workers: 3, topology: 'single' }, culprit, op);
+        const { err, unchanged } = await corruptedStep({ protocol, workers: 3, topology: 'single' }, culprit, op);
         assert.equal(`${err.layer}/${err.pass}`, key);
-        assert.equal(err.culprit, `worker ${culprit}'s result ${["C0'", "C1'", "Z'"][culprit]} failed verification`);
+        assert.equal(err.culprit, `worker w${culprit}'s result ${["C0'", "C1'", "Z'"][culprit]} failed verification`);
         assert.ok(unchanged);
       }
     });
   }
 
   const others: [Setup, number, RegExp][] = [
-    [{ protocol: 'lean', workers: 2, topology: 'single' }, 1, /covering w0, w1\) failed/],
-    [{ protocol: 'goten', workers: 2, topology: 'single' }, 1, /worker 1's result C1' failed/],
-    [{ protocol: 'lean', workers: 3, topology: 'replicated' }, 2, /covering w0, w1 and w2\) failed/],
-    [{ protocol: 'goten', workers: 3, topology: 'replicated' }, 0, /worker 0's result C0' failed/],
+    [{ protocol: 'lean', workers: 2, topology: 'single' }, 1, /worker w1's result C1' failed/],
+    [{ protocol: 'lean', workers: 2, topology: 'single' }, 0, /worker w0's result C0' failed/],
+    [{ protocol: 'goten', workers: 2, topology: 'single' }, 1, /worker w1's result C1' failed/],
+    [{ protocol: 'lean', workers: 3, topology: 'replicated' }, 2, /worker w2's result Z' failed/],
+    [{ protocol: 'goten', workers: 3, topology: 'replicated' }, 0, /worker w0's result C0' failed/],
   ];
   for (const [s, culprit, want] of others) {
     it(`${name(s)}: worker ${culprit} corrupting an input gradient is detected by every enclave`, async () => {
@@ -127,6 +130,34 @@ describe('verified products: a corrupted result stops the run in that op', () =>
       assert.equal(`${err.layer}/${err.pass}`, order[op - 1]);
       assert.match(err.message, want);
       assert.ok(unchanged);
+    });
+  }
+});
+
+describe('verified products in managed memory: the checks lease their buffers from the budget', () => {
+  for (const protocol of ['lean', 'goten'] as const) {
+    it(`${protocol} online: results unchanged, every lease returned, and a corrupted result still caught`, async () => {
+      const ref = new RecordingExecutor(new QuantizedExecutor({ backend, noiseKey }));
+      await trainSteps(oddModel(SEED, ref), 2, 3);
+      const order = await opOrder();
+      const faults: (((out: Int32Array) => void) | undefined)[] = [];
+      // worker 0 corrupts the first op of the third step: two clean steps first
+      faults[0] = faultInjector({ kind: 'corrupt', op: 2 * order.length + 1 }, 0, () => {});
+      const cluster = await startLocalCluster({ backend, noiseKey, verify: 'all', protocol, topology: 'single', workerFaults: faults });
+      try {
+        const exec = cluster.executors[0];
+        const pool = new TensorPool(new MemoryBudget(1 << 30));
+        exec.attachMemory(pool);
+        const rec = new RecordingExecutor(exec);
+        const model = oddModel(SEED, rec);
+        await trainSteps(model, 2, 3);
+        assertSameRecords(ref, rec, `${protocol} managed`);
+        assert.equal(exec.verifyStats()!.checked, exec.stats().ops + exec.stats().overflows, 'every attempt was checked');
+        assert.equal(pool.inUse, 0, 'the checks gave back every lease');
+        await assert.rejects(trainSteps(model, 1, 3), VerificationError);
+      } finally {
+        await cluster.close();
+      }
     });
   }
 });

@@ -39,10 +39,10 @@ async function faultyRun(protocol: 'lean' | 'goten', culprit: number, fault: str
 }
 
 describe('goten worker --inject-fault with goten train --verify all', { timeout: 240_000 }, () => {
-  it('lean: a corrupted result stops the run, naming the op and the aggregate from w1', async () => {
+  it('lean: a corrupted result stops the run, naming the op and worker 0', async () => {
     const r = await faultyRun('lean', 0, 'corrupt:3');
     assert.notEqual(r.code, 0, 'non-zero exit');
-    assert.match(r.stderr, /verification failed at layer \S+, (forward|grad-input|grad-weight): the aggregated result S from worker 1 \(covering w0, w1 and w2\) failed verification; the step was not applied/);
+    assert.match(r.stderr, /verification failed at layer \S+, (forward|grad-input|grad-weight): worker w0's result C0' failed verification; the step was not applied/);
     assert.match(r.workerLog, /FAULT INJECTION ARMED/);
     assert.match(r.workerLog, /FAULT INJECTED: added 1 to element 0 of the result of op 3/);
   });
@@ -50,7 +50,7 @@ describe('goten worker --inject-fault with goten train --verify all', { timeout:
   it('goten: a corrupted result names worker 1', async () => {
     const r = await faultyRun('goten', 1, 'corrupt:2');
     assert.notEqual(r.code, 0, 'non-zero exit');
-    assert.match(r.stderr, /verification failed at layer \S+, forward: worker 1's result C1' failed verification/);
+    assert.match(r.stderr, /verification failed at layer \S+, forward: worker w1's result C1' failed verification/);
   });
 });
 
@@ -59,7 +59,7 @@ describe('goten worker --inject-fault stall and crash: the run ends with a clear
     const t0 = Date.now();
     const r = await faultyRun('lean', 0, 'stall:3', ['--op-timeout', '2']);
     assert.notEqual(r.code, 0, 'non-zero exit');
-    // lean: the enclave waits on worker 1's aggregate, which waits on worker 0
+    // lean: the enclave waits on worker w1's aggregate, which waits on worker 0
     assert.match(r.stderr, /no message from w\d within 2000 ms/);
     assert.match(r.workerLog, /FAULT INJECTED: stalling \(SIGSTOP\) at op 3/);
     assert.ok(Date.now() - t0 < 120_000, 'ended well before the test timeout');

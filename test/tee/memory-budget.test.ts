@@ -15,6 +15,13 @@ import { Sealer } from '../../src/tee/seal.js';
 
 const MiB = 1024 * 1024;
 
+/** Saves a buffer the caller leased and then ends the caller's hold, as a layer's call does when it returns. */
+function saveOwned(store: TensorStore, pool: TensorPool, name: string, a: Float32Array) {
+  const r = store.save(name, a);
+  pool.release(a);
+  return r;
+}
+
 describe('MemoryBudget', () => {
   it('defaults to 90 MiB and tracks managed and fixed categories with their peaks', () => {
     const b = new MemoryBudget();
@@ -157,7 +164,7 @@ describe('TensorStore', () => {
     const t = pool.f32(1000);
     for (let i = 0; i < t.length; i++) t[i] = Math.sin(i) * 1e3;
     const expect = Buffer.from(t.buffer, 0, 4000).toString('hex');
-    const r = store.save('3.x', t, true);
+    const r = saveOwned(store, pool, '3.x', t);
     assert.equal(pool.inUse, 4096);
     await store.offload(r);
     assert.equal(r.view, null);
@@ -177,13 +184,13 @@ describe('TensorStore', () => {
     const { budget, pool, store } = make();
     store.beginStep();
     const y = pool.f32(256);
-    const a = store.save('2.y', y, false);
-    const b = store.save('3.x', y, false);
+    const a = store.save('2.y', y);
+    const b = store.save('3.x', y);
     assert.equal(a, b);
     assert.equal(a.refs, 2);
     assert.equal(pool.refCount(y), 2, 'the caller and the record');
     const batch = new Float32Array(64);
-    const e = store.save('0.x', batch, false);
+    const e = store.save('0.x', batch);
     assert.equal(e.pooled, false);
     assert.equal(budget.current('saved-external'), 256);
     store.release(e);
@@ -198,13 +205,13 @@ describe('TensorStore', () => {
   it('versions chunks by step: a blob from an earlier step is refused as REPLAYED', async () => {
     const { pool, backing, store } = make();
     store.beginStep();
-    const r1 = store.save('1.xhat', pool.f32(100), true);
+    const r1 = saveOwned(store, pool, '1.xhat', pool.f32(100));
     await store.offload(r1);
     const old = backing.blobs.get('activation:1.xhat/0')!;
     store.release(r1);
     await store.flush();
     store.beginStep();
-    const r2 = store.save('1.xhat', pool.f32(100), true);
+    const r2 = saveOwned(store, pool, '1.xhat', pool.f32(100));
     await store.offload(r2);
     backing.blobs.set('activation:1.xhat/0', old);
     await assert.rejects(store.restore(r2), (e: unknown) => e instanceof SealError && e.code === 'REPLAYED' && /'1\.xhat' \(step 2\)/.test(e.message));

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadCheckpoint } from '../../src/nn/checkpoint.js';
-import { ActivationMemory } from '../../src/nn/memory/index.js';
+import { ManagedMemory } from '../../src/nn/memory/index.js';
 import type { SequentialModel } from '../../src/nn/model.js';
 import { buildModel, type ModelConfig } from '../../src/nn/models/index.js';
 import { SGD } from '../../src/nn/optim.js';
@@ -33,7 +33,7 @@ const tiny: ModelConfig = {
 function setup(mode: Mode, sealed: boolean, modelSeed = 11) {
   const model = buildModel(tiny, { inputShape: [1, 8, 8], numClasses: 3, seed: modelSeed, executor: makeExecutor(mode) });
   const optimizer = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9, weightDecay: 5e-4, nesterov: true });
-  const mem = sealed ? new ActivationMemory({ budgetBytes: 1, chunkBytes: 64 }) : null;
+  const mem = sealed ? new ManagedMemory({ budgetBytes: 1, chunkBytes: 64 }) : null;
   if (mem) model.attachMemory(mem);
   return { model, optimizer, mem };
 }

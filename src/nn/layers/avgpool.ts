@@ -8,19 +8,18 @@
  */
 import { Tensor } from '../../tensor/tensor.js';
 import { nnKernels } from '../kernels/index.js';
-import type { ActivationMemory } from '../memory/activation-memory.js';
-import { expectRank, type Layer, ParameterFreeLayer, Scratch } from './layer.js';
+import { expectRank, type Layer, type LayerContext, ParameterFreeLayer } from './layer.js';
 import { type PoolOptions, WindowPool } from './pool.js';
 
 export class AvgPool2d extends WindowPool {
-  constructor(name: string, o: PoolOptions) {
-    super(name, 'avgpool', o);
+  constructor(name: string, ctx: LayerContext, o: PoolOptions) {
+    super(name, ctx, 'avgpool', o);
   }
 
   async forward(x: Tensor, _training: boolean): Promise<Tensor> {
     expectRank(this, x, 4);
     const g = this.geometry(x.shape);
-    const y = this.scratch.get('y', g.planes * g.outH * g.outW);
+    const y = this.ctx.mem.f32(this, 'y', g.planes * g.outH * g.outW);
     nnKernels().avgPoolForward(g, x.data, y);
     this.inShape = x.shape;
     return new Tensor([x.shape[0], x.shape[1], g.outH, g.outW], y);
@@ -31,7 +30,7 @@ export class AvgPool2d extends WindowPool {
     if (!needInputGrad) return null;
     const shape = this.inShape;
     const g = this.geometry(shape);
-    const dx = this.scratch.get('dx', g.planes * g.inH * g.inW);
+    const dx = this.ctx.mem.f32(this, 'dx', g.planes * g.inH * g.inW);
     nnKernels().avgPoolBackward(g, dy.data, dx);
     return new Tensor(shape, dx);
   }
@@ -39,15 +38,13 @@ export class AvgPool2d extends WindowPool {
 
 export class GlobalAvgPool extends ParameterFreeLayer implements Layer {
   readonly type = 'gap';
-  private readonly scratch = new Scratch();
   private inShape: readonly number[] | null = null;
 
-  constructor(readonly name: string) {
+  constructor(
+    readonly name: string,
+    private readonly ctx: LayerContext,
+  ) {
     super();
-  }
-
-  attachMemory(m: ActivationMemory | null): void {
-    this.scratch.attach(m?.pool ?? null);
   }
 
   outputShape(s: readonly number[]): number[] {
@@ -58,7 +55,7 @@ export class GlobalAvgPool extends ParameterFreeLayer implements Layer {
   async forward(x: Tensor, _training: boolean): Promise<Tensor> {
     expectRank(this, x, 4);
     const [B, C, H, W] = x.shape;
-    const y = this.scratch.get('y', B * C);
+    const y = this.ctx.mem.f32(this, 'y', B * C);
     nnKernels().globalAvgPoolForward(B * C, H * W, x.data, y);
     this.inShape = x.shape;
     return new Tensor([B, C], y);
@@ -70,7 +67,7 @@ export class GlobalAvgPool extends ParameterFreeLayer implements Layer {
     const shape = this.inShape;
     const planes = shape[0] * shape[1];
     const hw = shape[2] * shape[3];
-    const dx = this.scratch.get('dx', planes * hw);
+    const dx = this.ctx.mem.f32(this, 'dx', planes * hw);
     nnKernels().globalAvgPoolBackward(planes, hw, dy.data, dx);
     return new Tensor(shape, dx);
   }

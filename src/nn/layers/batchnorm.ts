@@ -17,9 +17,7 @@
  */
 import { Tensor } from '../../tensor/tensor.js';
 import { nnKernels } from '../kernels/index.js';
-import type { ActivationMemory } from '../memory/activation-memory.js';
-import { SavedTensors } from '../memory/saved.js';
-import { type Buffer, type Layer, type LinearLayerInfo, makeParameter, type Parameter, Scratch } from './layer.js';
+import { type ModelBuffer, type Layer, type LayerContext, type LinearLayerInfo, makeParameter, type Parameter } from './layer.js';
 
 export interface BatchNormOptions {
   channels: number;
@@ -33,21 +31,19 @@ export class BatchNorm implements Layer {
   readonly type: 'bn1d' | 'bn2d';
   readonly weight: Parameter;
   readonly bias: Parameter;
-  readonly runningMean: Buffer;
-  readonly runningVar: Buffer;
+  readonly runningMean: ModelBuffer;
+  readonly runningVar: ModelBuffer;
   readonly channels: number;
   readonly eps: number;
   readonly momentum: number;
-  private readonly scratch = new Scratch();
   /** Per-channel 1/√(var+ε) used by the last forward. */
   private readonly invStd: Float64Array;
-  /** x̂ of the last forward, for backward. */
-  readonly saved: SavedTensors;
   private shape: readonly number[] | null = null;
   private trained = false;
 
   constructor(
     readonly name: string,
+    private readonly ctx: LayerContext,
     kind: '1d' | '2d',
     o: BatchNormOptions,
   ) {
@@ -62,12 +58,6 @@ export class BatchNorm implements Layer {
     this.runningMean = { name: `${name}.running_mean`, shape: [o.channels], value: new Float32Array(o.channels) };
     this.runningVar = { name: `${name}.running_var`, shape: [o.channels], value: new Float32Array(o.channels).fill(1) };
     this.invStd = new Float64Array(o.channels);
-    this.saved = new SavedTensors(name);
-  }
-
-  attachMemory(m: ActivationMemory | null): void {
-    this.scratch.attach(m?.pool ?? null);
-    this.saved.attach(m?.store ?? null);
   }
 
   outputShape(s: readonly number[]): number[] {
@@ -85,8 +75,8 @@ export class BatchNorm implements Layer {
     const B = x.shape[0];
     const C = this.channels;
     const S = x.size / (B * C);
-    const y = this.scratch.get('y', x.size);
-    const xhat = this.scratch.get('xhat', x.size);
+    const y = this.ctx.mem.f32(this, 'y', x.size);
+    const xhat = this.ctx.mem.f32(this, 'xhat', x.size);
     const s = { batch: B, channels: C, spatial: S };
     const gamma = this.weight.value;
     const beta = this.bias.value;
@@ -94,7 +84,7 @@ export class BatchNorm implements Layer {
     const rv = this.runningVar.value;
     if (training) nnKernels().bnForwardTrain(s, this.eps, this.momentum, x.data, gamma, beta, rm, rv, xhat, y, this.invStd);
     else nnKernels().bnForwardEval(s, this.eps, x.data, gamma, beta, rm, rv, xhat, y, this.invStd);
-    this.saved.own('xhat', new Tensor(x.shape, xhat));
+    this.ctx.mem.save(this, 'xhat', new Tensor(x.shape, xhat));
     this.shape = x.shape;
     this.trained = training;
     return new Tensor(x.shape, y);
@@ -103,12 +93,12 @@ export class BatchNorm implements Layer {
   async backward(dy: Tensor, needInputGrad: boolean): Promise<Tensor | null> {
     const shape = this.shape;
     if (shape === null) throw new Error(`${this.type} '${this.name}': backward called before forward`);
-    const xhat = this.saved.tensor('xhat').data;
+    const xhat = this.ctx.mem.load(this, 'xhat').data;
     const B = shape[0];
     const C = this.channels;
     const S = xhat.length / (B * C);
     if (dy.size !== xhat.length) throw new RangeError(`${this.type} '${this.name}': gradient of ${dy.size} elements for an output of ${xhat.length}`);
-    const dx = needInputGrad ? this.scratch.get('dx', xhat.length) : null;
+    const dx = needInputGrad ? this.ctx.mem.f32(this, 'dx', xhat.length) : null;
     const s = { batch: B, channels: C, spatial: S };
     nnKernels().bnBackward(s, this.trained, dy.data, xhat, this.weight.value, this.invStd, this.weight.grad, this.bias.grad, dx);
     return dx === null ? null : new Tensor(shape, dx);
@@ -122,7 +112,7 @@ export class BatchNorm implements Layer {
     return this.parameters();
   }
 
-  buffers(): Buffer[] {
+  buffers(): ModelBuffer[] {
     return [this.runningMean, this.runningVar];
   }
 

@@ -14,7 +14,7 @@ import { type ConvGeometry, convOutH, convOutW, validateConvGeometry } from '../
 import { Tensor } from '../../tensor/tensor.js';
 import type { OpTag } from '../executor.js';
 import { initLayerWeight, type WeightInit } from '../init.js';
-import { addChannelBias, backwardLinearOp, LinearOpLayer } from './linear-op-backward.js';
+import { addChannelBias, backwardLinearOp, LinearOpLayer } from './linear-op-layer.js';
 import { expectRank, type Layer, type LayerContext, makeParameter, type Parameter } from './layer.js';
 
 export interface Conv2dOptions {
@@ -119,15 +119,15 @@ export class Conv2d extends LinearOpLayer implements Layer {
     const ops = this.opsFor(batch, inH, inW);
     const oh = convOutH(ops.geom);
     const ow = convOutW(ops.geom);
-    const y = this.scratch.get('y', batch * this.outC * oh * ow);
+    const y = this.ctx.mem.f32(this, 'y', batch * this.outC * oh * ow);
     await this.ctx.executor.run(ops.forward, this.tag, this.weight.value, x.data, y);
     if (this.bias !== null) addChannelBias(y, this.bias.value, batch, this.outC, oh * ow);
-    this.saved.keep('x', x);
+    this.ctx.mem.save(this, 'x', x);
     return new Tensor([batch, this.outC, oh, ow], y);
   }
 
   async backward(dy: Tensor, needInputGrad: boolean): Promise<Tensor | null> {
-    const x = this.saved.tensor('x');
+    const x = this.ctx.mem.load(this, 'x');
     const ops = this.opsFor(x.shape[0], x.shape[2], x.shape[3]);
     const plane = convOutH(ops.geom) * convOutW(ops.geom);
     if (dy.size !== x.shape[0] * this.outC * plane) {

@@ -7,35 +7,21 @@
  */
 import { Tensor } from '../../tensor/tensor.js';
 import { nnKernels } from '../kernels/index.js';
-import type { ActivationMemory } from '../memory/activation-memory.js';
-import { SavedTensors } from '../memory/saved.js';
-import { type Layer, type LayerContext, ParameterFreeLayer, Scratch } from './layer.js';
+import { type Layer, type LayerContext, ShapePreservingLayer } from './layer.js';
 
-export class Dropout extends ParameterFreeLayer implements Layer {
+export class Dropout extends ShapePreservingLayer implements Layer {
   readonly type = 'dropout';
-  private readonly scratch = new Scratch();
-  /** The mask of the last training forward (when `masked`). */
-  readonly saved: SavedTensors;
+  /** Whether the last forward drew a mask (saved as 'mask'); else it was the identity. */
   private masked = false;
   private shape: readonly number[] | null = null;
 
   constructor(
-    readonly name: string,
-    private readonly ctx: LayerContext,
+    name: string,
+    ctx: LayerContext,
     readonly p: number,
   ) {
-    super();
+    super(name, ctx);
     if (!(p >= 0 && p < 1)) throw new RangeError(`dropout '${name}': rate must be in [0, 1), got ${p}`);
-    this.saved = new SavedTensors(name);
-  }
-
-  attachMemory(m: ActivationMemory | null): void {
-    this.scratch.attach(m?.pool ?? null);
-    this.saved.attach(m?.store ?? null);
-  }
-
-  outputShape(s: readonly number[]): number[] {
-    return s.slice();
   }
 
   async forward(x: Tensor, training: boolean): Promise<Tensor> {
@@ -44,8 +30,8 @@ export class Dropout extends ParameterFreeLayer implements Layer {
       this.masked = false;
       return x;
     }
-    const m = this.scratch.get('mask', x.size);
-    const y = this.scratch.get('y', x.size);
+    const m = this.ctx.mem.f32(this, 'mask', x.size);
+    const y = this.ctx.mem.f32(this, 'y', x.size);
     const rng = this.ctx.rng;
     const p = this.p;
     const scale = 1 / (1 - p);
@@ -55,7 +41,7 @@ export class Dropout extends ParameterFreeLayer implements Layer {
       m[i] = keep;
       y[i] = xd[i] * keep;
     }
-    this.saved.own('mask', new Tensor(x.shape, m));
+    this.ctx.mem.save(this, 'mask', new Tensor(x.shape, m));
     this.masked = true;
     return new Tensor(x.shape, y);
   }
@@ -64,8 +50,8 @@ export class Dropout extends ParameterFreeLayer implements Layer {
     if (this.shape === null) throw new Error(`dropout '${this.name}': backward called before forward`);
     if (!needInputGrad) return null;
     if (!this.masked) return dy;
-    const m = this.saved.tensor('mask').data;
-    const dx = this.scratch.get('dx', dy.size);
+    const m = this.ctx.mem.load(this, 'mask').data;
+    const dx = this.ctx.mem.f32(this, 'dx', dy.size);
     nnKernels().multiply(dy.data, m, dx);
     return new Tensor(this.shape, dx);
   }

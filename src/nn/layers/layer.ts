@@ -14,23 +14,20 @@
  * - Layers never write into their inputs x or dy.
  * - Conv/linear products go only through `ctx.executor.run` (plain, quantized
  *   or secure); everything else is computed by the layer in float32.
- * - What backward needs from forward goes through `saved` (SavedTensors), and
- *   buffers through `Scratch`, so that managed memory mode (src/nn/memory,
- *   docs/memory.md) can pool the buffers and seal saved tensors out. In that
- *   mode returned tensors are pool leases the caller releases, temporaries are
- *   released by the layer (`scratch.release`), and backward requires a
- *   training forward.
+ * - Memory goes only through `ctx.mem` (../memory/layer-memory.ts, docs/memory.md): buffers from
+ *   `ctx.mem.f32/i32(this, key, n)`, what backward needs from forward by `ctx.mem.save(this, slot, t)`
+ *   and `ctx.mem.load(this, slot)`. A layer says what it needs, never how it is stored or when it is
+ *   freed: the buffer it returns passes to the caller, the others end with the call unless saved.
+ *   `Model.attachMemory` swaps `ctx.mem` (private buffers ↔ the budgeted pool with sealing), as
+ *   `setExecutor` swaps the executor; with managed memory backward requires a training forward.
  */
 import type { Tensor } from '../../tensor/tensor.js';
 import type { LinearExecutor, OpTag } from '../executor.js';
-import type { ActivationMemory } from '../memory/activation-memory.js';
-import type { SavedTensors } from '../memory/saved.js';
-import type { TensorPool } from '../memory/tensor-pool.js';
+import type { LayerMemory } from '../memory/layer-memory.js';
 import type { Rng } from '../rng.js';
-import type { Buffer, Parameter } from './parameter.js';
+import type { ModelBuffer, Parameter } from './parameter.js';
 
-export { type Buffer, makeParameter, type Parameter, parameterSize, TensorParameter } from './parameter.js';
-
+export { type ModelBuffer, makeParameter, type Parameter, parameterSize, TensorParameter } from './parameter.js';
 
 /** A conv or linear op site, in forward order. */
 export interface LinearLayerInfo {
@@ -38,10 +35,11 @@ export interface LinearLayerInfo {
   kind: 'conv' | 'linear';
 }
 
-/** What layers share with their model: the current executor and the seeded Rng. */
+/** What layers share with their model: the current executor, the seeded Rng and the current memory. */
 export interface LayerContext {
   readonly executor: LinearExecutor;
   readonly rng: Rng;
+  readonly mem: LayerMemory;
 }
 
 export interface Layer {
@@ -57,81 +55,15 @@ export interface Layer {
   /**
    * The parameters this layer itself reads in its forward/backward (conv, linear, BN), as opposed to
    * those of its children (residual, sequential: absent). Managed memory with sealed parameters
-   * unseals exactly these around the layer's forward and backward (sequential.ts).
+   * unseals exactly these around the layer's forward and backward (ManagedMemory.beginLayer).
    */
   ownParameters?(): Parameter[];
-  buffers(): Buffer[];
+  buffers(): ModelBuffer[];
   linearLayers(): LinearLayerInfo[];
   /** Forward FLOPs (2 per multiply-add) of its conv/linear products, per sample. */
   flops(inShape: readonly number[]): number;
-  /** What this layer keeps for backward (absent: nothing, or only through its children). */
-  readonly saved?: SavedTensors;
   /** True for a layer that runs chains of other layers (residual block): managed mode hooks its children, not it. */
   readonly composite?: boolean;
-  /** Switches the layer (and its children) to managed memory mode, or back with null. */
-  attachMemory?(m: ActivationMemory | null): void;
-}
-
-/**
- * Per-layer scratch memory reused across steps: `get(key, n)` returns the same
- * Float32Array for the same (key, n) (its old contents included). A few sizes
- * are kept per key, so alternating train/test batch sizes does not reallocate.
- * `getInt` does the same for Int32Arrays (e.g. max-pool argmax indices).
- *
- * Managed memory mode (`attach(pool)`): every get is a fresh lease from the
- * shared pool (contents undefined) that someone must release — the chain for
- * outputs, the saved-tensor record for adopted buffers, the layer itself for
- * temporaries via `release`, which is a no-op otherwise.
- */
-export class Scratch {
-  private readonly f32 = new Map<string, Float32Array[]>();
-  private readonly i32 = new Map<string, Int32Array[]>();
-  private pool: TensorPool | null = null;
-  constructor(private readonly keep = 3) {}
-
-  /** Managed mode with `pool`, or back to private buffers with null; drops the private buffers. */
-  attach(pool: TensorPool | null): void {
-    this.pool = pool;
-    this.f32.clear();
-    this.i32.clear();
-  }
-
-  get(key: string, n: number): Float32Array {
-    if (this.pool !== null) return this.pool.f32(n);
-    return this.take(this.f32, key, n, (m) => new Float32Array(m));
-  }
-
-  getInt(key: string, n: number): Int32Array {
-    if (this.pool !== null) return this.pool.i32(n);
-    return this.take(this.i32, key, n, (m) => new Int32Array(m));
-  }
-
-  /** Returns a temporary to the pool in managed mode; no-op otherwise (the buffer stays this layer's). */
-  release(a: Float32Array | Int32Array): void {
-    this.pool?.release(a);
-  }
-
-  private take<T extends { length: number }>(slots: Map<string, T[]>, key: string, n: number, make: (n: number) => T): T {
-    let list = slots.get(key);
-    if (list === undefined) {
-      list = [];
-      slots.set(key, list);
-    }
-    for (let i = 0; i < list.length; i++) {
-      const a = list[i];
-      if (a.length === n) {
-        if (i !== list.length - 1) {
-          list.splice(i, 1);
-          list.push(a); // most recently used last
-        }
-        return a;
-      }
-    }
-    const a = make(n);
-    list.push(a);
-    if (list.length > this.keep) list.shift();
-    return a;
-  }
 }
 
 /** Throws unless x has the given rank. */
@@ -147,7 +79,7 @@ export abstract class ParameterFreeLayer {
   parameters(): Parameter[] {
     return [];
   }
-  buffers(): Buffer[] {
+  buffers(): ModelBuffer[] {
     return [];
   }
   linearLayers(): LinearLayerInfo[] {
@@ -155,5 +87,19 @@ export abstract class ParameterFreeLayer {
   }
   flops(_inShape: readonly number[]): number {
     return 0;
+  }
+}
+
+/** Base for parameter-free layers whose output has the input's shape and that use the context (ReLU, dropout). */
+export abstract class ShapePreservingLayer extends ParameterFreeLayer {
+  constructor(
+    readonly name: string,
+    protected readonly ctx: LayerContext,
+  ) {
+    super();
+  }
+
+  outputShape(s: readonly number[]): number[] {
+    return s.slice();
   }
 }

@@ -13,7 +13,7 @@ import type { BilinearOp, LinearGeometry } from '../../backend/bilinear.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { OpTag } from '../executor.js';
 import { initLayerWeight, type WeightInit } from '../init.js';
-import { addChannelBias, backwardLinearOp, LinearOpLayer } from './linear-op-backward.js';
+import { addChannelBias, backwardLinearOp, LinearOpLayer } from './linear-op-layer.js';
 import { type Layer, type LayerContext, makeParameter, type Parameter } from './layer.js';
 
 export interface LinearOptions {
@@ -72,15 +72,15 @@ export class Linear extends LinearOpLayer implements Layer {
     const batch = x.shape[0];
     this.outputShape(x.shape.slice(1));
     const ops = this.opsFor(batch);
-    const y = this.scratch.get('y', batch * this.outF);
+    const y = this.ctx.mem.f32(this, 'y', batch * this.outF);
     await this.ctx.executor.run(ops.forward, this.tag, this.weight.value, x.data, y);
     if (this.bias !== null) addChannelBias(y, this.bias.value, batch, this.outF, 1);
-    this.saved.keep('x', x);
+    this.ctx.mem.save(this, 'x', x);
     return new Tensor([batch, this.outF], y);
   }
 
   async backward(dy: Tensor, needInputGrad: boolean): Promise<Tensor | null> {
-    const x = this.saved.tensor('x');
+    const x = this.ctx.mem.load(this, 'x');
     const batch = x.shape[0];
     if (dy.size !== batch * this.outF) {
       throw new RangeError(`linear '${this.name}': gradient shape [${dy.shape.join(',')}] does not match [${batch},${this.outF}]`);

@@ -87,7 +87,7 @@ export function makeParameter(name: string, shape: number[], decay: boolean): Pa
 }
 
 /** A non-learnable state tensor saved with the model (BatchNorm running statistics). */
-export interface Buffer {
+export interface ModelBuffer {
   name: string;
   shape: number[];
   value: Float32Array;

@@ -13,9 +13,7 @@
  */
 import { Tensor } from '../../tensor/tensor.js';
 import { nnKernels, type PoolGeometry } from '../kernels/index.js';
-import type { ActivationMemory } from '../memory/activation-memory.js';
-import { SavedTensors } from '../memory/saved.js';
-import { expectRank, type Layer, ParameterFreeLayer, Scratch } from './layer.js';
+import { expectRank, type Layer, type LayerContext, ParameterFreeLayer } from './layer.js';
 
 export interface PoolOptions {
   kH: number;
@@ -71,14 +69,14 @@ export function pooledShape(type: string, name: string, w: Window, s: readonly n
   return [s[0], oh, ow];
 }
 
-/** What MaxPool2d and AvgPool2d share: the window, the output shape, scratch buffers, the input shape for backward. */
+/** What MaxPool2d and AvgPool2d share: the window, the output shape, the context, the input shape for backward. */
 export abstract class WindowPool extends ParameterFreeLayer implements Layer {
   readonly window: Window;
-  protected readonly scratch = new Scratch();
   protected inShape: readonly number[] | null = null;
 
   constructor(
     readonly name: string,
+    protected readonly ctx: LayerContext,
     readonly type: 'maxpool' | 'avgpool',
     o: PoolOptions,
   ) {
@@ -88,10 +86,6 @@ export abstract class WindowPool extends ParameterFreeLayer implements Layer {
 
   abstract forward(x: Tensor, training: boolean): Promise<Tensor>;
   abstract backward(dy: Tensor, needInputGrad: boolean): Promise<Tensor | null>;
-
-  attachMemory(m: ActivationMemory | null): void {
-    this.scratch.attach(m?.pool ?? null);
-  }
 
   outputShape(s: readonly number[]): number[] {
     return pooledShape(this.type, this.name, this.window, s);
@@ -107,27 +101,18 @@ export abstract class WindowPool extends ParameterFreeLayer implements Layer {
 }
 
 export class MaxPool2d extends WindowPool {
-  /** The argmax index of every output, for backward. */
-  readonly saved: SavedTensors;
-
-  constructor(name: string, o: PoolOptions) {
-    super(name, 'maxpool', o);
-    this.saved = new SavedTensors(name);
-  }
-
-  override attachMemory(m: ActivationMemory | null): void {
-    super.attachMemory(m);
-    this.saved.attach(m?.store ?? null);
+  constructor(name: string, ctx: LayerContext, o: PoolOptions) {
+    super(name, ctx, 'maxpool', o);
   }
 
   async forward(x: Tensor, _training: boolean): Promise<Tensor> {
     expectRank(this, x, 4);
     const g = this.geometry(x.shape);
     const n = g.planes * g.outH * g.outW;
-    const y = this.scratch.get('y', n);
-    const idx = this.scratch.getInt('idx', n);
+    const y = this.ctx.mem.f32(this, 'y', n);
+    const idx = this.ctx.mem.i32(this, 'idx', n);
     nnKernels().maxPoolForward(g, x.data, y, idx);
-    this.saved.ownInt('idx', idx);
+    this.ctx.mem.saveInt(this, 'idx', idx); // the argmax of every output
     this.inShape = x.shape;
     return new Tensor([x.shape[0], x.shape[1], g.outH, g.outW], y);
   }
@@ -136,8 +121,8 @@ export class MaxPool2d extends WindowPool {
     const shape = this.inShape;
     if (shape === null) throw new Error(`maxpool '${this.name}': backward called before forward`);
     if (!needInputGrad) return null;
-    const idx = this.saved.int('idx');
-    const dx = this.scratch.get('dx', shape.reduce((a, b) => a * b, 1));
+    const idx = this.ctx.mem.loadInt(this, 'idx');
+    const dx = this.ctx.mem.f32(this, 'dx', shape.reduce((a, b) => a * b, 1));
     nnKernels().maxPoolBackward(idx, dy.data, dx);
     return new Tensor(shape, dx);
   }

@@ -4,28 +4,17 @@
  * Backward: dx = ∂body/∂x·dy + ∂shortcut/∂x·dy (the identity passes dy through).
  */
 import { Tensor } from '../../tensor/tensor.js';
-import type { ActivationMemory } from '../memory/activation-memory.js';
-import { type Buffer, type Layer, type LinearLayerInfo, type Parameter, Scratch } from './layer.js';
-import {
-  backwardChain,
-  sameBuffer,
-  chainBuffers,
-  chainFlops,
-  chainLinearLayers,
-  chainOutputShape,
-  chainParameters,
-  forwardChain,
-} from './sequential.js';
+import { type ModelBuffer, type Layer, type LayerContext, type LinearLayerInfo, type Parameter } from './layer.js';
+import { backwardChain, chainBuffers, chainFlops, chainLinearLayers, chainOutputShape, chainParameters, forwardChain } from './sequential.js';
 
 export class Residual implements Layer {
   readonly type = 'residual';
-  private readonly scratch = new Scratch();
   private inShape: readonly number[] | null = null;
   readonly composite = true;
-  private mem: ActivationMemory | null = null;
 
   constructor(
     readonly name: string,
+    private readonly ctx: LayerContext,
     readonly body: readonly Layer[],
     readonly shortcut: readonly Layer[],
   ) {
@@ -41,41 +30,34 @@ export class Residual implements Layer {
     return a;
   }
 
-  attachMemory(m: ActivationMemory | null): void {
-    this.mem = m;
-    this.scratch.attach(m?.pool ?? null);
-    for (const l of [...this.body, ...this.shortcut]) l.attachMemory?.(m);
-  }
-
   async forward(x: Tensor, training: boolean): Promise<Tensor> {
-    const h = await forwardChain(this.body, x, training, this.mem);
-    const s = await forwardChain(this.shortcut, x, training, this.mem);
+    const mem = this.ctx.mem;
+    const h = await forwardChain(this.body, x, training, mem);
+    const s = await forwardChain(this.shortcut, x, training, mem);
     if (h.size !== s.size) throw new RangeError(`residual '${this.name}': branch sizes differ (${h.size} vs ${s.size})`);
-    const y = this.scratch.get('y', h.size);
+    const y = mem.f32(this, 'y', h.size);
     const hd = h.data;
     const sd = s.data;
     for (let i = 0; i < y.length; i++) y[i] = hd[i] + sd[i];
-    if (this.mem !== null) {
-      if (!sameBuffer(h, x)) this.mem.release(h.data);
-      if (!sameBuffer(s, x) && !sameBuffer(s, h)) this.mem.release(s.data);
-    }
+    // the branch outputs are ours now; the identity shortcut hands on x itself, which stays the caller's
+    mem.drop(h, x);
+    mem.drop(s, x, h);
     this.inShape = x.shape;
     return new Tensor(h.shape, y);
   }
 
   async backward(dy: Tensor, needInputGrad: boolean): Promise<Tensor | null> {
     if (this.inShape === null) throw new Error(`residual '${this.name}': backward called before forward`);
-    const db = await backwardChain(this.body, dy, needInputGrad, this.mem);
-    const ds = this.shortcut.length === 0 ? dy : await backwardChain(this.shortcut, dy, needInputGrad, this.mem);
+    const mem = this.ctx.mem;
+    const db = await backwardChain(this.body, dy, needInputGrad, mem);
+    const ds = this.shortcut.length === 0 ? dy : await backwardChain(this.shortcut, dy, needInputGrad, mem);
     if (!needInputGrad || db === null || ds === null) return null;
-    const dx = this.scratch.get('dx', db.size);
+    const dx = mem.f32(this, 'dx', db.size);
     const a = db.data;
     const b = ds.data;
     for (let i = 0; i < dx.length; i++) dx[i] = a[i] + b[i];
-    if (this.mem !== null) {
-      if (!sameBuffer(db, dy)) this.mem.release(db.data);
-      if (!sameBuffer(ds, dy) && !sameBuffer(ds, db)) this.mem.release(ds.data);
-    }
+    mem.drop(db, dy);
+    mem.drop(ds, dy, db);
     return new Tensor(this.inShape, dx);
   }
 
@@ -83,7 +65,7 @@ export class Residual implements Layer {
     return [...chainParameters(this.body), ...chainParameters(this.shortcut)];
   }
 
-  buffers(): Buffer[] {
+  buffers(): ModelBuffer[] {
     return [...chainBuffers(this.body), ...chainBuffers(this.shortcut)];
   }
 

@@ -1,15 +1,14 @@
 /**
  * What one layer keeps from forward for backward (conv/linear: their input; BN: x̂; ReLU: its output;
- * max-pool: the argmax indices; dropout: its mask), behind one small API so that the memory manager can
- * see, offload and restore it without knowing the layer:
+ * max-pool: the argmax indices; dropout: its mask), per layer, inside the layer memory (layer-memory.ts):
  *
- *   forward:   this.saved.keep('x', x)        a tensor someone else owns (input, or the layer's own output)
- *              this.saved.own('xhat', t)      the layer's private buffer: ownership moves to the record
- *   backward:  this.saved.tensor('x')         resident again by then (the chain restores before backward)
+ *   forward:   ctx.mem.save(this, 'x', x)     whoever owns x's buffer
+ *   backward:  ctx.mem.load(this, 'x')        resident again by then (the chain restores before backward)
  *
- * Unmanaged (no memory manager attached): plain references, exactly the layers' old behaviour.
- * Managed: each entry is a reference to a SavedRecord of the TensorStore, which may be sealed out between
- * forward and backward; `tensor()` then fails loudly if the chain forgot to restore it.
+ * Unmanaged (no store): plain references. Managed: each entry is a reference to a SavedRecord of the
+ * TensorStore, which holds its own reference on the buffer (the layer's call ends its own hold when it
+ * returns) and may seal it out between forward and backward; `tensor()` then fails loudly if the chain
+ * forgot to restore it.
  */
 import { Tensor } from '../../tensor/tensor.js';
 import type { SavedRecord, TensorStore } from './tensor-store.js';
@@ -25,39 +24,27 @@ interface Entry {
 
 export class SavedTensors {
   private readonly entries = new Map<string, Entry>();
-  private store: TensorStore | null = null;
 
-  constructor(readonly owner: string) {}
+  constructor(
+    readonly owner: string,
+    private readonly store: TensorStore | null,
+  ) {}
 
-  /** Switches between unmanaged (null) and managed mode; forgets whatever was saved. */
-  attach(store: TensorStore | null): void {
-    if (this.store !== null) this.clear();
-    this.entries.clear();
-    this.store = store;
+  save(slot: string, t: Tensor): void {
+    this.put(slot, t.shape, t.data, false);
   }
 
-  /** Keeps a reference to a tensor owned by someone else (the chain, the loader, the layer's output). */
-  keep(slot: string, t: Tensor): void {
-    this.put(slot, t.shape, t.data, false, false);
+  saveInt(slot: string, a: Int32Array): void {
+    this.put(slot, [a.length], a, true);
   }
 
-  /** Keeps the layer's own buffer; the record takes over its lease (the layer must not release it). */
-  own(slot: string, t: Tensor): void {
-    this.put(slot, t.shape, t.data, false, true);
-  }
-
-  /** Keeps the layer's own Int32 buffer (max-pool indices). */
-  ownInt(slot: string, a: Int32Array): void {
-    this.put(slot, [a.length], a, true, true);
-  }
-
-  private put(slot: string, shape: readonly number[], data: Float32Array | Int32Array, int: boolean, adopt: boolean): void {
+  private put(slot: string, shape: readonly number[], data: Float32Array | Int32Array, int: boolean): void {
     const old = this.entries.get(slot);
     if (old?.record) {
       // A second forward without backward (evaluation, a repeated forward): the old record is dead.
       this.store!.release(old.record);
     }
-    const record = this.store === null ? null : this.store.save(`${this.owner}.${slot}`, data, adopt);
+    const record = this.store === null ? null : this.store.save(`${this.owner}.${slot}`, data);
     this.entries.set(slot, { shape, int, data: record === null ? data : null, record });
   }
 

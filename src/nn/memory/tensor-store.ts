@@ -97,20 +97,19 @@ export class TensorStore {
   }
 
   /**
-   * Registers a saved tensor. `adopt`: the caller hands over its own lease (a layer's private buffer);
-   * otherwise the record takes a reference of its own (the buffer stays the caller's too).
+   * Registers a saved tensor. The record takes a reference of its own on a pooled buffer (the buffer stays
+   * its other holders' too: the layer call that leased it ends its hold when it returns).
    */
-  save(name: string, data: ArrayBufferView, adopt: boolean): SavedRecord {
+  save(name: string, data: ArrayBufferView): SavedRecord {
     const view = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     for (const r of this.live) {
       const v = r.view;
       if (v !== null && v.buffer === view.buffer && v.byteOffset === view.byteOffset && v.byteLength === view.byteLength) {
         r.refs++;
-        if (adopt) this.pool.release(data);
         return r;
       }
     }
-    const pooled = adopt ? this.pool.owns(data) : this.pool.retain(data);
+    const pooled = this.pool.retain(data);
     if (!pooled) {
       this.pool.dropFreeFor(view.byteLength); // idle pool buffers count too: make the room from them
       this.externalBytes += view.byteLength;

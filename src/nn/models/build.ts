@@ -92,13 +92,13 @@ function buildChain(
         break;
       }
       case 'relu':
-        layer = new ReLU(name);
+        layer = new ReLU(name, st.ctx);
         break;
       case 'flatten':
         layer = new Flatten(name);
         break;
       case 'gap':
-        layer = new GlobalAvgPool(name);
+        layer = new GlobalAvgPool(name, st.ctx);
         break;
       case 'maxpool':
       case 'avgpool': {
@@ -106,14 +106,14 @@ function buildChain(
         const [sH, sW] = pair(spec.stride ?? spec.kernel, 2);
         const [pH, pW] = pair(spec.pad, 0);
         const o = { kH, kW, strideH: sH, strideW: sW, padH: pH, padW: pW, ceil: spec.ceil === true };
-        layer = spec.type === 'maxpool' ? new MaxPool2d(name, o) : new AvgPool2d(name, o);
+        layer = spec.type === 'maxpool' ? new MaxPool2d(name, st.ctx, o) : new AvgPool2d(name, st.ctx, o);
         break;
       }
       case 'bn':
       case 'bn1d':
       case 'bn2d': {
         const kind = spec.type === 'bn' ? (shape.length === 3 ? '2d' : '1d') : spec.type === 'bn2d' ? '2d' : '1d';
-        layer = new BatchNorm(name, kind, { channels: shape[0], eps: spec.eps, momentum: spec.momentum, decay: decayAll });
+        layer = new BatchNorm(name, st.ctx, kind, { channels: shape[0], eps: spec.eps, momentum: spec.momentum, decay: decayAll });
         break;
       }
       case 'dropout':
@@ -122,7 +122,7 @@ function buildChain(
       case 'residual': {
         const body = buildChain(st, spec.body, name, 'body.', shape).layers;
         const shortcut = buildChain(st, spec.shortcut ?? [], name, 'shortcut.', shape).layers;
-        layer = new Residual(name, body, shortcut);
+        layer = new Residual(name, st.ctx, body, shortcut);
         break;
       }
     }

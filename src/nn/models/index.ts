@@ -3,7 +3,7 @@
  */
 import { getBackend } from '../../backend/index.js';
 import type { LinearExecutor } from '../executor.js';
-import { type ModelContext, SequentialModel } from '../model.js';
+import { modelContext, SequentialModel } from '../model.js';
 import { PlainExecutor } from '../plain-executor.js';
 import { Rng } from '../rng.js';
 import { buildLayers } from './build.js';
@@ -58,7 +58,7 @@ export function buildModel(spec: string | ModelConfig, opts: BuildOptions): Sequ
     throw new RangeError(`buildModel: inputShape must be [C, H, W] of positive integers, got [${shape.join(',')}]`);
   }
   if (!Number.isInteger(opts.numClasses) || opts.numClasses < 1) throw new RangeError(`buildModel: numClasses must be ≥ 1`);
-  const ctx: ModelContext = { executor: opts.executor ?? defaultExecutor(), rng: new Rng(opts.seed) };
+  const ctx = modelContext(opts.executor ?? defaultExecutor(), new Rng(opts.seed));
   const layers = buildLayers(config, ctx, shape, opts.numClasses);
   return new SequentialModel(config.name, [shape[0], shape[1], shape[2]], opts.numClasses, layers, ctx);
 }

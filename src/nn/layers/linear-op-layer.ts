@@ -2,7 +2,7 @@
  * What Conv2d and Linear share: both own a weight W (and an optional
  * per-output-channel bias), keep their input for backward, and hand their
  * products to the executor. The base class holds the common bookkeeping
- * (parameters, memory attachment, op-site listing); the backward pass is:
+ * (parameters, op-site listing); the backward pass is:
  *
  *   dW += f(dY, X)                         (grad-weight op, accumulating in place: RunOptions)
  *   db += Σ_{n, spatial} dY[n, c, ·]       (per output channel c)
@@ -12,34 +12,27 @@ import type { BilinearOp } from '../../backend/bilinear.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { OpTag } from '../executor.js';
 import { nnKernels } from '../kernels/index.js';
-import type { ActivationMemory } from '../memory/activation-memory.js';
-import { SavedTensors } from '../memory/saved.js';
-import { type Buffer, type LayerContext, type LinearLayerInfo, type Parameter, Scratch } from './layer.js';
+import { type ModelBuffer, type LayerContext, type LinearLayerInfo, type Parameter } from './layer.js';
 
 export interface LinearOpLayerParts {
+  readonly name: string;
   readonly ctx: LayerContext;
   readonly tag: OpTag;
-  readonly scratch: Scratch;
   readonly weight: Parameter;
   readonly bias: Parameter | null;
 }
 
-/** Base of Conv2d and Linear: parameters, buffers, memory attachment and op site of a weight layer. */
+/** Base of Conv2d and Linear: parameters, buffers and op site of a weight layer (both save their input x for grad-weight). */
 export abstract class LinearOpLayer implements LinearOpLayerParts {
   abstract readonly type: 'conv' | 'linear';
   abstract readonly weight: Parameter;
   abstract readonly bias: Parameter | null;
-  /** The input x, for grad-weight. */
-  readonly saved: SavedTensors;
-  readonly scratch = new Scratch();
 
   constructor(
     readonly name: string,
     readonly ctx: LayerContext,
     readonly tag: OpTag,
-  ) {
-    this.saved = new SavedTensors(name);
-  }
+  ) {}
 
   parameters(): Parameter[] {
     return this.bias === null ? [this.weight] : [this.weight, this.bias];
@@ -49,12 +42,7 @@ export abstract class LinearOpLayer implements LinearOpLayerParts {
     return this.parameters();
   }
 
-  attachMemory(m: ActivationMemory | null): void {
-    this.scratch.attach(m?.pool ?? null);
-    this.saved.attach(m?.store ?? null);
-  }
-
-  buffers(): Buffer[] {
+  buffers(): ModelBuffer[] {
     return [];
   }
 
@@ -80,7 +68,7 @@ export async function backwardLinearOp(
   await l.ctx.executor.run(ops.gradWeight, l.tag, dy.data, x.data, l.weight.grad, GRAD_WEIGHT);
   if (l.bias !== null) reduceChannelBias(l.bias.grad, dy.data, x.shape[0], channels, plane);
   if (!needInputGrad) return null;
-  const dx = l.scratch.get('dx', x.size);
+  const dx = l.ctx.mem.f32(l, 'dx', x.size);
   await l.ctx.executor.run(ops.gradInput, l.tag, l.weight.value, dy.data, dx, GRAD_INPUT);
   return new Tensor(x.shape, dx);
 }

@@ -1,5 +1,6 @@
 /**
- * Managed memory mode for a model: keeps the enclave's activation memory within a budget (default 90 MiB,
+ * Managed memory mode for a model (named for all it manages: activations, saved tensors, parameters and
+ * optimizer state, not activations alone): keeps the enclave's tensor memory within a budget (default 90 MiB,
  * the usable SGX1 EPC) by (1) giving every layer output, gradient and temporary a pooled, reference-counted
  * buffer that is returned as soon as its consumer is done, and (2) sealing the tensors layers save for
  * backward out to untrusted storage when keeping them would crowd the working set, and streaming them
@@ -9,8 +10,11 @@
  * optimizer update runs right after it (attachOptimizer). Numerics are untouched: the same kernels run on
  * the same values, only the buffers differ, so training is bit-identical with and without it (tested).
  *
- * The chains (sequential.ts) call the hooks: beginForward → beginLayer/endLayer around every leaf layer's
- * forward … → beginBackward → beginLayer/endLayer around every leaf layer's backward … → endBackward.
+ * It is the layers' `ctx.mem` in managed mode (layer-memory.ts; Model.attachMemory installs it): layer
+ * buffers are pool leases, saved tensors TensorStore records (pooled-calls.ts). The model and the chains
+ * (sequential.ts) call the hooks: beginForward → beginLayer/endLayer around every layer's forward … →
+ * beginBackward → beginLayer/endLayer around every layer's backward … → endBackward (a composite layer's
+ * own hooks only end its call's leases; its children get the full hooks).
  * Residency policy, before each leaf layer: while
  *   leased bytes + external saved bytes + fixed bytes + room > budget
  * seal the oldest resident saved tensor (backward uses it last), where room = the layer's working set as
@@ -29,94 +33,25 @@
  * JS objects, the runtime itself, garbage awaiting collection (docs/memory.md).
  */
 import { randomBytes } from 'node:crypto';
-import { loadNativeAddon } from '../../addon/addon.js';
 import { MemoryBacking, type UntrustedBacking } from '../../tee/chunk-store.js';
-import { MemoryBudget, type MemoryReport } from '../../tee/memory-budget.js';
+import { MemoryBudget } from '../../tee/memory-budget.js';
 import { DEFAULT_MEMORY_BUDGET_BYTES } from '../../tee/provider.js';
 import { Sealer } from '../../tee/seal.js';
-import type { LinearExecutor } from '../executor.js';
-import { type Buffer, type Parameter, parameterSize } from '../layers/parameter.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { type Parameter, parameterSize } from '../layers/parameter.js';
 import type { FusableOptimizer, Optimizer } from '../optim.js';
-import { ParameterStore, type ParameterStoreStats } from './parameter-store.js';
-import type { SavedTensors } from './saved.js';
+import type { ManagedMemoryOptions, ManagedMemoryReport, FixedSources, TrackedModel } from './managed-memory-types.js';
+import type { LayerMemory, MemoryOwner } from './layer-memory.js';
+import { fixedMemory, tuneMallocOnce } from './fixed-memory.js';
+import { ParameterStore } from './parameter-store.js';
+import { PooledCalls } from './pooled-calls.js';
 import { sizeClass, TensorPool } from './tensor-pool.js';
-import { MAX_CHUNK_BYTES, type StoreStats, TensorStore } from './tensor-store.js';
+import { MAX_CHUNK_BYTES, TensorStore } from './tensor-store.js';
 
-export interface ActivationMemoryOptions {
-  /** Budget for managed tensor memory in bytes (default 90 MiB). */
-  budgetBytes?: number;
-  /** Sealer for offloaded chunks (default: a fresh random AES-256 key that never leaves this process). */
-  sealer?: Sealer;
-  /** Where sealed chunks go (default: host memory; FileBacking for files). */
-  backing?: UntrustedBacking;
-  /** Plaintext bytes per sealed chunk (default and maximum 1 MiB). */
-  chunkBytes?: number;
-  /** Working-set reserve in multiples of the step's largest buffer (default 4). */
-  reserveFactor?: number;
-  /**
-   * Called after every burst of sealing or unsealing, e.g. `globalThis.gc` under `node --expose-gc`
-   * (with the native addon, sealing allocates nothing per chunk; without it node:crypto does). Default: none.
-   */
-  collect?: () => void;
-  /**
-   * Process-wide, once: glibc malloc with a fixed 128 KiB mmap threshold and one arena (native addon), so
-   * tensor-sized blocks the pool drops go back to the kernel instead of staying in malloc's arenas; measured
-   * −50 MiB peak RSS on a VGG-11 step (docs/memory.md). Default true; no-op without the addon or glibc.
-   */
-  tuneMalloc?: boolean;
-  /**
-   * Parameters, gradients and optimizer state: 'sealed' (default) — sealed out in untrusted storage
-   * between uses, unsealed per leaf layer into pooled buffers, gradients only during the layer's
-   * backward, the optimizer update fused into backward (attachOptimizer; parameter-store.ts) — or
-   * 'resident' — the layers' own arrays, counted as fixed memory.
-   */
-  parameters?: 'sealed' | 'resident';
-}
+export type { ManagedMemoryOptions, ManagedMemoryReport, FixedSources, TrackedModel } from './managed-memory-types.js';
 
-/**
- * What the chain hooks read of a leaf layer: its saved tensors, and its identity (a WeakMap key). Layer
- * satisfies it; naming Layer here would make layers/layer.ts and this file import each other.
- */
-export interface HookedLayer {
-  readonly saved?: SavedTensors;
-}
-
-/** The model-side sources of fixed memory. */
-export interface TrackedModel {
-  parameters(): Parameter[];
-  buffers(): Buffer[];
-  executor(): LinearExecutor;
-}
-
-/** Optional extra sources of fixed memory the model does not know about. */
-export interface FixedSources {
-  optimizer?: { stateBytes?(): number };
-  /** A backend that reports its native workspace (`info().scratchBytes`). */
-  backend?: unknown;
-  /** The transport's own receive-buffer pool (secure mode): its idle bytes; in managed mode JSON frames only (tensor frames land in the pool). */
-  transport?: { stats(): { retainedBytes: number } };
-}
-
-export interface ActivationReport extends MemoryReport {
-  pool: { allocated: number; inUse: number; allocations: number; leases: number };
-  store: StoreStats & { resident: number; sealed: number; records: number };
-  /** Training steps completed (forward + backward) under this manager. */
-  steps: number;
-  /** Sealed parameters and optimizer state ('sealed' mode; null when resident): traffic and chunks kept. */
-  parameters: (ParameterStoreStats & { chunks: number }) | null;
-}
-
-let mallocTuned = false;
-
-/** See ActivationMemoryOptions.tuneMalloc. */
-function tuneMallocOnce(): void {
-  if (mallocTuned) return;
-  mallocTuned = true;
-  const l = loadNativeAddon();
-  if (l.ok) l.addon.tuneMallocForBudget?.();
-}
-
-export class ActivationMemory {
+export class ManagedMemory implements LayerMemory {
+  readonly managed = true;
   readonly budget: MemoryBudget;
   readonly pool: TensorPool;
   readonly store: TensorStore;
@@ -126,19 +61,22 @@ export class ActivationMemory {
   readonly params: ParameterStore | null;
   private readonly largestByBatch = new Map<number, number>();
   /** Measured working set per leaf layer and `phase:batch` (see beginLayer). */
-  private readonly workingSets = new WeakMap<HookedLayer, Map<string, number>>();
+  private readonly workingSets = new WeakMap<MemoryOwner, Map<string, number>>();
+  /** The layers' calls: their leases and saved tensors. */
+  private readonly calls: PooledCalls;
   private batch = 0;
   private model: TrackedModel | null = null;
   private sources: FixedSources = {};
   private steps = 0;
   private readonly collect: (() => void) | null;
 
-  constructor(o: ActivationMemoryOptions = {}) {
+  constructor(o: ManagedMemoryOptions = {}) {
     this.budget = new MemoryBudget(o.budgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES);
     this.pool = new TensorPool(this.budget);
     this.backing = o.backing ?? new MemoryBacking();
     const sealer = o.sealer ?? Sealer.fromKey(randomBytes(32));
     this.store = new TensorStore(this.budget, this.pool, sealer, this.backing, o.chunkBytes ?? MAX_CHUNK_BYTES);
+    this.calls = new PooledCalls(this.pool, this.store);
     const mode = o.parameters ?? 'sealed';
     if (mode !== 'sealed' && mode !== 'resident') throw new RangeError(`parameters must be 'sealed' or 'resident', got ${String(mode)}`);
     this.params = mode === 'sealed' ? new ParameterStore(this.pool, sealer, this.backing, o.chunkBytes ?? MAX_CHUNK_BYTES) : null;
@@ -156,15 +94,15 @@ export class ActivationMemory {
     this.updateFixed();
   }
 
-  /** Whether parameters are sealed out between uses (then the chains call enterLayer/leaveLayer). */
+  /** Whether parameters are sealed out between uses (then beginLayer/endLayer unseal and reseal them per layer). */
   get sealsParameters(): boolean {
     return this.params !== null;
   }
 
   /**
    * Sealed mode: the manager takes over the optimizer's state (sealed from the next forward) and runs its
-   * update per parameter inside backward, so the caller must not call optimizer.step() (`fusesOptimizer`;
-   * set optimizer.lr before backward). Resident mode: its state is only counted.
+   * update per parameter inside backward instead of optimizer.step() (`fusesOptimizer`; trainStep attaches
+   * it on its first step and skips step()). Resident mode: its state is only counted.
    */
   attachOptimizer(opt: Optimizer): void {
     if (this.params !== null) {
@@ -222,22 +160,8 @@ export class ActivationMemory {
 
   /** Re-reads the fixed categories (they change only when buffers are first sized). */
   updateFixed(): void {
-    const m = this.model;
-    const sum = (xs: { value: Float32Array }[]): number => xs.reduce((a, p) => a + p.value.byteLength, 0);
-    if (m !== null) {
-      const ps = m.parameters();
-      // sealed mode: only plain resident copies (leased ones are pool memory)
-      const r = this.params?.residentBytes() ?? { parameters: sum(ps), gradients: ps.reduce((a, p) => a + p.grad.byteLength, 0) };
-      this.budget.setFixed('parameters', r.parameters);
-      this.budget.setFixed('gradients', r.gradients);
-      this.budget.setFixed('buffers', sum(m.buffers()));
-      this.budget.setFixed('executor', m.executor().memoryBytes());
-    }
-    this.budget.setFixed('optimizer', this.sources.optimizer?.stateBytes?.() ?? 0);
-    const b = this.sources.backend as { info?(): { scratchBytes?: number } } | undefined;
-    const info = typeof b?.info === 'function' ? b.info() : undefined;
-    this.budget.setFixed('backend', typeof info?.scratchBytes === 'number' ? info.scratchBytes : 0);
-    this.budget.setFixed('transport', this.sources.transport?.stats().retainedBytes ?? 0);
+    const fixed = fixedMemory(this.model, this.params, this.sources);
+    for (const c of Object.keys(fixed) as (keyof typeof fixed)[]) this.budget.setFixed(c, fixed[c]!);
     this.pool.dropFreeFor(0); // fixed memory that grew (a backend's workspace) displaces idle pool buffers
   }
 
@@ -252,16 +176,18 @@ export class ActivationMemory {
   }
 
   /**
-   * Before a leaf layer's forward or backward (chain hook). Makes room for the layer's working set — the
-   * most pool bytes it leased at once beyond what was in use when it started, measured the last time it ran
-   * in this phase at this batch size (first time: reserveFactor × the largest buffer plus its parameters)
-   * — and, in forward, for an `input` outside the pool it may keep, in backward, for the saved tensors it
-   * restores; then restores those chunk by chunk, opens the
-   * working-set measurement and, in sealed mode, unseals its own parameters (backward: with zeroed
-   * gradient leases).
+   * Before a leaf layer's forward or backward (chain hook; nothing for a composite layer, whose children are
+   * hooked). Makes room for the layer's working set — the most pool bytes it leased at once beyond what was
+   * in use when it started, measured the last time it ran in this phase at this batch size (first time:
+   * reserveFactor × the largest buffer plus its parameters) — and, in forward, for an `input` outside the
+   * pool it may keep, in backward, for the saved tensors it restores; then restores those chunk by chunk,
+   * opens the working-set measurement and, in sealed mode, unseals its own parameters (backward: with
+   * zeroed gradient leases).
    */
-  async beginLayer(l: HookedLayer, own: readonly Parameter[], backward: boolean, input: ArrayBufferView | null = null): Promise<void> {
-    const recs = backward && l.saved ? l.saved.records() : [];
+  async beginLayer(l: MemoryOwner, backward: boolean, input: Tensor | null): Promise<void> {
+    if (l.composite) return;
+    const own = this.sealedOwn(l);
+    const recs = backward ? (this.calls.savedIfAny(l)?.records() ?? []) : [];
     let restore = 0;
     for (const r of recs) {
       r.pinned = true;
@@ -271,7 +197,7 @@ export class ActivationMemory {
     const params = own.reduce((a, p) => a + sizeClass(4 * parameterSize(p)), 0) * (backward ? 2 : 1);
     // an input the pool does not own (the batch) is charged as saved-external if the layer keeps it,
     // outside the pool's working-set measurement
-    const external = input !== null && !this.pool.owns(input) ? input.byteLength : 0;
+    const external = input !== null && !this.pool.owns(input.data) ? input.data.byteLength : 0;
     await this.makeRoom(restore + external + (measured ?? this.reserveFactor * this.pool.largestTaken + params));
     for (const r of recs) await this.store.restore(r);
     if (restore > 0) this.collect?.();
@@ -286,13 +212,17 @@ export class ActivationMemory {
   }
 
   /**
-   * After it (chain hook, after the chain has released the layer's input or incoming gradient): forward
+   * After it (chain hook, after the chain has released the layer's input or incoming gradient): the call's
+   * leases end, except the one it returned (`out`, now the caller's) and the holds of saved records; forward
    * drops its parameter copies (unchanged), backward runs the optimizer update and reseals them; the
    * working set is recorded; a backward releases the layer's saved tensors (shared ones stay for their
    * other holder) and an inference forward keeps nothing saved. `ok` false (the layer threw): the
    * parameter leases go back without an update, nothing else changes.
    */
-  async endLayer(l: HookedLayer, own: readonly Parameter[], backward: boolean, training: boolean, ok: boolean): Promise<void> {
+  async endLayer(l: MemoryOwner, backward: boolean, training: boolean, ok: boolean, out: Tensor | null): Promise<void> {
+    this.calls.end(l, ok, out);
+    if (l.composite) return;
+    const own = this.sealedOwn(l);
     try {
       if (own.length > 0) {
         if (backward && ok) await this.params!.update(own);
@@ -305,13 +235,19 @@ export class ActivationMemory {
       const key = this.phaseKey(backward);
       sets.set(key, Math.max(sets.get(key) ?? 0, grown));
     }
-    if (!ok || !l.saved) return;
+    const saved = this.calls.savedIfAny(l);
+    if (!ok || saved === null) return;
     if (backward) {
-      for (const r of l.saved.records()) r.pinned = false;
-      l.saved.clear();
+      for (const r of saved.records()) r.pinned = false;
+      saved.clear();
     } else if (!training) {
-      l.saved.clear();
+      saved.clear();
     }
+  }
+
+  /** The parameters to unseal around `l` (none unless parameters are sealed and `l` reads some itself). */
+  private sealedOwn(l: MemoryOwner): Parameter[] {
+    return this.params !== null ? (l.ownParameters?.() ?? []) : [];
   }
 
   private phaseKey(backward: boolean): string {
@@ -333,9 +269,32 @@ export class ActivationMemory {
     this.steps++;
   }
 
-  /** Gives a buffer back to the pool (no-op for buffers the pool does not own). */
-  release(a: ArrayBufferView): void {
-    this.pool.release(a);
+  f32(owner: MemoryOwner, key: string, n: number): Float32Array {
+    return this.calls.f32(owner, key, n);
+  }
+
+  i32(owner: MemoryOwner, key: string, n: number): Int32Array {
+    return this.calls.i32(owner, key, n);
+  }
+
+  save(owner: MemoryOwner, slot: string, t: Tensor): void {
+    this.calls.saved(owner).save(slot, t);
+  }
+
+  saveInt(owner: MemoryOwner, slot: string, a: Int32Array): void {
+    this.calls.saved(owner).saveInt(slot, a);
+  }
+
+  load(owner: MemoryOwner, slot: string): Tensor {
+    return this.calls.saved(owner).tensor(slot);
+  }
+
+  loadInt(owner: MemoryOwner, slot: string): Int32Array {
+    return this.calls.saved(owner).int(slot);
+  }
+
+  drop(t: Tensor, ...stillHeld: (Tensor | null)[]): void {
+    this.calls.drop(t, stillHeld);
   }
 
   /**
@@ -358,7 +317,7 @@ export class ActivationMemory {
     if (sealed) this.collect?.();
   }
 
-  report(): ActivationReport {
+  report(): ManagedMemoryReport {
     return {
       ...this.budget.report(),
       pool: { allocated: this.pool.allocated, inUse: this.pool.inUse, allocations: this.pool.allocations, leases: this.pool.leases },
