@@ -21,6 +21,7 @@
         "src/lean_kernels.cc",
         "src/modp.cc",
         "src/pack24.cc",
+        "src/noise_stream.cc",
         "src/prg_stream.cc",
         "src/simd_level.cc",
         "src/workspace.cc",

@@ -6,16 +6,17 @@
 //   enclaveInfo() → { aes: "vaes512" | "vaes" | "aesni" | "none", simd, cpuSimd: "avx512" | "avx2" | "scalar" }
 //   setEnclaveSimd(level) → level in use      tests: run the lean/pack/PRG loops at a lower SIMD level
 //   prgCentred(ref, out: Int32Array)                      out ← centred field elements
-//   prgNoise(ref, out: Float64Array)                      out ← noise values in [0, 1)
+//   prgNoise(ref, out: Float64Array, start = 0)           out ← rounding-noise values g_start … in [0, 1)
+//                                                         (counter-based, noise_stream.h; not the AES keystream)
 //   maxAbsF32(x: Float32Array) → number                   max |x_i|, NaN if any x_i is not finite
 //   isCentredI32(v: Int32Array) → boolean                 every v_i in [−HALF, HALF]
 //   quantizeMaskShare(x, scaleExp, noiseRef, uRef, s0Ref, q, e, s1)
-//       q_i  = clamp(floor(x_i·2^scaleExp + g_i), −128, 127)    g from noiseRef
+//       q_i  = clamp(floor(x_i·2^scaleExp + g_i), −128, 127)    g from noiseRef (a NoiseStream)
 //       e_i  = q_i − u_i  mod P (centred)                       u from uRef   (when uRef)
 //       s1_i = q_i − s0_i mod P (centred)                       s0 from s0Ref (when s0Ref)
 //     q, e, s1: Int32Array or null (q may be null when e is given; e/s1 are required with uRef/s0Ref)
 //   quantizeMaskPack(x, scaleExp, noiseRef, s0Ref, dRef, q, packed)   (the lean protocol's operand sweep)
-//       q_i = clamp(floor(x_i·2^scaleExp + g_i), −128, 127)             g from noiseRef
+//       q_i = clamp(floor(x_i·2^scaleExp + g_i), −128, 127)             g from noiseRef (a NoiseStream)
 //       e_i = q_i − s0_i − d_i mod P (centred), packed into 3 bytes       s0, d from s0Ref, dRef
 //     q: Int32Array or null; packed: Uint8Array (3·n bytes) or null (then s0Ref/dRef are ignored)
 //     → max |x_i| (NaN if some x_i is not finite), scanned on the way: a caller that quantized with a guessed
@@ -36,6 +37,7 @@
 #include "addon.h"
 #include "enclave_kernels.h"
 #include "lean_kernels.h"
+#include "noise_stream.h"
 #include "pack24.h"
 #include "prg_stream.h"
 #include "simd_level.h"
@@ -78,6 +80,11 @@ T* typed(const Args& a, const Napi::Value& v, napi_typedarray_type type, const c
 }
 
 size_t lengthOf(const Napi::Value& v) { return v.As<Napi::TypedArray>().ElementLength(); }
+
+// A noise stream's counter is 32 bits (noise_stream.h).
+void requireNoiseRange(const Args& a, uint64_t start, size_t n) {
+  if (start + n > (uint64_t(1) << 32)) a.rangeError("a noise stream has 2^32 elements");
+}
 
 // The power-of-two scale 2^scaleExp of argument v (scaleExp an integer in [−300, 300]).
 double scaleArg(const Args& a, const Napi::Value& v) {
@@ -124,8 +131,12 @@ Napi::Value PrgNoise(const Napi::CallbackInfo& info) {
   uint64_t id;
   streamRef(a, info[0], "ref", false, key, &id);
   double* out = typed<double>(a, info[1], napi_float64_array, "out", SIZE_MAX, false);
-  PrgStream s(key, id);
-  s.noise(out, lengthOf(info[1]));
+  const size_t n = lengthOf(info[1]);
+  const size_t start = info[2].IsUndefined() ? 0 : a.bytes(2, "start");  // any integer; range-checked below
+  requireNoiseRange(a, start, n);
+  NoiseStream s(key, id);
+  s.seek(start);
+  s.noise(out, n);
   return info.Env().Undefined();
 }
 
@@ -163,7 +174,9 @@ Napi::Value QuantizeMaskShare(const Napi::CallbackInfo& info) {
   if (!hasU) e = nullptr;
   if (!hasS) s1 = nullptr;
 
-  PrgStream sN(kN, iN), sU, sS;
+  requireNoiseRange(a, 0, n);
+  NoiseStream sN(kN, iN);
+  PrgStream sU, sS;
   if (hasU) sU.open(kU, iU);
   if (hasS) sS.open(kS, iS);
   alignas(64) double g[CHUNK];
@@ -198,7 +211,9 @@ Napi::Value QuantizeMaskPack(const Napi::CallbackInfo& info) {
   int32_t* q = typed<int32_t>(a, info[5], napi_int32_array, "q", n, true);
   uint8_t* packed = typed<uint8_t>(a, info[6], napi_uint8_array, "packed", 3 * n, true);
   if (q == nullptr && packed == nullptr) a.typeError("nothing to write: give q, packed or both");
-  PrgStream sN(kN, iN), sS, sD;
+  requireNoiseRange(a, 0, n);
+  NoiseStream sN(kN, iN);
+  PrgStream sS, sD;
   if (packed) {
     streamRef(a, info[3], "s0Ref", false, kS, &iS);
     streamRef(a, info[4], "dRef", false, kD, &iD);

@@ -17,6 +17,14 @@ constexpr int32_t P = P_I;
 constexpr int32_t HALF = HALF_I;
 constexpr uint32_t MASK21 = 0x1FFFFF;
 
+// Elements per block of the per-block sweeps (stays in L1).
+constexpr size_t BLOCK = 1024;
+// Calls f(start, m) for consecutive blocks [start, start + m) of [0, n), m ≤ BLOCK.
+template <class F>
+inline void inBlocks(size_t n, F f) {
+  for (size_t start = 0; start < n; start += BLOCK) f(start, n - start < BLOCK ? n - start : BLOCK);
+}
+
 // Keystream words → centred elements, optimistically: out[k] = centre(w[k] & 0x1FFFFF) for all k,
 // returning the AND of (v − P) over the block (negative iff no word was rejected).
 int32_t mapCentredOptimistic(const uint32_t* w, int32_t* out, size_t m);

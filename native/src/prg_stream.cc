@@ -192,14 +192,11 @@ void PrgStream::centred(int32_t* out, size_t n) {
 
 void PrgStream::addCentred(int32_t* acc, size_t n) {
   // sum in place: draw into a small local block, then add (keeps the rejection logic in one place)
-  alignas(64) int32_t tmp[1024];
-  while (n > 0) {
-    const size_t m = n < 1024 ? n : 1024;
+  alignas(64) int32_t tmp[enclave::BLOCK];
+  enclave::inBlocks(n, [&](size_t start, size_t m) {
     centred(tmp, m);
-    enclave::addBlock(acc, tmp, m);
-    acc += m;
-    n -= m;
-  }
+    enclave::addBlock(acc + start, tmp, m);
+  });
 }
 
 void PrgStream::words(uint32_t* out, size_t n) {
@@ -208,18 +205,6 @@ void PrgStream::words(uint32_t* out, size_t n) {
     if (pos_ >= BUF_WORDS) refill();
     const size_t m = (n - i) < (BUF_WORDS - pos_) ? (n - i) : (BUF_WORDS - pos_);
     std::memcpy(out + i, buf_ + pos_, m * sizeof(uint32_t));
-    pos_ += m;
-    i += m;
-  }
-}
-
-void PrgStream::noise(double* out, size_t n) {
-  size_t i = 0;
-  while (i < n) {
-    if (pos_ >= BUF_WORDS) refill();
-    const size_t m = (n - i) < (BUF_WORDS - pos_) ? (n - i) : (BUF_WORDS - pos_);
-    const uint32_t* w = buf_ + pos_;
-    enclave::mapNoise(w, out + i, m);
     pos_ += m;
     i += m;
   }

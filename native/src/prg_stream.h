@@ -32,8 +32,6 @@ class PrgStream {
 
   // Fills out[0..n) with centred field elements (rejection sampling).
   void centred(int32_t* out, size_t n);
-  // Fills out[0..n) with noise values (w >>> 8)·2^−24 as doubles.
-  void noise(double* out, size_t n);
   // Adds n centred field elements to acc[0..n) (acc[i] += next element), for mask sums.
   void addCentred(int32_t* acc, size_t n);
   // Copies the next n raw keystream words (callers that map them themselves, e.g. to noise).

@@ -6,6 +6,7 @@
  *               reduction of float64 accumulators, validation and wrap-around guard band.
  * - prg.ts      FieldStream: addressable AES-128-CTR streams of uniform field elements and
  *               stochastic-rounding noise; stream-key derivation and stream-id layout.
+ * - noise.ts    NoiseStream: counter-based stochastic-rounding noise (reproducible, not secret).
  * - quantize.ts SWALP quantizer (per-tensor exponent, 8 bits, stochastic rounding) and
  *               dequantizer.
  * - combine.ts  three-term worker combination p + q − r and the enclave's mask-and-share sweep
@@ -15,5 +16,6 @@
 export * from './prime.js';
 export * from './share.js';
 export * from './prg.js';
+export * from './noise.js';
 export * from './quantize.js';
 export * from './combine.js';

@@ -20,6 +20,8 @@
  *
  * Noise (`fillNoise`). Each word gives g = (w >>> 8) · 2^−24, exactly uniform on the grid
  * {0, 2^−24, …, 1 − 2^−24} ⊂ [0, 1); every value is exactly representable in float32.
+ * (The protocol's rounding noise does not come from here but from the cheaper counter-based
+ * NoiseStream of noise.ts, whose stream keys are the first block of this keystream.)
  *
  * Determinism. Every element consumes whole words in order, and rejection is decided per
  * word, so the output depends only on (key, id) and on the sequence of fill kinds and

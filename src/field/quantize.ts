@@ -8,7 +8,7 @@
  *     e = floor(log2 m), clamped below at EXP_MIN      (e = 0 when m = 0)
  *     q_i = clamp(floor(x_i · 2^(6 − e) + g_i), −128, 127)
  *
- * with g_i uniform noise in [0, 1) (2^−24 grid, `FieldStream.fillNoise`). Since m < 2^(e+1),
+ * with g_i uniform noise in [0, 1) (2^−24 grid; the protocol's comes from `NoiseStream`, noise.ts). Since m < 2^(e+1),
  * |x_i · 2^(6−e)| < 128, so the only clamp that can bite is q = 128 → 127 (which, like every
  * saturation, biases that one element by < 1 unit). Otherwise E[q_i | x_i] = x_i · 2^(6−e) up
  * to the 2^−24 resolution of the noise, i.e. the rounding is unbiased. A product of two
@@ -25,7 +25,10 @@
  * exponent). A Float64Array with max|x| ≥ 2^128 is rejected with a RangeError, and NaN or
  * ±Infinity anywhere in the tensor with a TypeError naming the first bad index.
  */
-import type { FieldStream } from './prg.js';
+/** A source of noise values on the 2^−24 grid in [0, 1), read in order (NoiseStream, or FieldStream). */
+export interface NoiseSource {
+  fillNoise(out: Float64Array, offset?: number, length?: number): Float64Array;
+}
 
 /** Bits per quantized value. */
 export const QUANT_BITS = 8;
@@ -143,7 +146,7 @@ const noiseScratch = new Float64Array(NOISE_BLOCK);
  * same values `noise.fillNoise(new Float64Array(x.length))` would give, so the result equals
  * quantizeInto with that array). Returns the exponent; `e` as in `quantizeInto`.
  */
-export function quantize(x: FloatArray, noise: FieldStream, out: Int32Array, e: number = tensorExponent(x)): number {
+export function quantize(x: FloatArray, noise: NoiseSource, out: Int32Array, e: number = tensorExponent(x)): number {
   if (out.length !== x.length) throw new RangeError(`quantize: lengths differ (x ${x.length}, out ${out.length})`);
   checkExponent(e);
   const s = pow2(FRAC_SHIFT - e);

@@ -2,13 +2,15 @@
  * The enclave's fused per-element kernels (docs/benchmarks.md: where the lean protocol's time goes), in two implementations
  * that must agree bit for bit (test/protocol/enclave-kernels.test.ts):
  *
- *   js      the reference: FieldStream over node:crypto plus the field/ loops
+ *   js      the reference: FieldStream over node:crypto (masks), NoiseStream (rounding
+ *           noise, field/noise.ts) plus the field/ loops
  *           (quantize, maskAndShare, reconstructDequantize), one pass per tensor;
- *   native  the addon (native/src/addon_enclave.cc): AES-NI/VAES keystream and every
+ *   native  the addon (native/src/addon_enclave.cc): AES-NI/VAES keystream, the vectorised
+ *           counter-based noise, and every
  *           pass of an operand (or of a result) fused into one sweep over
  *           L1-sized blocks, each PRG stream drawn once.
  *
- * A stream is (key, id) as in field/prg.ts. For one operand x with exponent e
+ * A stream is (key, id) as in field/prg.ts (the noise stream N as in field/noise.ts). For one operand x with exponent e
  * (tensor exponent plus headroom) and streams N (noise), U, S0:
  *
  *   q_i  = clamp(floor(x_i · 2^(6 − e) + g_i), −128, 127)     g ← N   (field/quantize.ts)
@@ -27,6 +29,7 @@
  * returning max_i |C_i| for the wrap-around guard (reconstruct.ts).
  */
 import { FieldStream } from '../field/prg.js';
+import { NoiseStream } from '../field/noise.js';
 import { EXP_MAX, EXP_MIN, FRAC_SHIFT, exponentOf, maxAbs as maxAbsRef, quantize } from '../field/quantize.js';
 import { maskAndShare } from '../field/combine.js';
 import { packCentred24, unpackCentred24 } from '../field/pack.js';
@@ -131,7 +134,7 @@ export function createJsKernels(): EnclaveKernels {
       const n = x.length;
       checkQms(n, u, s0, q, masked, share1);
       const qq = q ?? pool.int32('q', n);
-      quantize(x, FieldStream.open(noise.key, noise.id), qq, e);
+      quantize(x, NoiseStream.open(noise.key, noise.id), qq, e);
       if (!u || !masked) return;
       const uu = FieldStream.open(u.key, u.id).fillCentred(pool.int32('u', n));
       const ss = s0 ? FieldStream.open(s0.key, s0.id).fillCentred(pool.int32('s0', n)) : null;
@@ -142,7 +145,7 @@ export function createJsKernels(): EnclaveKernels {
       checkQmp(n, s0, d, q, packed);
       const max = maxAbsRef(x);
       const qq = q ?? pool.int32('q', n);
-      quantize(x, FieldStream.open(noise.key, noise.id), qq, e);
+      quantize(x, NoiseStream.open(noise.key, noise.id), qq, e);
       if (!packed || !s0 || !d) return max;
       const m = FieldStream.open(s0.key, s0.id).fillCentred(pool.int32('s0', n));
       const dd = FieldStream.open(d.key, d.id).fillCentred(pool.int32('d', n));

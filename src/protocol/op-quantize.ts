@@ -2,14 +2,16 @@
  * Step 1 of every linear op, shared by the quantized reference and the secure
  * protocols (docs/protocol.md, operands): each side's operand version (operands.ts) is
  *
- *   XQ = quantize(X; exponent e, noise stream (noiseKey, operandStreamId(layer, kind, version, NOISE)))
+ *   XQ = quantize(X; exponent e, NoiseStream(noiseKey, operandStreamId(layer, kind, version, NOISE)))
  *
  * with e = floor(log2 max|x|) + headroom, so the result's scale is 2^(eA + eB − 12).
  * The rounding noise has its own key, independent of every mask, so a worker that
- * knows a mask learns nothing about the rounding.
+ * knows a mask learns nothing about the rounding. It is counter-based (field/noise.ts),
+ * not AES-CTR: it must be reproducible and unbiased, not secret (docs/protocol.md).
  */
 import { createHash } from 'node:crypto';
-import { FieldStream, deriveStreamKey } from '../field/prg.js';
+import { deriveStreamKey } from '../field/prg.js';
+import { NoiseStream } from '../field/noise.js';
 import { quantize } from '../field/quantize.js';
 import type { OperandUse } from './operands.js';
 import { SLOT_NOISE, operandStreamId } from './op-streams.js';
@@ -34,5 +36,5 @@ export function noiseStreamId(layerIndex: number, use: OperandUse): bigint {
 
 /** Quantizes one operand version into out (same values however often it is called). */
 export function quantizeOperand(noiseKey: Uint8Array, layerIndex: number, use: OperandUse, x: Float32Array, out: Int32Array): void {
-  quantize(x, FieldStream.open(noiseKey, noiseStreamId(layerIndex, use)), out, use.exp);
+  quantize(x, NoiseStream.open(noiseKey, noiseStreamId(layerIndex, use)), out, use.exp);
 }

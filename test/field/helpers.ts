@@ -21,3 +21,10 @@ export function rng(seed: number): () => number {
     return (t ^ (t >>> 14)) >>> 0;
   };
 }
+
+const Z_999 = 3.090232; // standard normal 0.999 quantile
+/** Upper α = 0.001 quantile of chi-square with k degrees of freedom (Wilson–Hilferty). */
+export function chi2Threshold(k: number): number {
+  const a = 2 / (9 * k);
+  return k * (1 - a + Z_999 * Math.sqrt(a)) ** 3;
+}

@@ -20,18 +20,13 @@ import assert from 'node:assert/strict';
 import { createCipheriv } from 'node:crypto';
 import { P as P_, HALF as HALF_, reduceCentred as reduceCentred_ } from '../../src/field/prime.js';
 import { FieldStream, deriveStreamKey } from '../../src/field/prg.js';
+import { chi2Threshold } from './helpers.js';
 
 // Local copies: under tsx, imported bindings are getters, far too slow for 10^8-element loops.
 const P = P_;
 const HALF = HALF_;
 const reduceCentred = reduceCentred_;
 
-const Z_999 = 3.090232; // standard normal 0.999 quantile
-/** Upper α = 0.001 quantile of chi-square with k degrees of freedom (Wilson–Hilferty). */
-function chi2Threshold(k: number): number {
-  const a = 2 / (9 * k);
-  return k * (1 - a + Z_999 * Math.sqrt(a)) ** 3;
-}
 
 const BINS = 1024;
 const WINDOW = 32; // fine test: residues −WINDOW … WINDOW−1

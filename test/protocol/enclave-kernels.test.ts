@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { FieldStream } from '../../src/field/prg.js';
+import { NoiseStream } from '../../src/field/noise.js';
 import { requireNativeModule } from '../../src/addon/addon.js';
 import { HALF } from '../../src/field/prime.js';
 import { NonCentredPartError, type StreamRef, createJsKernels, createNativeKernels, nativeKernelsAvailability } from '../../src/protocol/enclave-kernels.js';
@@ -66,6 +67,25 @@ for (const level of levels) describe(`native enclave kernels (${level} loops and
     }
     const r = streamWithRejection(600_000);
     same(nat.fillCentred(r, new Int32Array(600_000)), js.fillCentred(r, new Int32Array(600_000)), 'stream with a rejection');
+  });
+
+  it('rounding noise: native counter-based words equal field/noise.ts for several keys, ids, offsets and lengths', () => {
+    const prgNoise = (requireNativeModule() as { prgNoise(ref: Uint8Array, out: Float64Array, start?: number): void }).prgNoise;
+    const ids = [0n, 1n, 0xdeadbeefn, (1n << 64n) - 1n, 42n << 40n];
+    for (const [t, id] of ids.entries()) {
+      const s = stream(id);
+      const ref = new Uint8Array(24);
+      ref.set(s.key);
+      new DataView(ref.buffer).setBigUint64(16, s.id, false);
+      // lengths around the 16- and 8-lane widths and the 1024-word blocks; offsets not multiples of them
+      for (const [start, n] of [[0, 1], [0, 15], [3, 17], [16, 33], [1000, 1023], [7, 1025], [65_535, 4099], [2 ** 32 - 40, 40], [t * 12_345, 100_003]]) {
+        const a = new Float64Array(n);
+        prgNoise(ref, a, start);
+        const b = NoiseStream.open(s.key, s.id).seek(start).fillNoise(new Float64Array(n));
+        same(a, b, `noise of stream ${id} at ${start}, ${n} values`);
+      }
+    }
+    assert.throws(() => prgNoise(new Uint8Array(24), new Float64Array(41), 2 ** 32 - 40), RangeError);
   });
 
   it('quantize + mask + share, with and without the mask and share outputs', () => {
