@@ -41,6 +41,8 @@ export interface SecureSetupOptions {
   readonly workerCpus?: string;
   /** How long to wait for a worker's answer to one op (ms; default roles/session.ts). */
   readonly opTimeoutMs?: number;
+  /** How long to wait for a lost worker to come back (ms; default roles/reconnect.ts; 0: no recovery). */
+  readonly reconnectTimeoutMs?: number;
 }
 
 /** A SecureExecutor whose close() also stops the processes it launched. */
@@ -78,6 +80,8 @@ export async function createSecureExecutor(o: SecureSetupOptions): Promise<Linea
       offlineBacking: o.offlineDir ? new FileBacking(o.offlineDir) : undefined,
       enclaveBackend: o.backend && isBackendName(o.backend) ? getBackend(o.backend) : undefined,
       opTimeoutMs: o.opTimeoutMs,
+      reconnectTimeoutMs: o.reconnectTimeoutMs,
+      log: o.log,
     });
     return withCleanup(exec, launched, o.log);
   } catch (err) {
