@@ -15,6 +15,8 @@ export class WorkerLostError extends ProtocolError {
     readonly party: string,
     /** Why, in a few words (the transport's message). */
     readonly reason: string,
+    /** It said nothing within the op timeout (stalled or hung), rather than closing its connection. */
+    readonly timedOut = false,
   ) {
     super(message);
   }
@@ -30,6 +32,6 @@ export function lostResult(conn: Connection, who: string, opId: number, err: unk
   const reason = (err as Error).message;
   const message = `${who} (${conn.peer}) failed during op ${opId}: ${reason}`;
   const lost = err instanceof ConnectionClosedError || err instanceof TimeoutError || err instanceof PeerError;
-  return lost ? new WorkerLostError(message, conn.peer, reason) : new ProtocolError(message);
+  return lost ? new WorkerLostError(message, conn.peer, reason, err instanceof TimeoutError) : new ProtocolError(message);
 }
 

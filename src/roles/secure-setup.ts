@@ -58,6 +58,7 @@ export async function createSecureExecutor(o: SecureSetupOptions): Promise<Linea
       workers: o.workers,
       stderr: o.workerStderr,
       workerCpus: o.workerCpus,
+      log: o.log,
     });
     configPath = launched.configPath;
     o.log?.(`started a local ${o.topology} cluster: ${launched.children.length} worker/replica processes (${o.transport ?? 'tls'})`);
@@ -82,6 +83,7 @@ export async function createSecureExecutor(o: SecureSetupOptions): Promise<Linea
       opTimeoutMs: o.opTimeoutMs,
       reconnectTimeoutMs: o.reconnectTimeoutMs,
       log: o.log,
+      onWorkerLost: launched ? (party, timedOut) => launched!.lost(party, timedOut) : undefined,
     });
     return withCleanup(exec, launched, o.log);
   } catch (err) {

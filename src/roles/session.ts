@@ -44,7 +44,7 @@ import { DEFAULT_PROTOCOL, type ProtocolName } from '../protocol/variant.js';
 import type { UntrustedBacking } from '../tee/chunk-store.js';
 import { keepAlive } from './keepalive.js';
 import { DEFAULT_RECONNECT_TIMEOUT_MS, reconnecting } from './reconnect.js';
-import type { Recovery, SessionParts } from '../protocol/recovery.js';
+import { type Recovery, type SessionParts, WorkerLostError } from '../protocol/recovery.js';
 import type { MaskKeys } from '../protocol/op-streams.js';
 
 export const SESSION_CONTEXT = 'goten/session/v1';
@@ -88,6 +88,8 @@ export interface EnclaveSessionOptions {
   readonly reconnectTimeoutMs?: number;
   /** Progress lines (a lost worker, reconnection attempts); never keys or tensors. */
   readonly log?: (line: string) => void;
+  /** A worker was lost (before reconnecting): a local cluster's launcher restarts it (roles/launcher.ts). */
+  readonly onWorkerLost?: (party: string, timedOut: boolean) => void;
 }
 
 /** What an enclave tells each worker after the AKE. */
@@ -163,6 +165,7 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
           ? {
               reopen: async (cause, where) => {
                 stopKeepalive();
+                if (cause instanceof WorkerLostError) o.onWorkerLost?.(cause.party, cause.timedOut);
                 const parts = await reconnecting(
                   async (connectBy, end) => {
                     const fresh = generateMasterSecret();

@@ -4,7 +4,7 @@
  * `--inject-fault crash:<op>` (it kills itself with SIGKILL at that op) and optionally restarted on the
  * same port once it is gone, and `goten train --mode secure --cluster … --party e0` against them.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeLocalCluster } from '../../src/net/cluster.js';
@@ -65,4 +65,19 @@ export async function clusterRun(o: { protocol: 'lean' | 'goten'; victim?: numbe
     for (const p of procs) p.child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The pid of `parent`'s child process whose command line contains every one of `words`. */
+export function childWith(parent: number, words: readonly string[]): number | undefined {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      if (ppid === parent && words.every((w) => cmd.includes(w))) return Number(d);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return undefined;
 }
