@@ -44,6 +44,9 @@ export interface ExecutorStats {
   overflows: number;
 }
 
+/** A secure executor's view of one worker (GET /healthz): its connection is up, being re-opened, or gone. */
+export type WorkerState = 'connected' | 'reconnecting' | 'lost';
+
 export interface LinearExecutor {
   readonly mode: 'plain' | 'quantized' | 'secure';
   /** c = f(a, b) (or c += f(a, b), see RunOptions) for `op` (see backend/bilinear.ts), float32 in and out. */
@@ -66,6 +69,8 @@ export interface LinearExecutor {
    * Switch between steps, not inside one.
    */
   attachMemory(pool: TensorPool | null): void;
+  /** Secure executors: each worker's state by party name (w0, w1, w2); absent for in-process executors. */
+  workers?(): Readonly<Record<string, WorkerState>>;
 }
 
 /** An executor that hands everything to `inner`: instrumenting wrappers override `run` (and what else they watch). */
@@ -91,5 +96,8 @@ export class DelegatingExecutor implements LinearExecutor {
   }
   attachMemory(pool: TensorPool | null): void {
     this.inner.attachMemory(pool);
+  }
+  workers(): Readonly<Record<string, WorkerState>> {
+    return this.inner.workers?.() ?? {};
   }
 }

@@ -26,7 +26,7 @@ import { type BilinearOp, type OperandReuse, bilinearSizes } from '../backend/bi
 import { MsgType } from '../net/message-types.js';
 import type { Connection } from '../net/transport.js';
 import { accumulationTarget } from '../nn/accumulation.js';
-import type { ExecutorStats, LinearExecutor, OpTag, RunOptions } from '../nn/executor.js';
+import type { ExecutorStats, LinearExecutor, OpTag, RunOptions, WorkerState } from '../nn/executor.js';
 import type { TensorPool } from '../nn/memory/tensor-pool.js';
 import { type AttemptEnv, type AttemptFn, SendTracker } from './attempt.js';
 import { BufferPool } from '../backend/buffer-pool.js';
@@ -115,6 +115,8 @@ export class SecureExecutor implements LinearExecutor {
   #check!: CheckContext | null;
   /** Sessions re-opened after a lost worker. */
   #recoveries = 0;
+  /** A new session is being opened (workers() says so). */
+  #recovering = false;
   readonly #pool = new BufferPool();
   /** Managed memory: the budgeted pool per-attempt buffers are leased from (null: #pool). */
   #mem: TensorPool | null = null;
@@ -207,7 +209,13 @@ export class SecureExecutor implements LinearExecutor {
     const abandoned = new Error('the enclave abandoned this session after a lost worker; a new one follows');
     for (const w of this.#parts.workers) w.destroy(abandoned);
     await this.#masks.abandon?.();
-    const parts = await this.#o.recovery!.reopen(cause, where);
+    this.#recovering = true;
+    let parts: SessionParts;
+    try {
+      parts = await this.#o.recovery!.reopen(cause, where);
+    } finally {
+      this.#recovering = false;
+    }
     this.attempts.rewind(before.counters);
     this.#operands.restore(before.operands);
     this.#operands.resendAll();
@@ -219,6 +227,16 @@ export class SecureExecutor implements LinearExecutor {
       for (const w of parts.workers) w.setTensorPool?.(receive);
       this.#masks.attachMemory?.(this.#mem);
     }
+  }
+
+  /**
+   * Each worker's state: reconnecting while a new session is being opened, else connected or lost (its
+   * connection closed: a lost worker is noticed at the next op, which then recovers if it can).
+   */
+  workers(): Readonly<Record<string, WorkerState>> {
+    const out: Record<string, WorkerState> = {};
+    this.#parts.workers.forEach((c, i) => (out[`w${i}`] = this.#recovering ? 'reconnecting' : c.isClosed ? 'lost' : 'connected'));
+    return out;
   }
 
   /** Sessions re-opened after a lost worker so far. */
