@@ -39,6 +39,13 @@ describe('goten train --cluster: a worker killed mid-run and restarted', { timeo
     assert.deepEqual(outcome(r.stdout), expected());
   });
 
+  it('offline mode (2 workers, lean): w1 dies at its op 7 and comes back: exit 0, the same numbers', async () => {
+    const r = await clusterRun({ protocol: 'lean', workers: 2, victim: 1, crashAt: 7 });
+    assert.equal(r.code, 0, r.stderr.slice(-2000));
+    assert.match(r.stderr, /reconnected after [\d.]+ s/);
+    assert.deepEqual(outcome(r.stdout), expected());
+  });
+
   it('a worker that never comes back ends the run after --reconnect-timeout with an error naming it', async () => {
     const t0 = Date.now();
     const r = await clusterRun({ protocol: 'lean', victim: 1, crashAt: 5, restartAfterMs: null, extra: ['--reconnect-timeout', '3'] });

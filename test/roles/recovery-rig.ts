@@ -33,15 +33,24 @@ export interface RecoveryRun {
  * Runs `goten train` against a hand-started cluster whose worker `victim` crashes at its op `crashAt`
  * (none: no fault) and is restarted `restartAfterMs` after it is gone (null: never).
  */
-export async function clusterRun(o: { protocol: 'lean' | 'goten'; victim?: number; crashAt?: number; restartAfterMs?: number | null; extra?: string[] }): Promise<RecoveryRun> {
+export async function clusterRun(o: {
+  protocol: 'lean' | 'goten';
+  victim?: number;
+  crashAt?: number;
+  restartAfterMs?: number | null;
+  extra?: string[];
+  /** 2: offline mode (no w2). Default 3. */
+  workers?: 2 | 3;
+}): Promise<RecoveryRun> {
+  const n = o.workers ?? 3;
   const dir = mkdtempSync(join(tmpdir(), 'goten-recovery-'));
   const procs: Watched[] = [];
   const logs: string[][] = [[], [], []];
   let stopped = false;
   try {
     const ports: number[] = [];
-    for (let i = 0; i < 4; i++) ports.push(await freePort());
-    const config = writeLocalCluster(dir, { transport: 'tcp', ports });
+    for (let i = 0; i <= n; i++) ports.push(await freePort());
+    const config = writeLocalCluster(dir, { transport: 'tcp', ports, parties: ['e0', 'w0', 'w1', 'w2'].slice(0, n + 1) as ('e0' | 'w0' | 'w1' | 'w2')[] });
     const worker = (w: number, fault: boolean) => {
       const p = start(['worker', '--config', config, '--party', String(w), '--backend', 'js', ...(fault ? ['--inject-fault', `crash:${o.crashAt}`] : [])]);
       procs.push(p);
@@ -53,8 +62,8 @@ export async function clusterRun(o: { protocol: 'lean' | 'goten'; victim?: numbe
         if (!stopped) worker(w, false);
       });
     };
-    for (const w of [0, 1, 2]) worker(w, w === o.victim && o.crashAt !== undefined);
-    const train = start(['train', '--mode', 'secure', '--cluster', config, '--party', 'e0', '--protocol', o.protocol, ...(o.extra ?? []), ...TRAIN]);
+    for (const w of [0, 1, 2].slice(0, n)) worker(w, w === o.victim && o.crashAt !== undefined);
+    const train = start(['train', '--mode', 'secure', '--cluster', config, '--party', 'e0', '--protocol', o.protocol, '--workers', String(n), ...(o.extra ?? []), ...TRAIN]);
     const code = await train.done;
     stopped = true;
     for (const p of procs) p.child.kill('SIGKILL');
