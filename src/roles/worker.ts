@@ -136,17 +136,6 @@ async function dialHub(o: WorkerRoleOptions, transport: Transport, hello: Sessio
   }
 }
 
-/** The link to w1 being dialled, abandoned (and closed when it comes) if an enclave leaves first. */
-async function linkUnlessLeft(link: Promise<Connection>, joined: readonly Joined[]): Promise<Connection> {
-  let left = false;
-  const leaving = Promise.race(joined.map((j) => j.conn.closed)).then(() => {
-    left = true;
-    throw new Error('the enclave left before the link to w1 was up');
-  });
-  void link.then((c) => left && c.destroy(), () => {});
-  return Promise.race([link, leaving]);
-}
-
 /** The hello every joined enclave agrees on (replicas must describe the same session). */
 function agreedHello(joined: readonly Joined[]): SessionHello {
   const h = joined[0].hello;
@@ -245,7 +234,9 @@ export async function runWorker(o: WorkerRoleOptions): Promise<void> {
       if (!keys) throw new Error(`${name}: no seed bundle received from e0`);
       if (hello.protocol === 'lean' && o.party !== 1 && (o.party === 0 || hello.workers === 3)) {
         try {
-          links.w1 = await linkUnlessLeft(dialHub(o, transport, hello), joined);
+          // (the enclave tells a worker its session only once it has authenticated every worker, so w1
+          // is there; a failed dial ends this session, not the worker)
+          links.w1 = await dialHub(o, transport, hello);
         } catch (err) {
           // this session never began: wait for the next one (the enclave tries again when it recovers)
           log(`${name}: session set-up failed: ${(err as Error).message}`);
