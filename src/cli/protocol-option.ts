@@ -2,6 +2,7 @@
 import { Option } from 'commander';
 import { DEFAULT_PROTOCOL, PROTOCOLS } from '../protocol/variant.js';
 import { DEFAULT_OP_TIMEOUT_MS } from '../roles/session.js';
+import { DEFAULT_RECONNECT_TIMEOUT_MS } from '../roles/reconnect.js';
 import { DEFAULT_VERIFY, VERIFY_MODES } from '../protocol/product-verifier.js';
 
 /** `--protocol`: which secure protocol (docs/protocol.md). */
@@ -20,6 +21,21 @@ export function opTimeoutOption(): Option {
       return n;
     })
     .default(DEFAULT_OP_TIMEOUT_MS / 1000);
+}
+
+/** `--reconnect-timeout`: seconds to wait for a lost worker to come back (0: no recovery). */
+export function reconnectTimeoutOption(): Option {
+  return new Option(
+    '--reconnect-timeout <seconds>',
+    'secure mode: how long to wait, retrying with back-off, for a lost (dead, stalled or unreachable) worker to come back; ' +
+      'then a new session with every worker re-runs the op with fresh masks, bit-identically (0: no recovery, the run stops)',
+  )
+    .argParser((v: string) => {
+      const n = Number(v);
+      if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 86_400) throw new Error(`--reconnect-timeout must be a number of seconds, ≥ 0 and ≤ 86400, got '${v}'`);
+      return n;
+    })
+    .default(DEFAULT_RECONNECT_TIMEOUT_MS / 1000);
 }
 
 /** `--verify`: check every outsourced product in the enclave (docs/protocol.md, Verification). */

@@ -41,6 +41,8 @@ export interface TrainFlags extends MemoryFlags, TrainConfig {
   transport?: 'tls' | 'tcp';
   /** Secure mode: seconds to wait for a worker's answer to one op. */
   opTimeout?: number;
+  /** Secure mode: seconds to wait for a lost worker to come back (0: no recovery). */
+  reconnectTimeout?: number;
   /** Seal checkpoints to the TEE (undefined: only in secure mode). */
   seal?: boolean;
   /** TEE provider for sealing. */

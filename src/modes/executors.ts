@@ -46,6 +46,8 @@ export interface ExecutorOptions {
   workerCpus?: string;
   /** Secure mode: how long to wait for a worker's answer to one op (ms, default DEFAULT_OP_TIMEOUT_MS). */
   opTimeoutMs?: number;
+  /** Secure mode: how long to wait for a lost worker (ms, default roles/reconnect.ts; 0: no recovery). */
+  reconnectTimeoutMs?: number;
 }
 
 export function parseMode(s: string): Mode {
@@ -81,6 +83,7 @@ export async function createExecutor(o: ExecutorOptions): Promise<LinearExecutor
         workerStderr: o.workerStderr,
         workerCpus: o.workerCpus,
         opTimeoutMs: o.opTimeoutMs,
+        reconnectTimeoutMs: o.reconnectTimeoutMs,
       });
   }
 }

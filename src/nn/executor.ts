@@ -45,6 +45,9 @@ export interface ExecutorStats {
   overflows: number;
 }
 
+/** A secure executor's view of one worker (GET /healthz): its connection is up, being re-opened, or gone. */
+export type WorkerState = 'connected' | 'reconnecting' | 'lost';
+
 export interface LinearExecutor {
   readonly mode: 'plain' | 'quantized' | 'secure';
   /** c = f(a, b) (or c += f(a, b), see RunOptions) for `op` (see backend/bilinear.ts), float32 in and out. */
@@ -76,6 +79,8 @@ export interface LinearExecutor {
   restoreCheckpointState(s: ExecutorCheckpoint): void;
   /** Connections to the untrusted workers (secure mode; none in-process): traffic counters, control requests. */
   readonly connections: readonly Connection[];
+  /** Each worker's state by party name (w0, w1, w2); empty for in-process executors. */
+  workers(): Readonly<Record<string, WorkerState>>;
 }
 
 /** An executor's part of a checkpoint: the attempt counters, per op (protocol/op-streams.ts). */
@@ -124,5 +129,8 @@ export class DelegatingExecutor implements LinearExecutor {
   }
   get connections(): readonly Connection[] {
     return this.inner.connections;
+  }
+  workers(): Readonly<Record<string, WorkerState>> {
+    return this.inner.workers();
   }
 }

@@ -62,6 +62,10 @@ export class PlainExecutor implements LinearExecutor {
   /** In-process: no workers. */
   readonly connections = [];
 
+  workers(): Readonly<Record<string, never>> {
+    return {};
+  }
+
   /** Plain float32 products never wrap, so `overflows` stays 0. */
   stats(): ExecutorStats {
     return { ops: this.ops, overflows: 0 };

@@ -17,10 +17,11 @@ import { MsgType } from '../net/message-types.js';
 import type { Connection, ReceivedMessage } from '../net/transport.js';
 import type { TensorPool } from '../nn/memory/tensor-pool.js';
 import { leanHeader, type LeanAttempt } from './lean-op.js';
-import { ProtocolError, checkPackedTensor, checkShareTensor, opHeader, sayBye } from './messages.js';
+import { checkPackedTensor, checkShareTensor, opHeader, sayBye } from './messages.js';
 import type { AttemptCounter, MaskKeyName } from './op-streams.js';
 import type { OpAttempt } from './op-attempt.js';
 import type { ProtocolName } from './variant.js';
+import { lostResult } from './worker-lost.js';
 
 /** A received or loaded tensor, valid until release(). */
 export interface Part {
@@ -65,6 +66,8 @@ export interface MaskSource {
   stats(): MaskSourceStats;
   /** Says goodbye to what it talks to (if it feeds it) and closes it. */
   close(): Promise<void>;
+  /** The session was abandoned after a lost worker (recovery.ts): let go of it without a goodbye. */
+  abandon?(): Promise<void>;
   /** Managed memory: lease its own per-op buffers from `pool` (null: private ones). Received frames are the executor's concern. */
   attachMemory?(pool: TensorPool | null): void;
   /** Bytes of its own per-op buffers outside an attached pool. */
@@ -89,7 +92,7 @@ export async function receiveResult(
   try {
     msg = await conn.expect(MsgType.Result, { opId, timeoutMs });
   } catch (err) {
-    throw new ProtocolError(`${who} (${conn.peer}) failed during op ${opId}: ${(err as Error).message}`);
+    throw lostResult(conn, who, opId, err);
   }
   try {
     const data = checkShareTensor(msg.dtype === 'json' ? null : msg.data, n, `result of ${who}`, centred);
@@ -110,7 +113,7 @@ export async function receivePackedResult(conn: Connection, who: string, opId: n
   try {
     msg = await conn.expect(MsgType.Result, { opId, timeoutMs });
   } catch (err) {
-    throw new ProtocolError(`${who} (${conn.peer}) failed during op ${opId}: ${(err as Error).message}`);
+    throw lostResult(conn, who, opId, err);
   }
   try {
     const data = checkPackedTensor(msg.dtype === 'int24' ? msg.data : null, n, `result of ${who}`);

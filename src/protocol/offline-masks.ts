@@ -311,4 +311,9 @@ export class OfflineMaskSource implements MaskSource {
     for (const id of this.#store.ids()) await this.#store.delete(id).catch(() => {});
     this.#planned.clear();
   }
+
+  /** The session's keys are gone (recovery.ts): so are its products; a new source serves the new session. */
+  abandon(): Promise<void> {
+    return this.close();
+  }
 }

@@ -63,6 +63,22 @@ export class AttemptCounter {
     return n;
   }
 
+  /** A copy of the counters, taken before an attempt that may have to be run again (recovery.ts). */
+  snapshot(): ReadonlyMap<string, number> {
+    return new Map(this.#next);
+  }
+
+  /**
+   * Back to a snapshot after an attempt failed with a lost worker, once the session has been opened
+   * again with a new master secret (recovery.ts): every mask key is new, so the numbers taken again
+   * draw new masks (no mask is drawn twice under one key), while the rounding noise of each operand
+   * version (the seed's key) repeats, which is what keeps the run bit-identical.
+   */
+  rewind(s: ReadonlyMap<string, number>): void {
+    this.#next.clear();
+    for (const [k, v] of s) this.#next.set(k, v);
+  }
+
   /** Serialisable state, for checkpoints. */
   getState(): Record<string, number> {
     return Object.fromEntries(this.#next);

@@ -46,10 +46,19 @@ export interface OperandUse {
 
 export const NO_REUSE: OperandReuse = { a: false, b: false };
 
+/** The tracker's state before an attempt (recovery.ts). */
+export interface TrackerSnapshot {
+  readonly cache: ReadonlyMap<string, OperandUse>;
+  readonly lastExp: ReadonlyMap<string, number>;
+  readonly resend: ReadonlySet<string>;
+}
+
 export class OperandTracker {
   readonly #cache = new Map<string, OperandUse>();
   /** The exponent of the last new version of (layer, kind) at a headroom: `${layer}/${kind}/${headroom}`. */
   readonly #lastExp = new Map<string, number>();
+  /** Cached versions the workers of the current session do not hold (resendAll): sent again on their next use. */
+  readonly #resend = new Set<string>();
 
   constructor(readonly counter: AttemptCounter) {}
 
@@ -84,7 +93,13 @@ export class OperandTracker {
   ): OperandUse {
     const key = `${layer}/${kind}`;
     const cached = this.#cache.get(key);
-    if (reuse && cached !== undefined && cached.headroom === headroom) return { ...cached, fresh: false };
+    if (reuse && cached !== undefined && cached.headroom === headroom) {
+      // a version the workers lost with their session: the same version and exponent (so the same
+      // quantized values) travels again, masked under the new session's keys
+      if (this.#resend.delete(key)) return { ...cached, fresh: true };
+      return { ...cached, fresh: false };
+    }
+    this.#resend.delete(key);
     const guess = speculate ? this.#lastExp.get(`${key}/${headroom}`) : undefined;
     const exp = guess ?? Math.min(EXP_MAX, exponent(x) + headroom);
     const use: OperandUse = { kind, version: this.counter.take(layer, kind), exp, headroom, fresh: true, ...(guess === undefined ? {} : { guessed: true }) };
@@ -103,8 +118,34 @@ export class OperandTracker {
     return real;
   }
 
-  /** Forgets every cached version (a new session: the workers hold none of them). */
+  /** Forgets every cached version (the attempt failed: the workers may hold any of them, or none). */
   clear(): void {
     this.#cache.clear();
+    this.#resend.clear();
+  }
+
+  /**
+   * A new session (recovery.ts): the workers hold none of the cached versions, but the step still uses
+   * them; each is quantized again (same values: same noise stream, same exponent) and sent on its next use.
+   */
+  resendAll(): void {
+    for (const k of this.#cache.keys()) this.#resend.add(k);
+  }
+
+  /** A copy of the state before an attempt that may be run again (recovery.ts). */
+  snapshot(): TrackerSnapshot {
+    return { cache: new Map(this.#cache), lastExp: new Map(this.#lastExp), resend: new Set(this.#resend) };
+  }
+
+  /** Back to a snapshot (with AttemptCounter.rewind, after a new session). */
+  restore(s: TrackerSnapshot): void {
+    const copy = <K, V>(to: Map<K, V>, from: ReadonlyMap<K, V>) => {
+      to.clear();
+      for (const [k, v] of from) to.set(k, v);
+    };
+    copy(this.#cache, s.cache);
+    copy(this.#lastExp, s.lastExp);
+    this.#resend.clear();
+    for (const k of s.resend) this.#resend.add(k);
   }
 }

@@ -87,6 +87,10 @@ export class QuantizedExecutor implements LinearExecutor {
   /** In-process: no workers. */
   readonly connections = [];
 
+  workers(): Readonly<Record<string, never>> {
+    return {};
+  }
+
   stats(): ExecutorStats {
     return { ...this.#stats };
   }

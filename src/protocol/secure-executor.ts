@@ -12,7 +12,8 @@
  * (worker 2) or offline (two workers; the enclave precomputes Z̃, offline-masks.ts).
  *
  * Results are validated (length, centred) before use; a malformed result or a
- * dead worker rejects the op with a clear error naming the worker. With a verifier
+ * dead worker rejects the op with a clear error naming the worker. With a Recovery (recovery.ts), a
+ * lost worker instead re-opens the session and runs the same attempt again (bit-identical). With a verifier
  * (--verify all|sample), every checked result is verified in the enclave before it is
  * used (verify-attempt.ts); a wrong one rejects the op with a VerificationError.
  * Managed memory (attachMemory): operands, shares and received results are leases on the
@@ -25,7 +26,7 @@ import { type BilinearOp, type OperandReuse, bilinearSizes } from '../backend/bi
 import { MsgType } from '../net/message-types.js';
 import type { Connection } from '../net/transport.js';
 import { accumulationTarget } from '../nn/accumulation.js';
-import { type ExecutorCheckpoint, type ExecutorStats, type LinearExecutor, type OpTag, type RunOptions, checkpointAttempts } from '../nn/executor.js';
+import { type ExecutorCheckpoint, type ExecutorStats, type LinearExecutor, type OpTag, type RunOptions, type WorkerState, checkpointAttempts } from '../nn/executor.js';
 import type { TensorPool } from '../nn/memory/tensor-pool.js';
 import { type AttemptEnv, type AttemptFn, SendTracker } from './attempt.js';
 import { NamedBuffers } from '../backend/named-buffers.js';
@@ -44,6 +45,8 @@ import { headroomFor, resultStands } from './overflow.js';
 import { checkLengths } from './quantized-executor.js';
 import { GUARD } from './reconstruct.js';
 import { DEFAULT_PROTOCOL, type ProtocolName } from './variant.js';
+import { DEFAULT_RECOVERIES_PER_OP, type Recovery, type SessionParts, isConnectionLoss } from './recovery.js';
+import type { TrackerSnapshot } from './operands.js';
 import type { ProductVerifier, VerifyStats } from './product-verifier.js';
 import { type CheckContext, attemptCheck } from './verify-attempt.js';
 
@@ -65,6 +68,15 @@ export interface SecureExecutorOptions {
   readonly timeoutMs?: number;
   /** Verified products (product-verifier.ts); absent: --verify off, the protocol exactly as without it. */
   readonly verifier?: ProductVerifier;
+  /** Re-opens the session after a lost worker (recovery.ts); absent: a lost worker ends the op with its error. */
+  readonly recovery?: Recovery;
+}
+
+/** The counters before an attempt: a retry after a new session starts from them again (recovery.ts). */
+interface BeforeAttempt {
+  readonly counters: ReadonlyMap<string, number>;
+  readonly operands: TrackerSnapshot;
+  readonly seq: number;
 }
 
 export class ReplicaDivergenceError extends Error {
@@ -94,11 +106,17 @@ export class SecureExecutor implements LinearExecutor {
   readonly attempts = new AttemptCounter();
   readonly #operands = new OperandTracker(this.attempts);
   readonly #o: SecureExecutorOptions;
-  readonly #masks: MaskSource;
   readonly #kernels: EnclaveKernels;
-  readonly #env: AttemptEnv;
   readonly #attemptFn: AttemptFn;
-  readonly #check: CheckContext | null;
+  /** The current session's connections and keys, and what depends on them (replaced by #recover). */
+  #parts!: SessionParts;
+  #masks!: MaskSource;
+  #env!: AttemptEnv;
+  #check!: CheckContext | null;
+  /** Sessions re-opened after a lost worker. */
+  #recoveries = 0;
+  /** A new session is being opened (workers() says so). */
+  #recovering = false;
   readonly #pool = new NamedBuffers();
   /** Managed memory: the budgeted pool per-attempt buffers are leased from (null: #pool). */
   #mem: TensorPool | null = null;
@@ -115,13 +133,21 @@ export class SecureExecutor implements LinearExecutor {
     this.protocol = o.protocol ?? DEFAULT_PROTOCOL;
     this.#digest = o.replica ? createHash('sha256') : null;
     this.#kernels = o.kernels ?? enclaveKernels('auto');
-    const w2 = o.workers[2];
-    if (!o.maskSource && !w2) throw new Error('online mode needs a connection to worker 2 (or pass an offline mask source)');
-    this.#masks = o.maskSource ?? new OnlineMaskSource(w2!, o.feeds.w2, this.protocol, o.timeoutMs, this.#kernels.isCentred);
     this.#attemptFn = ATTEMPTS[this.protocol];
-    this.#env = { workers: o.workers, feeds: o.feeds, keys: o.keys, noiseKey: o.noiseKey, kernels: this.#kernels, masks: this.#masks, timeoutMs: o.timeoutMs };
+    this.#install({ workers: o.workers, keys: o.keys, maskSource: o.maskSource });
+  }
+
+  /** Puts a session's connections and keys in place (the constructor's, or a re-opened one's). */
+  #install(parts: SessionParts): void {
+    const o = this.#o;
+    const w2 = parts.workers[2];
+    if (!parts.maskSource && !w2) throw new Error('online mode needs a connection to worker 2 (or pass an offline mask source)');
+    this.#parts = parts;
+    this.#masks = parts.maskSource ?? new OnlineMaskSource(w2!, o.feeds.w2, this.protocol, o.timeoutMs, this.#kernels.isCentred);
+    const keys = parts.keys;
+    this.#env = { workers: parts.workers, feeds: o.feeds, keys, noiseKey: o.noiseKey, kernels: this.#kernels, masks: this.#masks, timeoutMs: o.timeoutMs };
     this.#check = o.verifier
-      ? { verifier: o.verifier, kernels: this.#kernels, keys: o.keys, noiseKey: o.noiseKey, protocol: this.protocol, online: this.#masks.mode === 'online' }
+      ? { verifier: o.verifier, kernels: this.#kernels, keys, noiseKey: o.noiseKey, protocol: this.protocol, online: this.#masks.mode === 'online' }
       : null;
   }
 
@@ -143,18 +169,79 @@ export class SecureExecutor implements LinearExecutor {
 
   /** The op's attempts: a flagged result (overflow.ts) is re-run with more headroom. */
   async #retrying(op: BilinearOp, tag: OpTag, reuse: OperandReuse, a: Float32Array, b: Float32Array, c: Float32Array): Promise<void> {
+    let recovered = 0;
     for (let retry = 0; ; retry++) {
+      const before = this.#o.recovery ? this.#before() : null;
       const attempt = this.attempts.take(tag.index, op.pass);
       // lean: one sweep quantizes a new version and scans it, with the last version's exponent as a guess
       const uses = this.#operands.plan(tag.index, op.pass, reuse, headroomFor(retry), a, b, this.#kernels.exponent, this.protocol === 'lean');
       const at: OpAttempt = { op, layer: tag.index, attempt, ...(this.protocol === 'lean' ? { operands: [operandRef(uses[0]), operandRef(uses[1])] } : {}) };
-      const maxAbs = await this.#attempt(at, tag.layer, uses, a, b, c);
+      let maxAbs: number;
+      try {
+        maxAbs = await this.#attempt(at, tag.layer, uses, a, b, c);
+      } catch (err) {
+        if (!before || !isConnectionLoss(err)) throw err;
+        const most = this.#o.recovery!.maxPerOp ?? DEFAULT_RECOVERIES_PER_OP;
+        if (recovered++ >= most) throw new Error(`${(err as Error).message} (after ${most} new sessions for this op: giving up)`);
+        await this.#recover(err as Error, before, `${tag.layer}, ${op.pass}`);
+        retry--; // the same attempt again, with the same headroom
+        continue;
+      }
       // Diverged replicas reconstruct garbage, which lands in the guard band: both
       // replicas see the same flagged result, so they can compare digests right away
       // and report the real cause instead of retrying.
       if (maxAbs >= GUARD && this.#digest) await this.#compareDigests();
       if (resultStands(retry, maxAbs, this.#stats, tag.layer, op.pass)) return;
     }
+  }
+
+  #before(): BeforeAttempt {
+    return { counters: this.attempts.snapshot(), operands: this.#operands.snapshot(), seq: this.#seq };
+  }
+
+  /**
+   * A worker was lost during an attempt: abandons every connection of the session (no goodbye, so
+   * long-running workers wait for the next session), opens a new one (fresh AKE, new master secret:
+   * every mask key is new) and rewinds the counters to `before`, so that the attempt runs again with the
+   * same numbers and operand versions — new masks, the same quantized values (recovery.ts).
+   */
+  async #recover(cause: Error, before: BeforeAttempt, where: string): Promise<void> {
+    const abandoned = new Error('the enclave abandoned this session after a lost worker; a new one follows');
+    for (const w of this.#parts.workers) w.destroy(abandoned);
+    await this.#masks.abandon?.();
+    this.#recovering = true;
+    let parts: SessionParts;
+    try {
+      parts = await this.#o.recovery!.reopen(cause, where);
+    } finally {
+      this.#recovering = false;
+    }
+    this.attempts.rewind(before.counters);
+    this.#operands.restore(before.operands);
+    this.#operands.resendAll();
+    this.#seq = before.seq;
+    this.#install(parts);
+    this.#recoveries++;
+    if (this.#mem) {
+      const receive = receiveLeases(this.#mem);
+      for (const w of parts.workers) w.setTensorPool?.(receive);
+      this.#masks.attachMemory?.(this.#mem);
+    }
+  }
+
+  /**
+   * Each worker's state: reconnecting while a new session is being opened, else connected or lost (its
+   * connection closed: a lost worker is noticed at the next op, which then recovers if it can).
+   */
+  workers(): Readonly<Record<string, WorkerState>> {
+    const out: Record<string, WorkerState> = {};
+    this.#parts.workers.forEach((c, i) => (out[`w${i}`] = this.#recovering ? 'reconnecting' : c.isClosed ? 'lost' : 'connected'));
+    return out;
+  }
+
+  /** Sessions re-opened after a lost worker so far. */
+  get recoveries(): number {
+    return this.#recoveries;
   }
 
   async #attempt(at: OpAttempt, layer: string, uses: [OperandUse, OperandUse], a: Float32Array, b: Float32Array, c: Float32Array): Promise<number> {
@@ -238,7 +325,7 @@ export class SecureExecutor implements LinearExecutor {
     this.#mem = pool;
     this.#pool.clear(); // unmanaged buffers would otherwise stay resident beside the budget
     const receive = pool ? receiveLeases(pool) : null;
-    for (const w of this.#o.workers) w.setTensorPool?.(receive);
+    for (const w of this.#parts.workers) w.setTensorPool?.(receive);
     this.#masks.attachMemory?.(pool);
   }
 
@@ -259,7 +346,7 @@ export class SecureExecutor implements LinearExecutor {
 
   /** Connections to the workers this executor talks to (w0, w1 and, online, w2): counters, control requests. */
   get connections(): readonly Connection[] {
-    return this.#o.workers;
+    return this.#parts.workers;
   }
 
   /** Which enclave kernels run the per-element work ('native' or 'js'). */
@@ -269,7 +356,8 @@ export class SecureExecutor implements LinearExecutor {
 
   /** Says goodbye to the workers this enclave feeds and closes every connection. */
   async close(): Promise<void> {
-    const { workers, feeds } = this.#o;
+    const { feeds } = this.#o;
+    const { workers } = this.#parts;
     const fed = [feeds.w0, feeds.w1];
     const w01 = [workers[0], workers[1]];
     await Promise.all(w01.map((w, i) => (fed[i] ? sayBye(w) : null)));

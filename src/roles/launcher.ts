@@ -7,7 +7,7 @@
  * pinned keys by default).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,14 +28,25 @@ export interface LaunchOptions {
   readonly stderr?: 'inherit' | 'ignore';
   /** Run the worker processes on these CPUs only (a `taskset -c` list, e.g. "1-3"); benchmarks keep them off the enclave's CPU. */
   readonly workerCpus?: string;
+  /** Supervision lines (a worker died and is restarted). */
+  readonly log?: (line: string) => void;
 }
+
+/** How often one worker is restarted after it died (the enclave's recovery then reconnects to it). */
+export const MAX_RESTARTS = 5;
 
 export interface LaunchedCluster {
   readonly configPath: string;
   readonly dir: string;
+  /** Every process started so far (restarted workers included). */
   readonly children: readonly ChildProcess[];
-  /** Resolves when every child has exited; rejects if one fails. */
+  /** Resolves when every party's last process has exited; rejects if one failed for good. */
   readonly exited: Promise<void>;
+  /**
+   * The enclave lost `party` (protocol/recovery.ts): a stopped (SIGSTOP) worker process, or, when the
+   * enclave's wait timed out and none is stopped, that party's, is killed, so that it is restarted.
+   */
+  lost(party: string, timedOut: boolean): void;
   /**
    * Kills what is still running (SIGTERM, then SIGKILL after `graceMs`, default 2 s: a stalled or
    * stopped child ignores SIGTERM) and removes the key directory.
@@ -135,33 +146,36 @@ export async function launchLocalCluster(o: LaunchOptions): Promise<LaunchedClus
     children.push(c);
     return c;
   };
-  for (const w of workers) {
-    start(['worker', '--config', configPath, '--party', w, '--once', '--backend', o.backend ?? 'auto'], o.workerCpus);
-  }
-  if (o.topology === 'replicated') {
-    start([...o.replicaArgs!, '--cluster', configPath, '--party', 'e1']);
-  }
-  const exited = Promise.all(
-    children.map(
-      (c) =>
-        new Promise<void>((resolve, reject) => {
-          c.once('error', reject);
-          c.once('exit', (code, signal) =>
-            code === 0 ? resolve() : reject(new Error(`a cluster process exited with ${signal ?? `code ${code}`}`)),
-          );
-        }),
-    ),
-  ).then(() => undefined);
+  let stopping = false;
+  const current = new Map<string, ChildProcess>();
+  // a worker that dies is started again on its port (its supervisor); the replica e1 is not (no recovery there)
+  const slots = parties
+    .filter((p) => p !== 'e0')
+    .map((p) => {
+      const args = p === 'e1' ? [...o.replicaArgs!, '--cluster', configPath, '--party', 'e1'] : ['worker', '--config', configPath, '--party', p, '--once', '--backend', o.backend ?? 'auto'];
+      return supervised(p, () => {
+        const c = start(args, p === 'e1' ? undefined : o.workerCpus);
+        current.set(p, c);
+        return c;
+      }, { restarts: p === 'e1' ? 0 : MAX_RESTARTS, stopping: () => stopping, log: o.log ?? (() => {}) });
+    });
+  const exited = Promise.all(slots).then(() => undefined);
   exited.catch(() => {}); // observed by callers that care
-  // every child gone, whatever its exit status (`exited` rejects at the first failure, before the others end)
-  const gone = Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null ? null : new Promise((r) => c.once('exit', r)))));
+  // every party's last process gone, whatever its exit status
+  const gone = Promise.allSettled(slots);
   const running = () => children.filter((c) => c.exitCode === null && c.signalCode === null);
   return {
     configPath,
     dir,
     children,
     exited,
+    lost(party, timedOut) {
+      const stopped = [...current.values()].filter((c) => isStopped(c));
+      const victims = stopped.length > 0 ? stopped : timedOut && current.has(party) ? [current.get(party)!] : [];
+      for (const c of victims) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    },
     async stop(so = {}) {
+      stopping = true;
       for (const c of running()) c.kill('SIGTERM');
       await waitAtMost(gone, so.graceMs ?? 2000);
       for (const c of running()) c.kill('SIGKILL');
@@ -170,4 +184,38 @@ export async function launchLocalCluster(o: LaunchOptions): Promise<LaunchedClus
       forget();
     },
   };
+}
+
+/**
+ * One party's processes: `start()` again after a death (a signal or a non-zero exit) up to `restarts`
+ * times, unless the cluster is stopping. Resolves when the last one exits with 0; rejects when one
+ * fails for good.
+ */
+async function supervised(
+  name: string,
+  start: () => ChildProcess,
+  o: { restarts: number; stopping: () => boolean; log: (line: string) => void },
+): Promise<void> {
+  for (let n = 0; ; n++) {
+    const c = start();
+    const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      c.once('error', () => resolve({ code: null, signal: null }));
+      c.once('exit', (code, signal) => resolve({ code, signal }));
+    });
+    if (code === 0) return;
+    const how = signal ?? `code ${code}`;
+    if (o.stopping() || n >= o.restarts) throw new Error(`a cluster process (${name}) exited with ${how}`);
+    o.log(`${name} exited with ${how}; restarting it on its port (restart ${n + 1} of ${o.restarts})`);
+    await new Promise((r) => setTimeout(r, 200));
+    if (o.stopping()) throw new Error(`a cluster process (${name}) exited with ${how}`);
+  }
+}
+
+/** Whether a child is stopped (SIGSTOP; Linux /proc state T); false where that cannot be read. */
+function isStopped(c: ChildProcess): boolean {
+  try {
+    return c.pid !== undefined && readFileSync(`/proc/${c.pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T') === true;
+  } catch {
+    return false;
+  }
 }

@@ -15,6 +15,7 @@ import { type KernelChoice, enclaveKernels } from '../protocol/enclave-kernels.j
 import { OfflineMaskSource } from '../protocol/offline-masks.js';
 import { DEFAULT_PROTOCOL, type ProtocolName } from '../protocol/variant.js';
 import { ProductVerifier, type VerifyMode } from '../protocol/product-verifier.js';
+import type { Recovery } from '../protocol/recovery.js';
 import type { LeanLinks } from './lean-worker-op.js';
 import { type WorkerKeys, type WorkerParty, WorkerService } from './worker-service.js';
 
@@ -42,6 +43,8 @@ export interface LocalClusterOptions {
   readonly verify?: VerifyMode;
   /** Testing: per-worker result hooks (fault-injection.ts). */
   readonly workerFaults?: readonly (((out: Int32Array) => void) | undefined)[];
+  /** What the executors do after a lost worker (protocol/recovery.ts; default: the op fails). */
+  readonly recovery?: Recovery;
 }
 
 export interface LocalCluster {
@@ -133,6 +136,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
       replica: replicaLinks?.[e],
       timeoutMs: 120_000,
       verifier: o.verify && o.verify !== 'off' ? new ProductVerifier(o.backend, o.verify) : undefined,
+      recovery: o.recovery,
     });
   });
   return {

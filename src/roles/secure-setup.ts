@@ -41,6 +41,8 @@ export interface SecureSetupOptions {
   readonly workerCpus?: string;
   /** How long to wait for a worker's answer to one op (ms; default roles/session.ts). */
   readonly opTimeoutMs?: number;
+  /** How long to wait for a lost worker to come back (ms; default roles/reconnect.ts; 0: no recovery). */
+  readonly reconnectTimeoutMs?: number;
 }
 
 /** A SecureExecutor whose close() also stops the processes it launched. */
@@ -56,6 +58,7 @@ export async function createSecureExecutor(o: SecureSetupOptions): Promise<Linea
       workers: o.workers,
       stderr: o.workerStderr,
       workerCpus: o.workerCpus,
+      log: o.log,
     });
     configPath = launched.configPath;
     o.log?.(`started a local ${o.topology} cluster: ${launched.children.length} worker/replica processes (${o.transport ?? 'tls'})`);
@@ -78,6 +81,9 @@ export async function createSecureExecutor(o: SecureSetupOptions): Promise<Linea
       offlineBacking: o.offlineDir ? new FileBacking(o.offlineDir) : undefined,
       enclaveBackend: o.backend && isBackendName(o.backend) ? getBackend(o.backend) : undefined,
       opTimeoutMs: o.opTimeoutMs,
+      reconnectTimeoutMs: o.reconnectTimeoutMs,
+      log: o.log,
+      onWorkerLost: launched ? (party, timedOut) => launched!.lost(party, timedOut) : undefined,
     });
     return withCleanup(exec, launched, o.log);
   } catch (err) {

@@ -43,6 +43,9 @@ import { OfflineMaskSource } from '../protocol/offline-masks.js';
 import { DEFAULT_PROTOCOL, type ProtocolName } from '../protocol/variant.js';
 import type { UntrustedBacking } from '../tee/chunk-store.js';
 import { keepAlive } from './keepalive.js';
+import { DEFAULT_RECONNECT_TIMEOUT_MS, reconnecting } from './reconnect.js';
+import { type Recovery, type SessionParts, WorkerLostError } from '../protocol/recovery.js';
+import type { MaskKeys } from '../protocol/op-streams.js';
 
 export const SESSION_CONTEXT = 'goten/session/v1';
 /**
@@ -52,6 +55,8 @@ export const SESSION_CONTEXT = 'goten/session/v1';
  */
 export const DEFAULT_OP_TIMEOUT_MS = 60_000;
 export const REPLICA_CONTEXT = 'goten/replicas/v1';
+/** A worker must finish the AKE within this (a stalled one accepts the TCP connection and says nothing). */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 export interface EnclaveSessionOptions {
   /** Default lean. */
@@ -75,6 +80,16 @@ export interface EnclaveSessionOptions {
   readonly offlineBacking?: UntrustedBacking;
   /** Keepalive interval on idle worker connections (ms, default roles/keepalive.ts). */
   readonly keepaliveMs?: number;
+  /**
+   * How long to wait for a lost worker to come back before the run stops (ms, default
+   * roles/reconnect.ts); 0: no recovery, a lost worker ends the op with its error (as the replicated
+   * topology always does).
+   */
+  readonly reconnectTimeoutMs?: number;
+  /** Progress lines (a lost worker, reconnection attempts); never keys or tensors. */
+  readonly log?: (line: string) => void;
+  /** A worker was lost (before reconnecting): a local cluster's launcher restarts it (roles/launcher.ts). */
+  readonly onWorkerLost?: (party: string, timedOut: boolean) => void;
 }
 
 /** What an enclave tells each worker after the AKE. */
@@ -136,47 +151,57 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
     } else {
       master = generateMasterSecret();
     }
-    const keys = deriveStreamKeys(master);
-    const session = sessionId(master);
-    master.fill(0);
     const protocol = o.protocol ?? DEFAULT_PROTOCOL;
-    const protocolName = o.protocol ?? DEFAULT_PROTOCOL;
-    const feeds = feedsFor(protocolName, topology, self);
-    // 2. every worker: connect, AKE, hello, seeds (e0 only)
-    const workers: Connection[] = [];
-    for (const w of ([0, 1, 2] as const).slice(0, nWorkers)) {
-      const name = `w${w}`;
-      const conn = await connectWithRetry(t, config, name, deadline);
-      opened.push(conn);
-      const hs = await performHandshake(conn, {
-        self: identity,
-        expectedPeer: partyConfig(config, name).publicKey,
-        role: 'initiator',
-        context: SESSION_CONTEXT,
-      });
-      const fed = w === 0 ? feeds.w0 : w === 1 ? feeds.w1 : feeds.w2;
-      const hello: SessionHello = { kind: 'hello', enclave: self, feeds: fed, topology, protocol, workers: nWorkers, session };
-      await conn.send({ type: MsgType.Control, dtype: 'json', value: hello });
-      if (self === 'e0') await sendSeedBundle(conn, hs.sessionKey, seedBundleFor(w, keys, protocol));
-      workers.push(conn);
-    }
     // one kernel set, shared by the executor and (offline) its mask source
     const kernels = enclaveKernels();
+    // 2. every worker: connect, AKE, hello, seeds (e0 only)
+    const first = await joinWorkers(o, t, master, deadline, deadline, opened);
+    master.fill(0);
+    let stopKeepalive = () => {};
+    const recovery: Recovery | undefined =
+      topology === 'replicated'
+        ? { reopen: async (cause) => Promise.reject(new Error(`${cause.message} (no recovery in the replicated topology: both replicas would have to agree on a new session; docs/net.md)`)) }
+        : (o.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS) > 0
+          ? {
+              reopen: async (cause, where) => {
+                stopKeepalive();
+                if (cause instanceof WorkerLostError) o.onWorkerLost?.(cause.party, cause.timedOut);
+                const parts = await reconnecting(
+                  async (connectBy, end) => {
+                    const fresh = generateMasterSecret();
+                    try {
+                      return await joinWorkers(o, t, fresh, connectBy, end, []);
+                    } finally {
+                      fresh.fill(0);
+                    }
+                  },
+                  cause,
+                  where,
+                  { timeoutMs: o.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS, log: o.log ?? (() => {}) },
+                );
+                stopKeepalive = keepAlive(parts.workers, o.keepaliveMs);
+                return withMasks(parts);
+              },
+            }
+          : undefined;
+    // offline: the mask source is tied to the session's keys; a new session gets a new one
+    const withMasks = (p: Joined): SessionParts =>
+      nWorkers === 2
+        ? { ...p, maskSource: new OfflineMaskSource({ protocol, keys: p.keys, backend: o.enclaveBackend ?? getBackend('auto'), kernels, backing: o.offlineBacking }) }
+        : p;
     const exec = new SecureExecutor({
       protocol,
-      workers: nWorkers === 3 ? [workers[0], workers[1], workers[2]] : [workers[0], workers[1]],
-      maskSource:
-        nWorkers === 2 ? new OfflineMaskSource({ protocol, keys, backend: o.enclaveBackend ?? getBackend('auto'), kernels, backing: o.offlineBacking }) : undefined,
+      ...withMasks(first),
       kernels,
-      feeds,
-      keys,
+      feeds: feedsFor(protocol, topology, self),
       noiseKey: o.noiseKey,
       replica,
       timeoutMs: o.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS,
       verifier: o.verify && o.verify !== 'off' ? new ProductVerifier(o.enclaveBackend ?? getBackend('auto'), o.verify) : undefined,
+      recovery,
     });
     // the workers end a session whose enclave falls silent (roles/worker.ts): show that this one is alive
-    const stopKeepalive = keepAlive(workers, o.keepaliveMs);
+    stopKeepalive = keepAlive(first.workers, o.keepaliveMs);
     const close = exec.close.bind(exec);
     exec.close = async () => {
       stopKeepalive();
@@ -187,4 +212,53 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
     for (const c of opened) c.destroy(err as Error);
     throw err;
   }
+}
+
+type Joined = { readonly workers: SessionParts['workers']; readonly keys: MaskKeys };
+
+/**
+ * Step 2 of a session, also every new session after a lost worker: each worker is reached (until
+ * `connectBy`), authenticated with the AKE (bounded by `end`), told the session (hello) and, from e0,
+ * given its seeds derived from `master`. Opened connections go to `opened` (all destroyed on failure).
+ */
+async function joinWorkers(o: EnclaveSessionOptions, t: Transport, master: Uint8Array, connectBy: number, end: number, opened: Connection[]): Promise<Joined> {
+  const { config, self, identity } = o;
+  const topology = config.topology ?? 'single';
+  const nWorkers = o.workers ?? 3;
+  const protocol = o.protocol ?? DEFAULT_PROTOCOL;
+  const feeds = feedsFor(protocol, topology, self);
+  const keys = deriveStreamKeys(master);
+  const session = sessionId(master);
+  const workers: Connection[] = [];
+  const indices = ([0, 1, 2] as const).slice(0, nWorkers);
+  try {
+    // every worker authenticated before any is told the session: a worker that is missing fails the
+    // try before the others begin a session (and, lean, dial worker 1)
+    const sessionKeys: Uint8Array[] = [];
+    for (const w of indices) {
+      const name = `w${w}`;
+      const conn = await connectWithRetry(t, config, name, connectBy);
+      opened.push(conn);
+      workers.push(conn);
+      const hs = await performHandshake(conn, {
+        self: identity,
+        expectedPeer: partyConfig(config, name).publicKey,
+        role: 'initiator',
+        context: SESSION_CONTEXT,
+        timeoutMs: Math.min(HANDSHAKE_TIMEOUT_MS, Math.max(1000, end - Date.now())),
+      });
+      sessionKeys.push(hs.sessionKey);
+    }
+    for (const w of indices) {
+      const conn = workers[w];
+      const fed = w === 0 ? feeds.w0 : w === 1 ? feeds.w1 : feeds.w2;
+      const hello: SessionHello = { kind: 'hello', enclave: self, feeds: fed, topology, protocol, workers: nWorkers, session };
+      await conn.send({ type: MsgType.Control, dtype: 'json', value: hello });
+      if (self === 'e0') await sendSeedBundle(conn, sessionKeys[w], seedBundleFor(w, keys, protocol));
+    }
+  } catch (err) {
+    for (const c of workers) c.destroy(err as Error);
+    throw err;
+  }
+  return { workers: nWorkers === 3 ? [workers[0], workers[1], workers[2]] : [workers[0], workers[1]], keys };
 }

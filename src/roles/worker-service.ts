@@ -121,6 +121,15 @@ export class WorkerService {
   }
 
   #feeding = false;
+  #bye = false;
+
+  /**
+   * Whether an enclave ended the session with a goodbye (else its connection closed or broke: an enclave
+   * that lost another worker abandons the session and opens a new one, protocol/recovery.ts).
+   */
+  get saidBye(): boolean {
+    return this.#bye;
+  }
 
   async #serveFeeder(conn: Connection): Promise<Error | null> {
     for (;;) {
@@ -168,6 +177,7 @@ export class WorkerService {
         return { end: err instanceof ConnectionClosedError ? null : (err as Error) };
       }
       if (req.type === MsgType.Bye) {
+        this.#bye = true;
         if (this.#lean?.party === 0 && this.#lean.links.w1) await sayBye(this.#lean.links.w1);
         await conn.close();
         return { end: null };

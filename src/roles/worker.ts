@@ -36,8 +36,14 @@ export interface WorkerRoleOptions {
   readonly party: WorkerParty;
   readonly identity: Identity;
   readonly backend: Backend;
-  /** Serve one session, then return. */
+  /**
+   * Serve sessions until one ends with the enclave's goodbye, then return. A session that ended without
+   * one (the enclave abandoned it after losing another worker, protocol/recovery.ts, or died) is
+   * followed by at most `rejoinTimeoutMs` of waiting for the next; none comes: return.
+   */
   readonly once?: boolean;
+  /** `once`: how long to wait for a new session after one ended without a goodbye (ms, default 5 min). */
+  readonly rejoinTimeoutMs?: number;
   readonly transport?: Transport;
   /** Progress/diagnostic lines (never tensor contents or keys). */
   readonly log?: (line: string) => void;
@@ -57,6 +63,7 @@ export interface WorkerRoleOptions {
 }
 
 export const DEFAULT_SESSION_IDLE_MS = 300_000;
+export const DEFAULT_REJOIN_TIMEOUT_MS = 300_000;
 
 interface Joined {
   conn: Connection;
@@ -156,6 +163,20 @@ export async function runWorker(o: WorkerRoleOptions): Promise<void> {
   log(`${name}: listening on ${listener.host}:${listener.port} (${o.config.transport}, backend ${o.backend.name})`);
   const expected = (o.config.topology ?? 'single') === 'replicated' ? 2 : 1;
   let pendingLinks: Link[] = [];
+  // once: after a session that ended without a goodbye, the time by which the next one must begin
+  let rejoinBy: number | null = null;
+  const next = async () => {
+    if (rejoinBy === null) return admissions.next();
+    const p = admissions.next();
+    p.catch(() => {}); // still pending when the wait is over: rejected when the listener closes
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((r) => (timer = setTimeout(() => r(null), Math.max(0, rejoinBy! - Date.now()))));
+    try {
+      return await Promise.race([p, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   // every connection's set-up runs concurrently under the admission deadline (which bounds the waits
   // inside admit() too: a timed-out connection is destroyed)
   const admissions = new Admissions(listener, (conn) => admit(o, conn), { ...DEFAULT_ADMISSION_LIMITS, ...o.admission }, (err) =>
@@ -183,7 +204,15 @@ export async function runWorker(o: WorkerRoleOptions): Promise<void> {
         pendingLinks = [];
       };
       while (joined.length < expected || [links.w0, links.w2].filter(Boolean).length < linksNeeded()) {
-        const { conn, value: j } = await admissions.next();
+        const got = await next();
+        if (got === null) {
+          log(`${name}: no new session within ${(o.rejoinTimeoutMs ?? DEFAULT_REJOIN_TIMEOUT_MS) / 1000} s after the last one ended without a goodbye; exiting (--once)`);
+          return;
+        }
+        const { conn, value: j } = got;
+        // an enclave that left before the session began (it abandoned a try, roles/reconnect.ts) is forgotten
+        for (let i = joined.length - 1; i >= 0; i--) if (joined[i].conn.isClosed) joined.splice(i, 1);
+        pendingLinks = pendingLinks.filter((l) => !l.conn.isClosed);
         try {
           conn.setReceiveLimits?.({ maxFrameBytes: DEFAULT_MAX_FRAME_BYTES, maxQueuedBytes: DEFAULT_MAX_QUEUED_BYTES });
           if ('from' in j) pendingLinks.push(j);
@@ -197,12 +226,26 @@ export async function runWorker(o: WorkerRoleOptions): Promise<void> {
           conn.destroy(err as Error);
         }
       }
+      rejoinBy = null;
       admissions.busy(`${name} is serving another session (since ${new Date().toISOString()}); try again when it ends`);
       for (const j of joined) j.conn.setIdleTimeout?.(o.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS);
       const hello = agreedHello(joined);
       const keys = joined.find((j) => j.keys)?.keys;
       if (!keys) throw new Error(`${name}: no seed bundle received from e0`);
-      if (hello.protocol === 'lean' && o.party !== 1 && (o.party === 0 || hello.workers === 3)) links.w1 = await dialHub(o, transport, hello);
+      if (hello.protocol === 'lean' && o.party !== 1 && (o.party === 0 || hello.workers === 3)) {
+        try {
+          // (the enclave tells a worker its session only once it has authenticated every worker, so w1
+          // is there; a failed dial ends this session, not the worker)
+          links.w1 = await dialHub(o, transport, hello);
+        } catch (err) {
+          // this session never began: wait for the next one (the enclave tries again when it recovers)
+          log(`${name}: session set-up failed: ${(err as Error).message}`);
+          for (const j of joined) j.conn.destroy(err as Error);
+          if (o.once) rejoinBy = Date.now() + (o.rejoinTimeoutMs ?? DEFAULT_REJOIN_TIMEOUT_MS);
+          admissions.busy(null);
+          continue;
+        }
+      }
       const svc = new WorkerService(o.party, o.backend, keys, { protocol: hello.protocol, links, fault: o.fault });
       for (const j of joined) svc.addSubscriber(j.conn);
       // lean worker 1 takes its requests from worker 0's link; every enclave it does not serve ops for
@@ -216,7 +259,8 @@ export async function runWorker(o: WorkerRoleOptions): Promise<void> {
         `${name}: session ended after ${svc.stats.ops} ops (${hello.protocol} protocol), ${(svc.stats.busyMs / 1000).toFixed(1)} s computing` +
           (errors.length ? `; error: ${errors.map((e) => e.message).join('; ')}` : ''),
       );
-      if (o.once) return;
+      if (o.once && svc.saidBye) return;
+      if (o.once) rejoinBy = Date.now() + (o.rejoinTimeoutMs ?? DEFAULT_REJOIN_TIMEOUT_MS);
       admissions.busy(null);
     }
   } finally {

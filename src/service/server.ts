@@ -1,6 +1,7 @@
 /**
  * `goten serve`: the enclave's HTTP service (node:http). Plaintext endpoints reveal nothing secret:
- *   GET  /healthz                      {"ok": true}
+ *   GET  /healthz                      {"ok": true}; secure mode also {"workers": {"w0": "connected" | "reconnecting"
+ *                                      | "lost", …}}, and "ok": false with status 503 while a worker is lost
  *   GET  /attestation?nonce=<hex>      fresh report + channel key + attested config (wire/service-config.ts)
  *   GET  /status                       public state: model digest, upload counts, training state/epoch
  *   POST /session                      {"v":1,"ephemeral","owner"?} → {"v":1,"session","ephemeral","confirm"} (channel.ts)
@@ -135,7 +136,12 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     const path = url.pathname;
     const method = req.method ?? 'GET';
     if (method === 'GET') {
-      if (path === '/healthz') return sendJson(res, 200, { ok: true }, headers);
+      if (path === '/healthz') {
+        // the serving executor's workers (secure mode): a lost one is re-connected at the next query
+        const workers = servingExecutor?.workers?.();
+        const ok = !workers || Object.values(workers).every((s) => s !== 'lost');
+        return sendJson(res, ok ? 200 : 503, workers && Object.keys(workers).length > 0 ? { ok, workers } : { ok }, headers);
+      }
       if (path === '/attestation') return sendJson(res, 200, await identity.attestation(JSON.stringify(config()), url.searchParams.get('nonce')), headers);
       if (path === '/status') {
         return sendJson(res, 200, {

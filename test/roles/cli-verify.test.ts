@@ -57,7 +57,8 @@ describe('goten worker --inject-fault with goten train --verify all', { timeout:
 describe('goten worker --inject-fault stall and crash: the run ends with a clear error, not a hang', { timeout: 240_000 }, () => {
   it('a stalled worker 0 (SIGSTOP) ends the run after --op-timeout', async () => {
     const t0 = Date.now();
-    const r = await faultyRun('lean', 0, 'stall:3', ['--op-timeout', '2']);
+    // recovery (cli-recovery.test.ts) waits at most --reconnect-timeout for the stalled worker, then stops
+    const r = await faultyRun('lean', 0, 'stall:3', ['--op-timeout', '2', '--reconnect-timeout', '2']);
     assert.notEqual(r.code, 0, 'non-zero exit');
     // lean: the enclave waits on worker w1's aggregate, which waits on worker 0
     assert.match(r.stderr, /no message from w\d within 2000 ms/);
@@ -66,9 +67,9 @@ describe('goten worker --inject-fault stall and crash: the run ends with a clear
   });
 
   it('a crashed worker 1 (SIGKILL) ends the run with an error naming it', async () => {
-    const r = await faultyRun('goten', 1, 'crash:2', []);
+    const r = await faultyRun('goten', 1, 'crash:2', ['--reconnect-timeout', '2']);
     assert.notEqual(r.code, 0, 'non-zero exit');
-    assert.match(r.stderr, /worker 1 \(w1\) failed during op \d+: w1 closed the connection/);
+    assert.match(r.stderr, /worker 1 \(w1\) failed during op \d+: w1 closed the connection; w1 did not come back within 2 s/);
     assert.match(r.workerLog, /FAULT INJECTED: crashing \(SIGKILL\) at op 2/);
   });
 });

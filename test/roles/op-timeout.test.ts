@@ -4,30 +4,17 @@
  * issue 11).
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { spawnGoten } from '../cli.js';
+import { childWith } from './recovery-rig.js';
 
-
-/** The pid of `parent`'s child process whose command line contains every one of `words`. */
-function childWith(parent: number, words: readonly string[]): number | undefined {
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const ppid = Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
-      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
-      if (ppid === parent && words.every((w) => cmd.includes(w))) return Number(d);
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return undefined;
-}
 
 describe('--op-timeout', () => {
   it('a stalled worker ends the run with an error naming the worker and the op, and the process exits', async () => {
     const args = ['train', '--mode', 'secure', '--backend', 'js', '--transport', 'tcp', '--data', 'synthetic:1x8x8:3',
-      '--limit-train', '4096', '--limit-test', '64', '--batch', '8', '--epochs', '1', '--op-timeout', '2', '--no-guard'];
+      '--limit-train', '4096', '--limit-test', '64', '--batch', '8', '--epochs', '1', '--op-timeout', '2', '--no-guard',
+      // without recovery (launcher-recovery.test.ts: the launcher restarts the stalled worker)
+      '--reconnect-timeout', '0'];
     const child = spawnGoten(args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

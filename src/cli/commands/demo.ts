@@ -7,7 +7,7 @@
  * the test accuracy (with --json, the same per-epoch objects as `goten train`).
  */
 import { type Command, Option } from 'commander';
-import { opTimeoutOption, protocolOption, verifyOption } from '../protocol-option.js';
+import { opTimeoutOption, protocolOption, reconnectTimeoutOption, verifyOption } from '../protocol-option.js';
 import { intOption } from '../../flags/numbers.js';
 import type { TrainArgs } from '../train-defaults.js';
 import { runTrain } from './train.js';
@@ -28,6 +28,7 @@ interface DemoOptions {
   cluster?: string;
   party: 'e0' | 'e1';
   opTimeout: number;
+  reconnectTimeout: number;
 }
 
 export function register(program: Command): void {
@@ -45,6 +46,7 @@ export function register(program: Command): void {
     .addOption(verifyOption())
     .addOption(new Option('--transport <t>', 'channel between the processes').choices(['tls', 'tcp']).default('tls'))
     .addOption(opTimeoutOption())
+    .addOption(reconnectTimeoutOption())
     .addOption(new Option('--backend <name>', 'kernel backend').choices(['js', 'native', 'auto']).default('auto'))
     .option('--save <file>', 'write the trained model (checkpoint) here')
     // used when the demo starts its own second enclave replica (replicated topology)
@@ -75,6 +77,7 @@ export function register(program: Command): void {
         workers: '3',
         transport: o.transport,
         opTimeout: o.opTimeout,
+        reconnectTimeout: o.reconnectTimeout,
         cluster: o.cluster,
         party: o.party,
       };

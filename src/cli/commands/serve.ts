@@ -18,7 +18,7 @@ import { createProvider, FileBacking, SimulatedProvider, TEE_KINDS, type TeeKind
 import { toHex } from '../../tee/bytes.js';
 import { BACKENDS, createModeExecutor, MODES, parseMode } from '../../modes/executors.js';
 import { intOption, portOption } from '../../flags/numbers.js';
-import { opTimeoutOption } from '../protocol-option.js';
+import { opTimeoutOption, reconnectTimeoutOption } from '../protocol-option.js';
 
 interface ServeFlags {
   modelFile?: string;
@@ -34,6 +34,7 @@ interface ServeFlags {
   backend: string;
   /** seconds to wait for a worker's answer to one op (secure mode) */
   opTimeout: number;
+  reconnectTimeout: number;
   stateDir?: string;
   policyOut?: string;
   verify: string;
@@ -55,6 +56,7 @@ export function register(program: Command): void {
     .option('--max-query <n>', 'most inputs in one query', intOption('--max-query'), 256)
     .addOption(new Option('--backend <name>', 'kernel backend (secure: the workers)').choices([...BACKENDS]).default('auto'))
     .addOption(opTimeoutOption())
+    .addOption(reconnectTimeoutOption())
     .option('--state-dir <dir>', 'untrusted directory for sealed uploads and models (default: host memory)')
     .option('--policy-out <file>', 'write a client policy accepting this enclave')
     .addOption(verifyOption())
@@ -71,7 +73,7 @@ export function register(program: Command): void {
         port: f.port,
         mode,
         trainMode,
-        makeExecutor: (m, seed) => createModeExecutor({ mode: m, backend: f.backend, seed, topology: 'single', verify: parseVerifyMode(f.verify), log, opTimeoutMs: f.opTimeout * 1000 }),
+        makeExecutor: (m, seed) => createModeExecutor({ mode: m, backend: f.backend, seed, topology: 'single', verify: parseVerifyMode(f.verify), log, opTimeoutMs: f.opTimeout * 1000, reconnectTimeoutMs: f.reconnectTimeout * 1000 }),
         modelBytes: f.modelFile ? readFileSync(f.modelFile) : undefined,
         ownerKey: f.ownerKey ? loadOwnerPublicKey(f.ownerKey) : undefined,
         backing: f.stateDir ? new FileBacking(f.stateDir) : undefined,

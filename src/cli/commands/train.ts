@@ -12,7 +12,7 @@ import { buildModel, modelRecipe } from '../../nn/models/index.js';
 import { formatWarmup, parseWarmup } from '../../nn/schedule.js';
 import { type EpochMetrics, train } from '../../nn/trainer.js';
 import { BACKENDS, createExecutor, MODES, parseMode, resolveBackend } from '../../modes/executors.js';
-import { opTimeoutOption, protocolOption, verifyOption } from '../protocol-option.js';
+import { opTimeoutOption, protocolOption, reconnectTimeoutOption, verifyOption } from '../protocol-option.js';
 import { DEFAULT_VERIFY, parseVerifyMode } from '../../protocol/product-verifier.js';
 import { DEFAULT_PROTOCOL, parseProtocol } from '../../protocol/variant.js';
 import { addMemoryOptions, memorySummary, parseMemoryBudget, setUpMemory } from '../memory-setup.js';
@@ -82,7 +82,8 @@ export function register(program: Command): void {
     .option('--cluster <file>', 'secure mode: join the workers of this cluster config (default: start local worker processes)')
     .addOption(new Option('--party <name>', 'secure mode: this enclave replica').choices(['e0', 'e1']).default('e0'))
     .addOption(new Option('--transport <t>', 'secure mode, local cluster: channel between the processes').choices(['tls', 'tcp']).default('tls'))
-    .addOption(opTimeoutOption());
+    .addOption(opTimeoutOption())
+    .addOption(reconnectTimeoutOption());
   addReportOptions(addMemoryOptions(cmd), intOption)
     .action(async (raw: TrainArgs & ReportFlags, cmd: Command) => {
       await runTrain(raw, (k) => {
@@ -129,6 +130,7 @@ export async function runTrain(raw: TrainArgs & Partial<ReportFlags>, given: (ke
     party: flags.party,
     transport: flags.transport,
     opTimeoutMs: raw.opTimeout === undefined ? undefined : raw.opTimeout * 1000,
+    reconnectTimeoutMs: raw.reconnectTimeout === undefined ? undefined : raw.reconnectTimeout * 1000,
     replicaArgs: process.argv.slice(2),
     log: replica ? undefined : (line) => process.stderr.write(`${line}\n`),
   });

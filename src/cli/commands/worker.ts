@@ -34,7 +34,7 @@ export function register(program: Command): void {
     .requiredOption('--party <n>', 'worker index: 0, 1 or 2 (or w0, w1, w2)')
     .option('--key <file>', 'private key file (default: the config entry keyFile)')
     .option('--backend <name>', 'kernel backend: js, native or auto', 'auto')
-    .option('--once', 'exit after serving one session', false)
+    .option('--once', "exit after a session that ends with the enclave's goodbye (after one the enclave abandoned, e.g. to recover from another worker's loss, wait up to 5 min for the next)", false)
     .option('--quiet', 'no progress lines on stderr', false)
     .option('--inject-fault <spec>', 'TESTING ONLY: at this worker\'s op number <op>, corrupt:<op> adds 1 to one element of its result (shows --verify), stall:<op> stops the process (SIGSTOP), crash:<op> kills it (SIGKILL)')
     .action(async (opts: { config: string; party: string; key?: string; backend: string; once: boolean; quiet: boolean; injectFault?: string }) => {

@@ -1,0 +1,64 @@
+/**
+ * `goten serve --mode secure` recovers from a lost worker like training does: its local cluster's w1 is
+ * killed with SIGKILL; /healthz reports the loss honestly (503, "lost"); the next query re-opens the
+ * session (the launcher has restarted w1) and gets exactly the classes it got before; /healthz then says
+ * every worker is connected again.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { it } from 'node:test';
+import { runQuery } from '../../src/cli/commands/query.js';
+import { DATA, tempDir, tinyCheckpoint } from './helpers.js';
+import { spawnGoten } from '../cli.js';
+import { childWith } from '../roles/recovery-rig.js';
+
+const health = async (url: string) => {
+  const r = await fetch(`${url}/healthz`);
+  return { status: r.status, body: (await r.json()) as { ok: boolean; workers?: Record<string, string> } };
+};
+
+it('goten serve --mode secure: a killed worker is reported by /healthz and recovered at the next query', { timeout: 240_000 }, async () => {
+  const dir = tempDir();
+  const ck = await tinyCheckpoint(dir);
+  const policy = join(dir, 'policy.json');
+  const p = spawnGoten(['serve', '--model-file', ck, '--mode', 'secure', '--backend', 'js', '--port', '0', '--policy-out', policy, '--op-timeout', '10'], {
+    env: { ...process.env, GOTEN_SIM_QUOTING_KEY: join(dir, 'simkey') },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  const exited = new Promise<number | null>((r) => p.once('exit', (c) => r(c)));
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      p.stderr!.on('data', (d: Buffer) => {
+        err += d.toString();
+        const m = /listening on (http:\/\/\S+)/.exec(err);
+        if (m) resolve(m[1]);
+      });
+      void exited.then(() => reject(new Error(`serve exited: ${err}`)));
+    });
+    const query = () => runQuery({ to: url, policy, data: DATA, limit: 16, perQuery: 4, concurrency: 1, form: 'json', seed: 3 });
+    const before = await query();
+    assert.deepEqual(await health(url), { status: 200, body: { ok: true, workers: { w0: 'connected', w1: 'connected', w2: 'connected' } } });
+
+    const w1 = childWith(p.pid!, ['worker', 'w1']);
+    assert.ok(w1, 'w1 runs as a child process of the service');
+    process.kill(w1, 'SIGKILL');
+    let h = await health(url);
+    for (let i = 0; i < 100 && h.body.workers?.w1 !== 'lost'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      h = await health(url);
+    }
+    assert.equal(h.status, 503, JSON.stringify(h));
+    assert.equal(h.body.ok, false);
+    assert.equal(h.body.workers?.w1, 'lost');
+
+    const after = await query();
+    assert.deepEqual(after.classes, before.classes, 'the same predictions after recovery');
+    assert.match(err, /w1 exited with SIGKILL; restarting it on its port/);
+    assert.match(err, /reconnected after [\d.]+ s \(attempt \d+\)/);
+    assert.deepEqual(await health(url), { status: 200, body: { ok: true, workers: { w0: 'connected', w1: 'connected', w2: 'connected' } } });
+  } finally {
+    p.kill('SIGTERM');
+  }
+  assert.equal(await exited, 0, err);
+});
