@@ -30,6 +30,28 @@ export function resultStands(retry: number, maxAbs: number, stats: { overflows: 
   return false;
 }
 
+/**
+ * An op's attempts under the rule above, shared by the quantized reference and the secure executor so both
+ * retry identically: `attempt(headroom)` runs one attempt with that many extra bits of shift and returns
+ * max |C|; a flagged result runs the next attempt with HEADROOM_STEP more. Synchronous attempts give a
+ * synchronous loop (the quantized executor), asynchronous ones a promise.
+ */
+export function withOverflowRetry(attempt: (headroom: number) => number, stats: { overflows: number }, layer: string, pass: string): void;
+export function withOverflowRetry(attempt: (headroom: number) => Promise<number>, stats: { overflows: number }, layer: string, pass: string): Promise<void>;
+export function withOverflowRetry(
+  attempt: (headroom: number) => number | Promise<number>,
+  stats: { overflows: number },
+  layer: string,
+  pass: string,
+): void | Promise<void> {
+  const from = (retry: number): void | Promise<void> => {
+    const decide = (maxAbs: number) => (resultStands(retry, maxAbs, stats, layer, pass) ? undefined : from(retry + 1));
+    const r = attempt(headroomFor(retry));
+    return typeof r === 'number' ? decide(r) : r.then(decide);
+  };
+  return from(0);
+}
+
 export class OverflowError extends Error {
   constructor(layer: string, pass: string, maxAbs: number) {
     super(

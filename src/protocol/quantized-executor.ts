@@ -26,7 +26,7 @@ import { LeaseSet } from './managed-buffers.js';
 import { noiseKeyFromSeed, quantizeOperand } from './op-quantize.js';
 import { AttemptCounter } from './op-streams.js';
 import { NO_REUSE, OperandTracker } from './operands.js';
-import { headroomFor, resultStands } from './overflow.js';
+import { withOverflowRetry } from './overflow.js';
 import { reconstructDequantize } from './reconstruct.js';
 
 export interface QuantizedExecutorOptions {
@@ -64,15 +64,20 @@ export class QuantizedExecutor implements LinearExecutor {
       const bq = buf.int32('bq', sz.b);
       const cq = buf.int32('cq', sz.c);
       this.#stats.ops++;
-      for (let retry = 0; ; retry++) {
-        this.attempts.take(tag.index, op.pass); // the secure protocols' attempt numbers, kept in step
-        const [ua, ub] = this.#operands.plan(tag.index, op.pass, reuse, headroomFor(retry), a, b, tensorExponent);
-        quantizeOperand(this.#noiseKey, tag.index, ua, a, aq);
-        quantizeOperand(this.#noiseKey, tag.index, ub, b, bq);
-        applyBilinearModP(this.#backend, op, aq, bq, cq);
-        const r = reconstructDequantize([cq], ua.exp + ub.exp - 12, target.out);
-        if (resultStands(retry, r.maxAbs, this.#stats, tag.layer, op.pass)) return target.finish();
-      }
+      withOverflowRetry(
+        (headroom) => {
+          this.attempts.take(tag.index, op.pass); // the secure protocols' attempt numbers, kept in step
+          const [ua, ub] = this.#operands.plan(tag.index, op.pass, reuse, headroom, a, b, tensorExponent);
+          quantizeOperand(this.#noiseKey, tag.index, ua, a, aq);
+          quantizeOperand(this.#noiseKey, tag.index, ub, b, bq);
+          applyBilinearModP(this.#backend, op, aq, bq, cq);
+          return reconstructDequantize([cq], ua.exp + ub.exp - 12, target.out).maxAbs;
+        },
+        this.#stats,
+        tag.layer,
+        op.pass,
+      );
+      target.finish();
     } finally {
       leases?.release(); // synchronous: nothing else holds them once the op returns
     }

@@ -41,7 +41,7 @@ import { opLabel, sayBye } from './messages.js';
 import type { OpAttempt } from './op-attempt.js';
 import { AttemptCounter, type MaskKeys } from './op-streams.js';
 import { NO_REUSE, OperandTracker, type OperandUse } from './operands.js';
-import { headroomFor, resultStands } from './overflow.js';
+import { withOverflowRetry } from './overflow.js';
 import { checkLengths } from './quantized-executor.js';
 import { GUARD } from './reconstruct.js';
 import { DEFAULT_PROTOCOL, type ProtocolName } from './variant.js';
@@ -167,32 +167,38 @@ export class SecureExecutor implements LinearExecutor {
     }
   }
 
-  /** The op's attempts: a flagged result (overflow.ts) is re-run with more headroom. */
+  /** The op's attempts: a flagged result is re-run with more headroom (overflow.ts, as the quantized reference). */
   async #retrying(op: BilinearOp, tag: OpTag, reuse: OperandReuse, a: Float32Array, b: Float32Array, c: Float32Array): Promise<void> {
     let recovered = 0;
-    for (let retry = 0; ; retry++) {
-      const before = this.#o.recovery ? this.#before() : null;
-      const attempt = this.attempts.take(tag.index, op.pass);
-      // lean: one sweep quantizes a new version and scans it, with the last version's exponent as a guess
-      const uses = this.#operands.plan(tag.index, op.pass, reuse, headroomFor(retry), a, b, this.#kernels.exponent, this.protocol === 'lean');
-      const at: OpAttempt = { op, layer: tag.index, attempt, ...(this.protocol === 'lean' ? { operands: [operandRef(uses[0]), operandRef(uses[1])] } : {}) };
-      let maxAbs: number;
-      try {
-        maxAbs = await this.#attempt(at, tag.layer, uses, a, b, c);
-      } catch (err) {
-        if (!before || !isConnectionLoss(err)) throw err;
-        const most = this.#o.recovery!.maxPerOp ?? DEFAULT_RECOVERIES_PER_OP;
-        if (recovered++ >= most) throw new Error(`${(err as Error).message} (after ${most} new sessions for this op: giving up)`);
-        await this.#recover(err as Error, before, `${tag.layer}, ${op.pass}`);
-        retry--; // the same attempt again, with the same headroom
-        continue;
-      }
-      // Diverged replicas reconstruct garbage, which lands in the guard band: both
-      // replicas see the same flagged result, so they can compare digests right away
-      // and report the real cause instead of retrying.
-      if (maxAbs >= GUARD && this.#digest) await this.#compareDigests();
-      if (resultStands(retry, maxAbs, this.#stats, tag.layer, op.pass)) return;
-    }
+    await withOverflowRetry(
+      async (headroom) => {
+        for (;;) {
+          const before = this.#o.recovery ? this.#before() : null;
+          const attempt = this.attempts.take(tag.index, op.pass);
+          // lean: one sweep quantizes a new version and scans it, with the last version's exponent as a guess
+          const uses = this.#operands.plan(tag.index, op.pass, reuse, headroom, a, b, this.#kernels.exponent, this.protocol === 'lean');
+          const at: OpAttempt = { op, layer: tag.index, attempt, ...(this.protocol === 'lean' ? { operands: [operandRef(uses[0]), operandRef(uses[1])] } : {}) };
+          let maxAbs: number;
+          try {
+            maxAbs = await this.#attempt(at, tag.layer, uses, a, b, c);
+          } catch (err) {
+            if (!before || !isConnectionLoss(err)) throw err;
+            const most = this.#o.recovery!.maxPerOp ?? DEFAULT_RECOVERIES_PER_OP;
+            if (recovered++ >= most) throw new Error(`${(err as Error).message} (after ${most} new sessions for this op: giving up)`);
+            await this.#recover(err as Error, before, `${tag.layer}, ${op.pass}`);
+            continue; // the same attempt again, with the same headroom
+          }
+          // Diverged replicas reconstruct garbage, which lands in the guard band: both
+          // replicas see the same flagged result, so they can compare digests right away
+          // and report the real cause instead of retrying.
+          if (maxAbs >= GUARD && this.#digest) await this.#compareDigests();
+          return maxAbs;
+        }
+      },
+      this.#stats,
+      tag.layer,
+      op.pass,
+    );
   }
 
   #before(): BeforeAttempt {

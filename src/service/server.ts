@@ -138,7 +138,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     if (method === 'GET') {
       if (path === '/healthz') {
         // the serving executor's workers (secure mode): a lost one is re-connected at the next query
-        const workers = servingExecutor?.workers?.();
+        const workers = servingExecutor?.workers();
         const ok = !workers || Object.values(workers).every((s) => s !== 'lost');
         return sendJson(res, ok ? 200 : 503, workers && Object.keys(workers).length > 0 ? { ok, workers } : { ok }, headers);
       }
