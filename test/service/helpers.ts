@@ -9,6 +9,8 @@ import { PlainExecutor } from '../../src/nn/plain-executor.js';
 import { SGD } from '../../src/nn/optim.js';
 import { train } from '../../src/nn/trainer.js';
 import { parsePolicy, SimulatedProvider, type AttestationPolicy } from '../../src/tee/index.js';
+import assert from 'node:assert/strict';
+import { spawnGoten } from '../cli.js';
 
 export const TINY = {
   name: 'tiny',
@@ -60,4 +62,32 @@ export async function tinyCheckpoint(dir: string): Promise<string> {
     describe: { model: spec, data: DATA, mode: 'plain', hyper: {} }, save: { path },
   });
   return path;
+}
+
+/**
+ * `goten serve` on checkpoint `ck` (js backend, a free port, its policy written to dir/policy.json) with `args`;
+ * `run(url, err, pid)` talks to it; then SIGTERM, and the service must end with exit 0.
+ */
+export async function withService(dir: string, ck: string, args: readonly string[], run: (url: string, err: () => string, pid: number) => Promise<void>): Promise<void> {
+  const policy = join(dir, 'policy.json');
+  const p = spawnGoten(['serve', '--model-file', ck, '--backend', 'js', '--port', '0', '--policy-out', policy, ...args], {
+    env: { ...process.env, GOTEN_SIM_QUOTING_KEY: join(dir, 'simkey') },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  const exited = new Promise<number | null>((r) => p.once('exit', (c) => r(c)));
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      p.stderr!.on('data', (d: Buffer) => {
+        err += d.toString();
+        const m = /listening on (http:\/\/\S+)/.exec(err);
+        if (m) resolve(m[1]);
+      });
+      void exited.then(() => reject(new Error(`serve exited: ${err}`)));
+    });
+    await run(url, () => err, p.pid!);
+  } finally {
+    p.kill('SIGTERM');
+  }
+  assert.equal(await exited, 0, err);
 }

@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { runQuery } from '../../src/cli/commands/query.js';
-import { DATA, tempDir, tinyCheckpoint } from './helpers.js';
-import { spawnGoten } from '../cli.js';
+import { DATA, tempDir, tinyCheckpoint, withService } from './helpers.js';
 import { childWith } from '../roles/recovery-rig.js';
 
 const health = async (url: string) => {
@@ -17,41 +16,16 @@ const health = async (url: string) => {
   return { status: r.status, body: (await r.json()) as { ok: boolean; workers?: Record<string, string> } };
 };
 
-/** A secure `goten serve` on the tiny checkpoint; `run(url, err)` talks to it; the service must end with exit 0. */
-async function withService(dir: string, ck: string, run: (url: string, err: () => string, pid: number) => Promise<void>): Promise<void> {
-  const policy = join(dir, 'policy.json');
-  const p = spawnGoten(['serve', '--model-file', ck, '--mode', 'secure', '--backend', 'js', '--port', '0', '--policy-out', policy, '--op-timeout', '10'], {
-    env: { ...process.env, GOTEN_SIM_QUOTING_KEY: join(dir, 'simkey') },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let err = '';
-  const exited = new Promise<number | null>((r) => p.once('exit', (c) => r(c)));
-  try {
-    const url = await new Promise<string>((resolve, reject) => {
-      p.stderr!.on('data', (d: Buffer) => {
-        err += d.toString();
-        const m = /listening on (http:\/\/\S+)/.exec(err);
-        if (m) resolve(m[1]);
-      });
-      void exited.then(() => reject(new Error(`serve exited: ${err}`)));
-    });
-    await run(url, () => err, p.pid!);
-  } finally {
-    p.kill('SIGTERM');
-  }
-  assert.equal(await exited, 0, err);
-}
-
 it('goten serve --mode secure: a killed worker is reported by /healthz and recovered at the next query', { timeout: 240_000 }, async () => {
   const dir = tempDir();
   const ck = await tinyCheckpoint(dir);
   const query = (url: string) => runQuery({ to: url, policy: join(dir, 'policy.json'), data: DATA, limit: 16, perQuery: 4, concurrency: 1, form: 'json', seed: 3 });
   // the uninterrupted service: two queries in a row (the second quantizes with later attempt numbers)
   const want: number[][] = [];
-  await withService(dir, ck, async (url) => {
+  await withService(dir, ck, ['--mode', 'secure', '--op-timeout', '10'], async (url) => {
     want.push((await query(url)).classes, (await query(url)).classes);
   });
-  await withService(dir, ck, async (url, err, pid) => {
+  await withService(dir, ck, ['--mode', 'secure', '--op-timeout', '10'], async (url, err, pid) => {
     const before = await query(url);
     assert.deepEqual(before.classes, want[0]);
     assert.deepEqual(await health(url), { status: 200, body: { ok: true, workers: { w0: 'connected', w1: 'connected', w2: 'connected' } } });
