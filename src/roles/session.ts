@@ -174,12 +174,16 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
     let stopKeepalive = () => {};
     const reconnectMs = o.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS;
     // a new session with every worker of the roster, waiting with back-off (roles/reconnect.ts)
+    // the party the last try could not reach or authenticate: the one that did not come back (in the lean
+    // protocol a stalled w0 is first reported as w1, whose aggregate waits for it)
+    let unreachable: string | undefined;
     const rejoin = async (cause: Error, where: string) => {
+      unreachable = undefined;
       const parts = await reconnecting(
         async (connectBy, end) => {
           const fresh = generateMasterSecret();
           try {
-            return await joinWorkers(o, t, fresh, connectBy, end, [], roster);
+            return await joinWorkers(o, t, fresh, connectBy, end, [], roster, (p) => (unreachable = p));
           } finally {
             fresh.fill(0);
           }
@@ -215,7 +219,7 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
                   return await rejoin(cause, where);
                 } catch (err) {
                   // a lost worker that did not come back within --reconnect-timeout: a spare takes its role
-                  const lost = cause instanceof WorkerLostError ? cause.party : undefined;
+                  const lost = unreachable ?? (cause instanceof WorkerLostError ? cause.party : undefined);
                   const role = lost === undefined ? undefined : roleOf(lost);
                   if (!role || spares.length === 0) throw err;
                   takeSpare(role, `${lost} did not come back within ${reconnectMs / 1000} s at ${where}`);
@@ -278,6 +282,8 @@ async function joinWorkers(
   end: number,
   opened: Connection[],
   roster: Roster,
+  /** Told the party being reached and authenticated (undefined once all have passed the AKE). */
+  failedAt: (party: string | undefined) => void = () => {},
 ): Promise<Joined> {
   const { config, self, identity } = o;
   const topology = config.topology ?? 'single';
@@ -294,6 +300,7 @@ async function joinWorkers(
     const sessionKeys: Uint8Array[] = [];
     for (const w of indices) {
       const name = roster[`w${w}`]!;
+      failedAt(name); // until it has passed the AKE
       const conn = await connectWithRetry(t, config, name, connectBy);
       opened.push(conn);
       workers.push(conn);
@@ -306,6 +313,7 @@ async function joinWorkers(
       });
       sessionKeys.push(hs.sessionKey);
     }
+    failedAt(undefined);
     for (const w of indices) {
       const conn = workers[w];
       const fed = w === 0 ? feeds.w0 : w === 1 ? feeds.w1 : feeds.w2;
