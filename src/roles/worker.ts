@@ -106,7 +106,8 @@ function checkRoster(config: ClusterConfig, self: string, h: Partial<SessionHell
   return names.every((n) => known.includes(n)) && new Set(names).size === names.length && r[`w${h.role}`] === self;
 }
 
-function parseHello(v: unknown, enclave: 'e0' | 'e1', config: ClusterConfig, self: string): SessionHello {
+/** An enclave's hello, checked (exported for tests): a malformed one ends that connection's set-up. */
+export function parseHello(v: unknown, enclave: 'e0' | 'e1', config: ClusterConfig, self: string): SessionHello {
   const h = v as Partial<SessionHello> | null;
   const ok =
     h !== null &&

@@ -50,5 +50,4 @@ describe('goten train --cluster with a spare worker', { timeout: 300_000 }, () =
     assert.match(r.stderr, /w1 did not come back within 2 s at \S+, \S+; replacing w1 with spare s0/);
     assert.deepEqual(outcome(r.stdout), expected());
   });
-
 });
