@@ -173,11 +173,11 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
     master.fill(0);
     let stopKeepalive = () => {};
     const reconnectMs = o.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS;
-    // a new session with every worker of the roster, waiting with back-off (roles/reconnect.ts)
     // the party the last try could not reach or authenticate: the one that did not come back (in the lean
     // protocol a stalled w0 is first reported as w1, whose aggregate waits for it)
     let unreachable: string | undefined;
-    const rejoin = async (cause: Error, where: string) => {
+    // a new session with every worker of the roster, waiting with back-off (roles/reconnect.ts)
+    const rejoin = async (cause: Error, where: string, subject?: string) => {
       unreachable = undefined;
       const parts = await reconnecting(
         async (connectBy, end) => {
@@ -190,16 +190,17 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
         },
         cause,
         where,
-        { timeoutMs: reconnectMs, log },
+        { timeoutMs: reconnectMs, log, subject },
       );
       stopKeepalive = keepAlive(parts.workers, o.keepaliveMs);
       return withMasks(parts);
     };
     // puts the next unused spare in `role`'s place for good: the party it replaces is never contacted again
-    const takeSpare = (role: keyof Roster, why: string): void => {
+    const takeSpare = (role: keyof Roster, why: string): string => {
       const spare = spares.shift()!;
       log(`${why}; replacing ${role}${roster[role] === role ? '' : ` (party ${roster[role]})`} with spare ${spare}`);
       roster[role] = spare;
+      return `spare ${spare} in place of ${role}`;
     };
     const roleOf = (party: string) => (['w0', 'w1', 'w2'] as const).find((r) => roster[r] === party);
     const recovery: Recovery | undefined =
@@ -222,17 +223,17 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
                   const lost = unreachable ?? (cause instanceof WorkerLostError ? cause.party : undefined);
                   const role = lost === undefined ? undefined : roleOf(lost);
                   if (!role || spares.length === 0) throw err;
-                  takeSpare(role, `${lost} did not come back within ${reconnectMs / 1000} s at ${where}`);
-                  return await rejoin(cause, where);
+                  const subject = takeSpare(role, `${lost} did not come back within ${reconnectMs / 1000} s at ${where}`);
+                  return await rejoin(cause, where, subject);
                 }
               },
               canReplace: () => spares.length > 0,
               replace: async (cause, role, where) => {
                 const r = role as keyof Roster;
                 if (!roster[r] || spares.length === 0) throw cause;
-                takeSpare(r, `${role}'s result failed verification at ${where}`);
+                const subject = takeSpare(r, `${role}'s result failed verification at ${where}`);
                 stopKeepalive();
-                return rejoin(cause, where);
+                return rejoin(cause, where, subject);
               },
             }
           : undefined;
