@@ -70,6 +70,8 @@ export interface WorkerRoleOptions {
 }
 
 export const DEFAULT_SESSION_IDLE_MS = 300_000;
+/** Lean w1: how long w0's link may outlive an enclave that left (a relayed goodbye arrives well within it). */
+const HUB_GRACE_MS = 2_000;
 export const DEFAULT_REJOIN_TIMEOUT_MS = 300_000;
 
 interface Joined {
@@ -291,6 +293,15 @@ export async function runWorker(o: WorkerRoleOptions): Promise<void> {
       // may still ask for statistics until the session ends
       const feeders = hello.protocol === 'lean' && role === 1 ? [links.w0!] : joined.filter((j) => j.hello.feeds).map((j) => j.conn);
       for (const j of joined) if (!feeders.includes(j.conn)) void svc.serveSubscriber(j.conn);
+      if (hello.protocol === 'lean' && role === 1) {
+        // the hub's requests come from w0's link: if w0 stalls and the enclaves abandon the session, the hub
+        // must not wait on that link forever, or no new session (with a spare for w0) could reach it. A
+        // goodbye relayed by w0 arrives right after the enclave leaves: it has HUB_GRACE_MS to do so.
+        const w0 = links.w0!;
+        for (const j of joined) {
+          void j.conn.closed.then(() => setTimeout(() => w0.destroy(new Error('the enclave left this session')), HUB_GRACE_MS).unref());
+        }
+      }
       const ends = await Promise.all(feeders.map((c) => svc.serveFeeder(c)));
       for (const c of [...joined.map((j) => j.conn), links.w0, links.w1, links.w2]) await c?.close().catch(() => {});
       const errors = ends.filter((e): e is Error => e !== null);

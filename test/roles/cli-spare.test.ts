@@ -3,7 +3,7 @@
  * hand-started cluster with a spare s0, a worker whose result fails verification (`--inject-fault
  * corrupt:<op>`, `--verify all`) is replaced by the spare: the op is re-run in a new session with s0 in
  * its role, the run exits 0 and its numbers equal an uninterrupted run's to the last bit. A worker lost
- * for longer than --reconnect-timeout is replaced the same way. (Without a spare the same faults stop
+ * (crashed, or a lean w0 stalled) for longer than --reconnect-timeout is replaced the same way. (Without a spare the same faults stop
  * the run: cli-verify.test.ts, cli-recovery.test.ts.)
  */
 import assert from 'node:assert/strict';
@@ -48,6 +48,13 @@ describe('goten train --cluster with a spare worker', { timeout: 300_000 }, () =
     const r = await spareRun({ protocol: 'lean', faulty: 1, fault: 'crash:5', spares: 1, extra: ['--reconnect-timeout', '2'] });
     assert.equal(r.code, 0, r.stderr.slice(-2000));
     assert.match(r.stderr, /w1 did not come back within 2 s at \S+, \S+; replacing w1 with spare s0/);
+    assert.deepEqual(outcome(r.stdout), expected());
+  });
+
+  it('lean: a stalled w0 (first reported as w1, whose aggregate waits for it) is the one replaced', async () => {
+    const r = await spareRun({ protocol: 'lean', faulty: 0, fault: 'stall:3', spares: 1, extra: ['--op-timeout', '2', '--reconnect-timeout', '5'] });
+    assert.equal(r.code, 0, r.stderr.slice(-2000));
+    assert.match(r.stderr, /w0 did not come back within 5 s at \S+, \S+; replacing w0 with spare s0/);
     assert.deepEqual(outcome(r.stdout), expected());
   });
 });
