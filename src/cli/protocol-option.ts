@@ -28,7 +28,8 @@ export function reconnectTimeoutOption(): Option {
   return new Option(
     '--reconnect-timeout <seconds>',
     'secure mode: how long to wait, retrying with back-off, for a lost (dead, stalled or unreachable) worker to come back; ' +
-      'then a new session with every worker re-runs the op with fresh masks, bit-identically (0: no recovery, the run stops)',
+      'then a new session with every worker re-runs the op with fresh masks, bit-identically; a worker that does not come back is ' +
+      'replaced by a spare if the cluster config lists one (0: no recovery and no spares, the run stops)',
   )
     .argParser((v: string) => {
       const n = Number(v);
@@ -40,7 +41,8 @@ export function reconnectTimeoutOption(): Option {
 
 /** `--verify`: check every outsourced product in the enclave (docs/protocol.md, Verification). */
 export function verifyOption(): Option {
-  return new Option('--verify <m>', 'secure mode: check outsourced products in the enclave (Freivalds): all, sample (one op in 4) or off')
+  return new Option('--verify <m>', 'secure mode: check outsourced products in the enclave (Freivalds): all, sample (one op in 4) or off; ' +
+    'a failed check stops the run naming the worker, or, if the cluster config lists a spare, re-runs the op with the spare in its place')
     .choices([...VERIFY_MODES])
     .default(DEFAULT_VERIFY);
 }

@@ -13,7 +13,8 @@
  *       "e1": { … },                    // optional: the second enclave replica
  *       "w0": { … }, "w1": { … },       // required workers
  *       "w2": { … }                     // optional: online mode's mask worker
- *     }
+ *     },
+ *     "spares": { "s0": { … } }         // optional: spare workers, named s0, s1, …
  *   }
  *
  * Party names are e0, e1 (enclaves) and w0, w1, w2 (workers); e0, w0 and w1 are
@@ -21,6 +22,10 @@
  * paths are resolved against the config file's directory. Public keys come from
  * `goten keygen` and must be pairwise distinct. Unknown fields are errors (they
  * are usually typos). Errors name the offending field: ClusterConfigError.
+ *
+ * A spare (docs/net.md, "Spare workers") is an idle worker that can take the role of any worker: the
+ * enclave puts it in the place of one whose result failed verification or that did not come back
+ * after a lost connection. Its entry is validated like a party's (its own port and key).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -28,10 +33,16 @@ import { loadIdentity, publicKeyFromText, type Identity } from './identity.js';
 
 export const PARTY_NAMES = ['e0', 'e1', 'w0', 'w1', 'w2'] as const;
 export type PartyName = (typeof PARTY_NAMES)[number];
+/** A spare worker's name: s0, s1, … */
+export type SpareName = `s${number}`;
+const SPARE_NAME = /^s(0|[1-9][0-9]{0,2})$/;
+export function isSpareName(s: string): s is SpareName {
+  return SPARE_NAME.test(s);
+}
 const REQUIRED: readonly PartyName[] = ['e0', 'w0', 'w1'];
 
 export interface PartyConfig {
-  name: PartyName;
+  name: PartyName | SpareName;
   host: string;
   port: number;
   /** "ed25519:…" */
@@ -45,6 +56,8 @@ export interface ClusterConfig {
   transport: 'tls' | 'tcp';
   topology?: 'single' | 'replicated';
   parties: Partial<Record<PartyName, PartyConfig>>;
+  /** Spare workers by name (s0, s1, …), in config order; empty when none. */
+  spares: Record<SpareName, PartyConfig>;
   /** Where it was loaded from (for messages). */
   source: string;
 }
@@ -70,7 +83,7 @@ export function parseClusterConfig(json: unknown, baseDir = process.cwd(), sourc
   };
   if (!isObject(json)) fail('expected a JSON object');
   const root = json as Record<string, unknown>;
-  checkKeys(root, ['version', 'transport', 'topology', 'parties'], 'top level', fail);
+  checkKeys(root, ['version', 'transport', 'topology', 'parties', 'spares'], 'top level', fail);
   if (root.version !== 1) fail(`version: expected 1, got ${JSON.stringify(root.version)}`);
   const transport = root.transport ?? 'tls';
   if (transport !== 'tls' && transport !== 'tcp') fail(`transport: expected "tls" or "tcp", got ${JSON.stringify(transport)}`);
@@ -83,9 +96,8 @@ export function parseClusterConfig(json: unknown, baseDir = process.cwd(), sourc
   const parties: Partial<Record<PartyName, PartyConfig>> = {};
   const seenKeys = new Map<string, string>();
   const seenAddrs = new Map<string, string>();
-  for (const [name, entry] of Object.entries(partiesIn)) {
-    const where = `parties.${name}`;
-    if (!(PARTY_NAMES as readonly string[]).includes(name)) fail(`${where}: unknown party name (expected one of ${PARTY_NAMES.join(', ')})`);
+  // one check for parties and spares: every entry needs its own address and key
+  const entryOf = (where: string, name: string, entry: unknown): PartyConfig => {
     if (!isObject(entry)) fail(`${where}: expected an object with host, port, publicKey`);
     const e = entry as Record<string, unknown>;
     checkKeys(e, ['host', 'port', 'publicKey', 'keyFile'], where, fail);
@@ -102,22 +114,35 @@ export function parseClusterConfig(json: unknown, baseDir = process.cwd(), sourc
     // two parties cannot listen on one address: caught here rather than as EADDRINUSE when the second starts
     const addr = `${(e.host as string).trim()}:${e.port as number}`;
     const sameAddr = seenAddrs.get(addr);
-    if (sameAddr) fail(`${where}.port: ${addr} is also the address of parties.${sameAddr} (every party needs its own port)`);
-    seenAddrs.set(addr, name);
+    if (sameAddr) fail(`${where}.port: ${addr} is also the address of ${sameAddr} (every party needs its own port)`);
+    seenAddrs.set(addr, where);
     const pk = (e.publicKey as string).trim();
     const dup = seenKeys.get(pk);
-    if (dup) fail(`${where}.publicKey: same key as parties.${dup} (every party needs its own key)`);
-    seenKeys.set(pk, name);
+    if (dup) fail(`${where}.publicKey: same key as ${dup} (every party needs its own key)`);
+    seenKeys.set(pk, where);
     let keyFile: string | undefined;
     if (e.keyFile !== undefined) {
       if (typeof e.keyFile !== 'string' || e.keyFile === '') fail(`${where}.keyFile: expected a path string`);
       keyFile = isAbsolute(e.keyFile as string) ? (e.keyFile as string) : resolve(baseDir, e.keyFile as string);
     }
-    parties[name as PartyName] = { name: name as PartyName, host: (e.host as string).trim(), port: e.port as number, publicKey: pk, keyFile };
+    return { name: name as PartyName | SpareName, host: (e.host as string).trim(), port: e.port as number, publicKey: pk, keyFile };
+  };
+  for (const [name, entry] of Object.entries(partiesIn)) {
+    const where = `parties.${name}`;
+    if (!(PARTY_NAMES as readonly string[]).includes(name)) fail(`${where}: unknown party name (expected one of ${PARTY_NAMES.join(', ')})`);
+    parties[name as PartyName] = entryOf(where, name, entry);
+  }
+  const spares: Record<SpareName, PartyConfig> = {};
+  if (root.spares !== undefined) {
+    if (!isObject(root.spares)) fail('spares: expected an object mapping spare names (s0, s1, …) to entries like a party\'s');
+    for (const [name, entry] of Object.entries(root.spares as Record<string, unknown>)) {
+      if (!isSpareName(name)) fail(`spares.${name}: a spare's name is s0, s1, … (s followed by a number)`);
+      spares[name as SpareName] = entryOf(`spares.${name}`, name, entry);
+    }
   }
   for (const r of REQUIRED) if (!parties[r]) fail(`parties.${r}: missing (required parties: ${REQUIRED.join(', ')})`);
   if (topology === 'replicated' && !parties.e1) fail('topology "replicated" needs a second enclave, parties.e1');
-  return { version: 1, transport: transport as 'tls' | 'tcp', topology: topology as ClusterConfig['topology'], parties, source };
+  return { version: 1, transport: transport as 'tls' | 'tcp', topology: topology as ClusterConfig['topology'], parties, spares, source };
 }
 
 /** Read and validate a cluster config file. */
@@ -137,17 +162,22 @@ export function loadClusterConfig(path: string): ClusterConfig {
   return parseClusterConfig(json, dirname(resolve(path)), path);
 }
 
-/** The entry of a party; throws if the config has none. */
+/** The entry of a party or a spare; throws if the config has none. */
 export function partyConfig(config: ClusterConfig, party: string): PartyConfig {
-  const p = config.parties[party as PartyName];
-  if (!p) throw new ClusterConfigError(`${config.source}: no party "${party}" (have: ${Object.keys(config.parties).join(', ')})`);
+  const p = config.parties[party as PartyName] ?? (isSpareName(party) ? config.spares[party] : undefined);
+  if (!p) throw new ClusterConfigError(`${config.source}: no party "${party}" (have: ${[...Object.keys(config.parties), ...Object.keys(config.spares)].join(', ')})`);
   return p;
+}
+
+/** The configured workers and spares (every party that may play a worker's role), by name. */
+export function workerNames(config: ClusterConfig): string[] {
+  return [...(['w0', 'w1', 'w2'] as const).filter((w) => config.parties[w]), ...Object.keys(config.spares)];
 }
 
 /** Pinned public keys by party name, for the TLS transport and the AKE. */
 export function pinnedKeys(config: ClusterConfig): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const p of Object.values(config.parties)) if (p) out[p.name] = p.publicKey;
+  for (const p of [...Object.values(config.parties), ...Object.values(config.spares)]) if (p) out[p.name] = p.publicKey;
   return out;
 }
 

@@ -15,7 +15,7 @@ import { bilinearSizes } from '../backend/bilinear.js';
 import { addModP, subModP } from '../field/share.js';
 import type { EnclaveKernels } from './enclave-kernels.js';
 import { maskStream } from './enclave-op.js';
-import { PROJECTIONS, type ProductVerifier, sameElements } from './product-verifier.js';
+import { type Culprit, PROJECTIONS, type ProductVerifier, sameElements } from './product-verifier.js';
 import { projectProduct, projectResult, projectionSize } from './freivalds.js';
 import type { OpAttempt } from './op-attempt.js';
 import type { MaskKeyName, MaskKeys } from './op-streams.js';
@@ -56,18 +56,19 @@ export function gotenCulprit(
   bq: Int32Array,
   parts: readonly Int32Array[],
   online: boolean,
-): string {
+): Culprit {
   const sz = bilinearSizes(at.op);
   const pc = partCheck(v, kernels, keys, at);
   const [u, v0, a0, b0] = [pc.mask('U', sz.a), pc.mask('V', sz.b), pc.mask('A0', sz.a), pc.mask('B0', sz.b)];
   const e = subModP(aq, u, new Int32Array(sz.a));
   const f = subModP(bq, v0, new Int32Array(sz.b));
   const bad: string[] = [];
-  if (!pc.holds(parts[0], pc.mask('CM0', sz.c), [[a0, f], [e, subModP(b0, f, new Int32Array(sz.b))]])) bad.push("worker w0's result C0'");
+  const who: string[] = [];
+  if (!pc.holds(parts[0], pc.mask('CM0', sz.c), [[a0, f], [e, subModP(b0, f, new Int32Array(sz.b))]])) (bad.push("worker w0's result C0'"), who.push('w0'));
   const a1 = subModP(aq, a0, new Int32Array(sz.a));
   const b1 = subModP(bq, b0, new Int32Array(sz.b));
-  if (!pc.holds(parts[1], pc.mask('CM1', sz.c), [[a1, f], [e, b1]])) bad.push("worker w1's result C1'");
-  if (online && !pc.holds(parts[2], pc.mask('CMZ', sz.c), [[u, v0]])) bad.push("worker w2's result Z'");
-  if (bad.length === 0) return 'each worker part passes on its own but their sum does not (the third part or the output masks)';
-  return `${bad.join(' and ')} failed verification`;
+  if (!pc.holds(parts[1], pc.mask('CM1', sz.c), [[a1, f], [e, b1]])) (bad.push("worker w1's result C1'"), who.push('w1'));
+  if (online && !pc.holds(parts[2], pc.mask('CMZ', sz.c), [[u, v0]])) (bad.push("worker w2's result Z'"), who.push('w2'));
+  if (bad.length === 0) return { text: 'each worker part passes on its own but their sum does not (the third part or the output masks)', parties: [] };
+  return { text: `${bad.join(' and ')} failed verification`, parties: who };
 }

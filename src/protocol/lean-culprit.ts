@@ -24,7 +24,7 @@ import type { PartCheck } from './goten-culprit.js';
 import { type LeanAttempt, operandStream } from './lean-op.js';
 import { ProtocolError, checkPackedTensor } from './messages.js';
 import type { MaskKeys } from './op-streams.js';
-import { sameElements } from './product-verifier.js';
+import { type Culprit, sameElements } from './product-verifier.js';
 
 /** What each worker reported for the attempt (part name → values); null: no usable answer. */
 export type LeanReports = readonly (ReadonlyMap<string, Int32Array> | null)[];
@@ -64,7 +64,7 @@ export async function collectLeanReports(workers: readonly Connection[], kernels
 }
 
 /** The culprit sentence for a failed lean attempt, from the workers' reports. */
-export function leanCulprit(pc: PartCheck, kernels: EnclaveKernels, keys: MaskKeys, at: LeanAttempt, aq: Int32Array, bq: Int32Array, reports: LeanReports, online: boolean): string {
+export function leanCulprit(pc: PartCheck, kernels: EnclaveKernels, keys: MaskKeys, at: LeanAttempt, aq: Int32Array, bq: Int32Array, reports: LeanReports, online: boolean): Culprit {
   const sz = bilinearSizes(at.op);
   const [ra, rb] = at.operands;
   const draw = (key: Uint8Array, r: typeof ra, n: number) => kernels.fillCentred(operandStream(key, at.layer, r), new Int32Array(n));
@@ -83,16 +83,18 @@ export function leanCulprit(pc: PartCheck, kernels: EnclaveKernels, keys: MaskKe
     checks.push([2, "Z'", () => pc.holds(own(2, "Z'")!, cmz, [[u, v]])]);
   }
   const bad: string[] = [];
+  const who: string[] = [];
   for (const [w, name, holds] of checks) {
-    if (!own(w, name)) bad.push(`worker w${w} (which did not report its part ${name})`);
-    else if (!holds()) bad.push(`worker w${w}'s result ${name}`);
+    if (!own(w, name)) (bad.push(`worker w${w} (which did not report its part ${name})`), who.push(`w${w}`));
+    else if (!holds()) (bad.push(`worker w${w}'s result ${name}`), who.push(`w${w}`));
   }
-  if (bad.length > 0) return `${bad.join(' and ')} failed verification`;
+  if (bad.length > 0) return { text: `${bad.join(' and ')} failed verification`, parties: who };
   for (const [w, name] of checks.filter(([w]) => w !== 1)) {
     const got = own(1, name);
     if (!got || !sameElements(got, own(w, name)!)) {
-      return `worker w1's aggregate failed verification: worker w${w} reports a different ${name} than worker w1 received (one of them is lying)`;
+      // either may lie: no single culprit, so no spare replaces anyone
+      return { text: `worker w1's aggregate failed verification: worker w${w} reports a different ${name} than worker w1 received (one of them is lying)`, parties: [] };
     }
   }
-  return "worker w1's aggregate S failed verification (every part passes on its own; their sum does not)";
+  return { text: "worker w1's aggregate S failed verification (every part passes on its own; their sum does not)", parties: ['w1'] };
 }

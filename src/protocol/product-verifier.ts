@@ -46,15 +46,28 @@ export function parseVerifyMode(s: string): VerifyMode {
   return s as VerifyMode;
 }
 
+/** Who is to blame for a failed check: a sentence, and the roles it names for certain (e.g. ['w0']). */
+export interface Culprit {
+  readonly text: string;
+  /** The worker roles proven wrong; empty when the search cannot tell (then no spare replaces anyone). */
+  readonly parties: readonly string[];
+}
+
 /** A result failed verification: the op (layer, pass) and who is to blame, as far as known. */
 export class VerificationError extends Error {
   override name = 'VerificationError';
+  readonly culprit: string;
+  /** The worker roles the culprit search proved wrong (a spare replaces one only when exactly one is named). */
+  readonly parties: readonly string[];
   constructor(
     readonly layer: string,
     readonly pass: BilinearPass,
-    readonly culprit: string,
+    culprit: string | Culprit,
   ) {
-    super(`verification failed at layer ${layer}, ${pass}: ${culprit}; the step was not applied, stopping`);
+    const c = typeof culprit === 'string' ? { text: culprit, parties: [] } : culprit;
+    super(`verification failed at layer ${layer}, ${pass}: ${c.text}; the step was not applied, stopping`);
+    this.culprit = c.text;
+    this.parties = c.parties;
   }
 }
 

@@ -10,8 +10,13 @@
  *     version) and so every quantized value, exponent and result is that of an uninterrupted run;
  *   - every operand version the old workers held is sent again (OperandTracker.resendAll).
  *
- * Not recovered: a result that fails verification or is malformed (a misbehaving worker must not be
- * asked again), an overflow (overflow.ts has its own retries), a replica divergence, and anything else
+ * A result that fails verification naming exactly one worker is recovered only with a spare worker
+ * (`replace`, docs/net.md "Spare workers"): a new session in which the spare plays the culprit's role,
+ * the same rewind, the same attempt again; the culprit is never contacted again, and the step is
+ * applied only once the re-run passes its check.
+ *
+ * Not recovered: a result that fails verification or is malformed with no spare left (a misbehaving
+ * worker must not be asked again), an overflow (overflow.ts has its own retries), a replica divergence, and anything else
  * that is not a broken connection.
  */
 import type { MaskSource } from './mask-source.js';
@@ -35,6 +40,13 @@ export interface Recovery {
    * back-off, at most its bounded time, then throws an error that says so and quotes `cause`.
    */
   reopen(cause: Error, where: string): Promise<SessionParts>;
+  /** Whether an unused spare worker is left (replace would be tried). */
+  canReplace?(): boolean;
+  /**
+   * A new session in which an unused spare plays `role` ('w0', 'w1' or 'w2') in place of the worker
+   * whose result failed verification (`cause`); throws (quoting `cause`) when it cannot.
+   */
+  replace?(cause: Error, role: string, where: string): Promise<SessionParts>;
   /** New sessions for one op before giving up (a worker that dies at every attempt). Default 5. */
   readonly maxPerOp?: number;
 }

@@ -47,7 +47,7 @@ import { GUARD } from './reconstruct.js';
 import { DEFAULT_PROTOCOL, type ProtocolName } from './variant.js';
 import { DEFAULT_RECOVERIES_PER_OP, type Recovery, type SessionParts, isConnectionLoss } from './recovery.js';
 import type { TrackerSnapshot } from './operands.js';
-import type { ProductVerifier, VerifyStats } from './product-verifier.js';
+import { type ProductVerifier, VerificationError, type VerifyStats } from './product-verifier.js';
 import { type CheckContext, attemptCheck } from './verify-attempt.js';
 
 export interface SecureExecutorOptions {
@@ -182,10 +182,20 @@ export class SecureExecutor implements LinearExecutor {
           try {
             maxAbs = await this.#attempt(at, tag.layer, uses, a, b, c);
           } catch (err) {
-            if (!before || !isConnectionLoss(err)) throw err;
-            const most = this.#o.recovery!.maxPerOp ?? DEFAULT_RECOVERIES_PER_OP;
+            const rec = this.#o.recovery;
+            if (!before || !rec) throw err;
+            const where = `${tag.layer}, ${op.pass}`;
+            // a result proven wrong by exactly one worker: a spare takes its role (recovery.ts); the step is
+            // applied only once the re-run passes (spares are finite, so this ends)
+            const wrong = err instanceof VerificationError && err.parties.length === 1 ? err : null;
+            if (wrong && rec.replace && rec.canReplace?.()) {
+              await this.#recover(wrong, before, () => rec.replace!(wrong, wrong.parties[0], where));
+              continue;
+            }
+            if (!isConnectionLoss(err)) throw err;
+            const most = rec.maxPerOp ?? DEFAULT_RECOVERIES_PER_OP;
             if (recovered++ >= most) throw new Error(`${(err as Error).message} (after ${most} new sessions for this op: giving up)`);
-            await this.#recover(err as Error, before, `${tag.layer}, ${op.pass}`);
+            await this.#recover(err as Error, before, () => rec.reopen(err as Error, where));
             continue; // the same attempt again, with the same headroom
           }
           // Diverged replicas reconstruct garbage, which lands in the guard band: both
@@ -206,19 +216,19 @@ export class SecureExecutor implements LinearExecutor {
   }
 
   /**
-   * A worker was lost during an attempt: abandons every connection of the session (no goodbye, so
-   * long-running workers wait for the next session), opens a new one (fresh AKE, new master secret:
+   * A worker was lost during an attempt (or, with a spare, failed verification): abandons every
+   * connection of the session (no goodbye, so long-running workers wait for the next session), opens a new one (fresh AKE, new master secret:
    * every mask key is new) and rewinds the counters to `before`, so that the attempt runs again with the
    * same numbers and operand versions — new masks, the same quantized values (recovery.ts).
    */
-  async #recover(cause: Error, before: BeforeAttempt, where: string): Promise<void> {
-    const abandoned = new Error('the enclave abandoned this session after a lost worker; a new one follows');
+  async #recover(cause: Error, before: BeforeAttempt, reopen: () => Promise<SessionParts>): Promise<void> {
+    const abandoned = new Error(`the enclave abandoned this session (${cause.name}); a new one follows`);
     for (const w of this.#parts.workers) w.destroy(abandoned);
     await this.#masks.abandon?.();
     this.#recovering = true;
     let parts: SessionParts;
     try {
-      parts = await this.#o.recovery!.reopen(cause, where);
+      parts = await reopen();
     } finally {
       this.#recovering = false;
     }

@@ -35,7 +35,7 @@ const ARMED: Readonly<Record<FaultKind, string>> = {
 };
 
 /** A result hook for WorkerService: misbehaves at op number `spec.op`. */
-export function faultInjector(spec: FaultSpec, party: number, log: (line: string) => void): (out: Int32Array) => void {
+export function faultInjector(spec: FaultSpec, party: number | string, log: (line: string) => void): (out: Int32Array) => void {
   let n = 0;
   log(`worker ${party}: FAULT INJECTION ARMED (--inject-fault ${spec.kind}:${spec.op}): op ${spec.op} ${ARMED[spec.kind]}`);
   return (out) => {

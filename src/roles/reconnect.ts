@@ -18,6 +18,8 @@ export interface ReconnectOptions {
   /** Total wait (ms); the error after it quotes the cause and the last try. */
   readonly timeoutMs: number;
   readonly log: (line: string) => void;
+  /** What the lines are about, instead of "<worker> lost (<why>)": e.g. "spare s0 in place of w0". */
+  readonly subject?: string;
 }
 
 const seconds = (ms: number) => `${Number((ms / 1000).toFixed(1))} s`;
@@ -30,9 +32,10 @@ const seconds = (ms: number) => `${Number((ms / 1000).toFixed(1))} s`;
 export async function reconnecting<T>(open: (connectBy: number, end: number) => Promise<T>, cause: Error, where: string, o: ReconnectOptions): Promise<T> {
   const who = cause instanceof WorkerLostError ? cause.party : 'a worker';
   const why = cause instanceof WorkerLostError ? cause.reason : cause.message;
+  const what = o.subject ?? `${who} lost (${why})`;
   const t0 = Date.now();
   const end = t0 + o.timeoutMs;
-  o.log(`${who} lost (${why}) at ${where}; opening a new session with every worker (waiting at most ${seconds(o.timeoutMs)})…`);
+  o.log(`${what} at ${where}; opening a new session with every worker (waiting at most ${seconds(o.timeoutMs)})…`);
   for (let attempt = 1, delay = FIRST_DELAY_MS; ; attempt++, delay = Math.min(MAX_DELAY_MS, delay * 2)) {
     try {
       const r = await open(Math.min(end, Date.now() + TRY_CONNECT_MS), end);
@@ -42,10 +45,11 @@ export async function reconnecting<T>(open: (connectBy: number, end: number) => 
       const left = end - Date.now();
       const msg = (err as Error).message;
       if (left <= 0) {
+        if (o.subject) throw new Error(`${cause.message}; ${o.subject}: no new session within ${seconds(o.timeoutMs)} (--reconnect-timeout; last try: ${msg})`);
         throw new Error(`${cause.message}; ${who} did not come back within ${seconds(o.timeoutMs)} (--reconnect-timeout; last try: ${msg})`);
       }
       const wait = Math.min(delay, left);
-      o.log(`${who} lost (${why}); reconnecting (attempt ${attempt} failed: ${msg}; next in ${seconds(wait)})…`);
+      o.log(`${what}; reconnecting (attempt ${attempt} failed: ${msg}; next in ${seconds(wait)})…`);
       await new Promise((r) => setTimeout(r, wait));
     }
   }

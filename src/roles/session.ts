@@ -104,7 +104,17 @@ export interface SessionHello {
   readonly workers: 2 | 3;
   /** Ties the lean workers' links to this session (hex). */
   readonly session: string;
+  /** The role this worker plays in this session (a spare may play any). */
+  readonly role: 0 | 1 | 2;
+  /**
+   * Which configured party plays each role (w0, w1 and, online, w2: a worker or a spare): lean links
+   * dial the party that plays w1, and w1 accepts links only from the parties playing w0 and w2.
+   */
+  readonly roster: Roster;
 }
+
+/** Role → configured party (e.g. { w0: 's0', w1: 'w1', w2: 'w2' } after s0 replaced w0). */
+export type Roster = { readonly w0: string; readonly w1: string; readonly w2?: string };
 
 /** The session id both replicas derive from the master secret (public, pseudorandom). */
 export function sessionId(master: Uint8Array): string {
@@ -155,32 +165,75 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
     // one kernel set, shared by the executor and (offline) its mask source
     const kernels = enclaveKernels();
     // 2. every worker: connect, AKE, hello, seeds (e0 only)
-    const first = await joinWorkers(o, t, master, deadline, deadline, opened);
+    // who plays each role: the configured workers until a spare replaces one (never the other way back)
+    const roster: { w0: string; w1: string; w2?: string } = nWorkers === 3 ? { w0: 'w0', w1: 'w1', w2: 'w2' } : { w0: 'w0', w1: 'w1' };
+    const spares = Object.keys(config.spares);
+    const log = o.log ?? (() => {});
+    const first = await joinWorkers(o, t, master, deadline, deadline, opened, roster);
     master.fill(0);
     let stopKeepalive = () => {};
+    const reconnectMs = o.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS;
+    // the party the last try could not reach or authenticate: the one that did not come back (in the lean
+    // protocol a stalled w0 is first reported as w1, whose aggregate waits for it)
+    let unreachable: string | undefined;
+    // a new session with every worker of the roster, waiting with back-off (roles/reconnect.ts)
+    const rejoin = async (cause: Error, where: string, subject?: string) => {
+      unreachable = undefined;
+      const parts = await reconnecting(
+        async (connectBy, end) => {
+          const fresh = generateMasterSecret();
+          try {
+            return await joinWorkers(o, t, fresh, connectBy, end, [], roster, (p) => (unreachable = p));
+          } finally {
+            fresh.fill(0);
+          }
+        },
+        cause,
+        where,
+        { timeoutMs: reconnectMs, log, subject },
+      );
+      stopKeepalive = keepAlive(parts.workers, o.keepaliveMs);
+      return withMasks(parts);
+    };
+    // puts the next unused spare in `role`'s place for good: the party it replaces is never contacted again
+    const takeSpare = (role: keyof Roster, why: string): string => {
+      const spare = spares.shift()!;
+      log(`${why}; replacing ${role}${roster[role] === role ? '' : ` (party ${roster[role]})`} with spare ${spare}`);
+      roster[role] = spare;
+      return `spare ${spare} in place of ${role}`;
+    };
+    const roleOf = (party: string) => (['w0', 'w1', 'w2'] as const).find((r) => roster[r] === party);
     const recovery: Recovery | undefined =
       topology === 'replicated'
-        ? { reopen: async (cause) => Promise.reject(new Error(`${cause.message} (no recovery in the replicated topology: both replicas would have to agree on a new session; docs/net.md)`)) }
-        : (o.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS) > 0
+        ? {
+            reopen: async (cause) => Promise.reject(new Error(`${cause.message} (no recovery in the replicated topology: both replicas would have to agree on a new session; docs/net.md)`)),
+            canReplace: () => spares.length > 0,
+            replace: async (cause) =>
+              Promise.reject(new Error(`${cause.message} (spare ${spares[0]} not used: the replicated topology has no recovery; both replicas would have to agree on a new session; docs/net.md)`)),
+          }
+        : reconnectMs > 0
           ? {
               reopen: async (cause, where) => {
                 stopKeepalive();
                 if (cause instanceof WorkerLostError) o.onWorkerLost?.(cause.party, cause.timedOut);
-                const parts = await reconnecting(
-                  async (connectBy, end) => {
-                    const fresh = generateMasterSecret();
-                    try {
-                      return await joinWorkers(o, t, fresh, connectBy, end, []);
-                    } finally {
-                      fresh.fill(0);
-                    }
-                  },
-                  cause,
-                  where,
-                  { timeoutMs: o.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS, log: o.log ?? (() => {}) },
-                );
-                stopKeepalive = keepAlive(parts.workers, o.keepaliveMs);
-                return withMasks(parts);
+                try {
+                  return await rejoin(cause, where);
+                } catch (err) {
+                  // a lost worker that did not come back within --reconnect-timeout: a spare takes its role
+                  const lost = unreachable ?? (cause instanceof WorkerLostError ? cause.party : undefined);
+                  const role = lost === undefined ? undefined : roleOf(lost);
+                  if (!role || spares.length === 0) throw err;
+                  const subject = takeSpare(role, `${lost} did not come back within ${reconnectMs / 1000} s at ${where}`);
+                  return await rejoin(cause, where, subject);
+                }
+              },
+              canReplace: () => spares.length > 0,
+              replace: async (cause, role, where) => {
+                const r = role as keyof Roster;
+                if (!roster[r] || spares.length === 0) throw cause;
+                const subject = takeSpare(r, `${role}'s result failed verification at ${where}`);
+                stopKeepalive();
+                return rejoin(cause, where, subject);
               },
             }
           : undefined;
@@ -219,9 +272,20 @@ type Joined = { readonly workers: SessionParts['workers']; readonly keys: MaskKe
 /**
  * Step 2 of a session, also every new session after a lost worker: each worker is reached (until
  * `connectBy`), authenticated with the AKE (bounded by `end`), told the session (hello) and, from e0,
- * given its seeds derived from `master`. Opened connections go to `opened` (all destroyed on failure).
+ * given its seeds derived from `master`. `roster` names the party that plays each role (a spare may
+ * play any). Opened connections go to `opened` (all destroyed on failure).
  */
-async function joinWorkers(o: EnclaveSessionOptions, t: Transport, master: Uint8Array, connectBy: number, end: number, opened: Connection[]): Promise<Joined> {
+async function joinWorkers(
+  o: EnclaveSessionOptions,
+  t: Transport,
+  master: Uint8Array,
+  connectBy: number,
+  end: number,
+  opened: Connection[],
+  roster: Roster,
+  /** Told the party being reached and authenticated (undefined once all have passed the AKE). */
+  failedAt: (party: string | undefined) => void = () => {},
+): Promise<Joined> {
   const { config, self, identity } = o;
   const topology = config.topology ?? 'single';
   const nWorkers = o.workers ?? 3;
@@ -236,7 +300,8 @@ async function joinWorkers(o: EnclaveSessionOptions, t: Transport, master: Uint8
     // try before the others begin a session (and, lean, dial worker 1)
     const sessionKeys: Uint8Array[] = [];
     for (const w of indices) {
-      const name = `w${w}`;
+      const name = roster[`w${w}`]!;
+      failedAt(name); // until it has passed the AKE
       const conn = await connectWithRetry(t, config, name, connectBy);
       opened.push(conn);
       workers.push(conn);
@@ -249,10 +314,11 @@ async function joinWorkers(o: EnclaveSessionOptions, t: Transport, master: Uint8
       });
       sessionKeys.push(hs.sessionKey);
     }
+    failedAt(undefined);
     for (const w of indices) {
       const conn = workers[w];
       const fed = w === 0 ? feeds.w0 : w === 1 ? feeds.w1 : feeds.w2;
-      const hello: SessionHello = { kind: 'hello', enclave: self, feeds: fed, topology, protocol, workers: nWorkers, session };
+      const hello: SessionHello = { kind: 'hello', enclave: self, feeds: fed, topology, protocol, workers: nWorkers, session, role: w, roster: { ...roster } };
       await conn.send({ type: MsgType.Control, dtype: 'json', value: hello });
       if (self === 'e0') await sendSeedBundle(conn, sessionKeys[w], seedBundleFor(w, keys, protocol));
     }

@@ -66,7 +66,8 @@ describe('lean culprit search', () => {
   for (const [i, op] of OPS.entries()) {
     it(`${op.layer} ${op.pass}: each case names the right worker`, () => {
       const { at, aq, bq, c0, c1, z } = honestAttempt(op, 40 + i);
-      const culprit = (reports: LeanReports, online = true) => leanCulprit(partCheck(verifier, kernels, keys, at), kernels, keys, at, aq, bq, reports, online);
+      const blame = (reports: LeanReports, online = true) => leanCulprit(partCheck(verifier, kernels, keys, at), kernels, keys, at, aq, bq, reports, online);
+      const culprit = (reports: LeanReports, online = true) => blame(reports, online).text;
       const reports = (p0: Int32Array, p1: Int32Array, p2: Int32Array, got0 = p0, got2 = p2): LeanReports => [
         new Map([["C0'", p0]]),
         new Map([["C1'", p1], ["C0'", got0], ["Z'", got2]]),
@@ -84,6 +85,11 @@ describe('lean culprit search', () => {
       const offline: LeanReports = [new Map([["C0'", c0]]), new Map([["C1'", c1], ["C0'", c0]])];
       assert.match(culprit(offline, false), /every part passes on its own/);
       assert.equal(culprit([new Map([["C0'", c0]]), new Map([["C1'", plusOne(c1)], ["C0'", c0]])], false), "worker w1's result C1' failed verification");
+      // the roles named for certain: a spare replaces one only when there is exactly one
+      assert.deepEqual(blame(reports(plusOne(c0), c1, z)).parties, ['w0']);
+      assert.deepEqual(blame(reports(c0, c1, z)).parties, ['w1']);
+      assert.deepEqual(blame(reports(plusOne(c0), c1, plusOne(z))).parties, ['w0', 'w2']);
+      assert.deepEqual(blame(reports(c0, c1, z, plusOne(c0))).parties, []);
     });
   }
 });

@@ -1,13 +1,14 @@
 /**
- * `goten worker --config <cluster.json> --party 0|1|2|w0|w1|w2 [--backend …] [--once]`:
- * runs an untrusted worker (see roles/worker.ts). Worker processes never see
+ * `goten worker --config <cluster.json> --party 0|1|2|w0|w1|w2|s<n> [--backend …] [--once]`:
+ * runs an untrusted worker (see roles/worker.ts), or a spare (s0, s1, … from the config's "spares")
+ * that plays whichever worker role the enclave gives it. Worker processes never see
  * plaintext, labels or losses; they log only counts and timings.
  */
 import { faultInjector, parseFault } from '../../roles/fault-injection.js';
 import type { Command } from 'commander';
 import { type Backend, type BackendName, NATIVE_WORKSPACE_ENV, createNativeBackend, getBackend, isBackendName, nativeAvailability } from '../../backend/index.js';
-import { loadClusterConfig, loadLocalIdentity } from '../../net/cluster-config.js';
-import { runWorker } from '../../roles/worker.js';
+import { type SpareName, isSpareName, loadClusterConfig, loadLocalIdentity } from '../../net/cluster-config.js';
+import { runWorker, workerName } from '../../roles/worker.js';
 import type { WorkerParty } from '../../roles/worker-service.js';
 
 /**
@@ -20,18 +21,20 @@ function workerBackend(name: BackendName): Backend {
   return unlimited ? createNativeBackend({ workspaceBytes: Infinity }) : getBackend(name);
 }
 
-export function parseWorkerParty(s: string): WorkerParty {
-  const m = /^w?([012])$/.exec(s.trim());
-  if (!m) throw new Error(`--party must be 0, 1, 2 (or w0, w1, w2), got '${s}'`);
+export function parseWorkerParty(s: string): WorkerParty | SpareName {
+  const t = s.trim();
+  if (isSpareName(t)) return t;
+  const m = /^w?([012])$/.exec(t);
+  if (!m) throw new Error(`--party must be 0, 1, 2 (or w0, w1, w2), or a spare s0, s1, …, got '${s}'`);
   return Number(m[1]) as WorkerParty;
 }
 
 export function register(program: Command): void {
   program
     .command('worker')
-    .description('run an untrusted worker (party 0, 1 or 2) of a Goten cluster')
+    .description('run an untrusted worker (party 0, 1 or 2) or a spare worker (s0, …) of a Goten cluster')
     .requiredOption('--config <file>', 'cluster config (see `goten keygen`)')
-    .requiredOption('--party <n>', 'worker index: 0, 1 or 2 (or w0, w1, w2)')
+    .requiredOption('--party <n>', 'worker index: 0, 1 or 2 (or w0, w1, w2); or a spare listed under "spares" in the config (s0, s1, …), which waits to take the role of a worker whose result fails verification or that does not come back (docs/net.md)')
     .option('--key <file>', 'private key file (default: the config entry keyFile)')
     .option('--backend <name>', 'kernel backend: js, native or auto', 'auto')
     .option('--once', "exit after a session that ends with the enclave's goodbye (after one the enclave abandoned, e.g. to recover from another worker's loss, wait up to 5 min for the next)", false)
@@ -41,7 +44,7 @@ export function register(program: Command): void {
       const party = parseWorkerParty(opts.party);
       if (!isBackendName(opts.backend)) throw new Error(`unknown backend '${opts.backend}' (expected js, native or auto)`);
       const config = loadClusterConfig(opts.config);
-      const identity = loadLocalIdentity(config, `w${party}`, opts.key);
+      const identity = loadLocalIdentity(config, workerName(party), opts.key);
       const log = opts.quiet ? undefined : (line: string) => process.stderr.write(`[goten worker] ${line}\n`);
       // loud even with --quiet: a worker that lies on purpose must say so
       const fault = opts.injectFault === undefined ? undefined : faultInjector(parseFault(opts.injectFault), party, (l) => process.stderr.write(`[goten worker] ${l}\n`));
