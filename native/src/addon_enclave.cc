@@ -45,7 +45,7 @@
 namespace goten {
 namespace {
 
-constexpr size_t CHUNK = 1024;
+constexpr size_t CHUNK = enclave::BLOCK;  // one L1 block size for every per-block sweep
 
 void requireAes(const Args& a) {
   if (!aesAvailable()) a.rangeError("this CPU has no AES-NI; use the TypeScript enclave kernels");

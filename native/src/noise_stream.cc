@@ -71,9 +71,8 @@ GOTEN_NOISE_AVX512 void wordsAvx512(uint32_t base, uint32_t k1, uint32_t* out, s
 }  // namespace
 
 void NoiseStream::open(const uint8_t key[16], uint64_t streamId) {
-  PrgStream s(key, streamId);
-  uint32_t w[2];
-  s.words(w, 2);
+  uint32_t w[4];
+  prgFirstBlock(key, streamId, w);
   k0_ = w[0];
   k1_ = w[1];
   pos_ = 0;

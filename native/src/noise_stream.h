@@ -14,13 +14,11 @@ namespace goten {
 
 class NoiseStream {
  public:
-  NoiseStream() = default;
   NoiseStream(const uint8_t key[16], uint64_t streamId) { open(key, streamId); }
   // Needs AES-NI (aesAvailable()) for the per-stream keys.
   void open(const uint8_t key[16], uint64_t streamId);
   // Positions the stream at element i.
   void seek(uint64_t i) { pos_ = i; }
-  uint64_t position() const { return pos_; }
   // The next n raw words w_i (callers map them: g = (w >> 8)·2^−24).
   void words(uint32_t* out, size_t n);
   // The next n noise values g_i as doubles.

@@ -141,6 +141,17 @@ const int kPath = 0;
 bool aesAvailable() { return kPath > 0; }
 const char* aesPath() { return kPath == 3 ? "vaes512" : kPath == 2 ? "vaes" : kPath == 1 ? "aesni" : "none"; }
 
+void prgFirstBlock(const uint8_t key[16], uint64_t streamId, uint32_t out[4]) {
+#ifdef GOTEN_X86
+  alignas(16) uint8_t rk[11 * 16];
+  expandKey(key, rk);
+  ctrAesni(rk, __builtin_bswap64(streamId), 0, 1, reinterpret_cast<uint8_t*>(out));
+#else
+  PrgStream s(key, streamId);
+  s.words(out, 4);
+#endif
+}
+
 PrgStream::PrgStream(const uint8_t key[16], uint64_t streamId) { open(key, streamId); }
 
 void PrgStream::open(const uint8_t key[16], uint64_t streamId) {

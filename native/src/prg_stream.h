@@ -22,6 +22,10 @@ bool aesAvailable();
 const char* aesPath();
 
 // One stream (key, id) positioned at its start; draws keystream in buffered pieces.
+// The first keystream block of stream (key, streamId) as four little-endian words: what a PrgStream's
+// first words() call returns, without its 8 KiB refill (the noise streams need only these).
+void prgFirstBlock(const uint8_t key[16], uint64_t streamId, uint32_t out[4]);
+
 class PrgStream {
  public:
   static constexpr size_t BUF_WORDS = 2048;  // 8 KiB of keystream per refill

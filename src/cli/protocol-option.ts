@@ -12,14 +12,21 @@ export function protocolOption(): Option {
     .default(DEFAULT_PROTOCOL);
 }
 
+/** A timeout flag's parser: a number of seconds up to a day, > 0 (or ≥ 0 where 0 turns the feature off). */
+function seconds(name: string, zeroAllowed: boolean): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || (zeroAllowed ? n < 0 : n <= 0) || n > 86_400) {
+      throw new Error(`${name} must be a number of seconds, ${zeroAllowed ? '≥' : '>'} 0 and ≤ 86400, got '${v}'`);
+    }
+    return n;
+  };
+}
+
 /** `--op-timeout`: seconds to wait for a worker's answer (a stalled or dead worker ends the run with an error naming it and the op). */
 export function opTimeoutOption(): Option {
   return new Option('--op-timeout <seconds>', "secure mode: how long to wait for a worker's answer to one op before the run stops with an error naming the worker and the op")
-    .argParser((v: string) => {
-      const n = Number(v);
-      if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 86_400) throw new Error(`--op-timeout must be a number of seconds, > 0 and ≤ 86400, got '${v}'`);
-      return n;
-    })
+    .argParser(seconds('--op-timeout', false))
     .default(DEFAULT_OP_TIMEOUT_MS / 1000);
 }
 
@@ -31,11 +38,7 @@ export function reconnectTimeoutOption(): Option {
       'then a new session with every worker re-runs the op with fresh masks, bit-identically; a worker that does not come back is ' +
       'replaced by a spare if the cluster config lists one (0: no recovery and no spares, the run stops)',
   )
-    .argParser((v: string) => {
-      const n = Number(v);
-      if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 86_400) throw new Error(`--reconnect-timeout must be a number of seconds, ≥ 0 and ≤ 86400, got '${v}'`);
-      return n;
-    })
+    .argParser(seconds('--reconnect-timeout', true))
     .default(DEFAULT_RECONNECT_TIMEOUT_MS / 1000);
 }
 

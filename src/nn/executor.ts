@@ -88,12 +88,15 @@ export interface ExecutorCheckpoint {
   readonly attempts: Record<string, number>;
 }
 
+/** A checkpoint's executor state that a `mode` executor cannot take. */
+export function cannotRestore(mode: string): Error {
+  return new Error(`checkpoint holds executor state this '${mode}' executor cannot take (was it saved in another mode?)`);
+}
+
 /** The state check shared by the executors that keep attempt counters. */
 export function checkpointAttempts(mode: string, s: unknown): Record<string, number> {
   const attempts = typeof s === 'object' && s !== null ? (s as { attempts?: unknown }).attempts : undefined;
-  if (typeof attempts !== 'object' || attempts === null) {
-    throw new Error(`checkpoint holds executor state this '${mode}' executor cannot take (was it saved in another mode?)`);
-  }
+  if (typeof attempts !== 'object' || attempts === null) throw cannotRestore(mode);
   return attempts as Record<string, number>;
 }
 

@@ -7,7 +7,7 @@ import type { Backend } from '../backend/backend.js';
 import { applyBilinearF32, type BilinearOp } from '../backend/bilinear.js';
 import { NamedBuffers } from '../backend/named-buffers.js';
 import { accumulationTarget } from './accumulation.js';
-import type { ExecutorCheckpoint, ExecutorStats, LinearExecutor, OpTag, RunOptions } from './executor.js';
+import { type ExecutorCheckpoint, type ExecutorStats, type LinearExecutor, type OpTag, type RunOptions, cannotRestore } from './executor.js';
 import type { TensorPool } from './memory/tensor-pool.js';
 
 export class PlainExecutor implements LinearExecutor {
@@ -56,7 +56,7 @@ export class PlainExecutor implements LinearExecutor {
   }
 
   restoreCheckpointState(_s: ExecutorCheckpoint): void {
-    throw new Error(`checkpoint holds executor state this 'plain' executor cannot take (was it saved in another mode?)`);
+    throw cannotRestore(this.mode);
   }
 
   /** In-process: no workers. */

@@ -113,8 +113,6 @@ export class SecureExecutor implements LinearExecutor {
   #masks!: MaskSource;
   #env!: AttemptEnv;
   #check!: CheckContext | null;
-  /** Sessions re-opened after a lost worker. */
-  #recoveries = 0;
   /** A new session is being opened (workers() says so). */
   #recovering = false;
   readonly #pool = new NamedBuffers();
@@ -237,7 +235,6 @@ export class SecureExecutor implements LinearExecutor {
     this.#operands.resendAll();
     this.#seq = before.seq;
     this.#install(parts);
-    this.#recoveries++;
     if (this.#mem) {
       const receive = receiveLeases(this.#mem);
       for (const w of parts.workers) w.setTensorPool?.(receive);
@@ -255,18 +252,14 @@ export class SecureExecutor implements LinearExecutor {
     return out;
   }
 
-  /** Sessions re-opened after a lost worker so far. */
-  get recoveries(): number {
-    return this.#recoveries;
-  }
-
   async #attempt(at: OpAttempt, layer: string, uses: [OperandUse, OperandUse], a: Float32Array, b: Float32Array, c: Float32Array): Promise<number> {
     const leases = this.#mem ? new LeaseSet(this.#mem) : null;
     const sends = new SendTracker(leases, () => this.#pool.clear());
     const confirm = (use: OperandUse, maxAbs: number) => this.#operands.confirm(at.layer, use, maxAbs);
     // the check's buffers outlive the sends (leases go back when the attempt ends)
-    const checkLeases = this.#check && this.#mem ? new LeaseSet(this.#mem) : null;
-    const verify = this.#check?.verifier.wants() ? attemptCheck(this.#check, at, layer, a, b, checkLeases ?? this.#pool) : null;
+    const checked = this.#check?.verifier.wants() ? this.#check : null;
+    const checkLeases = checked && this.#mem ? new LeaseSet(this.#mem) : null;
+    const verify = checked ? attemptCheck(checked, at, layer, a, b, checkLeases ?? this.#pool) : null;
     const state = { at, uses, opId: this.#seq++ >>> 0, label: opLabel(at), bufs: leases ?? this.#pool, digest: this.#digest, sends, confirm, verify };
     try {
       return await this.#attemptFn(this.#env, state, a, b, c);

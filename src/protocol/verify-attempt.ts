@@ -66,11 +66,10 @@ export function attemptCheck(ctx: CheckContext, at: OpAttempt, layer: string, a:
       }
       // a wrong result: find who sent it (its own time, only after a failure)
       const [aq, bq] = failed;
-      const pc = partCheck(v, ctx.kernels, ctx.keys, at);
       const culprit =
         'goten' in evidence
           ? gotenCulprit(v, ctx.kernels, ctx.keys, at, aq, bq, evidence.goten, ctx.online)
-          : leanCulprit(pc, ctx.kernels, ctx.keys, at as LeanAttempt, aq, bq, await evidence.lean(), ctx.online);
+          : leanCulprit(partCheck(v, ctx.kernels, ctx.keys, at), ctx.kernels, ctx.keys, at as LeanAttempt, aq, bq, await evidence.lean(), ctx.online);
       throw new VerificationError(layer, at.op.pass, culprit);
     },
   };

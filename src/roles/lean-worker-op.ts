@@ -215,11 +215,12 @@ export async function serveLeanOp(
     const own = ctx.pool.int32('own', sz.c);
     timed(() => computeLean1(ctx.backend, ctx.kernels, ctx.keys as LeanWorker1Keys, at, e, f, own, ctx.pool), own);
     const kept: [string, Int32Array][] = [["C1'", own]];
-    out.set(own);
+    // S = C1' + C0' (+ Z'): the first sum starts from C1' (kept for a culprit request), no copy
+    let sum = own;
     for (const [from, what] of [[w0, "C0'"], ...(ctx.links.w2 ? [[ctx.links.w2, "Z'"]] : [])] as [Connection, string][]) {
       const part = ctx.pool.int32(`got ${what}`, sz.c);
       await receiveInto(ctx, from, MsgType.Result, opId, sz.c, what, at, part);
-      addModP(out, part, out);
+      sum = addModP(sum, part, out);
       kept.push([what, part]);
     }
     ctx.recent.set(opId, kept);

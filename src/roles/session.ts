@@ -178,6 +178,7 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
     let unreachable: string | undefined;
     // a new session with every worker of the roster, waiting with back-off (roles/reconnect.ts)
     const rejoin = async (cause: Error, where: string, subject?: string) => {
+      stopKeepalive();
       unreachable = undefined;
       const parts = await reconnecting(
         async (connectBy, end) => {
@@ -214,7 +215,6 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
         : reconnectMs > 0
           ? {
               reopen: async (cause, where) => {
-                stopKeepalive();
                 if (cause instanceof WorkerLostError) o.onWorkerLost?.(cause.party, cause.timedOut);
                 try {
                   return await rejoin(cause, where);
@@ -232,7 +232,6 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
                 const r = role as keyof Roster;
                 if (!roster[r] || spares.length === 0) throw cause;
                 const subject = takeSpare(r, `${role}'s result failed verification at ${where}`);
-                stopKeepalive();
                 return rejoin(cause, where, subject);
               },
             }

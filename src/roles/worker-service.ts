@@ -87,7 +87,7 @@ export class WorkerService {
             subscribers: () => [...this.#subscribers],
             onReceive: (what, data, at, wire) => this.onReceive?.(what, data, at, wire),
             busy: (ms) => (this.stats.busyMs += ms),
-            fault: o.fault ?? null,
+            fault: this.#fault,
             recent: new RecentParts(),
           }
         : null;

@@ -189,6 +189,7 @@ function agreedHello(joined: readonly Joined[]): SessionHello {
 export async function runWorker(o: WorkerRoleOptions): Promise<void> {
   const log = o.log ?? (() => {});
   const name = workerName(o.party);
+  const rejoinMs = o.rejoinTimeoutMs ?? DEFAULT_REJOIN_TIMEOUT_MS;
   const transport = o.transport ?? transportFor(o.config, o.identity);
   // Until a peer has passed the session handshake it may only send small frames
   // (handshake, hello, seed bundle) and queue little: a 20-byte header must not
@@ -245,7 +246,7 @@ export async function runWorker(o: WorkerRoleOptions): Promise<void> {
       while (joined.length < expected || [links.w0, links.w2].filter(Boolean).length < linksNeeded()) {
         const got = await next();
         if (got === null) {
-          log(`${name}: no new session within ${(o.rejoinTimeoutMs ?? DEFAULT_REJOIN_TIMEOUT_MS) / 1000} s after the last one ended without a goodbye; exiting (--once)`);
+          log(`${name}: no new session within ${rejoinMs / 1000} s after the last one ended without a goodbye; exiting (--once)`);
           return;
         }
         const { conn, value: j } = got;
@@ -282,7 +283,7 @@ export async function runWorker(o: WorkerRoleOptions): Promise<void> {
           // this session never began: wait for the next one (the enclave tries again when it recovers)
           log(`${name}: session set-up failed: ${(err as Error).message}`);
           for (const j of joined) j.conn.destroy(err as Error);
-          if (o.once) rejoinBy = Date.now() + (o.rejoinTimeoutMs ?? DEFAULT_REJOIN_TIMEOUT_MS);
+          if (o.once) rejoinBy = Date.now() + rejoinMs;
           admissions.busy(null);
           continue;
         }
@@ -310,7 +311,7 @@ export async function runWorker(o: WorkerRoleOptions): Promise<void> {
           (errors.length ? `; error: ${errors.map((e) => e.message).join('; ')}` : ''),
       );
       if (o.once && svc.saidBye) return;
-      if (o.once) rejoinBy = Date.now() + (o.rejoinTimeoutMs ?? DEFAULT_REJOIN_TIMEOUT_MS);
+      if (o.once) rejoinBy = Date.now() + rejoinMs;
       admissions.busy(null);
     }
   } finally {

@@ -8,22 +8,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { goten } from '../cli.js';
-import { TRAIN, clusterRun, outcome } from './recovery-rig.js';
+import { clusterRun, expectedOutcome, outcome } from './recovery-rig.js';
 
 describe('goten train --cluster: a worker killed mid-run and restarted', { timeout: 300_000 }, () => {
-  // the quantized reference is bit-identical to an uninterrupted secure run (docs/protocol.md); the
-  // first test checks that here too
-  const reference = goten(['train', '--mode', 'quantized', ...TRAIN], { timeoutMs: 120_000 });
-  const expected = () => {
-    assert.equal(reference.status, 0, reference.stderr);
-    return outcome(reference.stdout);
-  };
-
   it('lean: w1 dies (SIGKILL) at its op 5 and comes back: exit 0, the uninterrupted run\'s numbers', async () => {
     const clean = await clusterRun({ protocol: 'lean' });
     assert.equal(clean.code, 0, clean.stderr);
-    assert.deepEqual(outcome(clean.stdout), expected(), 'an uninterrupted secure run matches the quantized reference');
+    assert.deepEqual(outcome(clean.stdout), expectedOutcome(), 'an uninterrupted secure run matches the quantized reference');
     const r = await clusterRun({ protocol: 'lean', victim: 1, crashAt: 5 });
     assert.equal(r.code, 0, r.stderr.slice(-2000));
     assert.match(r.w1Logs[0] ?? '', /FAULT INJECTED: crashing \(SIGKILL\) at op 5/);
@@ -36,14 +27,14 @@ describe('goten train --cluster: a worker killed mid-run and restarted', { timeo
     const r = await clusterRun({ protocol: 'goten', victim: 1, crashAt: 9, restartAfterMs: 3000 });
     assert.equal(r.code, 0, r.stderr.slice(-2000));
     assert.match(r.stderr, /w1 lost \(w1 closed the connection\); reconnecting \(attempt 1 failed: cannot reach w1 at [^;]*ECONNREFUSED[^;]*; next in [\d.]+ s\)/);
-    assert.deepEqual(outcome(r.stdout), expected());
+    assert.deepEqual(outcome(r.stdout), expectedOutcome());
   });
 
   it('offline mode (2 workers, lean): w1 dies at its op 7 and comes back: exit 0, the same numbers', async () => {
     const r = await clusterRun({ protocol: 'lean', workers: 2, victim: 1, crashAt: 7 });
     assert.equal(r.code, 0, r.stderr.slice(-2000));
     assert.match(r.stderr, /reconnected after [\d.]+ s/);
-    assert.deepEqual(outcome(r.stdout), expected());
+    assert.deepEqual(outcome(r.stdout), expectedOutcome());
   });
 
   it('a worker that never comes back ends the run after --reconnect-timeout with an error naming it', async () => {

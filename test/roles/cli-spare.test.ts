@@ -8,25 +8,17 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { goten } from '../cli.js';
-import { TRAIN, outcome } from './recovery-rig.js';
+import { expectedOutcome, outcome } from './recovery-rig.js';
 import { spareRun } from './spare-rig.js';
 
 describe('goten train --cluster with a spare worker', { timeout: 300_000 }, () => {
-  // an uninterrupted secure run equals the quantized reference bit for bit (cli-recovery.test.ts)
-  const reference = goten(['train', '--mode', 'quantized', ...TRAIN], { timeoutMs: 120_000 });
-  const expected = () => {
-    assert.equal(reference.status, 0, reference.stderr);
-    return outcome(reference.stdout);
-  };
-
   it('lean: w0 corrupts its op 3; spare s0 takes its role; exit 0, the uninterrupted numbers', async () => {
     const r = await spareRun({ protocol: 'lean', faulty: 0, fault: 'corrupt:3', spares: 1, extra: ['--verify', 'all'] });
     assert.equal(r.code, 0, r.stderr.slice(-2000));
     assert.match(r.logs.w0, /FAULT INJECTED: added 1/);
     assert.match(r.stderr, /w0's result failed verification at \S+, (forward|grad-input|grad-weight); replacing w0 with spare s0/);
     assert.match(r.logs.s0, /s0: playing w0 in this session/);
-    assert.deepEqual(outcome(r.stdout), expected());
+    assert.deepEqual(outcome(r.stdout), expectedOutcome());
   });
 
   it('lean: w1 (the hub the others dial) corrupts its op 2; s0 plays w1; exit 0, the same numbers', async () => {
@@ -34,27 +26,27 @@ describe('goten train --cluster with a spare worker', { timeout: 300_000 }, () =
     assert.equal(r.code, 0, r.stderr.slice(-2000));
     assert.match(r.stderr, /w1's result failed verification at \S+, \S+; replacing w1 with spare s0/);
     assert.match(r.logs.s0, /s0: playing w1 in this session/);
-    assert.deepEqual(outcome(r.stdout), expected());
+    assert.deepEqual(outcome(r.stdout), expectedOutcome());
   });
 
   it('goten: w2 corrupts its op 2; s0 plays w2; exit 0, the same numbers', async () => {
     const r = await spareRun({ protocol: 'goten', faulty: 2, fault: 'corrupt:2', spares: 1, extra: ['--verify', 'all'] });
     assert.equal(r.code, 0, r.stderr.slice(-2000));
     assert.match(r.stderr, /w2's result failed verification at \S+, \S+; replacing w2 with spare s0/);
-    assert.deepEqual(outcome(r.stdout), expected());
+    assert.deepEqual(outcome(r.stdout), expectedOutcome());
   });
 
   it('lean: w1 crashes and does not come back within --reconnect-timeout; s0 takes its role', async () => {
     const r = await spareRun({ protocol: 'lean', faulty: 1, fault: 'crash:5', spares: 1, extra: ['--reconnect-timeout', '2'] });
     assert.equal(r.code, 0, r.stderr.slice(-2000));
     assert.match(r.stderr, /w1 did not come back within 2 s at \S+, \S+; replacing w1 with spare s0/);
-    assert.deepEqual(outcome(r.stdout), expected());
+    assert.deepEqual(outcome(r.stdout), expectedOutcome());
   });
 
   it('lean: a stalled w0 (first reported as w1, whose aggregate waits for it) is the one replaced', async () => {
     const r = await spareRun({ protocol: 'lean', faulty: 0, fault: 'stall:3', spares: 1, extra: ['--op-timeout', '2', '--reconnect-timeout', '5'] });
     assert.equal(r.code, 0, r.stderr.slice(-2000));
     assert.match(r.stderr, /w0 did not come back within 5 s at \S+, \S+; replacing w0 with spare s0/);
-    assert.deepEqual(outcome(r.stdout), expected());
+    assert.deepEqual(outcome(r.stdout), expectedOutcome());
   });
 });

@@ -4,12 +4,13 @@
  * `--inject-fault crash:<op>` (it kills itself with SIGKILL at that op) and optionally restarted on the
  * same port once it is gone, and `goten train --mode secure --cluster … --party e0` against them.
  */
+import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeLocalCluster } from '../../src/net/cluster.js';
 import { freePort } from '../../src/roles/launcher.js';
-import { Watched, jsonLines, spawnGoten } from '../cli.js';
+import { Watched, goten, jsonLines, spawnGoten } from '../cli.js';
 
 const start = (args: string[]) => new Watched(spawnGoten(args, { stdio: ['ignore', 'pipe', 'pipe'] }));
 
@@ -19,6 +20,21 @@ export const TRAIN = ['--model', 'mnist-cnn', '--data', 'synthetic:1x28x28:10', 
 /** The numbers of a run that must not change under recovery (time and throughput do). */
 export function outcome(stdout: string): Record<string, unknown>[] {
   return jsonLines(stdout).map(({ seconds: _s, imagesPerSecond: _i, mode: _m, ...rest }) => rest);
+}
+
+let reference: Record<string, unknown>[] | null = null;
+
+/**
+ * The quantized reference's outcome of TRAIN (run once per test file, on first use): an uninterrupted
+ * secure run equals it bit for bit (docs/protocol.md), so every recovered run must too.
+ */
+export function expectedOutcome(): Record<string, unknown>[] {
+  if (!reference) {
+    const r = goten(['train', '--mode', 'quantized', ...TRAIN], { timeoutMs: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    reference = outcome(r.stdout);
+  }
+  return reference;
 }
 
 export interface RecoveryRun {

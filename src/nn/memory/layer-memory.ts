@@ -33,8 +33,6 @@ export interface MemoryOwner {
 }
 
 export interface LayerMemory {
-  /** Whether buffers are budgeted pool leases (managed mode) rather than the layers' own. */
-  readonly managed: boolean;
 
   /** A Float32Array of n elements for the current call, under `key` (contents undefined). */
   f32(owner: MemoryOwner, key: string, n: number): Float32Array;

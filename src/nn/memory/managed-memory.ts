@@ -51,7 +51,6 @@ import { MAX_CHUNK_BYTES, TensorStore } from './tensor-store.js';
 export type { ManagedMemoryOptions, ManagedMemoryReport, FixedSources, TrackedModel } from './managed-memory-types.js';
 
 export class ManagedMemory implements LayerMemory {
-  readonly managed = true;
   readonly budget: MemoryBudget;
   readonly pool: TensorPool;
   readonly store: TensorStore;

@@ -14,7 +14,6 @@ interface Owned {
 }
 
 export class PrivateMemory implements LayerMemory {
-  readonly managed = false;
   readonly #owners = new WeakMap<MemoryOwner, Owned>();
 
   #of(owner: MemoryOwner): Owned {
