@@ -17,6 +17,7 @@
  */
 import type { BilinearPass, OperandKind } from '../backend/bilinear.js';
 import { streamIdFor } from '../field/prg.js';
+import { UndoLog, type UndoMark } from './undo-log.js';
 
 /**
  * Purposes with their own mask key (key-schedule.ts WORKER_STREAMS says who holds which):
@@ -54,18 +55,20 @@ export function operandStreamId(layerIndex: number, kind: OperandKind, version: 
  */
 export class AttemptCounter {
   readonly #next = new Map<string, number>();
+  readonly #undo = new UndoLog();
 
   /** Takes the next number for this (layer, pass) or (layer, operand kind). */
   take(layerIndex: number, pass: BilinearPass | OperandKind): number {
     const key = `${layerIndex}/${pass}`;
     const n = this.#next.get(key) ?? 0;
+    this.#undo.willChange(this.#next, key);
     this.#next.set(key, n + 1);
     return n;
   }
 
-  /** A copy of the counters, taken before an attempt that may have to be run again (recovery.ts). */
-  snapshot(): ReadonlyMap<string, number> {
-    return new Map(this.#next);
+  /** Marks the counters before an attempt that may have to be run again (recovery.ts; undo-log.ts). */
+  snapshot(): UndoMark {
+    return this.#undo.mark();
   }
 
   /**
@@ -74,9 +77,8 @@ export class AttemptCounter {
    * draw new masks (no mask is drawn twice under one key), while the rounding noise of each operand
    * version (the seed's key) repeats, which is what keeps the run bit-identical.
    */
-  rewind(s: ReadonlyMap<string, number>): void {
-    this.#next.clear();
-    for (const [k, v] of s) this.#next.set(k, v);
+  rewind(mark: UndoMark): void {
+    this.#undo.undo(mark);
   }
 
   /** Serialisable state, for checkpoints. */
@@ -93,6 +95,9 @@ export class AttemptCounter {
       if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`attempt counter ${k} must be a non-negative integer, got ${v}`);
       if (v < (this.#next.get(k) ?? 0)) throw new RangeError(`attempt counter ${k} cannot go back from ${this.#next.get(k)} to ${v} (masks would repeat)`);
     }
-    for (const [k, v] of Object.entries(s)) this.#next.set(k, v);
+    for (const [k, v] of Object.entries(s)) {
+      this.#undo.willChange(this.#next, k);
+      this.#next.set(k, v);
+    }
   }
 }

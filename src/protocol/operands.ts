@@ -30,6 +30,7 @@
 import { type BilinearPass, type OperandKind, type OperandReuse, operandKinds } from '../backend/bilinear.js';
 import { EXP_MAX, exponentOf } from '../field/quantize.js';
 import type { AttemptCounter } from './op-streams.js';
+import { UndoLog, type UndoMark } from './undo-log.js';
 
 /** One side of one op attempt. */
 export interface OperandUse {
@@ -46,19 +47,14 @@ export interface OperandUse {
 
 export const NO_REUSE: OperandReuse = { a: false, b: false };
 
-/** The tracker's state before an attempt (recovery.ts). */
-export interface TrackerSnapshot {
-  readonly cache: ReadonlyMap<string, OperandUse>;
-  readonly lastExp: ReadonlyMap<string, number>;
-  readonly resend: ReadonlySet<string>;
-}
-
 export class OperandTracker {
   readonly #cache = new Map<string, OperandUse>();
   /** The exponent of the last new version of (layer, kind) at a headroom: `${layer}/${kind}/${headroom}`. */
   readonly #lastExp = new Map<string, number>();
   /** Cached versions the workers of the current session do not hold (resendAll): sent again on their next use. */
   readonly #resend = new Set<string>();
+  /** Every change to the three above is noted here, so that `restore` can take it back (undo-log.ts). */
+  readonly #undo = new UndoLog();
 
   constructor(readonly counter: AttemptCounter) {}
 
@@ -77,7 +73,7 @@ export class OperandTracker {
     exponent: (x: Float32Array) => number,
     speculate = false,
   ): [OperandUse, OperandUse] {
-    if (pass === 'forward') this.#cache.delete(`${layer}/dY`);
+    if (pass === 'forward') this.#delete(`${layer}/dY`);
     const [ka, kb] = operandKinds(pass);
     return [this.#use(layer, ka, reuse.a, headroom, a, exponent, speculate), this.#use(layer, kb, reuse.b, headroom, b, exponent, speculate)];
   }
@@ -96,15 +92,15 @@ export class OperandTracker {
     if (reuse && cached !== undefined && cached.headroom === headroom) {
       // a version the workers lost with their session: the same version and exponent (so the same
       // quantized values) travels again, masked under the new session's keys
-      if (this.#resend.delete(key)) return { ...cached, fresh: true };
+      if (this.#unmarkResend(key)) return { ...cached, fresh: true };
       return { ...cached, fresh: false };
     }
-    this.#resend.delete(key);
+    this.#unmarkResend(key);
     const guess = speculate ? this.#lastExp.get(`${key}/${headroom}`) : undefined;
     const exp = guess ?? Math.min(EXP_MAX, exponent(x) + headroom);
     const use: OperandUse = { kind, version: this.counter.take(layer, kind), exp, headroom, fresh: true, ...(guess === undefined ? {} : { guessed: true }) };
-    this.#cache.set(key, use);
-    if (guess === undefined) this.#lastExp.set(`${key}/${headroom}`, exp);
+    this.#setCached(key, use);
+    if (guess === undefined) this.#setLastExp(`${key}/${headroom}`, exp);
     return use;
   }
 
@@ -113,13 +109,15 @@ export class OperandTracker {
     const exp = Math.min(EXP_MAX, exponentOf(maxAbs) + use.headroom);
     const real: OperandUse = { kind: use.kind, version: use.version, exp, headroom: use.headroom, fresh: use.fresh };
     const key = `${layer}/${use.kind}`;
-    if (this.#cache.get(key)?.version === use.version) this.#cache.set(key, real);
-    this.#lastExp.set(`${key}/${use.headroom}`, exp);
+    if (this.#cache.get(key)?.version === use.version) this.#setCached(key, real);
+    this.#setLastExp(`${key}/${use.headroom}`, exp);
     return real;
   }
 
   /** Forgets every cached version (the attempt failed: the workers may hold any of them, or none). */
   clear(): void {
+    this.#undo.willClear(this.#cache);
+    this.#undo.willClear(this.#resend);
     this.#cache.clear();
     this.#resend.clear();
   }
@@ -129,23 +127,41 @@ export class OperandTracker {
    * them; each is quantized again (same values: same noise stream, same exponent) and sent on its next use.
    */
   resendAll(): void {
-    for (const k of this.#cache.keys()) this.#resend.add(k);
+    for (const k of this.#cache.keys()) {
+      this.#undo.willChangeSet(this.#resend, k);
+      this.#resend.add(k);
+    }
   }
 
-  /** A copy of the state before an attempt that may be run again (recovery.ts). */
-  snapshot(): TrackerSnapshot {
-    return { cache: new Map(this.#cache), lastExp: new Map(this.#lastExp), resend: new Set(this.#resend) };
+  /** Marks the state before an attempt that may be run again (recovery.ts; undo-log.ts). */
+  snapshot(): UndoMark {
+    return this.#undo.mark();
   }
 
-  /** Back to a snapshot (with AttemptCounter.rewind, after a new session). */
-  restore(s: TrackerSnapshot): void {
-    const copy = <K, V>(to: Map<K, V>, from: ReadonlyMap<K, V>) => {
-      to.clear();
-      for (const [k, v] of from) to.set(k, v);
-    };
-    copy(this.#cache, s.cache);
-    copy(this.#lastExp, s.lastExp);
-    this.#resend.clear();
-    for (const k of s.resend) this.#resend.add(k);
+  /** Back to the latest mark (with AttemptCounter.rewind, after a new session). */
+  restore(mark: UndoMark): void {
+    this.#undo.undo(mark);
+  }
+
+  #setCached(key: string, use: OperandUse): void {
+    this.#undo.willChange(this.#cache, key);
+    this.#cache.set(key, use);
+  }
+
+  #delete(key: string): void {
+    this.#undo.willChange(this.#cache, key);
+    this.#cache.delete(key);
+  }
+
+  #setLastExp(key: string, exp: number): void {
+    this.#undo.willChange(this.#lastExp, key);
+    this.#lastExp.set(key, exp);
+  }
+
+  /** Whether `key` was marked for resending (the mark goes). */
+  #unmarkResend(key: string): boolean {
+    if (!this.#resend.has(key)) return false;
+    this.#undo.willChangeSet(this.#resend, key);
+    return this.#resend.delete(key);
   }
 }

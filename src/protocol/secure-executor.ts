@@ -46,9 +46,9 @@ import { checkLengths } from './quantized-executor.js';
 import { GUARD } from './reconstruct.js';
 import { DEFAULT_PROTOCOL, type ProtocolName } from './variant.js';
 import { DEFAULT_RECOVERIES_PER_OP, type Recovery, type SessionParts, isConnectionLoss } from './recovery.js';
-import type { TrackerSnapshot } from './operands.js';
 import { type ProductVerifier, VerificationError, type VerifyStats } from './product-verifier.js';
 import { type CheckContext, attemptCheck } from './verify-attempt.js';
+import type { UndoMark } from './undo-log.js';
 
 export interface SecureExecutorOptions {
   /** Which protocol the workers were set up for (default lean). */
@@ -74,8 +74,8 @@ export interface SecureExecutorOptions {
 
 /** The counters before an attempt: a retry after a new session starts from them again (recovery.ts). */
 interface BeforeAttempt {
-  readonly counters: ReadonlyMap<string, number>;
-  readonly operands: TrackerSnapshot;
+  readonly counters: UndoMark;
+  readonly operands: UndoMark;
   readonly seq: number;
 }
 
