@@ -222,8 +222,7 @@ Napi::Value QuantizeMaskPack(const Napi::CallbackInfo& info) {
   }
   alignas(64) uint32_t w[CHUNK];
   alignas(64) int32_t s0[CHUNK], d[CHUNK];
-  float mx = 0;
-  bool finite = true;
+  uint32_t mxBits = 0;  // bits of max|x|, scanned by the sweep itself (lean_kernels.h)
   for (size_t start = 0; start < n; start += CHUNK) {
     const size_t m = n - start < CHUNK ? n - start : CHUNK;
     sN.words(w, m);
@@ -231,13 +230,12 @@ Napi::Value QuantizeMaskPack(const Napi::CallbackInfo& info) {
       sS.centred(s0, m);
       sD.centred(d, m);
     }
-    lean::quantizeMaskPack(x + start, w, scale, s0, d, q ? q + start : nullptr, packed ? packed + 3 * start : nullptr, m);
-    bool f = true;
-    const float bm = enclave::maxAbsBlock(x + start, m, &f);  // the block is in L1 now
-    mx = bm > mx ? bm : mx;
-    finite = finite && f;
+    mxBits = lean::quantizeMaskPack(x + start, w, scale, s0, d, q ? q + start : nullptr, packed ? packed + 3 * start : nullptr, m, mxBits);
   }
-  return Napi::Number::New(info.Env(), finite ? double(mx) : NAN);
+  if (mxBits >= 0x7F800000u) return Napi::Number::New(info.Env(), NAN);  // a NaN or an infinity
+  float mx;
+  __builtin_memcpy(&mx, &mxBits, 4);
+  return Napi::Number::New(info.Env(), double(mx));
 }
 
 Napi::Value PackCentred24(const Napi::CallbackInfo& info) {

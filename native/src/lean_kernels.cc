@@ -48,9 +48,17 @@ inline int32_t quantizeOne(float x, uint32_t w, double scale) {
   return i > 127 ? 127 : i;
 }
 
-void quantizeMaskPackScalar(const float* x, const uint32_t* noise, double scale, const int32_t* s0, const int32_t* d, int32_t* q,
-                            uint8_t* packed, size_t m) {
+uint32_t absBits(float v) {
+  uint32_t b;
+  __builtin_memcpy(&b, &v, 4);
+  return b & 0x7FFFFFFFu;
+}
+
+uint32_t quantizeMaskPackScalar(const float* x, const uint32_t* noise, double scale, const int32_t* s0, const int32_t* d, int32_t* q,
+                                uint8_t* packed, size_t m, uint32_t mx) {
   for (size_t k = 0; k < m; k++) {
+    const uint32_t a = absBits(x[k]);
+    mx = a > mx ? a : mx;
     const int32_t qk = quantizeOne(x[k], noise[k], scale);
     if (q) q[k] = qk;
     if (!packed) continue;
@@ -59,6 +67,7 @@ void quantizeMaskPackScalar(const float* x, const uint32_t* noise, double scale,
     packed[3 * k + 1] = uint8_t(e >> 8);
     packed[3 * k + 2] = uint8_t(e >> 16);
   }
+  return mx;
 }
 
 int32_t reconstructTwoScalar(const int32_t* acc, double scale, float* out, size_t m, int32_t mx) {
@@ -87,15 +96,18 @@ __attribute__((target("avx2"))) inline __m128i quantize4(__m128 x, __m128i g24, 
   return _mm256_cvttpd_epi32(t);
 }
 
-__attribute__((target("avx2"))) void quantizeMaskPackAvx2(const float* x, const uint32_t* noise, double scale, const int32_t* s0,
-                                                           const int32_t* d, int32_t* q, uint8_t* packed, size_t m) {
+__attribute__((target("avx2"))) uint32_t quantizeMaskPackAvx2(const float* x, const uint32_t* noise, double scale, const int32_t* s0,
+                                                               const int32_t* d, int32_t* q, uint8_t* packed, size_t m, uint32_t mx) {
   const __m256d s = _mm256_set1_pd(scale);
+  const __m256i absMask = _mm256_set1_epi32(0x7FFFFFFF);
+  __m256i vmax = _mm256_set1_epi32(int32_t(mx));
   const __m256i keep3 = _mm256_setr_epi8(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1,  //
                                          0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1);
   const __m256i join = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7);
   size_t k = 0;
   for (; k + 8 <= m; k += 8) {
     const __m256 xv = _mm256_loadu_ps(x + k);
+    vmax = _mm256_max_epu32(vmax, _mm256_and_si256(_mm256_castps_si256(xv), absMask));
     const __m256i g = _mm256_srli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(noise + k)), 8);
     const __m128i q0 = quantize4(_mm256_castps256_ps128(xv), _mm256_castsi256_si128(g), s);
     const __m128i q1 = quantize4(_mm256_extractf128_ps(xv, 1), _mm256_extracti128_si256(g, 1), s);
@@ -110,7 +122,11 @@ __attribute__((target("avx2"))) void quantizeMaskPackAvx2(const float* x, const 
     _mm_storeu_si128(reinterpret_cast<__m128i*>(o), _mm256_castsi256_si128(p));
     _mm_storel_epi64(reinterpret_cast<__m128i*>(o + 16), _mm256_extracti128_si256(p, 1));
   }
-  quantizeMaskPackScalar(x + k, noise + k, scale, s0 + k, d + k, q ? q + k : nullptr, packed ? packed + 3 * k : nullptr, m - k);
+  __m128i h = _mm_max_epu32(_mm256_castsi256_si128(vmax), _mm256_extracti128_si256(vmax, 1));
+  h = _mm_max_epu32(h, _mm_shuffle_epi32(h, 0x4E));
+  h = _mm_max_epu32(h, _mm_shuffle_epi32(h, 0xB1));
+  return quantizeMaskPackScalar(x + k, noise + k, scale, s0 + k, d + k, q ? q + k : nullptr, packed ? packed + 3 * k : nullptr, m - k,
+                                uint32_t(_mm_cvtsi128_si32(h)));
 }
 
 __attribute__((target("avx2"))) int32_t reconstructTwoAvx2(const int32_t* acc, double scale, float* out, size_t m, int32_t mx) {
@@ -155,9 +171,11 @@ GOTEN_AVX512 inline __m256i quantize8(__m256 x, __m256i g24, __m512d s) {
   return _mm512_cvttpd_epi32(_mm512_min_pd(_mm512_max_pd(t, lo), hi));
 }
 
-GOTEN_AVX512 void quantizeMaskPackAvx512(const float* x, const uint32_t* noise, double scale, const int32_t* s0, const int32_t* d,
-                                          int32_t* q, uint8_t* packed, size_t m) {
+GOTEN_AVX512 uint32_t quantizeMaskPackAvx512(const float* x, const uint32_t* noise, double scale, const int32_t* s0, const int32_t* d,
+                                              int32_t* q, uint8_t* packed, size_t m, uint32_t mx) {
   const __m512d s = _mm512_set1_pd(scale);
+  const __m512i absMask = _mm512_set1_epi32(0x7FFFFFFF);
+  __m512i vmax = _mm512_set1_epi32(int32_t(mx));
   alignas(64) static const uint8_t kIdx[64] = {0,  1,  2,  4,  5,  6,  8,  9,  10, 12, 13, 14, 16, 17, 18, 20,
                                                21, 22, 24, 25, 26, 28, 29, 30, 32, 33, 34, 36, 37, 38, 40, 41,
                                                42, 44, 45, 46, 48, 49, 50, 52, 53, 54, 56, 57, 58, 60, 61, 62};
@@ -166,6 +184,7 @@ GOTEN_AVX512 void quantizeMaskPackAvx512(const float* x, const uint32_t* noise, 
   size_t k = 0;
   for (; k + 16 <= m; k += 16) {
     const __m512 xv = _mm512_loadu_ps(x + k);
+    vmax = _mm512_max_epu32(vmax, _mm512_and_si512(_mm512_castps_si512(xv), absMask));
     const __m512i g = _mm512_srli_epi32(_mm512_loadu_si512(noise + k), 8);
     const __m256i q0 = quantize8(_mm512_castps512_ps256(xv), _mm512_castsi512_si256(g), s);
     const __m256i q1 = quantize8(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(xv), 1)), _mm512_extracti64x4_epi64(g, 1), s);
@@ -175,7 +194,8 @@ GOTEN_AVX512 void quantizeMaskPackAvx512(const float* x, const uint32_t* noise, 
     const __m512i e = centre2Avx512(_mm512_sub_epi32(_mm512_sub_epi32(qv, _mm512_loadu_si512(s0 + k)), _mm512_loadu_si512(d + k)));
     _mm512_mask_storeu_epi8(packed + 3 * k, first48, _mm512_permutexvar_epi8(idx, e));
   }
-  quantizeMaskPackScalar(x + k, noise + k, scale, s0 + k, d + k, q ? q + k : nullptr, packed ? packed + 3 * k : nullptr, m - k);
+  return quantizeMaskPackScalar(x + k, noise + k, scale, s0 + k, d + k, q ? q + k : nullptr, packed ? packed + 3 * k : nullptr, m - k,
+                                _mm512_reduce_max_epu32(vmax));
 }
 
 GOTEN_AVX512 int32_t reconstructTwoAvx512(const int32_t* acc, double scale, float* out, size_t m, int32_t mx) {
@@ -202,14 +222,14 @@ GOTEN_AVX512 int32_t reconstructTwoAvx512(const int32_t* acc, double scale, floa
 
 }  // namespace
 
-void quantizeMaskPack(const float* x, const uint32_t* noise, double scale, const int32_t* s0, const int32_t* d, int32_t* q,
-                      uint8_t* packed, size_t m) {
+uint32_t quantizeMaskPack(const float* x, const uint32_t* noise, double scale, const int32_t* s0, const int32_t* d, int32_t* q,
+                          uint8_t* packed, size_t m, uint32_t maxBits) {
 #ifdef GOTEN_LEAN_X86
   const simd::Level l = simd::level();
-  if (l == simd::Avx512) return quantizeMaskPackAvx512(x, noise, scale, s0, d, q, packed, m);
-  if (l == simd::Avx2) return quantizeMaskPackAvx2(x, noise, scale, s0, d, q, packed, m);
+  if (l == simd::Avx512) return quantizeMaskPackAvx512(x, noise, scale, s0, d, q, packed, m, maxBits);
+  if (l == simd::Avx2) return quantizeMaskPackAvx2(x, noise, scale, s0, d, q, packed, m, maxBits);
 #endif
-  quantizeMaskPackScalar(x, noise, scale, s0, d, q, packed, m);
+  return quantizeMaskPackScalar(x, noise, scale, s0, d, q, packed, m, maxBits);
 }
 
 int32_t reconstructTwo(const int32_t* acc, double scale, float* out, size_t m, int32_t maxIn) {

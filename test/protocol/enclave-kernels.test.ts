@@ -188,8 +188,10 @@ for (const level of levels) describe(`native enclave kernels (${level} loops and
         const qb = new Int32Array(n);
         const pa = new Uint8Array(3 * n);
         const pb = new Uint8Array(3 * n);
-        js.quantizeMaskPack(x, e, noise, s0, d, qa, pa);
-        nat.quantizeMaskPack(x, e, noise, s0, d, qb, pb);
+        const maxA = js.quantizeMaskPack(x, e, noise, s0, d, qa, pa);
+        const maxB = nat.quantizeMaskPack(x, e, noise, s0, d, qb, pb);
+        assert.equal(maxB, maxA, `max|x| scanned by the sweep (n = ${n}, e = ${e})`);
+        assert.equal(maxA, js.maxAbs(x));
         same(qb, qa, `q (n = ${n}, e = ${e})`);
         same(pb, pa, `packed (n = ${n}, e = ${e})`);
         // the packed values are q − s0 − d, centred
@@ -205,8 +207,17 @@ for (const level of levels) describe(`native enclave kernels (${level} loops and
         nat.quantizeMaskPack(x, e, noise, s0, d, null, pc);
         same(pc, pa, 'packed without q');
         const qc = new Int32Array(n);
-        nat.quantizeMaskPack(x, e, noise, null, null, qc, null);
+        assert.equal(nat.quantizeMaskPack(x, e, noise, null, null, qc, null), maxA, 'max|x| without packing');
         same(qc, qa, 'q alone');
+        if (n > 0) {
+          // a non-finite element anywhere (the vector body or the scalar tail) is named, not scanned past
+          const at = n - 1 - (n >> 2);
+          for (const bad of [Number.NaN, Number.NEGATIVE_INFINITY]) {
+            const y = x.slice();
+            y[at] = bad;
+            assert.throws(() => nat.quantizeMaskPack(y, e, noise, s0, d, null, pc), new RegExp(`non-finite.*${at}`));
+          }
+        }
       }
     }
   });
