@@ -261,6 +261,19 @@ for (const level of levels) describe(`native enclave kernels (${level} loops and
       bad[3 * (n - 1) + 2] = 0x40; // 2^22: outside the centred range
       assert.throws(() => kern.reconstructDequantize([bad, parts[1]], masks, -9, new Float32Array(n), 1), (e: Error) => e instanceof NonCentredPartError && e.part === 0);
     }
+    // the lean online result: one packed part and one mask, unpacked, checked and reconstructed in one pass
+    const ref1 = new Float32Array(n);
+    const mref1 = js.reconstructDequantize([parts[0]], masks, -9, ref1);
+    for (const kern of [js, nat]) {
+      const out = new Float32Array(n);
+      assert.equal(kern.reconstructDequantize([packed[0]], masks, -9, out, 1), mref1);
+      same(out, ref1, `${kern.name}: one packed part + one mask`);
+      for (const at of [1000, n - 1]) {
+        const bad = packed[0].slice();
+        bad[3 * at + 2] = 0xbf; // −2^22 − …: outside the centred range
+        assert.throws(() => kern.reconstructDequantize([bad], masks, -9, new Float32Array(n), 1), (e: Error) => e instanceof NonCentredPartError && e.part === 0, `${kern.name}: bad at ${at}`);
+      }
+    }
   });
 
   it('argument errors are exceptions, not crashes', () => {
