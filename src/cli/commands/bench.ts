@@ -8,6 +8,7 @@ import { register as transport } from '../../../bench/transport.js';
 import { register as step } from '../../../bench/step.js';
 import { register as layers } from '../../../bench/layers.js';
 import { register as memory } from '../../../bench/memory.js';
+import { register as sweeps } from '../../../bench/sweeps.js';
 
 type BenchRegistrar = (bench: Command) => void;
 
@@ -18,6 +19,7 @@ const benchRegistrars: BenchRegistrar[] = [
   step,
   layers,
   memory,
+  sweeps,
 ];
 
 export function register(program: Command): void {

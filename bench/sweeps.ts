@@ -1,0 +1,136 @@
+/**
+ * `goten bench sweeps [--against <other build's goten_native.node>] [--elements N] [--reps R] [--json]`
+ *
+ * The lean protocol's enclave sweeps, per element, straight on the addon (no workers, no JavaScript
+ * around them): the operand sweep (quantize + S0 + D masks + 3-byte pack + max scan), the quantization
+ * alone (what the verifier repeats), and the reconstruction of worker 1's packed result with the T mask.
+ * With --against, another build of the addon (e.g. one built from an older commit with
+ * `node-gyp rebuild --nodedir=/usr` in a copy of native/) is loaded into the same process and every call
+ * alternates between the two on the same inputs, so the ratio is measured side by side on this noisy
+ * machine; the two builds' results must be equal (max and every output byte), or the bench says so.
+ * Reported: median CPU time of R calls (process.cpuUsage: the addon runs on this thread).
+ */
+import type { Command } from 'commander';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import { requireNativeModule } from '../src/addon/addon.js';
+import { int } from './options.js';
+
+/** The raw addon entry points this bench calls (their JavaScript wrappers are in src/protocol/enclave-kernels.ts). */
+interface SweepAddon {
+  quantizeMaskPack(x: Float32Array, scaleExp: number, noiseRef: Uint8Array, s0Ref: Uint8Array | null, dRef: Uint8Array | null, q: Int32Array | null, packed: Uint8Array | null): number;
+  reconstructDequantize(parts: Uint8Array[], maskRefs: Uint8Array[], scaleExp: number, out: Float32Array, checkFirst?: number): number;
+  packCentred24(v: Int32Array, packed: Uint8Array): void;
+}
+
+interface SweepsFlags {
+  against?: string;
+  elements: string;
+  reps: string;
+  json?: boolean;
+}
+
+/** A 24-byte stream reference (key ‖ big-endian id) with a fixed test key. */
+function streamRef(id: number): Uint8Array {
+  const r = new Uint8Array(24).fill(0x5a, 0, 16);
+  new DataView(r.buffer).setBigUint64(16, BigInt(id), false);
+  return r;
+}
+
+interface Case {
+  readonly name: string;
+  /** Runs the sweep once on `a`; returns what must agree between builds. */
+  run(a: SweepAddon): { max: number; bytes: Uint8Array };
+}
+
+function cases(n: number): Case[] {
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = Math.sin(i * 0.37) * 3.1;
+  const v = new Int32Array(n);
+  for (let i = 0; i < n; i++) v[i] = ((i * 2654435761) % 2_000_001) - 1_000_000; // centred: |v| < HALF
+  const packed = new Uint8Array(3 * n);
+  const q = new Int32Array(n);
+  const out = new Float32Array(n);
+  const result = new Uint8Array(3 * n);
+  return [
+    {
+      name: 'operand sweep: quantize + S0 + D + pack + max',
+      run: (a) => ({ max: a.quantizeMaskPack(x, 5, streamRef(1), streamRef(2), streamRef(3), null, packed), bytes: packed }),
+    },
+    {
+      name: 'quantize only (the verifier)',
+      run: (a) => ({ max: a.quantizeMaskPack(x, 5, streamRef(1), null, null, q, null), bytes: new Uint8Array(q.buffer) }),
+    },
+    {
+      name: 'reconstruct: unpack S + T, centre, dequantize',
+      run: (a) => {
+        if (result[0] === 0 && result[1] === 0) a.packCentred24(v, result);
+        return { max: a.reconstructDequantize([result], [streamRef(4)], -9, out, 1), bytes: new Uint8Array(out.buffer) };
+      },
+    },
+  ];
+}
+
+function cpuMs(f: () => void): number {
+  const c0 = process.cpuUsage();
+  f();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000;
+}
+
+const median = (v: number[]): number => [...v].sort((p, q) => p - q)[v.length >> 1];
+
+function equalBytes(p: Uint8Array, q: Uint8Array): boolean {
+  if (p.length !== q.length) return false;
+  for (let i = 0; i < p.length; i++) if (p[i] !== q[i]) return false;
+  return true;
+}
+
+function run(f: SweepsFlags): void {
+  const n = int(f.elements, '--elements', 1024);
+  const reps = int(f.reps, '--reps', 3);
+  const mine = requireNativeModule() as Partial<SweepAddon> & { unavailable?: string };
+  if (mine.unavailable || typeof mine.quantizeMaskPack !== 'function') throw new Error(`bench sweeps needs the native addon (${mine.unavailable ?? 'no enclave kernels'})`);
+  const other = f.against ? (createRequire(import.meta.url)(resolve(f.against)) as SweepAddon) : null;
+  const builds: [string, SweepAddon][] = [['this build', mine as SweepAddon], ...(other ? ([['--against', other]] as [string, SweepAddon][]) : [])];
+  const rows: string[][] = [['sweep', ...builds.flatMap(([b]) => [`${b} ms`, 'ns/elt']), ...(other ? ['against ÷ this', 'same results'] : [])]];
+  for (const c of cases(n)) {
+    // the builds must agree (compared once, outside the timed calls: copying outputs between timed calls
+    // would evict the inputs from the caches before every second call)
+    let same = true;
+    if (other) {
+      const first = c.run(builds[0][1]);
+      const max = first.max;
+      const bytes = first.bytes.slice();
+      const second = c.run(builds[1][1]);
+      same = Object.is(max, second.max) && equalBytes(bytes, second.bytes);
+    }
+    // timed calls alternate, and so does which build goes first (ABBA…): neither inherits a warmer cache
+    const times = builds.map(() => [] as number[]);
+    for (let r = 0; r < reps; r++) {
+      const order = r % 2 === 0 ? builds.map((_, i) => i) : builds.map((_, i) => builds.length - 1 - i);
+      for (const i of order) times[i].push(cpuMs(() => c.run(builds[i][1])));
+    }
+    const ms = times.map(median);
+    const perElement = ms.map((t) => (t * 1e6) / n);
+    if (f.json) {
+      process.stdout.write(JSON.stringify({ bench: 'sweeps', sweep: c.name, elements: n, reps, ms: ms[0], nsPerElement: perElement[0], ...(other ? { againstMs: ms[1], againstNsPerElement: perElement[1], sameResults: same } : {}) }) + '\n');
+    }
+    rows.push([c.name, ...ms.flatMap((t, i) => [t.toFixed(2), perElement[i].toFixed(3)]), ...(other ? [(ms[1] / ms[0]).toFixed(3), same ? 'yes' : 'NO'] : [])]);
+  }
+  if (f.json) return;
+  const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
+  process.stdout.write(`bench sweeps: ${n} elements, median CPU of ${reps} calls${other ? ', the two builds alternating' : ''}\n\n`);
+  for (const r of rows) process.stdout.write(r.map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ') + '\n');
+}
+
+export function register(bench: Command): void {
+  bench
+    .command('sweeps')
+    .description("the lean enclave's sweeps per element on the addon; --against another build of it, side by side")
+    .option('--against <file>', "another build's goten_native.node, called alternately on the same inputs")
+    .option('--elements <n>', 'elements per sweep', String(4 << 20))
+    .option('--reps <n>', 'calls per build (median)', '41')
+    .option('--json', 'one JSON object per sweep on stdout', false)
+    .action((f: SweepsFlags) => run(f));
+}
