@@ -14,14 +14,12 @@ import type { Command } from 'commander';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { requireNativeModule } from '../src/addon/addon.js';
+import { type EnclaveAddon, ref } from '../src/protocol/enclave-kernels.js';
 import { int } from './options.js';
+import { table } from './step-report.js';
 
-/** The raw addon entry points this bench calls (their JavaScript wrappers are in src/protocol/enclave-kernels.ts). */
-interface SweepAddon {
-  quantizeMaskPack(x: Float32Array, scaleExp: number, noiseRef: Uint8Array, s0Ref: Uint8Array | null, dRef: Uint8Array | null, q: Int32Array | null, packed: Uint8Array | null): number;
-  reconstructDequantize(parts: Uint8Array[], maskRefs: Uint8Array[], scaleExp: number, out: Float32Array, checkFirst?: number): number;
-  packCentred24(v: Int32Array, packed: Uint8Array): void;
-}
+/** The raw addon entry points this bench calls (their wrappers are in src/protocol/enclave-kernels.ts). */
+type SweepAddon = Pick<EnclaveAddon, 'quantizeMaskPack' | 'reconstructDequantize' | 'packCentred24'>;
 
 interface SweepsFlags {
   against?: string;
@@ -30,12 +28,10 @@ interface SweepsFlags {
   json?: boolean;
 }
 
-/** A 24-byte stream reference (key ‖ big-endian id) with a fixed test key. */
-function streamRef(id: number): Uint8Array {
-  const r = new Uint8Array(24).fill(0x5a, 0, 16);
-  new DataView(r.buffer).setBigUint64(16, BigInt(id), false);
-  return r;
-}
+const KEY = new Uint8Array(16).fill(0x5a);
+
+/** A stream reference under a fixed test key. */
+const streamRef = (id: number): Uint8Array => ref({ key: KEY, id: BigInt(id) });
 
 interface Case {
   readonly name: string;
@@ -43,7 +39,8 @@ interface Case {
   run(a: SweepAddon): { max: number; bytes: Uint8Array };
 }
 
-function cases(n: number): Case[] {
+/** The sweeps on n elements; `mine` packs the reconstruction's input once. */
+function cases(n: number, mine: SweepAddon): Case[] {
   const x = new Float32Array(n);
   for (let i = 0; i < n; i++) x[i] = Math.sin(i * 0.37) * 3.1;
   const v = new Int32Array(n);
@@ -52,21 +49,20 @@ function cases(n: number): Case[] {
   const q = new Int32Array(n);
   const out = new Float32Array(n);
   const result = new Uint8Array(3 * n);
+  mine.packCentred24(v, result);
+  const [noise, s0, d, t] = [1, 2, 3, 4].map(streamRef);
   return [
     {
       name: 'operand sweep: quantize + S0 + D + pack + max',
-      run: (a) => ({ max: a.quantizeMaskPack(x, 5, streamRef(1), streamRef(2), streamRef(3), null, packed), bytes: packed }),
+      run: (a) => ({ max: a.quantizeMaskPack(x, 5, noise, s0, d, null, packed), bytes: packed }),
     },
     {
       name: 'quantize only (the verifier)',
-      run: (a) => ({ max: a.quantizeMaskPack(x, 5, streamRef(1), null, null, q, null), bytes: new Uint8Array(q.buffer) }),
+      run: (a) => ({ max: a.quantizeMaskPack(x, 5, noise, null, null, q, null), bytes: new Uint8Array(q.buffer) }),
     },
     {
       name: 'reconstruct: unpack S + T, centre, dequantize',
-      run: (a) => {
-        if (result[0] === 0 && result[1] === 0) a.packCentred24(v, result);
-        return { max: a.reconstructDequantize([result], [streamRef(4)], -9, out, 1), bytes: new Uint8Array(out.buffer) };
-      },
+      run: (a) => ({ max: a.reconstructDequantize([result], [t], -9, out, 1), bytes: new Uint8Array(out.buffer) }),
     },
   ];
 }
@@ -94,7 +90,7 @@ function run(f: SweepsFlags): void {
   const other = f.against ? (createRequire(import.meta.url)(resolve(f.against)) as SweepAddon) : null;
   const builds: [string, SweepAddon][] = [['this build', mine as SweepAddon], ...(other ? ([['--against', other]] as [string, SweepAddon][]) : [])];
   const rows: string[][] = [['sweep', ...builds.flatMap(([b]) => [`${b} ms`, 'ns/elt']), ...(other ? ['against ÷ this', 'same results'] : [])]];
-  for (const c of cases(n)) {
+  for (const c of cases(n, builds[0][1])) {
     // the builds must agree (compared once, outside the timed calls: copying outputs between timed calls
     // would evict the inputs from the caches before every second call)
     let same = true;
@@ -119,9 +115,8 @@ function run(f: SweepsFlags): void {
     rows.push([c.name, ...ms.flatMap((t, i) => [t.toFixed(2), perElement[i].toFixed(3)]), ...(other ? [(ms[1] / ms[0]).toFixed(3), same ? 'yes' : 'NO'] : [])]);
   }
   if (f.json) return;
-  const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
   process.stdout.write(`bench sweeps: ${n} elements, median CPU of ${reps} calls${other ? ', the two builds alternating' : ''}\n\n`);
-  for (const r of rows) process.stdout.write(r.map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ') + '\n');
+  process.stdout.write(table(rows));
 }
 
 export function register(bench: Command): void {

@@ -176,7 +176,8 @@ export function createJsKernels(): EnclaveKernels {
 }
 
 /** The addon's entry points (native/src/addon_enclave.cc). */
-interface EnclaveAddon {
+/** The addon's raw enclave entry points (the kernels below wrap them; `goten bench sweeps` calls some directly). */
+export interface EnclaveAddon {
   enclaveInfo(): { aes: 'vaes512' | 'vaes' | 'aesni' | 'none' };
   prgCentred(ref: Uint8Array, out: Int32Array): void;
   maxAbsF32(x: Float32Array): number;
@@ -198,7 +199,7 @@ interface EnclaveAddon {
 }
 
 /** 24-byte stream reference for the addon: key ‖ id (big-endian). */
-function ref(s: StreamRef): Uint8Array {
+export function ref(s: StreamRef): Uint8Array {
   if (s.key.length !== 16) throw new TypeError('stream key must be 16 bytes');
   const r = new Uint8Array(24);
   r.set(s.key);

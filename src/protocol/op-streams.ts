@@ -17,7 +17,7 @@
  */
 import type { BilinearPass, OperandKind } from '../backend/bilinear.js';
 import { streamIdFor } from '../field/prg.js';
-import { UndoLog, type UndoMark } from './undo-log.js';
+import { UndoLog } from './undo-log.js';
 
 /**
  * Purposes with their own mask key (key-schedule.ts WORKER_STREAMS says who holds which):
@@ -55,7 +55,12 @@ export function operandStreamId(layerIndex: number, kind: OperandKind, version: 
  */
 export class AttemptCounter {
   readonly #next = new Map<string, number>();
-  readonly #undo = new UndoLog();
+  /** Notes every change while an attempt's mark is open (the secure executor's log, for recovery). */
+  readonly #undo: UndoLog;
+
+  constructor(undo: UndoLog = new UndoLog()) {
+    this.#undo = undo;
+  }
 
   /** Takes the next number for this (layer, pass) or (layer, operand kind). */
   take(layerIndex: number, pass: BilinearPass | OperandKind): number {
@@ -64,21 +69,6 @@ export class AttemptCounter {
     this.#undo.willChange(this.#next, key);
     this.#next.set(key, n + 1);
     return n;
-  }
-
-  /** Marks the counters before an attempt that may have to be run again (recovery.ts; undo-log.ts). */
-  snapshot(): UndoMark {
-    return this.#undo.mark();
-  }
-
-  /**
-   * Back to a snapshot after an attempt failed with a lost worker, once the session has been opened
-   * again with a new master secret (recovery.ts): every mask key is new, so the numbers taken again
-   * draw new masks (no mask is drawn twice under one key), while the rounding noise of each operand
-   * version (the seed's key) repeats, which is what keeps the run bit-identical.
-   */
-  rewind(mark: UndoMark): void {
-    this.#undo.undo(mark);
   }
 
   /** Serialisable state, for checkpoints. */

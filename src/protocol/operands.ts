@@ -30,7 +30,7 @@
 import { type BilinearPass, type OperandKind, type OperandReuse, operandKinds } from '../backend/bilinear.js';
 import { EXP_MAX, exponentOf } from '../field/quantize.js';
 import type { AttemptCounter } from './op-streams.js';
-import { UndoLog, type UndoMark } from './undo-log.js';
+import { UndoLog } from './undo-log.js';
 
 /** One side of one op attempt. */
 export interface OperandUse {
@@ -53,10 +53,15 @@ export class OperandTracker {
   readonly #lastExp = new Map<string, number>();
   /** Cached versions the workers of the current session do not hold (resendAll): sent again on their next use. */
   readonly #resend = new Set<string>();
-  /** Every change to the three above is noted here, so that `restore` can take it back (undo-log.ts). */
-  readonly #undo = new UndoLog();
+  /** Every change to the three above is noted here while an attempt's mark is open (undo-log.ts). */
+  readonly #undo: UndoLog;
 
-  constructor(readonly counter: AttemptCounter) {}
+  constructor(
+    readonly counter: AttemptCounter,
+    undo: UndoLog = new UndoLog(),
+  ) {
+    this.#undo = undo;
+  }
 
   /**
    * The two sides of an attempt of `pass` at layer `layer` with `headroom`; `exponent(x)` is the
@@ -131,16 +136,6 @@ export class OperandTracker {
       this.#undo.willChangeSet(this.#resend, k);
       this.#resend.add(k);
     }
-  }
-
-  /** Marks the state before an attempt that may be run again (recovery.ts; undo-log.ts). */
-  snapshot(): UndoMark {
-    return this.#undo.mark();
-  }
-
-  /** Back to the latest mark (with AttemptCounter.rewind, after a new session). */
-  restore(mark: UndoMark): void {
-    this.#undo.undo(mark);
   }
 
   #setCached(key: string, use: OperandUse): void {

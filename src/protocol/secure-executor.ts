@@ -48,7 +48,7 @@ import { DEFAULT_PROTOCOL, type ProtocolName } from './variant.js';
 import { DEFAULT_RECOVERIES_PER_OP, type Recovery, type SessionParts, isConnectionLoss } from './recovery.js';
 import { type ProductVerifier, VerificationError, type VerifyStats } from './product-verifier.js';
 import { type CheckContext, attemptCheck } from './verify-attempt.js';
-import type { UndoMark } from './undo-log.js';
+import { UndoLog, type UndoMark } from './undo-log.js';
 
 export interface SecureExecutorOptions {
   /** Which protocol the workers were set up for (default lean). */
@@ -74,8 +74,8 @@ export interface SecureExecutorOptions {
 
 /** The counters before an attempt: a retry after a new session starts from them again (recovery.ts). */
 interface BeforeAttempt {
-  readonly counters: UndoMark;
-  readonly operands: UndoMark;
+  /** Attempt counters and operand versions (undo-log.ts). */
+  readonly mark: UndoMark;
   readonly seq: number;
 }
 
@@ -103,8 +103,10 @@ const ATTEMPTS: Readonly<Record<ProtocolName, AttemptFn>> = { lean: leanAttempt,
 export class SecureExecutor implements LinearExecutor {
   readonly mode = 'secure' as const;
   readonly protocol: ProtocolName;
-  readonly attempts = new AttemptCounter();
-  readonly #operands = new OperandTracker(this.attempts);
+  /** One log for the attempt counters and the operand versions: a mark before each attempt (recovery). */
+  readonly #undo = new UndoLog();
+  readonly attempts = new AttemptCounter(this.#undo);
+  readonly #operands = new OperandTracker(this.attempts, this.#undo);
   readonly #o: SecureExecutorOptions;
   readonly #kernels: EnclaveKernels;
   readonly #attemptFn: AttemptFn;
@@ -210,7 +212,7 @@ export class SecureExecutor implements LinearExecutor {
   }
 
   #before(): BeforeAttempt {
-    return { counters: this.attempts.snapshot(), operands: this.#operands.snapshot(), seq: this.#seq };
+    return { mark: this.#undo.mark(), seq: this.#seq };
   }
 
   /**
@@ -230,8 +232,7 @@ export class SecureExecutor implements LinearExecutor {
     } finally {
       this.#recovering = false;
     }
-    this.attempts.rewind(before.counters);
-    this.#operands.restore(before.operands);
+    this.#undo.undo(before.mark);
     this.#operands.resendAll();
     this.#seq = before.seq;
     this.#install(parts);

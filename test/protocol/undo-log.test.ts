@@ -77,32 +77,32 @@ describe('undo log', () => {
   });
 
   it('puts the attempt counters back to the mark', () => {
-    const c = new AttemptCounter();
+    const log = new UndoLog();
+    const c = new AttemptCounter(log);
     c.take(0, 'forward');
     c.take(1, 'W');
-    const mark = c.snapshot();
+    const mark = log.mark();
     const before = c.getState();
     c.take(0, 'forward');
     c.take(2, 'grad-input');
     c.take(1, 'W');
-    c.rewind(mark);
+    log.undo(mark);
     assert.deepEqual(c.getState(), before);
     assert.equal(c.take(2, 'grad-input'), 0, 'a counter first taken after the mark starts again from 0');
   });
 
   it('puts operand versions, exponents and resend marks back, so the re-run plans the same versions', () => {
-    const counter = new AttemptCounter();
-    const t = new OperandTracker(counter);
+    const log = new UndoLog();
+    const counter = new AttemptCounter(log);
+    const t = new OperandTracker(counter, log);
     t.plan(0, 'forward', reuseNone, 0, x, x, exponent, true);
     t.resendAll();
-    const mark = counter.snapshot();
-    const tmark = t.snapshot();
+    const mark = log.mark(); // one mark for counters and operand versions, as the secure executor takes it
     const first = t.plan(0, 'grad-weight', reuseBoth, 0, x, x, exponent, true);
     t.confirm(0, first[0], 100);
     t.clear();
     t.plan(0, 'forward', reuseNone, 2, x, x, exponent, true);
-    counter.rewind(mark);
-    t.restore(tmark);
+    log.undo(mark);
     assert.deepEqual(t.plan(0, 'grad-weight', reuseBoth, 0, x, x, exponent, true), first);
   });
 });
