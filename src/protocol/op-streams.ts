@@ -66,8 +66,7 @@ export class AttemptCounter {
   take(layerIndex: number, pass: BilinearPass | OperandKind): number {
     const key = `${layerIndex}/${pass}`;
     const n = this.#next.get(key) ?? 0;
-    this.#undo.willChange(this.#next, key);
-    this.#next.set(key, n + 1);
+    this.#undo.set(this.#next, key, n + 1);
     return n;
   }
 
@@ -85,9 +84,6 @@ export class AttemptCounter {
       if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`attempt counter ${k} must be a non-negative integer, got ${v}`);
       if (v < (this.#next.get(k) ?? 0)) throw new RangeError(`attempt counter ${k} cannot go back from ${this.#next.get(k)} to ${v} (masks would repeat)`);
     }
-    for (const [k, v] of Object.entries(s)) {
-      this.#undo.willChange(this.#next, k);
-      this.#next.set(k, v);
-    }
+    for (const [k, v] of Object.entries(s)) this.#undo.set(this.#next, k, v);
   }
 }

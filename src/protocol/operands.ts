@@ -53,7 +53,7 @@ export class OperandTracker {
   readonly #lastExp = new Map<string, number>();
   /** Cached versions the workers of the current session do not hold (resendAll): sent again on their next use. */
   readonly #resend = new Set<string>();
-  /** Every change to the three above is noted here while an attempt's mark is open (undo-log.ts). */
+  /** The three above change only through this log, which notes them while an attempt's mark is open (undo-log.ts). */
   readonly #undo: UndoLog;
 
   constructor(
@@ -78,7 +78,7 @@ export class OperandTracker {
     exponent: (x: Float32Array) => number,
     speculate = false,
   ): [OperandUse, OperandUse] {
-    if (pass === 'forward') this.#delete(`${layer}/dY`);
+    if (pass === 'forward') this.#undo.delete(this.#cache, `${layer}/dY`);
     const [ka, kb] = operandKinds(pass);
     return [this.#use(layer, ka, reuse.a, headroom, a, exponent, speculate), this.#use(layer, kb, reuse.b, headroom, b, exponent, speculate)];
   }
@@ -97,15 +97,15 @@ export class OperandTracker {
     if (reuse && cached !== undefined && cached.headroom === headroom) {
       // a version the workers lost with their session: the same version and exponent (so the same
       // quantized values) travels again, masked under the new session's keys
-      if (this.#unmarkResend(key)) return { ...cached, fresh: true };
+      if (this.#undo.remove(this.#resend, key)) return { ...cached, fresh: true };
       return { ...cached, fresh: false };
     }
-    this.#unmarkResend(key);
+    this.#undo.remove(this.#resend, key);
     const guess = speculate ? this.#lastExp.get(`${key}/${headroom}`) : undefined;
     const exp = guess ?? Math.min(EXP_MAX, exponent(x) + headroom);
     const use: OperandUse = { kind, version: this.counter.take(layer, kind), exp, headroom, fresh: true, ...(guess === undefined ? {} : { guessed: true }) };
-    this.#setCached(key, use);
-    if (guess === undefined) this.#setLastExp(`${key}/${headroom}`, exp);
+    this.#undo.set(this.#cache, key, use);
+    if (guess === undefined) this.#undo.set(this.#lastExp, `${key}/${headroom}`, exp);
     return use;
   }
 
@@ -114,17 +114,15 @@ export class OperandTracker {
     const exp = Math.min(EXP_MAX, exponentOf(maxAbs) + use.headroom);
     const real: OperandUse = { kind: use.kind, version: use.version, exp, headroom: use.headroom, fresh: use.fresh };
     const key = `${layer}/${use.kind}`;
-    if (this.#cache.get(key)?.version === use.version) this.#setCached(key, real);
-    this.#setLastExp(`${key}/${use.headroom}`, exp);
+    if (this.#cache.get(key)?.version === use.version) this.#undo.set(this.#cache, key, real);
+    this.#undo.set(this.#lastExp, `${key}/${use.headroom}`, exp);
     return real;
   }
 
   /** Forgets every cached version (the attempt failed: the workers may hold any of them, or none). */
   clear(): void {
-    this.#undo.willClear(this.#cache);
-    this.#undo.willClear(this.#resend);
-    this.#cache.clear();
-    this.#resend.clear();
+    this.#undo.clear(this.#cache);
+    this.#undo.clear(this.#resend);
   }
 
   /**
@@ -132,31 +130,6 @@ export class OperandTracker {
    * them; each is quantized again (same values: same noise stream, same exponent) and sent on its next use.
    */
   resendAll(): void {
-    for (const k of this.#cache.keys()) {
-      this.#undo.willChangeSet(this.#resend, k);
-      this.#resend.add(k);
-    }
-  }
-
-  #setCached(key: string, use: OperandUse): void {
-    this.#undo.willChange(this.#cache, key);
-    this.#cache.set(key, use);
-  }
-
-  #delete(key: string): void {
-    this.#undo.willChange(this.#cache, key);
-    this.#cache.delete(key);
-  }
-
-  #setLastExp(key: string, exp: number): void {
-    this.#undo.willChange(this.#lastExp, key);
-    this.#lastExp.set(key, exp);
-  }
-
-  /** Whether `key` was marked for resending (the mark goes). */
-  #unmarkResend(key: string): boolean {
-    if (!this.#resend.has(key)) return false;
-    this.#undo.willChangeSet(this.#resend, key);
-    return this.#resend.delete(key);
+    for (const k of this.#cache.keys()) this.#undo.add(this.#resend, k);
   }
 }

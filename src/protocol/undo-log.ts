@@ -3,6 +3,7 @@
  * versions), so that an attempt lost with its session can run again from the state before it
  * (recovery.ts) without copying whole maps before every attempt.
  *
+ * The owner makes its changes through the log (`set`, `delete`, `add`, `remove`, `clear`).
  * `mark()` starts a new record and costs nothing; every change made after it notes the old value
  * (one triple in a reused array: no allocation once the array has grown to an op's size), and
  * `undo(mark)` replays the notes backwards. Attempts run one at a time, so only the latest mark can
@@ -25,20 +26,44 @@ export class UndoLog {
     return ++this.#mark as UndoMark;
   }
 
-  /** Key `k` of `m` is about to be set or deleted. */
-  willChange<K, V>(m: Map<K, V>, k: K): void {
+  /** m.set(k, v), noted. */
+  set<K, V>(m: Map<K, V>, k: K, v: V): void {
+    this.#note(m, k);
+    m.set(k, v);
+  }
+
+  /** m.delete(k), noted. */
+  delete<K, V>(m: Map<K, V>, k: K): void {
+    this.#note(m, k);
+    m.delete(k);
+  }
+
+  /** s.add(k), noted. */
+  add<K>(s: Set<K>, k: K): void {
+    this.#noteSet(s, k);
+    s.add(k);
+  }
+
+  /** s.delete(k), noted; whether k was there. */
+  remove<K>(s: Set<K>, k: K): boolean {
+    if (!s.has(k)) return false;
+    this.#noteSet(s, k);
+    return s.delete(k);
+  }
+
+  /** c.clear(), noted. */
+  clear<K, V>(c: Map<K, V> | Set<K>): void {
+    if (c instanceof Map) for (const k of c.keys()) this.#note(c, k);
+    else for (const k of c) this.#noteSet(c, k);
+    c.clear();
+  }
+
+  #note<K, V>(m: Map<K, V>, k: K): void {
     if (this.#mark !== 0) this.#notes.push(m, k, m.has(k) ? m.get(k) : ABSENT);
   }
 
-  /** Key `k` of `s` is about to be added or deleted. */
-  willChangeSet<K>(s: Set<K>, k: K): void {
+  #noteSet<K>(s: Set<K>, k: K): void {
     if (this.#mark !== 0) this.#notes.push(s, k, s.has(k));
-  }
-
-  /** Every key of `c` is about to go (clear()). */
-  willClear<K, V>(c: Map<K, V> | Set<K>): void {
-    if (c instanceof Map) for (const k of c.keys()) this.willChange(c, k);
-    else for (const k of c) this.willChangeSet(c, k);
   }
 
   /** Puts back what changed since `mark`, which must be the latest mark. */

@@ -20,23 +20,11 @@ function randomChanges(rng: Rng, log: UndoLog, m: Map<string, number>, s: Set<st
   for (let i = 0; i < n; i++) {
     const k = `k${rng.int(12)}`;
     const what = rng.int(6);
-    if (what < 2) {
-      log.willChange(m, k);
-      m.set(k, rng.int(1000));
-    } else if (what === 2) {
-      log.willChange(m, k);
-      m.delete(k);
-    } else if (what === 3) {
-      log.willChangeSet(s, k);
-      s.add(k);
-    } else if (what === 4) {
-      log.willChangeSet(s, k);
-      s.delete(k);
-    } else {
-      const c = rng.int(2) ? m : s;
-      log.willClear(c);
-      c.clear();
-    }
+    if (what < 2) log.set(m, k, rng.int(1000));
+    else if (what === 2) log.delete(m, k);
+    else if (what === 3) log.add(s, k);
+    else if (what === 4) log.remove(s, k);
+    else log.clear(rng.int(2) ? m : s);
   }
 }
 
@@ -69,8 +57,7 @@ describe('undo log', () => {
   it('records nothing before the first mark', () => {
     const log = new UndoLog();
     const m = new Map([['a', 1]]);
-    log.willChange(m, 'a');
-    m.set('a', 2);
+    log.set(m, 'a', 2);
     const mark = log.mark();
     log.undo(mark);
     assert.equal(m.get('a'), 2);
