@@ -9,6 +9,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import type { LinearExecutor, OpTag } from './executor.js';
 import { type ModelBuffer, type Layer, type LayerContext, type Parameter, parameterSize } from './layers/layer.js';
+import { zeroGradient } from './layers/parameter.js';
 import type { ManagedMemory } from './memory/managed-memory.js';
 import { type LayerMemory, sameBuffer } from './memory/layer-memory.js';
 import { PrivateMemory } from './memory/private-memory.js';
@@ -152,7 +153,7 @@ export class SequentialModel implements Model {
   zeroGrad(): void {
     // sealed parameters: gradients exist only during their layer's backward, leased zero-filled
     if (this.mem?.sealsParameters) return;
-    for (const p of this.params) p.grad.fill(0);
+    for (const p of this.params) zeroGradient(p);
   }
 
   setExecutor(e: LinearExecutor): void {

@@ -4,7 +4,8 @@
  * products to the executor. The base class holds the common bookkeeping
  * (parameters, op-site listing); the backward pass is:
  *
- *   dW += f(dY, X)                         (grad-weight op, accumulating in place: RunOptions)
+ *   dW += f(dY, X)                         (grad-weight op, accumulating in place: RunOptions;
+ *                                           dW = f(dY, X) when dW is a pending zero: parameter.ts)
  *   db += Σ_{n, spatial} dY[n, c, ·]       (per output channel c)
  *   dX  = f(W, dY)                         (grad-input op; skipped when unused)
  */
@@ -13,6 +14,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import type { OpTag } from '../executor.js';
 import { nnKernels } from '../kernels/index.js';
 import { type ModelBuffer, type LayerContext, type LinearLayerInfo, type Parameter } from './layer.js';
+import { gradientTarget } from './parameter.js';
 
 export interface LinearOpLayerParts {
   readonly name: string;
@@ -54,6 +56,7 @@ export abstract class LinearOpLayer implements LinearOpLayerParts {
 // grad-weight: x is the forward's input, unchanged (bilinear.ts OperandReuse), and dW adds to the gradient;
 // grad-input: W is the forward's weight (the update comes after backward), dy the one grad-weight used
 const GRAD_WEIGHT = { reuse: { a: false, b: true }, accumulate: true } as const;
+const GRAD_WEIGHT_FRESH = { reuse: { a: false, b: true } } as const;
 const GRAD_INPUT = { reuse: { a: true, b: true } } as const;
 
 export async function backwardLinearOp(
@@ -65,7 +68,8 @@ export async function backwardLinearOp(
   plane: number,
   needInputGrad: boolean,
 ): Promise<Tensor | null> {
-  await l.ctx.executor.run(ops.gradWeight, l.tag, dy.data, x.data, l.weight.grad, GRAD_WEIGHT);
+  const dw = gradientTarget(l.weight);
+  await l.ctx.executor.run(ops.gradWeight, l.tag, dy.data, x.data, dw.grad, dw.overwrite ? GRAD_WEIGHT_FRESH : GRAD_WEIGHT);
   if (l.bias !== null) reduceChannelBias(l.bias.grad, dy.data, x.shape[0], channels, plane);
   if (!needInputGrad) return null;
   const dx = l.ctx.mem.f32(l, 'dx', x.size);
