@@ -167,9 +167,23 @@ void maxPoolForward(const PoolShape& g, const float* x, float* y, int32_t* idx) 
   max2x2Base(g, x, y, idx);
 }
 
+// dx = 0, then dx[idx[o]] += dy[o] in order of o. The zeros are written just ahead of the adds
+// (a frontier z: [0, z) is zeroed; a target at or past z first zeroes up to a chunk beyond it), so
+// the fill happens in cache instead of as a separate pass over dx. Every element is zeroed exactly
+// once before its first add, whatever the order of idx, so the result equals fill-then-scatter.
 void maxPoolBackward(const int32_t* idx, const float* dy, size_t nOut, float* dx, size_t nIn) {
-  std::memset(dx, 0, nIn * sizeof(float));
-  for (size_t o = 0; o < nOut; o++) dx[idx[o]] += dy[o];
+  constexpr size_t AHEAD = 4096;  // floats zeroed past a target that crosses the frontier (16 KiB)
+  size_t z = 0;
+  for (size_t o = 0; o < nOut; o++) {
+    const size_t t = size_t(idx[o]);
+    if (t >= z) {
+      const size_t end = t + AHEAD < nIn ? t + AHEAD : nIn;
+      std::memset(dx + z, 0, (end - z) * sizeof(float));
+      z = end;
+    }
+    dx[t] += dy[o];
+  }
+  if (z < nIn) std::memset(dx + z, 0, (nIn - z) * sizeof(float));
 }
 
 void avgPoolForward(const PoolShape& g, const float* x, float* y) {

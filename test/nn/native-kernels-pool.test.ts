@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type PoolGeometry, referenceNnKernels as ref } from '../../src/nn/kernels/index.js';
+import { Rng } from '../../src/nn/rng.js';
 import { poolRef } from './helpers.js';
 import { assertSameBits, awkward, forEachNative, skipNative, uniform } from './kernels-helpers.js';
 
@@ -82,6 +83,21 @@ describe('native pooling = reference, bit for bit', { skip: skipNative }, () => 
           assertSameBits(dx, dxRef, `${v} ${label} max dx`);
         }
       });
+    });
+  });
+
+  it('max pool backward zeroes every element once, for indices in any order (the kernel zeroes just ahead of its adds)', () => {
+    forEachNative((k, v) => {
+      const ni = 3 * 4096 + 77; // several of the kernel's 4096-float zeroing chunks, and a tail
+      const r = new Rng(5);
+      // forward runs, backward jumps across chunk boundaries, repeats, and elements no index reaches
+      const idx = Int32Array.from({ length: 9000 }, (_, o) => (o % 3 === 0 ? r.int(ni) : o % 3 === 1 ? ni - 1 - (o % 4000) : (o * 7) % ni));
+      const dy = awkward(idx.length, 9, false);
+      const dxRef = new Float32Array(ni);
+      ref.maxPoolBackward(idx, dy, dxRef);
+      const dx = new Float32Array(ni).fill(Number.NaN);
+      k.maxPoolBackward(idx, dy, dx);
+      assertSameBits(dx, dxRef, `${v} arbitrary-order idx dx`);
     });
   });
 
