@@ -1,5 +1,6 @@
 /**
  * `goten bench sweeps [--against <other build's goten_native.node>] [--elements N] [--reps R] [--json]`
+ * `goten bench sweeps --idle 0,1,5,20,100 [--elements N] [--reps R] [--json]`
  *
  * The lean protocol's enclave sweeps, per element, straight on the addon (no workers, no JavaScript
  * around them): the operand sweep (quantize + S0 + D masks + 3-byte pack + max scan), the quantization
@@ -9,6 +10,12 @@
  * alternates between the two on the same inputs, so the ratio is measured side by side on this noisy
  * machine; the two builds' results must be equal (max and every output byte), or the bench says so.
  * Reported: median CPU time of R calls (process.cpuUsage: the addon runs on this thread).
+ *
+ * With --idle, each sweep is timed after the thread has slept for each listed number of milliseconds
+ * (untimed), as the enclave sleeps while the workers compute. On a shared host the same call can cost
+ * much more after an idle wait than back to back (the core's caches were handed to someone else): this
+ * shows how much, on the machine at hand, and so how much of a secure step's CPU is waiting's toll
+ * rather than work (docs/benchmarks.md).
  */
 import type { Command } from 'commander';
 import { createRequire } from 'node:module';
@@ -23,6 +30,7 @@ type SweepAddon = Pick<EnclaveAddon, 'quantizeMaskPack' | 'reconstructDequantize
 
 interface SweepsFlags {
   against?: string;
+  idle?: string;
   elements: string;
   reps: string;
   json?: boolean;
@@ -82,13 +90,53 @@ function equalBytes(p: Uint8Array, q: Uint8Array): boolean {
   return true;
 }
 
+function loadMine(): SweepAddon {
+  const mine = requireNativeModule() as Partial<SweepAddon> & { unavailable?: string };
+  if (mine.unavailable || typeof mine.quantizeMaskPack !== 'function') throw new Error(`bench sweeps needs the native addon (${mine.unavailable ?? 'no enclave kernels'})`);
+  return mine as SweepAddon;
+}
+
+/** "0,1,5" → [0, 1, 5]: whole milliseconds, at most 10 s each. */
+function idleList(s: string): number[] {
+  const v = s.split(',').map((t) => t.trim());
+  if (v.some((t) => !/^\d+$/.test(t) || Number(t) > 10_000)) throw new RangeError(`--idle: expected comma-separated whole milliseconds ≤ 10000, got '${s}'`);
+  return v.map(Number);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => (ms > 0 ? setTimeout(r, ms) : setImmediate(r)));
+
+/** Each sweep after each idle time: median CPU of `reps` calls, each after an untimed sleep. */
+async function runIdle(f: SweepsFlags, idles: number[]): Promise<void> {
+  const n = int(f.elements, '--elements', 1024);
+  const reps = int(f.reps, '--reps', 3);
+  const mine = loadMine();
+  const rows: string[][] = [['sweep', 'idle before ms', 'median ms', 'ns/elt', '÷ first idle']];
+  for (const c of cases(n, mine)) {
+    c.run(mine); // warm: code paths and buffers
+    let base = 0;
+    for (const [i, idle] of idles.entries()) {
+      const times: number[] = [];
+      for (let r = 0; r < reps; r++) {
+        await sleep(idle);
+        times.push(cpuMs(() => c.run(mine)));
+      }
+      const ms = median(times);
+      if (i === 0) base = ms;
+      if (f.json) process.stdout.write(JSON.stringify({ bench: 'sweeps', sweep: c.name, elements: n, reps, idleMs: idle, ms, nsPerElement: (ms * 1e6) / n }) + '\n');
+      rows.push([i === 0 ? c.name : '', String(idle), ms.toFixed(3), ((ms * 1e6) / n).toFixed(3), (ms / base).toFixed(2)]);
+    }
+  }
+  if (f.json) return;
+  process.stdout.write(`bench sweeps: ${n} elements, median CPU of ${reps} calls, each after the thread slept (untimed)\n\n`);
+  process.stdout.write(table(rows));
+}
+
 function run(f: SweepsFlags): void {
   const n = int(f.elements, '--elements', 1024);
   const reps = int(f.reps, '--reps', 3);
-  const mine = requireNativeModule() as Partial<SweepAddon> & { unavailable?: string };
-  if (mine.unavailable || typeof mine.quantizeMaskPack !== 'function') throw new Error(`bench sweeps needs the native addon (${mine.unavailable ?? 'no enclave kernels'})`);
+  const mine = loadMine();
   const other = f.against ? (createRequire(import.meta.url)(resolve(f.against)) as SweepAddon) : null;
-  const builds: [string, SweepAddon][] = [['this build', mine as SweepAddon], ...(other ? ([['--against', other]] as [string, SweepAddon][]) : [])];
+  const builds: [string, SweepAddon][] = [['this build', mine], ...(other ? ([['--against', other]] as [string, SweepAddon][]) : [])];
   const rows: string[][] = [['sweep', ...builds.flatMap(([b]) => [`${b} ms`, 'ns/elt']), ...(other ? ['against ÷ this', 'same results'] : [])]];
   for (const c of cases(n, builds[0][1])) {
     // the builds must agree (compared once, outside the timed calls: copying outputs between timed calls
@@ -126,6 +174,11 @@ export function register(bench: Command): void {
     .option('--against <file>', "another build's goten_native.node, called alternately on the same inputs")
     .option('--elements <n>', 'elements per sweep', String(4 << 20))
     .option('--reps <n>', 'calls per build (median)', '41')
+    .option('--idle <ms,...>', 'time each sweep after the thread slept this long (e.g. 0,1,5,20,100)')
     .option('--json', 'one JSON object per sweep on stdout', false)
-    .action((f: SweepsFlags) => run(f));
+    .action(async (f: SweepsFlags) => {
+      if (f.idle === undefined) return run(f);
+      if (f.against !== undefined) throw new Error('bench sweeps: --idle and --against do not combine (run them apart)');
+      await runIdle(f, idleList(f.idle));
+    });
 }

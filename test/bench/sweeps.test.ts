@@ -51,3 +51,24 @@ describe('goten bench sweeps', { skip }, () => {
     assert.match(bad[0], /reconstruct/);
   });
 });
+
+describe('goten bench sweeps --idle', { skip }, () => {
+  it('times every sweep after each idle time, in the order given', () => {
+    const r = goten(['bench', 'sweeps', '--idle', '0,3', '--elements', '20000', '--reps', '3', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const rows = jsonLines(r.stdout);
+    assert.equal(rows.length, 6);
+    assert.deepEqual(rows.map((x) => x.idleMs), [0, 3, 0, 3, 0, 3]);
+    assert.equal(new Set(rows.map((x) => x.sweep)).size, 3);
+    for (const row of rows) assert.ok(Number(row.ms) > 0 && Number(row.nsPerElement) > 0, JSON.stringify(row));
+  });
+
+  it('refuses a malformed list and --against beside it', () => {
+    const bad = goten(['bench', 'sweeps', '--idle', '0,-5', '--elements', '1000']);
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /--idle: expected comma-separated whole milliseconds/);
+    const both = goten(['bench', 'sweeps', '--idle', '0', '--against', addonPath, '--elements', '1000']);
+    assert.notEqual(both.status, 0);
+    assert.match(both.stderr, /--idle and --against do not combine/);
+  });
+});
