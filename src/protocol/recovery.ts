@@ -47,6 +47,12 @@ export interface Recovery {
    * whose result failed verification (`cause`); throws (quoting `cause`) when it cannot.
    */
   replace?(cause: Error, role: string, where: string): Promise<SessionParts>;
+  /**
+   * Why this run cannot recover from `cause` at all (the replicated topology: both replicas would have
+   * to agree on a new session), as the error the op fails with; null when reopen/replace may be tried.
+   * Asked before anything is torn down, so a refusal leaves the session's other connections as they are.
+   */
+  refuse?(cause: Error, replacing: boolean): Error | null;
   /** New sessions for one op before giving up (a worker that dies at every attempt). Default 5. */
   readonly maxPerOp?: number;
 }

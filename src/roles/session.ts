@@ -207,10 +207,16 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
     const recovery: Recovery | undefined =
       topology === 'replicated'
         ? {
-            reopen: async (cause) => Promise.reject(new Error(`${cause.message} (no recovery in the replicated topology: both replicas would have to agree on a new session; docs/net.md)`)),
+            // refused before the executor tears the session down: the op fails, the other links stay up
+            refuse: (cause, replacing) =>
+              new Error(
+                replacing
+                  ? `${cause.message} (spare ${spares[0]} not used: the replicated topology has no recovery; both replicas would have to agree on a new session; docs/net.md)`
+                  : `${cause.message} (no recovery in the replicated topology: both replicas would have to agree on a new session; docs/net.md)`,
+              ),
+            reopen: async (cause) => Promise.reject(cause),
             canReplace: () => spares.length > 0,
-            replace: async (cause) =>
-              Promise.reject(new Error(`${cause.message} (spare ${spares[0]} not used: the replicated topology has no recovery; both replicas would have to agree on a new session; docs/net.md)`)),
+            replace: async (cause) => Promise.reject(cause),
           }
         : reconnectMs > 0
           ? {

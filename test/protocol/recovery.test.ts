@@ -78,3 +78,33 @@ describe('recovery from a lost worker is bit-identical to an uninterrupted run',
     });
   }
 });
+
+describe('a recovery that refuses', () => {
+  it('fails the op with its message before tearing anything down: no new session, the other links stay open', async () => {
+    let victimOps = 0;
+    let reopened = 0;
+    const c: LocalCluster = await startLocalCluster({
+      backend, topology: 'single', noiseKey, protocol: 'lean', workers: 3,
+      workerFaults: [undefined, () => {
+        if (++victimOps === 2) c.connections[0][1].destroy(new ConnectionClosedError('w1 closed the connection'));
+      }, undefined],
+      recovery: {
+        refuse: (cause, replacing) => new Error(`${cause.message} (refused${replacing ? ', replacing' : ''})`),
+        reopen: async () => {
+          reopened++;
+          throw new Error('reopen must not be called after a refusal');
+        },
+      },
+    });
+    try {
+      await assert.rejects(trainSteps(oddModel(SEED, c.executors[0]), 1, 3), /w1 closed the connection \(refused\)$/);
+      assert.equal(reopened, 0);
+      assert.equal(c.connections[0][0].isClosed, false, 'w0 link left open');
+      assert.equal(c.connections[0][2].isClosed, false, 'w2 link left open');
+      assert.equal(c.connections[0][1].isClosed, true);
+    } finally {
+      for (const l of c.links) for (const x of [l.w0, l.w1, l.w2]) x?.destroy();
+      await c.close().catch(() => {});
+    }
+  });
+});
