@@ -7,6 +7,9 @@
  * configured enclave's among them, always gets a slot. The enclave completes its set-up in a few round
  * trips; silent peers can only be pushed out by it, never keep it out.
  *
+ * Once admitted, a connection's receive limits are raised and its peer is told so (ADMITTED, below);
+ * the peer sends nothing large before that.
+ *
  * While a session runs the worker serves no one else: a connection arriving then waits `busyGraceMs`
  * for the session to end (back-to-back sessions), then gets an Error frame {code: 'BUSY'} naming the
  * reason, instead of a silent timeout.
@@ -170,4 +173,21 @@ export class Admissions<T> {
       () => p.conn.destroy(),
     );
   }
+}
+
+/**
+ * The worker's answer to a connection it admitted (an enclave after its hello and seeds, a lean link after
+ * its link hello), sent once the connection's receive limits are raised. The peer waits for it before
+ * sending anything larger than PRE_AUTH_LIMITS: otherwise a large frame sent right behind the hello (an
+ * op retried at once after a recovery, w0 relaying it to a freshly restarted w1) could reach the decoder
+ * while the small limits still hold, and the worker would drop the connection as OVERSIZED.
+ */
+export const ADMITTED = { kind: 'admitted' } as const;
+
+/** Waits for the worker's ADMITTED on `conn` (the enclave: session.ts; w0 and w2 dialling w1: worker.ts). */
+export async function expectAdmitted(conn: Connection, timeoutMs: number): Promise<void> {
+  const m = await conn.expect(MsgType.Control, { timeoutMs });
+  const v = m.dtype === 'json' ? (m.value as { kind?: unknown } | null) : null;
+  m.release();
+  if (v?.kind !== ADMITTED.kind) throw new Error(`${conn.peer} did not admit the connection (unexpected ${m.dtype === 'json' ? JSON.stringify(v) : m.dtype} answer)`);
 }

@@ -9,9 +9,11 @@
  *   Control {kind:'hello', enclave, feeds,  ───▶ records feeder / subscriber
  *            topology, protocol, workers, session}
  *   SeedBundle (e0 only, sealed)           ───▶ the worker's keys for that protocol, nothing more
+ *   (waits for it before any op)           ◀─── Control {kind:'admitted'}: receive limits raised
  *
  * Lean protocol: the workers then link up among themselves (roles/worker.ts): w0 and,
- * online, w2 connect to w1, run the AKE with the pinned worker keys and name the session.
+ * online, w2 connect to w1, run the AKE with the pinned worker keys and name the session
+ * (w1 answers {kind:'admitted'} too before they relay anything).
  * The session id (16 bytes, hex) is derived from the master secret, so both replicas
  * send the same one; it only ties the links to the session, it protects nothing.
  *
@@ -36,6 +38,7 @@ import {
 } from '../protocol/key-schedule.js';
 import { ProductVerifier, type VerifyMode } from '../protocol/product-verifier.js';
 import { SecureExecutor, feedsFor } from '../protocol/secure-executor.js';
+import { expectAdmitted } from './admission.js';
 import type { Backend } from '../backend/backend.js';
 import { getBackend } from '../backend/index.js';
 import { enclaveKernels } from '../protocol/enclave-kernels.js';
@@ -327,6 +330,8 @@ async function joinWorkers(
       await conn.send({ type: MsgType.Control, dtype: 'json', value: hello });
       if (self === 'e0') await sendSeedBundle(conn, sessionKeys[w], seedBundleFor(w, keys, protocol));
     }
+    // nothing larger than a hello goes out before the worker has raised its limits (worker.ts, ADMITTED)
+    for (const w of indices) await expectAdmitted(workers[w], Math.min(HANDSHAKE_TIMEOUT_MS, Math.max(1000, end - Date.now())));
   } catch (err) {
     for (const c of workers) c.destroy(err as Error);
     throw err;

@@ -29,13 +29,19 @@ import { MsgType } from '../net/message-types.js';
 import type { Connection, Listener, Transport } from '../net/transport.js';
 import { performHandshake, receiveSeedBundle } from '../protocol/key-schedule.js';
 import { isProtocolName } from '../protocol/variant.js';
-import { type AdmissionLimits, Admissions, DEFAULT_ADMISSION_LIMITS } from './admission.js';
+import { ADMITTED, type AdmissionLimits, Admissions, DEFAULT_ADMISSION_LIMITS, expectAdmitted } from './admission.js';
 import type { LeanLinks } from './lean-worker-op.js';
 import { SESSION_CONTEXT, type SessionHello } from './session.js';
 import { type WorkerKeys, type WorkerParty, WorkerService } from './worker-service.js';
 
 /** Receive limits for connections that have not authenticated yet. */
 export const PRE_AUTH_LIMITS = { maxFrameBytes: 64 * 1024, maxQueuedBytes: 1024 * 1024 } as const;
+
+/** Raises an admitted connection's receive limits, then tells the peer (ADMITTED). */
+async function admitted(conn: Connection): Promise<void> {
+  conn.setReceiveLimits?.({ maxFrameBytes: DEFAULT_MAX_FRAME_BYTES, maxQueuedBytes: DEFAULT_MAX_QUEUED_BYTES });
+  await conn.send({ type: MsgType.Control, dtype: 'json', value: ADMITTED });
+}
 
 export interface WorkerRoleOptions {
   readonly config: ClusterConfig;
@@ -150,11 +156,13 @@ async function admit(o: WorkerRoleOptions, conn: Connection): Promise<Joined | L
     if (!l || l.kind !== 'link' || !(LINK_FROM as readonly unknown[]).includes(l.from) || typeof l.session !== 'string') {
       throw new Error(`worker ${who} sent a malformed link hello`);
     }
+    await admitted(conn);
     return { conn, from: l.from as Link['from'], party: who, session: l.session };
   }
   const hello = parseHello(v, who, config, self);
   const joined: Joined = { conn, hello };
   if (who === 'e0') joined.keys = (await receiveSeedBundle(conn, hs.sessionKey, hello.role, hello.protocol)).keys as WorkerKeys;
+  await admitted(conn);
   return joined;
 }
 
@@ -166,6 +174,7 @@ async function dialHub(o: WorkerRoleOptions, transport: Transport, hello: Sessio
   try {
     await performHandshake(conn, { self: o.identity, expectedPeer: partyConfig(o.config, hub).publicKey, role: 'initiator', context: SESSION_CONTEXT });
     await conn.send({ type: MsgType.Control, dtype: 'json', value: { kind: 'link', from: `w${hello.role}`, session: hello.session } });
+    await expectAdmitted(conn, o.linkTimeoutMs ?? 30_000);
     return conn;
   } catch (err) {
     conn.destroy(err as Error);
@@ -254,7 +263,6 @@ export async function runWorker(o: WorkerRoleOptions): Promise<void> {
         for (let i = joined.length - 1; i >= 0; i--) if (joined[i].conn.isClosed) joined.splice(i, 1);
         pendingLinks = pendingLinks.filter((l) => !l.conn.isClosed);
         try {
-          conn.setReceiveLimits?.({ maxFrameBytes: DEFAULT_MAX_FRAME_BYTES, maxQueuedBytes: DEFAULT_MAX_QUEUED_BYTES });
           if ('from' in j) pendingLinks.push(j);
           else {
             if (joined.some((x) => x.hello.enclave === j.hello.enclave)) throw new Error(`enclave ${j.hello.enclave} joined twice`);
