@@ -40,7 +40,7 @@ import type { OperandUse } from '../src/protocol/operands.js';
 import { FEEDS_SINGLE } from '../src/protocol/secure-executor.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { inputShape, int } from './options.js';
-import { type Span, now, since } from './step-instrument.js';
+import { type Span, median, now, since } from './step-instrument.js';
 import { table } from './step-report.js';
 
 interface LayersFlags {
@@ -68,11 +68,6 @@ class RecordingPlain extends DelegatingExecutor {
     this.ops.push({ op, tag, reuse: opts.reuse ?? { a: false, b: false }, a: a.slice(), b: b.slice() });
     this.inner.run(op, tag, a, b, c, opts);
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((p, q) => p - q);
-  return s[s.length >> 1];
 }
 
 function gflop(op: BilinearOp): number {

@@ -37,6 +37,19 @@ export function cpuNowMs(): number {
   return (u.user + u.system) / 1000;
 }
 
+/** CPU ms of one call of f (this process, all threads). */
+export function cpuMsOf(f: () => void): number {
+  const t0 = cpuNowMs();
+  f();
+  return cpuNowMs() - t0;
+}
+
+/** The middle value (the upper one of an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((p, q) => p - q);
+  return s[s.length >> 1];
+}
+
 /** Wall and CPU clocks read together. */
 export function now(): Span {
   return { wallMs: performance.now(), cpuMs: cpuNowMs() };

@@ -23,6 +23,7 @@ import { resolve } from 'node:path';
 import { requireNativeModule } from '../src/addon/addon.js';
 import { type EnclaveAddon, ref } from '../src/protocol/enclave-kernels.js';
 import { int } from './options.js';
+import { cpuMsOf, median } from './step-instrument.js';
 import { table } from './step-report.js';
 
 /** The raw addon entry points this bench calls (their wrappers are in src/protocol/enclave-kernels.ts). */
@@ -75,14 +76,6 @@ function cases(n: number, mine: SweepAddon): Case[] {
   ];
 }
 
-function cpuMs(f: () => void): number {
-  const c0 = process.cpuUsage();
-  f();
-  const c = process.cpuUsage(c0);
-  return (c.user + c.system) / 1000;
-}
-
-const median = (v: number[]): number => [...v].sort((p, q) => p - q)[v.length >> 1];
 
 function equalBytes(p: Uint8Array, q: Uint8Array): boolean {
   if (p.length !== q.length) return false;
@@ -118,7 +111,7 @@ async function runIdle(f: SweepsFlags, idles: number[]): Promise<void> {
       const times: number[] = [];
       for (let r = 0; r < reps; r++) {
         await sleep(idle);
-        times.push(cpuMs(() => c.run(mine)));
+        times.push(cpuMsOf(() => c.run(mine)));
       }
       const ms = median(times);
       if (i === 0) base = ms;
@@ -153,7 +146,7 @@ function run(f: SweepsFlags): void {
     const times = builds.map(() => [] as number[]);
     for (let r = 0; r < reps; r++) {
       const order = r % 2 === 0 ? builds.map((_, i) => i) : builds.map((_, i) => builds.length - 1 - i);
-      for (const i of order) times[i].push(cpuMs(() => c.run(builds[i][1])));
+      for (const i of order) times[i].push(cpuMsOf(() => c.run(builds[i][1])));
     }
     const ms = times.map(median);
     const perElement = ms.map((t) => (t * 1e6) / n);

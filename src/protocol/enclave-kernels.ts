@@ -175,8 +175,7 @@ export function createJsKernels(): EnclaveKernels {
   return kernels;
 }
 
-/** The addon's entry points (native/src/addon_enclave.cc). */
-/** The addon's raw enclave entry points (the kernels below wrap them; `goten bench sweeps` calls some directly). */
+/** The addon's raw enclave entry points (native/src/addon_enclave.cc; the kernels below wrap them, `goten bench sweeps` calls some directly). */
 export interface EnclaveAddon {
   enclaveInfo(): { aes: 'vaes512' | 'vaes' | 'aesni' | 'none' };
   prgCentred(ref: Uint8Array, out: Int32Array): void;

@@ -188,15 +188,15 @@ export class SecureExecutor implements LinearExecutor {
             // a result proven wrong by exactly one worker: a spare takes its role (recovery.ts); the step is
             // applied only once the re-run passes (spares are finite, so this ends)
             const wrong = err instanceof VerificationError && err.parties.length === 1 ? err : null;
-            if (wrong && rec.replace && rec.canReplace?.()) {
-              const refused = rec.refuse?.(wrong, true);
-              if (refused) throw refused;
-              await this.#recover(wrong, before, () => rec.replace!(wrong, wrong.parties[0], where));
+            const replace = wrong && rec.canReplace?.() ? rec.replace : undefined;
+            if (!replace && !isConnectionLoss(err)) throw err;
+            // a run that cannot recover at all says so before anything is torn down
+            const refused = rec.refuse?.(err as Error, replace !== undefined);
+            if (refused) throw refused;
+            if (wrong && replace) {
+              await this.#recover(wrong, before, () => replace(wrong, wrong.parties[0], where));
               continue;
             }
-            if (!isConnectionLoss(err)) throw err;
-            const refused = rec.refuse?.(err as Error, false);
-            if (refused) throw refused;
             const most = rec.maxPerOp ?? DEFAULT_RECOVERIES_PER_OP;
             if (recovered++ >= most) throw new Error(`${(err as Error).message} (after ${most} new sessions for this op: giving up)`);
             await this.#recover(err as Error, before, () => rec.reopen(err as Error, where));

@@ -217,9 +217,9 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
                   ? `${cause.message} (spare ${spares[0]} not used: the replicated topology has no recovery; both replicas would have to agree on a new session; docs/net.md)`
                   : `${cause.message} (no recovery in the replicated topology: both replicas would have to agree on a new session; docs/net.md)`,
               ),
-            reopen: async (cause) => Promise.reject(cause),
+            reopen: (cause) => Promise.reject(cause),
             canReplace: () => spares.length > 0,
-            replace: async (cause) => Promise.reject(cause),
+            replace: (cause) => Promise.reject(cause),
           }
         : reconnectMs > 0
           ? {
