@@ -75,19 +75,17 @@ export interface MaskSource {
 }
 
 /**
- * Receives worker `who`'s Result frame for op `opId` and validates it (length, and
- * centred values unless `centred` is null: the caller then checks them in its own pass).
- * A dead worker or a malformed result rejects with a ProtocolError naming the worker;
- * a malformed result also closes that connection.
+ * Receives worker `who`'s Result frame for op `opId` and hands it to `check`, which returns its data or
+ * throws. A dead worker or a malformed result rejects with a ProtocolError naming the worker; a malformed
+ * result also closes that connection.
  */
-export async function receiveResult(
+async function receiveChecked<T>(
   conn: Connection,
   who: string,
   opId: number,
-  n: number,
-  timeoutMs?: number,
-  centred?: ((v: Int32Array) => boolean) | null,
-): Promise<Part> {
+  timeoutMs: number | undefined,
+  check: (msg: ReceivedMessage) => T,
+): Promise<{ data: T; release(): void }> {
   let msg: ReceivedMessage;
   try {
     msg = await conn.expect(MsgType.Result, { opId, timeoutMs });
@@ -95,7 +93,7 @@ export async function receiveResult(
     throw lostResult(conn, who, opId, err);
   }
   try {
-    const data = checkShareTensor(msg.dtype === 'json' ? null : msg.data, n, `result of ${who}`, centred);
+    const data = check(msg);
     return { data, release: () => msg.release() };
   } catch (err) {
     msg.release();
@@ -104,25 +102,24 @@ export async function receiveResult(
   }
 }
 
+/** A result as Int32 field elements, validated for length and (unless `centred` is null: the caller checks them in its own pass) centred values. */
+export function receiveResult(
+  conn: Connection,
+  who: string,
+  opId: number,
+  n: number,
+  timeoutMs?: number,
+  centred?: ((v: Int32Array) => boolean) | null,
+): Promise<Part> {
+  return receiveChecked(conn, who, opId, timeoutMs, (m) => checkShareTensor(m.dtype === 'json' ? null : m.data, n, `result of ${who}`, centred));
+}
+
 /**
- * Like receiveResult for a packed result (int24 frame of 3·n bytes); the values are checked by the
- * caller's reconstruction (enclave-kernels.ts, packed parts).
+ * A packed result (int24 frame of 3·n bytes); the values are checked by the caller's reconstruction
+ * (enclave-kernels.ts, packed parts).
  */
-export async function receivePackedResult(conn: Connection, who: string, opId: number, n: number, timeoutMs?: number): Promise<PackedPart> {
-  let msg: ReceivedMessage;
-  try {
-    msg = await conn.expect(MsgType.Result, { opId, timeoutMs });
-  } catch (err) {
-    throw lostResult(conn, who, opId, err);
-  }
-  try {
-    const data = checkPackedTensor(msg.dtype === 'int24' ? msg.data : null, n, `result of ${who}`);
-    return { data, release: () => msg.release() };
-  } catch (err) {
-    msg.release();
-    conn.destroy(err as Error);
-    throw err;
-  }
+export function receivePackedResult(conn: Connection, who: string, opId: number, n: number, timeoutMs?: number): Promise<PackedPart> {
+  return receiveChecked(conn, who, opId, timeoutMs, (m) => checkPackedTensor(m.dtype === 'int24' ? m.data : null, n, `result of ${who}`));
 }
 
 /**
