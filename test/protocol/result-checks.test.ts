@@ -4,16 +4,22 @@
  * worker and that connection is closed; a well-formed one is handed over with its buffer until release();
  * a worker that is gone before its result is reported as lost, naming it. Values outside the centred
  * range are refused here for Int32 results and, for packed ones, by the reconstruction that unpacks them
- * (test/protocol/enclave-kernels.test.ts).
+ * (test/protocol/enclave-kernels.test.ts). End to end, a worker 1 whose result holds such a value stops the
+ * training step with that error in both protocols, online and offline, and the step is not applied.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InprocNetwork, inprocTransport } from '../../src/net/inproc.js';
 import { MsgType } from '../../src/net/message-types.js';
 import type { Connection, OutgoingMessage } from '../../src/net/transport.js';
+import { createJsBackend } from '../../src/backend/js/index.js';
 import { packCentred24 } from '../../src/field/pack.js';
 import { receivePackedResult, receiveResult } from '../../src/protocol/mask-source.js';
 import { ProtocolError } from '../../src/protocol/messages.js';
+import { noiseKeyFromSeed } from '../../src/protocol/op-quantize.js';
+import type { ProtocolName } from '../../src/protocol/variant.js';
+import { startLocalCluster } from '../../src/roles/local-cluster.js';
+import { oddModel, trainSteps } from './helpers.js';
 
 async function pair(): Promise<{ worker: Connection; enclave: Connection }> {
   const t = inprocTransport('wire', new InprocNetwork());
@@ -77,4 +83,33 @@ describe('the enclave checks every worker result it receives', () => {
     worker.destroy(new Error('crashed'));
     await assert.rejects(got, /worker 1/);
   });
+});
+
+describe('a worker 1 result outside the centred range stops the step', () => {
+  const setups: { protocol: ProtocolName; workers: 2 | 3 }[] = [
+    { protocol: 'lean', workers: 3 },
+    { protocol: 'lean', workers: 2 },
+    { protocol: 'goten', workers: 3 },
+  ];
+  for (const s of setups) {
+    it(`${s.protocol} ${s.workers === 3 ? 'online' : 'offline'}`, async () => {
+      // worker 1's hook sees its own part of its second op; 7·2^20 stays outside [−HALF, HALF] after the
+      // lean worker adds the other (centred) parts, and a packed element can carry it (|v| < 2^23)
+      let n = 0;
+      const faults = [undefined, (out: Int32Array) => void (++n === 2 && (out[0] = 7 << 20))];
+      const cluster = await startLocalCluster({ backend: createJsBackend(), noiseKey: noiseKeyFromSeed(11), topology: 'single', workerFaults: faults, ...s });
+      try {
+        const model = oddModel(11, cluster.executors[0]);
+        const before = model.parameters().map((p) => p.value.slice());
+        await assert.rejects(trainSteps(model, 1, 2), (err: Error) => err instanceof ProtocolError && /result of worker 1: values outside the centred range of Z_P/.test(err.message));
+        assert.equal(n >= 2, true, 'the bad value was written');
+        assert.ok(
+          model.parameters().every((p, i) => p.value.every((v, j) => Object.is(v, before[i][j]))),
+          'the step is not applied',
+        );
+      } finally {
+        await cluster.close();
+      }
+    });
+  }
 });
