@@ -2,7 +2,8 @@
  * The enclave's side of a worker's Result frame (src/protocol/mask-source.ts receiveResult,
  * receivePackedResult): a result of the wrong dtype or length is refused with a ProtocolError naming the
  * worker and that connection is closed; a well-formed one is handed over with its buffer until release();
- * a worker that is gone before its result is reported as lost, naming it. Values outside the centred
+ * a worker that is gone, sends an error frame or stays silent past the op timeout is reported as lost
+ * (WorkerLostError, what recovery acts on), one that sends another message instead is a plain protocol error. Values outside the centred
  * range are refused here for Int32 results and, for packed ones, by the reconstruction that unpacks them
  * (test/protocol/enclave-kernels.test.ts). End to end, a worker 1 whose result holds such a value stops the
  * training step with that error in both protocols, online and offline, and the step is not applied.
@@ -16,6 +17,7 @@ import { createJsBackend } from '../../src/backend/js/index.js';
 import { packCentred24 } from '../../src/field/pack.js';
 import { receivePackedResult, receiveResult } from '../../src/protocol/mask-source.js';
 import { ProtocolError } from '../../src/protocol/messages.js';
+import { WorkerLostError } from '../../src/protocol/worker-lost.js';
 import { noiseKeyFromSeed } from '../../src/protocol/op-quantize.js';
 import type { ProtocolName } from '../../src/protocol/variant.js';
 import { startLocalCluster } from '../../src/roles/local-cluster.js';
@@ -77,11 +79,37 @@ describe('the enclave checks every worker result it receives', () => {
     await refused({ type: MsgType.Result, opId: 7, dtype: 'int32', data: Int32Array.from([0, 1 << 21, 0]) }, 3, false, /outside the centred range/);
   });
 
-  it('reports a worker that is gone before its result as lost, naming it', async () => {
+  it('reports a worker that is gone, sends an error frame or stays silent as lost, naming it', async () => {
+    const lost = (err: Error, timedOut: boolean) =>
+      err instanceof WorkerLostError && err.timedOut === timedOut && /^worker 1 \(.*\) failed during op 7: /.test(err.message);
+    {
+      const { worker, enclave } = await pair();
+      const got = receivePackedResult(enclave, 'worker 1', 7, 5, 5000);
+      worker.destroy(new Error('crashed'));
+      await assert.rejects(got, (err: Error) => lost(err, false));
+    }
+    {
+      const { worker, enclave } = await pair();
+      await worker.send({ type: MsgType.Error, dtype: 'json', value: { code: 'OUT_OF_MEMORY', message: 'cannot allocate' } });
+      await assert.rejects(receivePackedResult(enclave, 'worker 1', 7, 5, 5000), (err: Error) => lost(err, false) && /cannot allocate/.test(err.message));
+      worker.destroy();
+    }
+    {
+      const { worker, enclave } = await pair();
+      await assert.rejects(receivePackedResult(enclave, 'worker 1', 7, 5, 50), (err: Error) => lost(err, true));
+      worker.destroy();
+    }
+  });
+
+  it('treats another message in place of the result as a protocol error, not a lost worker', async () => {
     const { worker, enclave } = await pair();
-    const got = receivePackedResult(enclave, 'worker 1', 7, 5, 5000);
-    worker.destroy(new Error('crashed'));
-    await assert.rejects(got, /worker 1/);
+    await worker.send({ type: MsgType.Result, opId: 8, dtype: 'int24', data: new Uint8Array(15) });
+    await assert.rejects(
+      receivePackedResult(enclave, 'worker 1', 7, 5, 5000),
+      (err: Error) => err instanceof ProtocolError && !(err instanceof WorkerLostError) && /^worker 1 \(.*\) failed during op 7: /.test(err.message),
+    );
+    assert.equal(enclave.isClosed, true);
+    worker.destroy();
   });
 });
 
