@@ -1,12 +1,13 @@
 /**
  * The enclave's side of a worker's Result frame (src/protocol/mask-source.ts receiveResult,
  * receivePackedResult): a result of the wrong dtype or length is refused with a ProtocolError naming the
- * worker and that connection is closed; a well-formed one is handed over with its buffer until release();
- * a worker that is gone, sends an error frame or stays silent past the op timeout is reported as lost
- * (WorkerLostError, what recovery acts on), one that sends another message instead is a plain protocol error. Values outside the centred
- * range are refused here for Int32 results and, for packed ones, by the reconstruction that unpacks them
- * (test/protocol/enclave-kernels.test.ts). End to end, a worker 1 whose result holds such a value stops the
- * training step with that error in both protocols, online and offline, and the step is not applied.
+ * worker and that connection is closed; a well-formed one is handed over as sent; a worker that is gone,
+ * sends an error frame or stays silent past the op timeout is reported as lost (WorkerLostError, what
+ * recovery acts on), one that sends another message instead is a plain protocol error. Values outside the
+ * centred range are refused here for Int32 results and, for packed ones, by the reconstruction that
+ * unpacks them (test/protocol/enclave-kernels.test.ts). End to end, a worker 1 whose result holds such a
+ * value stops the training step with that error (lean online and offline, goten online) and the step is
+ * not applied.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -43,7 +44,7 @@ async function refused(msg: OutgoingMessage, n: number, packed: boolean, pattern
 }
 
 describe('the enclave checks every worker result it receives', () => {
-  it('accepts a well-formed packed result and keeps its buffer until release', async () => {
+  it('accepts a well-formed packed result as sent', async () => {
     const { worker, enclave } = await pair();
     const values = Int32Array.from([0, 1, -1, 1048571, -1048571]);
     await worker.send({ type: MsgType.Result, opId: 7, dtype: 'int24', data: packCentred24(values, new Uint8Array(15)) });
