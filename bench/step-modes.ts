@@ -59,6 +59,8 @@ export interface RigOptions {
   readonly workerCpus?: string;
   /** Secure modes: verified products (default off). */
   readonly verify?: VerifyMode;
+  /** Secure modes: ops smaller than this (√(a·b·c)) are computed in the enclave (default 0: none). */
+  readonly localBelow?: number;
 }
 
 let statsRequest = 0x7f000000;
@@ -92,6 +94,7 @@ export async function openMode(mode: StepMode, o: RigOptions): Promise<ModeRig> 
     verify: o.verify,
     workerStderr: 'ignore',
     workerCpus: o.workerCpus,
+    localBelow: o.localBelow,
   });
   if (!(executor instanceof SecureExecutor)) {
     return { mode, executor, secure: null, workerStats: async () => [], traffic: () => [], close: () => executor.close() };

@@ -58,6 +58,8 @@ interface StepFlags {
   enclaveThreads: string;
   /** commander's --no-pin */
   pin: boolean;
+  /** --local-below: ops smaller than this many multiply-adds stay in the enclave. */
+  localBelow: string;
   json?: boolean;
   layers?: boolean;
   report?: string;
@@ -105,7 +107,8 @@ async function runMode(mode: StepMode, f: StepFlags, rig: ModeRig, pinned: Pinni
   const origRun = timing.run.bind(timing);
   let recording = false;
   timing.run = (op, tag, a, b, c, opts = {}) => {
-    if (recording) ops.push({ op, reuse: opts.reuse ?? { a: false, b: false } });
+    // the formula counts outsourced ops only (an op kept in the enclave sends nothing)
+    if (recording && !rig.secure?.isLocal(op)) ops.push({ op, reuse: opts.reuse ?? { a: false, b: false } });
     return origRun(op, tag, a, b, c, opts);
   };
   // the loss and the update are timed apart from the layers; no end of step: the offline phase is run
@@ -236,7 +239,14 @@ async function run(f: StepFlags): Promise<void> {
   const results: StepResult[] = [];
   for (const mode of modes) {
     const t0 = performance.now();
-    const rig = await openMode(mode, { backend, seed: Number(f.seed), transport: f.transport, workerCpus: pinned?.workers, verify: parseVerifyMode(f.verify) });
+    const rig = await openMode(mode, {
+      backend,
+      seed: Number(f.seed),
+      transport: f.transport,
+      workerCpus: pinned?.workers,
+      verify: parseVerifyMode(f.verify),
+      localBelow: int(f.localBelow, '--local-below', 0),
+    });
     try {
       const r = await runMode(mode, f, rig, pinned);
       results.push(r);
@@ -265,6 +275,7 @@ export function register(bench: Command): void {
     .option('--seed <n>', 'seed of model, data and quantization noise', '1')
     .option('--verify <m>', 'secure modes: verified products, all | sample | off (the verify column: enclave ms per step spent on it)', 'off')
     .option('--enclave-threads <n>', 'BLAS threads of the enclave process', '1')
+    .option('--local-below <n>', 'secure modes: compute ops smaller than n multiply-adds (√(a·b·c)) in the enclave instead of outsourcing them (0: none)', '0')
     .option('--no-pin', 'do not pin the enclave to CPU 0 and the workers to the other CPUs (taskset)')
     .option('--layers', 'also print the per-layer table (the JSON always has it)', false)
     .option('--json', 'one JSON object per mode on stdout', false)

@@ -1,5 +1,6 @@
 /** The secure mode's commander options (`--protocol`, `--op-timeout`): commander types stay in the CLI. */
 import { Option } from 'commander';
+import { intOption } from '../flags/numbers.js';
 import { DEFAULT_PROTOCOL, PROTOCOLS } from '../protocol/variant.js';
 import { DEFAULT_OP_TIMEOUT_MS } from '../roles/session.js';
 import { DEFAULT_RECONNECT_TIMEOUT_MS } from '../roles/reconnect.js';
@@ -40,6 +41,17 @@ export function reconnectTimeoutOption(): Option {
   )
     .argParser(seconds('--reconnect-timeout', true))
     .default(DEFAULT_RECONNECT_TIMEOUT_MS / 1000);
+}
+
+/** `--local-below`: ops smaller than this many multiply-adds are computed in the enclave (protocol/local-attempt.ts). */
+export function localBelowOption(): Option {
+  return new Option(
+    '--local-below <n>',
+    'secure mode: compute ops smaller than n multiply-adds (√(a·b·c) of the product) in the enclave instead of outsourcing them, ' +
+      'when the protocol costs the enclave more than the product (results unchanged: exact either way; 0: outsource every op)',
+  )
+    .argParser(intOption('--local-below', 0))
+    .default(0);
 }
 
 /** `--verify`: check every outsourced product in the enclave (docs/protocol.md, Verification). */

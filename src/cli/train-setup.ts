@@ -43,6 +43,8 @@ export interface TrainFlags extends MemoryFlags, TrainConfig {
   opTimeout?: number;
   /** Secure mode: seconds to wait for a lost worker to come back (0: no recovery). */
   reconnectTimeout?: number;
+  /** --local-below: ops smaller than this stay in the enclave. */
+  localBelow?: number;
   /** Seal checkpoints to the TEE (undefined: only in secure mode). */
   seal?: boolean;
   /** TEE provider for sealing. */

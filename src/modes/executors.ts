@@ -48,6 +48,8 @@ export interface ExecutorOptions {
   opTimeoutMs?: number;
   /** Secure mode: how long to wait for a lost worker (ms, default roles/reconnect.ts; 0: no recovery). */
   reconnectTimeoutMs?: number;
+  /** Secure mode: ops smaller than this (√(a·b·c)) are computed in the enclave (protocol/local-attempt.ts); default 0, none. */
+  localBelow?: number;
 }
 
 export function parseMode(s: string): Mode {
@@ -84,6 +86,7 @@ export async function createExecutor(o: ExecutorOptions): Promise<LinearExecutor
         workerCpus: o.workerCpus,
         opTimeoutMs: o.opTimeoutMs,
         reconnectTimeoutMs: o.reconnectTimeoutMs,
+        localBelow: o.localBelow,
       });
   }
 }

@@ -22,6 +22,7 @@
  * (exponents, quantized operands) of every attempt, and compare the digests after every step.
  */
 import { createHash, type Hash } from 'node:crypto';
+import type { Backend } from '../backend/backend.js';
 import { type BilinearOp, type OperandReuse, bilinearSizes } from '../backend/bilinear.js';
 import { MsgType } from '../net/message-types.js';
 import type { Connection } from '../net/transport.js';
@@ -34,6 +35,7 @@ import { type EnclaveKernels, enclaveKernels } from './enclave-kernels.js';
 import type { Feeds } from './enclave-op.js';
 import { gotenAttempt } from './goten-attempt.js';
 import { leanAttempt } from './lean-attempt.js';
+import { localAttempt, opSize } from './local-attempt.js';
 import { operandRef } from './lean-op.js';
 import { LeaseSet, receiveLeases } from './managed-buffers.js';
 import { type MaskSource, type MaskSourceStats, OnlineMaskSource } from './mask-source.js';
@@ -70,6 +72,13 @@ export interface SecureExecutorOptions {
   readonly verifier?: ProductVerifier;
   /** Re-opens the session after a lost worker (recovery.ts); absent: a lost worker ends the op with its error. */
   readonly recovery?: Recovery;
+  /**
+   * Ops whose size √(a·b·c) is below this are computed in the enclave, exactly, instead of outsourced
+   * (local-attempt.ts; needs `backend`). 0 or absent: every op is outsourced.
+   */
+  readonly localBelow?: number;
+  /** The enclave's backend, for local ops. */
+  readonly backend?: Backend;
 }
 
 /** The counters before an attempt: a retry after a new session starts from them again (recovery.ts). */
@@ -133,6 +142,7 @@ export class SecureExecutor implements LinearExecutor {
     this.protocol = o.protocol ?? DEFAULT_PROTOCOL;
     this.#digest = o.replica ? createHash('sha256') : null;
     this.#kernels = o.kernels ?? enclaveKernels('auto');
+    if ((o.localBelow ?? 0) > 0 && !o.backend) throw new TypeError('SecureExecutor: localBelow needs the enclave backend');
     this.#attemptFn = ATTEMPTS[this.protocol];
     this.#install({ workers: o.workers, keys: o.keys, maskSource: o.maskSource });
   }
@@ -167,8 +177,14 @@ export class SecureExecutor implements LinearExecutor {
     }
   }
 
+  /** Whether this op is computed in the enclave (local-attempt.ts) rather than outsourced. */
+  isLocal(op: BilinearOp): boolean {
+    return opSize(op) < (this.#o.localBelow ?? 0);
+  }
+
   /** The op's attempts: a flagged result is re-run with more headroom (overflow.ts, as the quantized reference). */
   async #retrying(op: BilinearOp, tag: OpTag, reuse: OperandReuse, a: Float32Array, b: Float32Array, c: Float32Array): Promise<void> {
+    if (this.isLocal(op)) return this.#local(op, tag, reuse, a, b, c);
     let recovered = 0;
     await withOverflowRetry(
       async (headroom) => {
@@ -213,6 +229,25 @@ export class SecureExecutor implements LinearExecutor {
       tag.layer,
       op.pass,
     );
+  }
+
+  /** A local op's attempts: the same counters, operand versions and retries as an outsourced one. */
+  #local(op: BilinearOp, tag: OpTag, reuse: OperandReuse, a: Float32Array, b: Float32Array, c: Float32Array): void {
+    const leases = this.#mem ? new LeaseSet(this.#mem) : null;
+    try {
+      withOverflowRetry(
+        (headroom) => {
+          this.attempts.take(tag.index, op.pass);
+          const uses = this.#operands.plan(tag.index, op.pass, reuse, headroom, a, b, this.#kernels.exponent);
+          return localAttempt(this.#o.backend!, this.#kernels, this.#o.noiseKey, tag.index, op, uses, a, b, c, leases ?? this.#pool);
+        },
+        this.#stats,
+        tag.layer,
+        op.pass,
+      );
+    } finally {
+      leases?.release();
+    }
   }
 
   #before(): BeforeAttempt {

@@ -45,6 +45,8 @@ export interface LocalClusterOptions {
   readonly workerFaults?: readonly (((out: Int32Array) => void) | undefined)[];
   /** What the executors do after a lost worker (protocol/recovery.ts; default: the op fails). */
   readonly recovery?: Recovery;
+  /** Ops smaller than this (√(a·b·c)) are computed in the enclaves (protocol/local-attempt.ts); default 0, none. */
+  readonly localBelow?: number;
 }
 
 export interface LocalCluster {
@@ -137,6 +139,8 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
       timeoutMs: 120_000,
       verifier: o.verify && o.verify !== 'off' ? new ProductVerifier(o.backend, o.verify) : undefined,
       recovery: o.recovery,
+      localBelow: o.localBelow,
+      backend: o.backend,
     });
   });
   return {

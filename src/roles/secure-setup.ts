@@ -43,6 +43,8 @@ export interface SecureSetupOptions {
   readonly opTimeoutMs?: number;
   /** How long to wait for a lost worker to come back (ms; default roles/reconnect.ts; 0: no recovery). */
   readonly reconnectTimeoutMs?: number;
+  /** Ops smaller than this (√(a·b·c)) are computed in the enclave (protocol/local-attempt.ts); default 0, none. */
+  readonly localBelow?: number;
 }
 
 /** A SecureExecutor whose close() also stops the processes it launched. */
@@ -82,6 +84,7 @@ export async function createSecureExecutor(o: SecureSetupOptions): Promise<Linea
       enclaveBackend: o.backend && isBackendName(o.backend) ? getBackend(o.backend) : undefined,
       opTimeoutMs: o.opTimeoutMs,
       reconnectTimeoutMs: o.reconnectTimeoutMs,
+      localBelow: o.localBelow,
       log: o.log,
       onWorkerLost: launched ? (party, timedOut) => launched!.lost(party, timedOut) : undefined,
     });

@@ -89,6 +89,8 @@ export interface EnclaveSessionOptions {
    * topology always does).
    */
   readonly reconnectTimeoutMs?: number;
+  /** Ops smaller than this (√(a·b·c)) are computed in the enclave (protocol/local-attempt.ts); default 0, none. */
+  readonly localBelow?: number;
   /** Progress lines (a lost worker, reconnection attempts); never keys or tensors. */
   readonly log?: (line: string) => void;
   /** A worker was lost (before reconnecting): a local cluster's launcher restarts it (roles/launcher.ts). */
@@ -260,6 +262,8 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
       timeoutMs: o.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS,
       verifier: o.verify && o.verify !== 'off' ? new ProductVerifier(o.enclaveBackend ?? getBackend('auto'), o.verify) : undefined,
       recovery,
+      localBelow: o.localBelow,
+      backend: o.localBelow ? (o.enclaveBackend ?? getBackend('auto')) : undefined,
     });
     // the workers end a session whose enclave falls silent (roles/worker.ts): show that this one is alive
     stopKeepalive = keepAlive(first.workers, o.keepaliveMs);

@@ -33,10 +33,10 @@ export const ODD_CLASSES = 4;
 
 /** Wraps an executor and records a copy of every op's result, in call order. */
 export class RecordingExecutor extends DelegatingExecutor {
-  readonly records: { key: string; c: Float32Array }[] = [];
+  readonly records: { key: string; op: BilinearOp; index: number; c: Float32Array }[] = [];
   override async run(op: BilinearOp, tag: OpTag, a: Float32Array, b: Float32Array, c: Float32Array, opts?: RunOptions): Promise<void> {
     await this.inner.run(op, tag, a, b, c, opts);
-    this.records.push({ key: `${tag.layer}/${op.pass}`, c: c.slice() });
+    this.records.push({ key: `${tag.layer}/${op.pass}`, op, index: tag.index, c: c.slice() });
   }
 }
 

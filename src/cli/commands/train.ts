@@ -12,7 +12,7 @@ import { buildModel, modelRecipe } from '../../nn/models/index.js';
 import { formatWarmup, parseWarmup } from '../../nn/schedule.js';
 import { type EpochMetrics, train } from '../../nn/trainer.js';
 import { BACKENDS, createExecutor, MODES, parseMode, resolveBackend } from '../../modes/executors.js';
-import { opTimeoutOption, protocolOption, reconnectTimeoutOption, verifyOption } from '../protocol-option.js';
+import { localBelowOption, opTimeoutOption, protocolOption, reconnectTimeoutOption, verifyOption } from '../protocol-option.js';
 import { DEFAULT_VERIFY, parseVerifyMode } from '../../protocol/product-verifier.js';
 import { DEFAULT_PROTOCOL, parseProtocol } from '../../protocol/variant.js';
 import { addMemoryOptions, memorySummary, parseMemoryBudget, setUpMemory } from '../memory-setup.js';
@@ -83,7 +83,8 @@ export function register(program: Command): void {
     .addOption(new Option('--party <name>', 'secure mode: this enclave replica').choices(['e0', 'e1']).default('e0'))
     .addOption(new Option('--transport <t>', 'secure mode, local cluster: channel between the processes').choices(['tls', 'tcp']).default('tls'))
     .addOption(opTimeoutOption())
-    .addOption(reconnectTimeoutOption());
+    .addOption(reconnectTimeoutOption())
+    .addOption(localBelowOption());
   addReportOptions(addMemoryOptions(cmd), intOption)
     .action(async (raw: TrainArgs & ReportFlags, cmd: Command) => {
       await runTrain(raw, (k) => {
@@ -131,6 +132,7 @@ export async function runTrain(raw: TrainArgs & Partial<ReportFlags>, given: (ke
     transport: flags.transport,
     opTimeoutMs: raw.opTimeout === undefined ? undefined : raw.opTimeout * 1000,
     reconnectTimeoutMs: raw.reconnectTimeout === undefined ? undefined : raw.reconnectTimeout * 1000,
+    localBelow: raw.localBelow,
     replicaArgs: process.argv.slice(2),
     log: replica ? undefined : (line) => process.stderr.write(`${line}\n`),
   });

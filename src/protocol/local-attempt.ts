@@ -1,0 +1,53 @@
+/**
+ * Ops kept in the enclave (SecureExecutorOptions.localBelow): an op whose product is so small that
+ * outsourcing it costs the enclave more than computing it — the protocol's fixed cost per op (framing,
+ * three connections, a wait and a cold restart, ~1–4 ms here) against a product of well under a
+ * millisecond — is computed here, exactly in the field, the way the quantized reference computes every op
+ * (quantized-executor.ts), so a secure run stays bit-identical to it:
+ *
+ *   AQ, BQ = quantize(A), quantize(B)       the attempt's operand versions: exponents and noise streams
+ *   C      = f(AQ, BQ) mod P                exact (Backend.…ModP)
+ *   out    = centre(C) · 2^(eA + eB − 12)   returns max |C| for the caller's wrap-around guard
+ *
+ * No worker sees such an op, so nothing about it leaves the enclave.
+ *
+ * The decision depends on the op's size √(a·b·c) — the multiply-adds of a matrix product — which is the
+ * same for all three passes of a layer (their operands and result are the same three tensors), so a
+ * layer's ops are either all local or all outsourced within a step: the workers never miss an operand
+ * version that a local op quantized (a grad-weight op reuses the forward's input version).
+ */
+import type { Backend } from '../backend/backend.js';
+import { type BilinearOp, applyBilinearModP, bilinearSizes } from '../backend/bilinear.js';
+import type { EnclaveKernels } from './enclave-kernels.js';
+import type { Int32Buffers } from './managed-buffers.js';
+import { noiseStreamId } from './op-quantize.js';
+import type { OperandUse } from './operands.js';
+
+/** √(a·b·c): the multiply-adds of a matrix product, the same for every pass of a layer. */
+export function opSize(op: BilinearOp): number {
+  const { a, b, c } = bilinearSizes(op);
+  return Math.sqrt(a * b * c);
+}
+
+/** One attempt of a local op; returns max |C|. */
+export function localAttempt(
+  backend: Backend,
+  kernels: EnclaveKernels,
+  noiseKey: Uint8Array,
+  layer: number,
+  op: BilinearOp,
+  uses: readonly [OperandUse, OperandUse],
+  a: Float32Array,
+  b: Float32Array,
+  c: Float32Array,
+  bufs: Int32Buffers,
+): number {
+  const sz = bilinearSizes(op);
+  const aq = bufs.int32('local.aq', sz.a);
+  const bq = bufs.int32('local.bq', sz.b);
+  const cq = bufs.int32('local.cq', sz.c);
+  kernels.quantizeMaskPack(a, uses[0].exp, { key: noiseKey, id: noiseStreamId(layer, uses[0]) }, null, null, aq, null);
+  kernels.quantizeMaskPack(b, uses[1].exp, { key: noiseKey, id: noiseStreamId(layer, uses[1]) }, null, null, bq, null);
+  applyBilinearModP(backend, op, aq, bq, cq);
+  return kernels.reconstructDequantize([cq], [], uses[0].exp + uses[1].exp - 12, c);
+}
