@@ -23,10 +23,14 @@ import type { Int32Buffers } from './managed-buffers.js';
 import { noiseStreamId } from './op-quantize.js';
 import type { OperandUse } from './operands.js';
 
-/** √(a·b·c): the multiply-adds of a matrix product, the same for every pass of a layer. */
+/**
+ * √(a·b·c): the multiply-adds of a matrix product, the same for every pass of a layer (the sizes are
+ * multiplied in sorted order, so a product beyond 2^53 rounds alike whichever pass lists them).
+ */
 export function opSize(op: BilinearOp): number {
   const { a, b, c } = bilinearSizes(op);
-  return Math.sqrt(a * b * c);
+  const [x, y, z] = [a, b, c].sort((p, q) => p - q);
+  return Math.sqrt(x * y * z);
 }
 
 /** One attempt of a local op; returns max |C|. */
