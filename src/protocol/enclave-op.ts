@@ -19,7 +19,7 @@
 import { bilinearSizes } from '../backend/bilinear.js';
 import { type EnclaveKernels, type StreamRef } from './enclave-kernels.js';
 import type { Int32Buffers } from './managed-buffers.js';
-import { noiseStreamId } from './op-quantize.js';
+import { noiseStream } from './op-quantize.js';
 import { type MaskKeyName, type MaskKeys, SLOT_MAIN, opStreamId } from './op-streams.js';
 import type { OperandUse } from './operands.js';
 import type { OpAttempt } from './op-attempt.js';
@@ -71,7 +71,7 @@ export function prepareAttempt(
   const sz = bilinearSizes(at.op);
   if (!feeds.w0 && !feeds.w1) throw new Error('prepareAttempt: this enclave feeds neither worker 0 nor worker 1');
   const side = (x: Float32Array, n: number, use: OperandUse, mask: MaskKeyName, share: MaskKeyName, tag: string) => {
-    const noise: StreamRef = { key: noiseKey, id: noiseStreamId(at.layer, use) };
+    const noise = noiseStream(noiseKey, at.layer, use);
     const q = quantized ? quantized.int32(`e.${tag}q`, n) : null;
     const masked = pool.int32(`e.${tag}e`, n);
     const share1 = feeds.w1 ? pool.int32(`e.${tag}1`, n) : null;

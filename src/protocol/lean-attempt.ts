@@ -29,7 +29,7 @@ import { maskStream } from './enclave-op.js';
 import { type LeanAttempt, leanHeader, operandStream } from './lean-op.js';
 import { receivePackedResult } from './mask-source.js';
 import { ProtocolError } from './messages.js';
-import { noiseStreamId } from './op-quantize.js';
+import { noiseStream } from './op-quantize.js';
 import type { OperandUse } from './operands.js';
 
 export async function leanAttempt(env: AttemptEnv, x: AttemptState, a: Float32Array, b: Float32Array, c: Float32Array): Promise<number> {
@@ -47,7 +47,7 @@ export async function leanAttempt(env: AttemptEnv, x: AttemptState, a: Float32Ar
     if (x.verify) x.verify.q[side] = q;
     const packed = to ? bufs.uint8(`${tag}e`, 3 * v.length) : null;
     const sweep = (exp: number) =>
-      kernels.quantizeMaskPack(v, exp, { key: noiseKey, id: noiseStreamId(at.layer, use) }, operandStream(keys.S0, at.layer, use), operandStream(keys.D, at.layer, use), q, packed);
+      kernels.quantizeMaskPack(v, exp, noiseStream(noiseKey, at.layer, use), operandStream(keys.S0, at.layer, use), operandStream(keys.D, at.layer, use), q, packed);
     if (!q && !packed) return use.guessed ? x.confirm(use, kernels.maxAbs(v)) : use;
     const max = sweep(use.exp);
     const real = use.guessed ? x.confirm(use, max) : use;

@@ -20,7 +20,7 @@ import type { Backend } from '../backend/backend.js';
 import { type BilinearOp, applyBilinearModP, bilinearSizes } from '../backend/bilinear.js';
 import type { EnclaveKernels } from './enclave-kernels.js';
 import type { Int32Buffers } from './managed-buffers.js';
-import { noiseStreamId } from './op-quantize.js';
+import { quantizeOperandWith } from './op-quantize.js';
 import type { OperandUse } from './operands.js';
 
 /**
@@ -50,8 +50,8 @@ export function localAttempt(
   const aq = bufs.int32('local.aq', sz.a);
   const bq = bufs.int32('local.bq', sz.b);
   const cq = bufs.int32('local.cq', sz.c);
-  kernels.quantizeMaskPack(a, uses[0].exp, { key: noiseKey, id: noiseStreamId(layer, uses[0]) }, null, null, aq, null);
-  kernels.quantizeMaskPack(b, uses[1].exp, { key: noiseKey, id: noiseStreamId(layer, uses[1]) }, null, null, bq, null);
+  quantizeOperandWith(kernels, noiseKey, layer, uses[0], a, aq);
+  quantizeOperandWith(kernels, noiseKey, layer, uses[1], b, bq);
   applyBilinearModP(backend, op, aq, bq, cq);
   return kernels.reconstructDequantize([cq], [], uses[0].exp + uses[1].exp - 12, c);
 }

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { deriveStreamKey } from '../field/prg.js';
 import { NoiseStream } from '../field/noise.js';
 import { quantize } from '../field/quantize.js';
+import type { EnclaveKernels, StreamRef } from './enclave-kernels.js';
 import type { OperandUse } from './operands.js';
 import { SLOT_NOISE, operandStreamId } from './op-streams.js';
 
@@ -32,6 +33,16 @@ export function noiseKeyFromSeed(seed: number | string): Uint8Array {
 /** The rounding-noise stream id of one operand version. */
 export function noiseStreamId(layerIndex: number, use: OperandUse): bigint {
   return operandStreamId(layerIndex, use.kind, use.version, SLOT_NOISE);
+}
+
+/** The rounding-noise stream of one operand version (the enclave kernels' stream reference). */
+export function noiseStream(noiseKey: Uint8Array, layerIndex: number, use: OperandUse): StreamRef {
+  return { key: noiseKey, id: noiseStreamId(layerIndex, use) };
+}
+
+/** quantizeOperand with the enclave's kernels (native or their TypeScript reference: the same values). */
+export function quantizeOperandWith(kernels: EnclaveKernels, noiseKey: Uint8Array, layerIndex: number, use: OperandUse, x: Float32Array, out: Int32Array): void {
+  kernels.quantizeMaskPack(x, use.exp, noiseStream(noiseKey, layerIndex, use), null, null, out, null);
 }
 
 /** Quantizes one operand version into out (same values however often it is called). */

@@ -15,7 +15,7 @@ import type { Int32Buffers } from './managed-buffers.js';
 import { gotenCulprit, partCheck } from './goten-culprit.js';
 import type { LeanAttempt } from './lean-op.js';
 import { leanCulprit } from './lean-culprit.js';
-import { noiseStreamId } from './op-quantize.js';
+import { quantizeOperandWith } from './op-quantize.js';
 import type { OpAttempt } from './op-attempt.js';
 import type { MaskKeys } from './op-streams.js';
 import type { OperandUse } from './operands.js';
@@ -43,7 +43,7 @@ export function attemptCheck(ctx: CheckContext, at: OpAttempt, layer: string, a:
     const have = q[side];
     if (have) return have;
     const out = bufs.int32(side === 0 ? 'v.aq' : 'v.bq', x.length);
-    ctx.kernels.quantizeMaskPack(x, use.exp, { key: ctx.noiseKey, id: noiseStreamId(at.layer, use) }, null, null, out, null);
+    quantizeOperandWith(ctx.kernels, ctx.noiseKey, at.layer, use, x, out);
     return out;
   };
   return {
