@@ -37,7 +37,10 @@ export interface StepResult {
   /** Images per hour if the workers were infinitely fast: batch ÷ enclave CPU per step. */
   enclaveBoundImagesPerHour: number;
   overflows: number;
+  /** Ops per step, those computed in the enclave included. */
   ops: number;
+  /** Secure modes: the --local-below limit (ops below it are computed in the enclave, not by the workers); else null. */
+  localBelow: number | null;
   /** Secure modes with --verify all|sample: enclave ms per step spent verifying products (included in enclaveBusyMs); else null. */
   verifyMs: number | null;
   /** The --verify mode of a secure mode (null otherwise). */

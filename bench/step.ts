@@ -33,6 +33,7 @@ import { buildModel } from '../src/nn/models/index.js';
 import { SGD } from '../src/nn/optim.js';
 import { Rng } from '../src/nn/rng.js';
 import { nativeKernelsAvailability } from '../src/protocol/enclave-kernels.js';
+import { DEFAULT_LOCAL_BELOW } from '../src/protocol/local-attempt.js';
 import { OfflineMaskSource } from '../src/protocol/offline-masks.js';
 import { ELEMENT_BYTES, leanTraffic, opTraffic } from '../src/protocol/traffic.js';
 import type { ProtocolName } from '../src/protocol/variant.js';
@@ -213,6 +214,7 @@ async function runMode(mode: StepMode, f: StepFlags, rig: ModeRig, pinned: Pinni
     enclaveBoundImagesPerHour: (batch * 3.6e6) / busyPerStep,
     overflows: stats1.overflows - stats0.overflows,
     ops: per(stats1.ops - stats0.ops),
+    localBelow: rig.secure ? int(f.localBelow, '--local-below', 0) : null,
     verifyMs: verify0 && verify1 ? per(verify1.ms - verify0.ms) : null,
     verify: rig.secure ? f.verify : null,
     offline,
@@ -232,7 +234,8 @@ async function run(f: StepFlags): Promise<void> {
   const pinned = f.pin ? pinEnclave() : null;
   process.stderr.write(
     `bench step: ${f.model}, batch ${f.batch}, ${f.warmup} warm-up + ${f.steps} measured steps per mode; enclave backend ${backend.name} ` +
-      `(${f.enclaveThreads} BLAS thread), enclave kernels ${k.available ? `native (${k.aes})` : `js (${k.reason})`}, workers ${f.transport}; ` +
+      `(${f.enclaveThreads} BLAS thread), enclave kernels ${k.available ? `native (${k.aes})` : `js (${k.reason})`}, workers ${f.transport}, ` +
+      `ops below ${f.localBelow} multiply-adds in the enclave; ` +
       (pinned ? `enclave on CPU ${pinned.enclave}, workers on CPU ${pinned.workers}` : 'processes not pinned') +
       '\n',
   );
@@ -275,7 +278,7 @@ export function register(bench: Command): void {
     .option('--seed <n>', 'seed of model, data and quantization noise', '1')
     .option('--verify <m>', 'secure modes: verified products, all | sample | off (the verify column: enclave ms per step spent on it)', 'off')
     .option('--enclave-threads <n>', 'BLAS threads of the enclave process', '1')
-    .option('--local-below <n>', 'secure modes: compute ops smaller than n multiply-adds (√(a·b·c)) in the enclave instead of outsourcing them (0: none)', '0')
+    .option('--local-below <n>', 'secure modes: compute ops smaller than n multiply-adds (√(a·b·c)) in the enclave instead of outsourcing them, as goten train does (0: none)', String(DEFAULT_LOCAL_BELOW))
     .option('--no-pin', 'do not pin the enclave to CPU 0 and the workers to the other CPUs (taskset)')
     .option('--layers', 'also print the per-layer table (the JSON always has it)', false)
     .option('--json', 'one JSON object per mode on stdout', false)

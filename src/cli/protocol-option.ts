@@ -2,6 +2,7 @@
 import { Option } from 'commander';
 import { intOption } from '../flags/numbers.js';
 import { DEFAULT_PROTOCOL, PROTOCOLS } from '../protocol/variant.js';
+import { DEFAULT_LOCAL_BELOW } from '../protocol/local-attempt.js';
 import { DEFAULT_OP_TIMEOUT_MS } from '../roles/session.js';
 import { DEFAULT_RECONNECT_TIMEOUT_MS } from '../roles/reconnect.js';
 import { DEFAULT_VERIFY, VERIFY_MODES } from '../protocol/product-verifier.js';
@@ -51,7 +52,7 @@ export function localBelowOption(): Option {
       'when the protocol costs the enclave more than the product (results unchanged: exact either way; 0: outsource every op)',
   )
     .argParser(intOption('--local-below', 0))
-    .default(0);
+    .default(DEFAULT_LOCAL_BELOW);
 }
 
 /** `--verify`: check every outsourced product in the enclave (docs/protocol.md, Verification). */

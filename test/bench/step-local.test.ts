@@ -9,6 +9,7 @@ import { goten, jsonLines } from '../cli.js';
 
 interface StepJson {
   ops: number;
+  localBelow: number | null;
   workers: { ops: number }[];
   bytes: { sent: number; received: number; formulaSent: number; formulaReceived: number }[];
 }
@@ -30,6 +31,7 @@ describe('bench step with ops kept in the enclave', () => {
     // mnist-cnn at batch 8: the last linear layer (128 → 10) is below 200 000, the others above
     const local = secureOnline(200_000);
     assert.equal(local.ops, all.ops, 'the executor runs every op either way');
+    assert.deepEqual([all.localBelow, local.localBelow], [0, 200_000], 'the JSON names the limit');
     for (const w of all.workers) assert.equal(w.ops, all.ops, 'without a limit every op is outsourced');
     for (const w of local.workers) assert.equal(w.ops, all.ops - 3, 'one layer (forward, input and weight gradient) stays in the enclave');
     assert.ok(formulaBytes(local) < formulaBytes(all), 'the local layer sends nothing');

@@ -16,7 +16,7 @@ function result(mode: StepResult['mode'], busy: number, nonLinear: number, secur
     linear: span(busy - nonLinear), nonLinear: span(nonLinear), workers: [],
     bytes: secure ? [{ party: 'w0', sent: 1, received: 0, formulaSent: 1, formulaReceived: 0 }] : [],
     rounds: 1, pinned: null, protocol: secure ? 'lean' : null, elementsMoved: secure ? 1 : 0, nsPerElement: secure ? 1 : null,
-    enclaveBoundImagesPerHour: 1, overflows: 0, ops: 1, verifyMs: null, verify: null, offline: null, layers: [],
+    enclaveBoundImagesPerHour: 1, overflows: 0, ops: 1, localBelow: null, verifyMs: null, verify: null, offline: null, layers: [],
   };
 }
 

@@ -73,7 +73,7 @@ describe('a cluster across network namespaces (multi-host)', { skip: skip ?? fal
     const workers = (['w0', 'w1', 'w2'] as const).map((w) => start(net, w, ['worker', '--config', config, '--party', w, '--once']));
     const log = join(dir, `${name}.jsonl`);
     const enclave = start(net, 'e0', [
-      'train', '--mode', 'secure', '--cluster', config, '--party', 'e0', '--model', 'mnist-cnn', '--data', 'synthetic:1x28x28:10',
+      'train', '--mode', 'secure', '--local-below', '0', '--cluster', config, '--party', 'e0', '--model', 'mnist-cnn', '--data', 'synthetic:1x28x28:10',
       '--limit-train', '1024', '--limit-test', '256', '--epochs', '1', '--batch', '32', '--seed', '5', '--json', '--log', log, '--log-every', '2',
     ]); // prettier-ignore
     try {

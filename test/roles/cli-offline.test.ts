@@ -9,7 +9,7 @@ import { goten, jsonLines } from '../cli.js';
 
 describe('offline mode from the command line', () => {
   it('goten train --mode secure --workers 2: two worker processes, offline phase reported', () => {
-    const args = ['train', '--mode', 'secure', '--workers', '2', '--transport', 'tcp', '--epochs', '1', '--limit-train', '192', '--limit-test', '64', '--json'];
+    const args = ['train', '--mode', 'secure', '--local-below', '0', '--workers', '2', '--transport', 'tcp', '--epochs', '1', '--limit-train', '192', '--limit-test', '64', '--json'];
     const r = goten(args, { timeoutMs: 240_000 });
     assert.equal(r.status, 0, r.stderr);
     const [e] = jsonLines(r.stdout);

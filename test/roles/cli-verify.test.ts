@@ -26,7 +26,7 @@ async function faultyRun(protocol: 'lean' | 'goten', culprit: number, fault: str
     for (const w of [0, 1, 2]) {
       workers.push(goten(['worker', '--config', config, '--party', String(w), '--once', '--backend', 'js', ...(w === culprit ? ['--inject-fault', fault] : [])]));
     }
-    const train = goten(['train', '--mode', 'secure', '--cluster', config, '--party', 'e0', '--protocol', protocol, ...extra,
+    const train = goten(['train', '--mode', 'secure', '--local-below', '0', '--cluster', config, '--party', 'e0', '--protocol', protocol, ...extra,
       '--model', 'mnist-cnn', '--limit-train', '64', '--limit-test', '32', '--batch', '32', '--epochs', '1', '--backend', 'js', '--json']);
     const code = await train.done;
     // a stalled worker never exits by itself: its log so far is what there is

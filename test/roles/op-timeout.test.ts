@@ -11,7 +11,7 @@ import { childWith } from './recovery-rig.js';
 
 describe('--op-timeout', () => {
   it('a stalled worker ends the run with an error naming the worker and the op, and the process exits', async () => {
-    const args = ['train', '--mode', 'secure', '--backend', 'js', '--transport', 'tcp', '--data', 'synthetic:1x8x8:3',
+    const args = ['train', '--mode', 'secure', '--local-below', '0', '--backend', 'js', '--transport', 'tcp', '--data', 'synthetic:1x8x8:3',
       '--limit-train', '4096', '--limit-test', '64', '--batch', '8', '--epochs', '1', '--op-timeout', '2', '--no-guard',
       // without recovery (launcher-recovery.test.ts: the launcher restarts the stalled worker)
       '--reconnect-timeout', '0'];

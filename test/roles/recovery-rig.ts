@@ -15,7 +15,8 @@ import { Watched, goten, jsonLines, spawnGoten } from '../cli.js';
 const start = (args: string[]) => new Watched(spawnGoten(args, { stdio: ['ignore', 'pipe', 'pipe'] }));
 
 /** A small secure training run: 8 steps of mnist-cnn on synthetic data (js backend: no addon needed). */
-export const TRAIN = ['--model', 'mnist-cnn', '--data', 'synthetic:1x28x28:10', '--limit-train', '256', '--limit-test', '64', '--batch', '32', '--epochs', '1', '--backend', 'js', '--json'];
+// --local-below 0: every op outsourced, so a worker fault can strike any layer
+export const TRAIN = ['--local-below', '0', '--model', 'mnist-cnn', '--data', 'synthetic:1x28x28:10', '--limit-train', '256', '--limit-test', '64', '--batch', '32', '--epochs', '1', '--backend', 'js', '--json'];
 
 /** The numbers of a run that must not change under recovery (time and throughput do). */
 export function outcome(stdout: string): Record<string, unknown>[] {

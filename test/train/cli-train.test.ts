@@ -62,9 +62,9 @@ test('goten train: clear one-line errors', () => {
   assert.equal(missing.stdout, '');
 });
 
-test('goten train --local-below keeps small layers in the enclave: the same run, fewer ops for the workers', () => {
-  const run = (limit: string) => {
-    const r = goten(...base, '--epochs', '1', '--json', '--mode', 'secure', '--transport', 'tcp', '--local-below', limit);
+test('goten train --local-below keeps small layers in the enclave (by default those below 2^24 multiply-adds): the same run, fewer ops for the workers', () => {
+  const run = (limit?: string) => {
+    const r = goten(...base, '--epochs', '1', '--json', '--mode', 'secure', '--transport', 'tcp', ...(limit === undefined ? [] : ['--local-below', limit]));
     assert.equal(r.code, 0, r.stderr);
     const ops = [...r.stderr.matchAll(/w\d: session ended after (\d+) ops/g)].map((m) => Number(m[1]));
     assert.equal(ops.length, 3, 'every worker reports its op count');
@@ -72,10 +72,10 @@ test('goten train --local-below keeps small layers in the enclave: the same run,
     return { ops: ops[0], loss: row.loss, testAccuracy: row.testAccuracy };
   };
   const all = run('0');
-  const local = run('1000000000');
+  const local = run(); // the default, DEFAULT_LOCAL_BELOW
   assert.equal(local.loss, all.loss, 'exact either way: the same loss');
   assert.equal(local.testAccuracy, all.testAccuracy);
   assert.ok(all.ops > 0);
-  assert.equal(local.ops, 0, 'every op of the tiny model is below the limit: the workers compute nothing');
+  assert.equal(local.ops, 0, 'every op of the tiny model is below the default limit: the workers compute nothing');
   assert.notEqual(goten(...base, '--mode', 'secure', '--local-below', '-5').code, 0, 'a negative limit is refused');
 });

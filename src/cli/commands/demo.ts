@@ -3,11 +3,13 @@
  * Goten cluster on this machine as a separate process (three untrusted workers
  * talking to the enclave over loopback TLS with pinned keys, after an
  * authenticated key exchange), trains `mnist-cnn` on the bundled MNIST with
- * every conv/linear product outsourced through the secure protocol, and prints
- * the test accuracy (with --json, the same per-epoch objects as `goten train`).
+ * its conv/linear products outsourced through the secure protocol (those below
+ * `--local-below` multiply-adds, as in `goten train`, computed in the enclave),
+ * and prints the test accuracy (with --json, the same per-epoch objects as
+ * `goten train`).
  */
 import { type Command, Option } from 'commander';
-import { opTimeoutOption, protocolOption, reconnectTimeoutOption, verifyOption } from '../protocol-option.js';
+import { localBelowOption, opTimeoutOption, protocolOption, reconnectTimeoutOption, verifyOption } from '../protocol-option.js';
 import { intOption } from '../../flags/numbers.js';
 import type { TrainArgs } from '../train-defaults.js';
 import { runTrain } from './train.js';
@@ -29,6 +31,7 @@ interface DemoOptions {
   party: 'e0' | 'e1';
   opTimeout: number;
   reconnectTimeout: number;
+  localBelow: number;
 }
 
 export function register(program: Command): void {
@@ -47,6 +50,7 @@ export function register(program: Command): void {
     .addOption(new Option('--transport <t>', 'channel between the processes').choices(['tls', 'tcp']).default('tls'))
     .addOption(opTimeoutOption())
     .addOption(reconnectTimeoutOption())
+    .addOption(localBelowOption())
     .addOption(new Option('--backend <name>', 'kernel backend').choices(['js', 'native', 'auto']).default('auto'))
     .option('--save <file>', 'write the trained model (checkpoint) here')
     // used when the demo starts its own second enclave replica (replicated topology)
@@ -78,6 +82,7 @@ export function register(program: Command): void {
         transport: o.transport,
         opTimeout: o.opTimeout,
         reconnectTimeout: o.reconnectTimeout,
+        localBelow: o.localBelow,
         cluster: o.cluster,
         party: o.party,
       };
