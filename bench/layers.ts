@@ -37,7 +37,7 @@ import { OfflineMaskSource } from '../src/protocol/offline-masks.js';
 import type { OpAttempt } from '../src/protocol/op-attempt.js';
 import { noiseKeyFromSeed, noiseStreamId } from '../src/protocol/op-quantize.js';
 import type { OperandUse } from '../src/protocol/operands.js';
-import { FEEDS_SINGLE } from '../src/protocol/secure-executor.js';
+import { FEEDS_SINGLE } from '../src/protocol/feeds.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { inputShape, int } from './options.js';
 import { type Span, median, now, since } from './step-instrument.js';

@@ -9,7 +9,7 @@
 import type { Hash } from 'node:crypto';
 import type { Connection } from '../net/transport.js';
 import type { EnclaveKernels } from './enclave-kernels.js';
-import type { Feeds } from './enclave-op.js';
+import type { Feeds } from './feeds.js';
 import type { AttemptBuffers, Int32Buffers, LeaseSet } from './managed-buffers.js';
 import type { LeanReports } from './lean-culprit.js';
 import type { MaskSource } from './mask-source.js';

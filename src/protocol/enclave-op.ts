@@ -23,13 +23,7 @@ import { noiseStream } from './op-quantize.js';
 import { type MaskKeyName, type MaskKeys, SLOT_MAIN, opStreamId } from './op-streams.js';
 import type { OperandUse } from './operands.js';
 import type { OpAttempt } from './op-attempt.js';
-
-/** Which worker requests this enclave builds. */
-export interface Feeds {
-  readonly w0: boolean;
-  readonly w1: boolean;
-  readonly w2: boolean;
-}
+import type { Feeds } from './feeds.js';
 
 export interface PreparedAttempt {
   /** AQ and BQ (kept only when asked for: the replicas' divergence digest). */

@@ -32,7 +32,7 @@ import type { TensorPool } from '../nn/memory/tensor-pool.js';
 import { type AttemptEnv, type AttemptFn, SendTracker } from './attempt.js';
 import { NamedBuffers } from '../backend/named-buffers.js';
 import { type EnclaveKernels, enclaveKernels } from './enclave-kernels.js';
-import type { Feeds } from './enclave-op.js';
+import type { Feeds } from './feeds.js';
 import { gotenAttempt } from './goten-attempt.js';
 import { leanAttempt } from './lean-attempt.js';
 import { localAttempt, opSize } from './local-attempt.js';
@@ -90,21 +90,6 @@ interface BeforeAttempt {
 
 export class ReplicaDivergenceError extends Error {
   override name = 'ReplicaDivergenceError';
-}
-
-export const FEEDS_SINGLE: Feeds = { w0: true, w1: true, w2: true };
-export const FEEDS_REPLICA0: Feeds = { w0: true, w1: false, w2: true };
-export const FEEDS_REPLICA1: Feeds = { w0: false, w1: true, w2: false };
-const FEEDS_NONE: Feeds = { w0: false, w1: false, w2: false };
-
-/**
- * Which workers an enclave sends requests to. goten: one enclave feeds all three, or e0 feeds w0 and w2 and
- * e1 feeds w1. lean: worker 0 relays every request to worker 1, so (e0) feeds only w0 and w2; a replica e1
- * sends nothing (it quantizes for the digest and receives the results).
- */
-export function feedsFor(protocol: ProtocolName, topology: 'single' | 'replicated', self: 'e0' | 'e1'): Feeds {
-  if (protocol === 'lean') return self === 'e0' ? FEEDS_REPLICA0 : FEEDS_NONE;
-  return topology === 'single' ? FEEDS_SINGLE : self === 'e0' ? FEEDS_REPLICA0 : FEEDS_REPLICA1;
 }
 
 const ATTEMPTS: Readonly<Record<ProtocolName, AttemptFn>> = { lean: leanAttempt, goten: gotenAttempt };

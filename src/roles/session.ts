@@ -37,7 +37,8 @@ import {
   sendSeedBundle,
 } from '../protocol/key-schedule.js';
 import { ProductVerifier, type VerifyMode } from '../protocol/product-verifier.js';
-import { SecureExecutor, feedsFor } from '../protocol/secure-executor.js';
+import { feedsFor } from '../protocol/feeds.js';
+import { SecureExecutor } from '../protocol/secure-executor.js';
 import { expectAdmitted } from './admission.js';
 import type { Backend } from '../backend/backend.js';
 import { getBackend } from '../backend/index.js';
@@ -247,10 +248,13 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
               },
             }
           : undefined;
+    // the enclave's own products (offline masks, verification, local ops) run on its backend, resolved once when needed
+    let backend: Backend | undefined;
+    const enclaveBackend = (): Backend => (backend ??= o.enclaveBackend ?? getBackend('auto'));
     // offline: the mask source is tied to the session's keys; a new session gets a new one
     const withMasks = (p: Joined): SessionParts =>
       nWorkers === 2
-        ? { ...p, maskSource: new OfflineMaskSource({ protocol, keys: p.keys, backend: o.enclaveBackend ?? getBackend('auto'), kernels, backing: o.offlineBacking }) }
+        ? { ...p, maskSource: new OfflineMaskSource({ protocol, keys: p.keys, backend: enclaveBackend(), kernels, backing: o.offlineBacking }) }
         : p;
     const exec = new SecureExecutor({
       protocol,
@@ -260,10 +264,10 @@ export async function openEnclaveSession(o: EnclaveSessionOptions): Promise<Secu
       noiseKey: o.noiseKey,
       replica,
       timeoutMs: o.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS,
-      verifier: o.verify && o.verify !== 'off' ? new ProductVerifier(o.enclaveBackend ?? getBackend('auto'), o.verify) : undefined,
+      verifier: o.verify && o.verify !== 'off' ? new ProductVerifier(enclaveBackend(), o.verify) : undefined,
       recovery,
       localBelow: o.localBelow,
-      backend: o.localBelow ? (o.enclaveBackend ?? getBackend('auto')) : undefined,
+      backend: o.localBelow ? enclaveBackend() : undefined,
     });
     // the workers end a session whose enclave falls silent (roles/worker.ts): show that this one is alive
     stopKeepalive = keepAlive(first.workers, o.keepaliveMs);
