@@ -28,10 +28,9 @@ import type { OperandUse } from './operands.js';
  * a conservative point below where computing a product in the enclave (exact mod-P GEMM ≈ 0.03–0.06 ns per
  * multiply-add with OpenBLAS or the built-in GEMM, plus quantizing both operands) costs it as much as the
  * protocol's fixed cost per outsourced op (≈ 1–1.5 ms of enclave CPU for framing, three connections, the
- * wait and the cold restart after it). It keeps the three
- * classifier layers of VGG-11 at batch 32 (8.4 M multiply-adds each) in the enclave and outsources every
- * convolution (≥ 302 M); measured in docs/benchmarks.md. The library's default (SecureExecutorOptions)
- * stays 0: every op outsourced.
+ * wait and the cold restart after it). It keeps the three classifier layers of VGG-11 at batch 32 (8.4 M
+ * multiply-adds each) in the enclave and outsources every convolution (≥ 302 M); measured in
+ * docs/benchmarks.md. The library's default (SecureExecutorOptions.localBelow) stays 0: every op outsourced.
  */
 export const DEFAULT_LOCAL_BELOW = 2 ** 24;
 
