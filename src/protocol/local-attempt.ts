@@ -24,7 +24,7 @@ import { quantizeOperandWith } from './op-quantize.js';
 import type { OperandUse } from './operands.js';
 
 /**
- * The command line's default limit (`goten train`, `goten demo`, `goten bench step`): 2^24 multiply-adds,
+ * The command line's default limit (`goten train`, `demo`, `predict`, `serve`, `bench step`): 2^24 multiply-adds,
  * a conservative point below where computing a product in the enclave (exact mod-P GEMM ≈ 0.03–0.06 ns per
  * multiply-add with OpenBLAS or the built-in GEMM, plus quantizing both operands) costs it as much as the
  * protocol's fixed cost per outsourced op (≈ 1–1.5 ms of enclave CPU for framing, three connections, the

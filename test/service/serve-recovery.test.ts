@@ -22,10 +22,10 @@ it('goten serve --mode secure: a killed worker is reported by /healthz and recov
   const query = (url: string) => runQuery({ to: url, policy: join(dir, 'policy.json'), data: DATA, limit: 16, perQuery: 4, concurrency: 1, form: 'json', seed: 3 });
   // the uninterrupted service: two queries in a row (the second quantizes with later attempt numbers)
   const want: number[][] = [];
-  await withService(dir, ck, ['--mode', 'secure', '--op-timeout', '10'], async (url) => {
+  await withService(dir, ck, ['--mode', 'secure', '--local-below', '0', '--op-timeout', '10'], async (url) => {
     want.push((await query(url)).classes, (await query(url)).classes);
   });
-  await withService(dir, ck, ['--mode', 'secure', '--op-timeout', '10'], async (url, err, pid) => {
+  await withService(dir, ck, ['--mode', 'secure', '--local-below', '0', '--op-timeout', '10'], async (url, err, pid) => {
     const before = await query(url);
     assert.deepEqual(before.classes, want[0]);
     assert.deepEqual(await health(url), { status: 200, body: { ok: true, workers: { w0: 'connected', w1: 'connected', w2: 'connected' } } });

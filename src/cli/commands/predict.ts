@@ -21,7 +21,7 @@ import { TEE_KINDS } from '../../tee/providers/index.js';
 import { loadModelFile, memoSealer } from '../checkpoint-io.js';
 import { argmaxRows, inferenceModel } from '../../nn/inference.js';
 import { BACKENDS, createModeExecutor, MODES, parseMode } from '../../modes/executors.js';
-import { protocolOption } from '../protocol-option.js';
+import { localBelowOption, protocolOption } from '../protocol-option.js';
 import { parseProtocol } from '../../protocol/variant.js';
 import { intOption } from '../../flags/numbers.js';
 
@@ -41,6 +41,8 @@ interface PredictFlags {
   party?: 'e0' | 'e1';
   /** TEE provider that opens a sealed checkpoint. */
   tee?: TeeKind;
+  /** Secure mode: ops below this many multiply-adds are computed in the enclave (the command line's default: DEFAULT_LOCAL_BELOW; absent: 0, none). */
+  localBelow?: number;
 }
 
 export interface PredictResult {
@@ -67,6 +69,7 @@ export function register(program: Command): void {
     .addOption(new Option('--topology <t>', 'secure mode: enclave topology').choices(['single', 'replicated']).default('single'))
     .addOption(new Option('--workers <n>', 'secure mode: 3 (online) or 2 (offline masks)').choices(['2', '3']).default('3'))
     .addOption(protocolOption())
+    .addOption(localBelowOption())
     .option('--limit <n>', 'classify only the first n test examples', intOption('--limit'))
     .option('--batch <n>', 'inference batch size', intOption('--batch'), 256)
     .option('--classes', 'print one line per example: index, predicted class, label', false)
@@ -124,6 +127,7 @@ export async function runPredict(f: PredictFlags, argv: readonly string[] = []):
     party: f.party,
     replicaArgs: argv,
     log: (l) => process.stderr.write(l + '\n'),
+    localBelow: f.localBelow,
   });
   try {
     const im = inferenceModel(ckpt, executor, '', f.modelFile);

@@ -18,7 +18,7 @@ import { createProvider, FileBacking, SimulatedProvider, TEE_KINDS, type TeeKind
 import { toHex } from '../../tee/bytes.js';
 import { BACKENDS, createModeExecutor, MODES, parseMode } from '../../modes/executors.js';
 import { intOption, portOption } from '../../flags/numbers.js';
-import { opTimeoutOption, reconnectTimeoutOption } from '../protocol-option.js';
+import { localBelowOption, opTimeoutOption, reconnectTimeoutOption } from '../protocol-option.js';
 
 interface ServeFlags {
   modelFile?: string;
@@ -38,6 +38,7 @@ interface ServeFlags {
   stateDir?: string;
   policyOut?: string;
   verify: string;
+  localBelow: number;
 }
 
 export function register(program: Command): void {
@@ -60,6 +61,7 @@ export function register(program: Command): void {
     .option('--state-dir <dir>', 'untrusted directory for sealed uploads and models (default: host memory)')
     .option('--policy-out <file>', 'write a client policy accepting this enclave')
     .addOption(verifyOption())
+    .addOption(localBelowOption())
     .action(async (f: ServeFlags) => {
       if (!f.modelFile && !f.ownerKey) throw new Error('give --model-file <checkpoint> and/or --owner-key <owner.pub>');
       const mode = parseMode(f.mode);
@@ -73,7 +75,7 @@ export function register(program: Command): void {
         port: f.port,
         mode,
         trainMode,
-        makeExecutor: (m, seed) => createModeExecutor({ mode: m, backend: f.backend, seed, topology: 'single', verify: parseVerifyMode(f.verify), log, opTimeoutMs: f.opTimeout * 1000, reconnectTimeoutMs: f.reconnectTimeout * 1000 }),
+        makeExecutor: (m, seed) => createModeExecutor({ mode: m, backend: f.backend, seed, topology: 'single', verify: parseVerifyMode(f.verify), log, opTimeoutMs: f.opTimeout * 1000, reconnectTimeoutMs: f.reconnectTimeout * 1000, localBelow: f.localBelow }),
         modelBytes: f.modelFile ? readFileSync(f.modelFile) : undefined,
         ownerKey: f.ownerKey ? loadOwnerPublicKey(f.ownerKey) : undefined,
         backing: f.stateDir ? new FileBacking(f.stateDir) : undefined,
