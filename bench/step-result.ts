@@ -15,6 +15,8 @@ export interface StepResult {
   steps: number;
   transport: string | null;
   kernels: string | null;
+  /** The native addon's GEMM (`openblas` or `builtin`; null without the addon): pure-enclave's speed depends on it. */
+  blas: string | null;
   wallMs: number;
   enclaveBusyMs: number;
   enclaveUserMs: number;

@@ -190,6 +190,7 @@ async function runMode(mode: StepMode, f: StepFlags, rig: ModeRig, pinned: Pinni
     steps,
     transport: rig.secure ? f.transport : null,
     kernels: rig.secure ? rig.secure.kernels : null,
+    blas: nativeAvailability().blas ?? null,
     wallMs: per(wall.reduce((a, b) => a + b, 0)),
     enclaveBusyMs: per(busy.reduce((a, b) => a + b, 0)),
     enclaveUserMs: per(user),
@@ -227,6 +228,13 @@ async function run(f: StepFlags): Promise<void> {
   if (f.transport !== 'tcp' && f.transport !== 'tls') throw new RangeError(`--transport must be tcp or tls, got '${f.transport}'`);
   const nat = nativeAvailability();
   if (!nat.available) process.stderr.write(`goten bench step: WARNING: native backend unavailable (${nat.reason}); timings use the js reference\n`);
+  // the addon's fallback GEMM makes pure-enclave (and the workers) slower than with OpenBLAS: a ratio measured on it is not comparable
+  if (nat.blas === 'builtin') {
+    process.stderr.write(
+      'goten bench step: WARNING: the native addon was built without OpenBLAS (its built-in GEMM is slower), so pure-enclave is ' +
+        'slower than it should be; apt-get install -y libopenblas-dev && npm run build:native\n',
+    );
+  }
   const backend = getBackend('auto');
   const addon = loadNativeAddon();
   if (addon.ok) addon.addon.setThreads(int(f.enclaveThreads, '--enclave-threads', 1));
@@ -234,7 +242,7 @@ async function run(f: StepFlags): Promise<void> {
   const pinned = f.pin ? pinEnclave() : null;
   process.stderr.write(
     `bench step: ${f.model}, batch ${f.batch}, ${f.warmup} warm-up + ${f.steps} measured steps per mode; enclave backend ${backend.name} ` +
-      `(${f.enclaveThreads} BLAS thread), enclave kernels ${k.available ? `native (${k.aes})` : `js (${k.reason})`}, workers ${f.transport}, ` +
+      `(${nat.blas ? `${nat.blas} GEMM, ` : ''}${f.enclaveThreads} BLAS thread), enclave kernels ${k.available ? `native (${k.aes})` : `js (${k.reason})`}, workers ${f.transport}, ` +
       `ops below ${f.localBelow} multiply-adds in the enclave; ` +
       (pinned ? `enclave on CPU ${pinned.enclave}, workers on CPU ${pinned.workers}` : 'processes not pinned') +
       '\n',

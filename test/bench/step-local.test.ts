@@ -5,11 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { nativeAvailability } from '../../src/backend/native/native-backend.js';
 import { goten, jsonLines } from '../cli.js';
 
 interface StepJson {
   ops: number;
   localBelow: number | null;
+  blas: string | null;
   workers: { ops: number }[];
   bytes: { sent: number; received: number; formulaSent: number; formulaReceived: number }[];
 }
@@ -32,6 +34,7 @@ describe('bench step with ops kept in the enclave', () => {
     const local = secureOnline(200_000);
     assert.equal(local.ops, all.ops, 'the executor runs every op either way');
     assert.deepEqual([all.localBelow, local.localBelow], [0, 200_000], 'the JSON names the limit');
+    assert.equal(all.blas, nativeAvailability().blas ?? null, "the JSON names the addon's GEMM (pure-enclave's speed depends on it)");
     for (const w of all.workers) assert.equal(w.ops, all.ops, 'without a limit every op is outsourced');
     for (const w of local.workers) assert.equal(w.ops, all.ops - 3, 'one layer (forward, input and weight gradient) stays in the enclave');
     assert.ok(formulaBytes(local) < formulaBytes(all), 'the local layer sends nothing');

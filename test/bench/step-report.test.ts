@@ -11,7 +11,7 @@ import type { StepResult } from '../../bench/step-result.js';
 function result(mode: StepResult['mode'], busy: number, nonLinear: number, secure: boolean): StepResult {
   const span = (cpuMs: number) => ({ wallMs: cpuMs, cpuMs });
   return {
-    bench: 'step', mode, model: 'vgg11', batch: 32, steps: 3, transport: secure ? 'tcp' : null, kernels: null,
+    bench: 'step', mode, model: 'vgg11', batch: 32, steps: 3, transport: secure ? 'tcp' : null, kernels: null, blas: null,
     wallMs: busy, enclaveBusyMs: busy, enclaveUserMs: busy, enclaveSysMs: 0, wallMsPerStep: [busy], enclaveBusyMsPerStep: [busy],
     linear: span(busy - nonLinear), nonLinear: span(nonLinear), workers: [],
     bytes: secure ? [{ party: 'w0', sent: 1, received: 0, formulaSent: 1, formulaReceived: 0 }] : [],
