@@ -215,7 +215,7 @@ async function runMode(mode: StepMode, f: StepFlags, rig: ModeRig, pinned: Pinni
     enclaveBoundImagesPerHour: (batch * 3.6e6) / busyPerStep,
     overflows: stats1.overflows - stats0.overflows,
     ops: per(stats1.ops - stats0.ops),
-    localBelow: rig.secure ? int(f.localBelow, '--local-below', 0) : null,
+    localBelow: rig.secure ? rig.secure.localBelow : null,
     verifyMs: verify0 && verify1 ? per(verify1.ms - verify0.ms) : null,
     verify: rig.secure ? f.verify : null,
     offline,

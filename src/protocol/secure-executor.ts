@@ -162,9 +162,14 @@ export class SecureExecutor implements LinearExecutor {
     }
   }
 
+  /** Ops smaller than this many multiply-adds are computed in the enclave (0: none). */
+  get localBelow(): number {
+    return this.#o.localBelow ?? 0;
+  }
+
   /** Whether this op is computed in the enclave (local-attempt.ts) rather than outsourced. */
   isLocal(op: BilinearOp): boolean {
-    return opSize(op) < (this.#o.localBelow ?? 0);
+    return this.localBelow > 0 && opSize(op) < this.localBelow;
   }
 
   /** The op's attempts: a flagged result is re-run with more headroom (overflow.ts, as the quantized reference). */
